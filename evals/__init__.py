@@ -1,0 +1,1 @@
+"""Benchmarks: loaders, runners, metrics, reports and plots."""

@@ -1,0 +1,61 @@
+"""Loader of LoCoMo conversations (the public ``locomo10.json`` schema)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from memory_graph.graph import TurnInput
+
+_SESSION_KEY = re.compile(r"^session_(\d+)$")
+
+
+@dataclass(frozen=True)
+class QAItem:
+    question: str
+    answer: str
+    evidence: tuple[str, ...]
+    category: int
+
+
+@dataclass(frozen=True)
+class Conversation:
+    sample_id: str
+    turns: tuple[TurnInput, ...]
+    qa: tuple[QAItem, ...]
+
+
+def _turns(conversation: dict[str, Any]) -> list[TurnInput]:
+    sessions = sorted((int(m.group(1)), key) for key in conversation
+                      if (m := _SESSION_KEY.match(key)))
+    turns: list[TurnInput] = []
+    for number, key in sessions:
+        date = conversation.get(f"{key}_date_time")
+        if not date:
+            raise ValueError(f"{key} has no {key}_date_time")
+        for seq, turn in enumerate(conversation[key]):
+            caption = turn.get("blip_caption")
+            turns.append(TurnInput(text=turn.get("text", ""), at=date, session_id=f"S{number}",
+                                   speaker=turn.get("speaker", ""), turn_id=turn["dia_id"],
+                                   seq=seq, image_captions=(caption,) if caption else ()))
+    return turns
+
+
+def load_locomo(path: str | Path) -> list[Conversation]:
+    """Every conversation in the file, turns in chronological order."""
+    raw = json.loads(Path(path).read_text("utf-8"))
+    conversations = []
+    for sample in raw:
+        qa = tuple(
+            QAItem(question=item["question"],
+                   answer=str(item.get("answer", item.get("adversarial_answer", ""))),
+                   evidence=tuple(e.strip() for e in item.get("evidence", []) if e.strip()),
+                   category=int(item["category"]))
+            for item in sample["qa"]
+        )
+        conversations.append(Conversation(sample_id=sample["sample_id"],
+                                          turns=tuple(_turns(sample["conversation"])), qa=qa))
+    return conversations

@@ -1,0 +1,195 @@
+"""In-process BM25 and vector indexes used by the embedded networkx backend.
+
+Both are incremental (one document at a time) and support deletion, and both keep each
+document's event time so that a time window filters before ranking, not after.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from memory_graph.text import tokenize
+
+FloatArray = npt.NDArray[np.float64]
+_NO_TIME = float("nan")
+
+
+class _Slots:
+    """Maps document ids to dense row numbers; deleted rows are masked, not moved."""
+
+    def __init__(self) -> None:
+        self.row_of: dict[str, int] = {}
+        self.ids: list[str] = []
+        self.alive = np.zeros(0, dtype=bool)
+        self.times = np.zeros(0, dtype=np.float64)
+
+    def _grow(self, needed: int) -> None:
+        if needed <= len(self.alive):
+            return
+        capacity = max(needed, 2 * len(self.alive), 64)
+        alive = np.zeros(capacity, dtype=bool)
+        alive[: len(self.alive)] = self.alive
+        times = np.full(capacity, _NO_TIME)
+        times[: len(self.times)] = self.times
+        self.alive, self.times = alive, times
+
+    def add(self, doc_id: str, event_ts: float | None) -> int:
+        row = len(self.ids)
+        self._grow(row + 1)
+        self.row_of[doc_id] = row
+        self.ids.append(doc_id)
+        self.alive[row] = True
+        self.times[row] = _NO_TIME if event_ts is None else event_ts
+        return row
+
+    def remove(self, doc_id: str) -> int | None:
+        row = self.row_of.pop(doc_id, None)
+        if row is not None:
+            self.alive[row] = False
+        return row
+
+    def mask(self, window: tuple[float, float] | None) -> npt.NDArray[np.bool_]:
+        n = len(self.ids)
+        alive = self.alive[:n]
+        if window is None:
+            return alive
+        lo, hi = window
+        times = self.times[:n]
+        with np.errstate(invalid="ignore"):
+            return alive & (times >= lo) & (times < hi)
+
+
+def _top_k(scores: FloatArray, mask: npt.NDArray[np.bool_], k: int) -> list[tuple[int, float]]:
+    candidates = np.flatnonzero(mask & (scores > -np.inf))
+    if candidates.size == 0 or k <= 0:
+        return []
+    values = scores[candidates]
+    if candidates.size > k:
+        part = np.argpartition(-values, k - 1)[:k]
+        candidates, values = candidates[part], values[part]
+    order = np.argsort(-values, kind="stable")
+    return [(int(candidates[i]), float(values[i])) for i in order]
+
+
+class BM25Index:
+    """Okapi BM25 over stemmed tokens, with incremental add and delete."""
+
+    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self._slots = _Slots()
+        self._postings: dict[str, dict[int, int]] = {}
+        self._cache: dict[str, tuple[npt.NDArray[np.int64], FloatArray]] = {}
+        self._lengths: list[int] = []
+        self._doc_terms: dict[int, list[str]] = {}
+        self._total_length = 0
+
+    def __len__(self) -> int:
+        return len(self._slots.row_of)
+
+    def add(self, doc_id: str, text: str, event_ts: float | None) -> None:
+        self.remove(doc_id)
+        row = self._slots.add(doc_id, event_ts)
+        counts = Counter(tokenize(text))
+        for term, tf in counts.items():
+            self._postings.setdefault(term, {})[row] = tf
+            self._cache.pop(term, None)
+        self._lengths.append(sum(counts.values()))
+        self._doc_terms[row] = list(counts)
+        self._total_length += self._lengths[row]
+
+    def remove(self, doc_id: str) -> None:
+        row = self._slots.remove(doc_id)
+        if row is None:
+            return
+        for term in self._doc_terms.pop(row):
+            postings = self._postings[term]
+            del postings[row]
+            if not postings:
+                del self._postings[term]
+            self._cache.pop(term, None)
+        self._total_length -= self._lengths[row]
+
+    def _term_arrays(self, term: str) -> tuple[npt.NDArray[np.int64], FloatArray]:
+        cached = self._cache.get(term)
+        if cached is None:
+            postings = self._postings[term]
+            cached = (np.fromiter(postings.keys(), dtype=np.int64, count=len(postings)),
+                      np.fromiter(postings.values(), dtype=np.float64, count=len(postings)))
+            self._cache[term] = cached
+        return cached
+
+    def search(self, query: str, k: int,
+               window: tuple[float, float] | None = None) -> list[tuple[str, float]]:
+        n_docs = len(self)
+        terms = [t for t in dict.fromkeys(tokenize(query)) if t in self._postings]
+        if n_docs == 0 or not terms:
+            return []
+        lengths = np.asarray(self._lengths, dtype=np.float64)
+        norm = self.k1 * (1 - self.b + self.b * lengths / (self._total_length / n_docs))
+        scores = np.zeros(len(lengths))
+        for term in terms:
+            rows, tfs = self._term_arrays(term)
+            df = len(rows)
+            idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+            scores[rows] += idf * tfs * (self.k1 + 1) / (tfs + norm[rows])
+        scores[scores <= 0] = -np.inf
+        hits = _top_k(scores, self._slots.mask(window), k)
+        return [(self._slots.ids[row], score) for row, score in hits]
+
+
+class VectorIndex:
+    """Exact cosine search over unit vectors in a growable float32 matrix."""
+
+    def __init__(self) -> None:
+        self._slots = _Slots()
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self._slots.row_of)
+
+    @property
+    def dimension(self) -> int | None:
+        """Dimension of the stored vectors, None before the first one."""
+        return self._matrix.shape[1] or None
+
+    def add(self, doc_id: str, vector: Sequence[float], event_ts: float | None) -> None:
+        self.remove(doc_id)
+        vec = np.asarray(vector, dtype=np.float32)
+        norm = float(np.linalg.norm(vec))
+        if norm > 0:
+            vec = vec / norm
+        row = self._slots.add(doc_id, event_ts)
+        if self._matrix.shape[1] == 0:
+            self._matrix = np.zeros((64, vec.shape[0]), dtype=np.float32)
+        if vec.shape[0] != self._matrix.shape[1]:
+            raise ValueError(f"vector of dimension {vec.shape[0]} in an index of "
+                             f"dimension {self._matrix.shape[1]}")
+        if row >= self._matrix.shape[0]:
+            grown = np.zeros((2 * self._matrix.shape[0], self._matrix.shape[1]), dtype=np.float32)
+            grown[: self._matrix.shape[0]] = self._matrix
+            self._matrix = grown
+        self._matrix[row] = vec
+
+    def remove(self, doc_id: str) -> None:
+        row = self._slots.remove(doc_id)
+        if row is not None:
+            self._matrix[row] = 0.0
+
+    def search(self, vector: Sequence[float], k: int,
+               window: tuple[float, float] | None = None) -> list[tuple[str, float]]:
+        n = len(self._slots.ids)
+        if len(self) == 0:
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        if query.shape[0] != self._matrix.shape[1]:
+            raise ValueError(f"query of dimension {query.shape[0]} in an index of "
+                             f"dimension {self._matrix.shape[1]}")
+        query = query / (float(np.linalg.norm(query)) or 1.0)
+        scores = (self._matrix[:n] @ query).astype(np.float64)
+        hits = _top_k(scores, self._slots.mask(window), k)
+        return [(self._slots.ids[row], score) for row, score in hits]

@@ -1,0 +1,316 @@
+"""Embedded default backend: one networkx MultiDiGraph per user, persisted by a journal.
+
+Zero setup: the graph lives in process, each user's graph in its own directory under
+``data_dir`` (no directory means memory only). Keyword search is BM25 and vector search
+exact cosine over numpy, both per user and per label, so no query can see another
+user's data. One process owns a data directory at a time (an OS file lock).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from filelock import FileLock, Timeout
+
+from memory_graph.backends.indexes import BM25Index, VectorIndex
+from memory_graph.backends.journal import Journal, decode_vector, encode_vector
+from memory_graph.errors import InvalidInputError, StoreLockedError, UnknownUserError
+from memory_graph.schema import (
+    SEARCHABLE_LABELS,
+    Edge,
+    EdgeType,
+    Node,
+    NodeLabel,
+    User,
+    node_from_record,
+    stable_id,
+)
+from memory_graph.store import (
+    Direction,
+    Hit,
+    Scalar,
+    TimeWindow,
+    check_user_id,
+    validate_batch,
+)
+
+META = "user.json"
+
+
+def _node_record(node: Node) -> dict[str, Any]:
+    data = node.model_dump(mode="json", exclude={"embedding"})
+    return {"label": node.label.value, "data": data,
+            "emb": encode_vector(getattr(node, "embedding", None))}
+
+
+def _node_from(record: dict[str, Any]) -> Node:
+    data = dict(record["data"])
+    if record.get("emb") is not None:
+        data["embedding"] = decode_vector(record["emb"])
+    return node_from_record(record["label"], data)
+
+
+def _event_ts(node: Node) -> float | None:
+    moment = node.event_time()
+    return moment.timestamp() if moment is not None else None
+
+
+class _UserGraph:
+    """One user's graph, its indexes and its journal."""
+
+    def __init__(self, user_id: str, journal: Journal | None) -> None:
+        self.user_id = user_id
+        self.journal = journal
+        self.lock = threading.RLock()
+        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.keyword = {label: BM25Index() for label in SEARCHABLE_LABELS}
+        self.vector = {label: VectorIndex() for label in SEARCHABLE_LABELS}
+
+    # -- state changes (applied identically when written and when replayed) --
+    def apply(self, op: dict[str, Any]) -> None:
+        kind = op["kind"]
+        if kind == "nodes":
+            for record in op["items"]:
+                self._put_node(_node_from(record))
+        elif kind == "edges":
+            for record in op["items"]:
+                edge = Edge.model_validate(record)
+                self.graph.add_edge(edge.source, edge.target, key=edge.id, edge=edge)
+        elif kind == "delete":
+            for node_id in op["ids"]:
+                self._remove_node(node_id)
+        elif kind == "delete_edges":
+            doomed = set(op["ids"])
+            for source, target, key in list(self.graph.edges(keys=True)):
+                if key in doomed:
+                    self.graph.remove_edge(source, target, key=key)
+        else:
+            raise ValueError(f"unknown journal operation {kind!r}")
+
+    def _put_node(self, node: Node) -> None:
+        self._unindex(node.id)
+        self.graph.add_node(node.id, node=node)
+        if node.searchable:
+            ts = _event_ts(node)
+            self.keyword[node.label].add(node.id, node.search_text(), ts)
+            embedding = getattr(node, "embedding", None)
+            if embedding is not None:
+                self.vector[node.label].add(node.id, embedding, ts)
+
+    def _unindex(self, node_id: str) -> None:
+        old = self.graph.nodes[node_id]["node"] if node_id in self.graph else None
+        if old is not None and old.searchable:
+            self.keyword[old.label].remove(node_id)
+            self.vector[old.label].remove(node_id)
+
+    def _remove_node(self, node_id: str) -> None:
+        if node_id in self.graph:
+            self._unindex(node_id)
+            self.graph.remove_node(node_id)
+
+    def state(self) -> dict[str, Any]:
+        nodes = [_node_record(data["node"]) for _, data in self.graph.nodes(data=True)]
+        edges = [data["edge"].model_dump(mode="json")
+                 for _, _, data in self.graph.edges(data=True)]
+        return {"user_id": self.user_id, "nodes": nodes, "edges": edges}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        self.apply({"kind": "nodes", "items": snapshot["nodes"]})
+        self.apply({"kind": "edges", "items": snapshot["edges"]})
+
+    def write(self, op: dict[str, Any], compact: bool = False) -> None:
+        """Journal first (the acknowledgement), then apply in memory."""
+        if self.journal is not None:
+            self.journal.append(op)
+        self.apply(op)
+        if self.journal is not None and (compact or self.journal.wants_compaction()):
+            self.journal.compact(self.state())
+
+
+class NetworkxStore:
+    """The embedded default ``GraphStore``."""
+
+    backend = "networkx"
+
+    def __init__(self, data_dir: str | Path | None = None) -> None:
+        self._root = Path(data_dir) if data_dir is not None else None
+        self._users: dict[str, _UserGraph] = {}
+        self._lock = threading.Lock()
+        self._file_lock: FileLock | None = None
+        if self._root is not None:
+            self._root.mkdir(parents=True, exist_ok=True)
+            self._file_lock = FileLock(str(self._root / ".lock"))
+            try:
+                self._file_lock.acquire(timeout=0)
+            except Timeout as exc:
+                raise StoreLockedError(f"{self._root} is open in another process") from exc
+            self._load_all()
+
+    def _user_dir(self, user_id: str) -> Path:
+        assert self._root is not None
+        return self._root / "users" / stable_id("user", user_id)
+
+    def _load_all(self) -> None:
+        assert self._root is not None
+        users_dir = self._root / "users"
+        if not users_dir.exists():
+            return
+        for directory in sorted(users_dir.iterdir()):
+            meta = directory / META
+            if not meta.exists():
+                continue
+            user_id = json.loads(meta.read_text("utf-8"))["user_id"]
+            journal = Journal(directory)
+            user = _UserGraph(user_id, journal)
+            snapshot, ops = journal.load()
+            if snapshot is not None:
+                user.restore(snapshot)
+            for op in ops:
+                user.apply(op)
+            self._users[user_id] = user
+
+    def _user(self, user_id: str) -> _UserGraph:
+        user = self._users.get(check_user_id(user_id))
+        if user is None:
+            raise UnknownUserError(user_id)
+        return user
+
+    # -- GraphStore --
+    def ensure_user(self, user: User) -> None:
+        with self._lock:
+            if user.user_id not in self._users:
+                journal = None
+                if self._root is not None:
+                    directory = self._user_dir(user.user_id)
+                    journal = Journal(directory)
+                    (directory / META).write_text(json.dumps({"user_id": user.user_id}), "utf-8")
+                self._users[user.user_id] = _UserGraph(user.user_id, journal)
+        self.upsert_nodes(user.user_id, [user])
+
+    def has_user(self, user_id: str) -> bool:
+        return check_user_id(user_id) in self._users
+
+    def users(self) -> list[str]:
+        return sorted(self._users)
+
+    def upsert_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
+        user = self._user(user_id)
+        validate_batch(user_id, nodes)
+        if nodes:
+            with user.lock:
+                for node in nodes:
+                    embedding = getattr(node, "embedding", None)
+                    dimension = user.vector[node.label].dimension if node.searchable else None
+                    if embedding is not None and dimension not in (None, len(embedding)):
+                        raise InvalidInputError(
+                            f"{node.label} {node.id!r} has a {len(embedding)}-d embedding, "
+                            f"the index holds {dimension}-d vectors")
+                user.write({"kind": "nodes", "items": [_node_record(n) for n in nodes]})
+
+    def upsert_edges(self, user_id: str, edges: Sequence[Edge]) -> None:
+        user = self._user(user_id)
+        validate_batch(user_id, edges)
+        if not edges:
+            return
+        with user.lock:
+            missing = sorted({e for edge in edges for e in (edge.source, edge.target)
+                              if e not in user.graph})
+            if missing:
+                raise InvalidInputError(f"edge endpoints not in {user_id!r}'s graph: {missing}")
+            user.write({"kind": "edges", "items": [e.model_dump(mode="json") for e in edges]})
+
+    def get_nodes(self, user_id: str, ids: Sequence[str]) -> list[Node]:
+        user = self._user(user_id)
+        with user.lock:
+            return [user.graph.nodes[i]["node"] for i in ids if i in user.graph]
+
+    def find_nodes(self, user_id: str, label: NodeLabel,
+                   where: dict[str, Scalar] | None = None, limit: int | None = None) -> list[Node]:
+        user = self._user(user_id)
+        conditions = where or {}
+        found: list[Node] = []
+        with user.lock:
+            for _, data in user.graph.nodes(data=True):
+                node: Node = data["node"]
+                if node.label == label and all(
+                        getattr(node, key, None) == value for key, value in conditions.items()):
+                    found.append(node)
+                    if limit is not None and len(found) >= limit:
+                        break
+        return found
+
+    def edges(self, user_id: str, node_ids: Sequence[str] | None = None,
+              types: Sequence[EdgeType] | None = None, direction: Direction = "both") -> list[Edge]:
+        user = self._user(user_id)
+        wanted = set(types) if types is not None else None
+        with user.lock:
+            graph = user.graph
+            if node_ids is None:
+                triples = graph.edges(data=True)
+            else:
+                present = [n for n in node_ids if n in graph]
+                triples = []
+                if direction in ("out", "both"):
+                    triples.extend(graph.out_edges(present, data=True))
+                if direction in ("in", "both"):
+                    triples.extend(graph.in_edges(present, data=True))
+            result: dict[str, Edge] = {}
+            for _, _, data in triples:
+                edge: Edge = data["edge"]
+                if wanted is None or edge.type in wanted:
+                    result[edge.id] = edge
+        return list(result.values())
+
+    def keyword_search(self, user_id: str, label: NodeLabel, query: str, k: int,
+                       window: TimeWindow | None = None) -> list[Hit]:
+        user = self._user(user_id)
+        with user.lock:
+            if label not in user.keyword:
+                return []
+            bounds = window.bounds_ts() if window is not None else None
+            hits = user.keyword[label].search(query, k, bounds)
+            return [Hit(user.graph.nodes[i]["node"], s) for i, s in hits]
+
+    def vector_search(self, user_id: str, label: NodeLabel, vector: Sequence[float], k: int,
+                      window: TimeWindow | None = None) -> list[Hit]:
+        user = self._user(user_id)
+        with user.lock:
+            if label not in user.vector:
+                return []
+            bounds = window.bounds_ts() if window is not None else None
+            try:
+                hits = user.vector[label].search(vector, k, bounds)
+            except ValueError as exc:
+                raise InvalidInputError(str(exc)) from exc
+            return [Hit(user.graph.nodes[i]["node"], s) for i, s in hits]
+
+    def delete_nodes(self, user_id: str, ids: Sequence[str]) -> None:
+        user = self._user(user_id)
+        with user.lock:
+            present = [i for i in ids if i in user.graph]
+            if present:
+                user.write({"kind": "delete", "ids": present}, compact=True)
+
+    def delete_edges(self, user_id: str, edge_ids: Sequence[str]) -> None:
+        user = self._user(user_id)
+        with user.lock:
+            if edge_ids:
+                user.write({"kind": "delete_edges", "ids": list(edge_ids)}, compact=True)
+
+    def drop_user(self, user_id: str) -> None:
+        user = self._user(user_id)
+        with self._lock, user.lock:
+            del self._users[user_id]
+            if self._root is not None:
+                shutil.rmtree(self._user_dir(user_id), ignore_errors=False)
+
+    def close(self) -> None:
+        if self._file_lock is not None:
+            self._file_lock.release()
+            self._file_lock = None

@@ -1,0 +1,216 @@
+"""``MemoryGraph``: the per-user temporal memory operations, built once over any store.
+
+Writers call it with validated input; it embeds search texts, keeps provenance
+(``FROM_TURN``), closes contradicted preferences instead of deleting them, and forgets
+whole dependency chains. Reads default to what is valid now; ``as_of`` and
+``history=True`` are explicit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from memory_graph.errors import InvalidInputError
+from memory_graph.schema import (
+    PREFERENCE_EDGES,
+    Edge,
+    EdgeType,
+    Entity,
+    Node,
+    NodeLabel,
+    SearchableNode,
+    Session,
+    Turn,
+    User,
+    stable_id,
+    utc_now,
+)
+from memory_graph.store import GraphStore, check_user_id
+from memory_graph.timeparse import parse_timestamp
+from providers.embeddings import Embedder
+
+MAX_TURN_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class TurnInput:
+    """One raw utterance to remember, as a caller hands it over."""
+
+    text: str
+    at: datetime | str
+    session_id: str
+    role: str = "user"
+    speaker: str = ""
+    turn_id: str | None = None
+    seq: int = 0
+    image_captions: Sequence[str] = field(default_factory=tuple)
+
+
+class MemoryGraph:
+    """Temporal memory of many users over one ``GraphStore``; every call names the user."""
+
+    def __init__(self, store: GraphStore, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+
+    # -- users and sessions --
+    def ensure_user(self, user_id: str, name: str = "") -> None:
+        check_user_id(user_id)
+        if not self.store.has_user(user_id):
+            self.store.ensure_user(User(id=user_id, user_id=user_id, name=name))
+
+    def embed(self, nodes: Sequence[SearchableNode]) -> None:
+        """Fill in the embeddings of nodes that lack one, in one batch."""
+        pending = [n for n in nodes if n.embedding is None and n.search_text()]
+        vectors = self.embedder.embed_documents([n.search_text() for n in pending])
+        for node, vector in zip(pending, vectors, strict=True):
+            node.embedding = vector
+
+    def add_turns(self, user_id: str, turns: Sequence[TurnInput]) -> list[Turn]:
+        """Store raw turns (and their sessions) in one batch; all-or-nothing."""
+        check_user_id(user_id)
+        built = [self._build_turn(user_id, t) for t in turns]
+        sessions: dict[str, Session] = {}
+        for turn in built:
+            current = sessions.get(turn.session_id)
+            if current is None or turn.at < current.started_at:
+                sessions[turn.session_id] = Session(id=turn.session_id, user_id=user_id,
+                                                    started_at=turn.at)
+        existing = {s.id: s for s in self.store.get_nodes(user_id, list(sessions))
+                    if isinstance(s, Session)}
+        for session_id, session in list(sessions.items()):
+            old = existing.get(session_id)
+            if old is not None and old.started_at <= session.started_at:
+                del sessions[session_id]
+        chronology = self._chronology_edges(user_id, built)
+        self.embed(built)
+        self.store.upsert_nodes(user_id, [*sessions.values(), *built])
+        self.store.upsert_edges(user_id, [
+            *(Edge(type=EdgeType.IN_SESSION, user_id=user_id, source=t.id, target=t.session_id,
+                   recorded_at=t.at) for t in built),
+            *chronology,
+        ])
+        return built
+
+    def _chronology_edges(self, user_id: str, new_turns: Sequence[Turn]) -> list[Edge]:
+        """``NEXT`` edges linking each session's turns in order, old turns included."""
+        edges: list[Edge] = []
+        for session_id in dict.fromkeys(t.session_id for t in new_turns):
+            merged = {t.id: t for t in self.session_turns(user_id, session_id)}
+            merged.update((t.id, t) for t in new_turns if t.session_id == session_id)
+            ordered = sorted(merged.values(), key=lambda t: (t.at, t.seq))
+            new_ids = {t.id for t in new_turns}
+            edges.extend(
+                Edge(type=EdgeType.NEXT, user_id=user_id, source=a.id, target=b.id,
+                     recorded_at=b.at)
+                for a, b in zip(ordered, ordered[1:], strict=False)
+                if a.id in new_ids or b.id in new_ids
+            )
+        return edges
+
+    def _build_turn(self, user_id: str, turn: TurnInput) -> Turn:
+        text = turn.text.strip() if isinstance(turn.text, str) else ""
+        if not text and not turn.image_captions:
+            raise InvalidInputError("a turn needs text or an image; got empty text")
+        if len(text) > MAX_TURN_CHARS:
+            raise InvalidInputError(f"turn text has {len(text)} characters; "
+                                    f"the limit is {MAX_TURN_CHARS}")
+        at = parse_timestamp(turn.at)
+        turn_id = turn.turn_id or stable_id(user_id, turn.session_id, at.isoformat(), text)
+        try:
+            return Turn(id=turn_id, user_id=user_id, session_id=turn.session_id,
+                        role="assistant" if turn.role == "assistant" else "user",
+                        speaker=turn.speaker, text=text, at=at, seq=turn.seq,
+                        image_captions=[c for c in turn.image_captions if c])
+        except ValidationError as exc:
+            raise InvalidInputError(f"invalid turn: {exc}") from exc
+
+    # -- semantic memories --
+    def upsert_entity(self, user_id: str, entity: Entity, from_turns: Iterable[str] = ()) -> None:
+        self.embed([entity])
+        self.store.upsert_nodes(user_id, [entity])
+        self.store.upsert_edges(user_id, [
+            Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=entity.id, target=turn_id)
+            for turn_id in from_turns
+        ])
+
+    def set_preference(self, user_id: str, entity_id: str, *, likes: bool,
+                       at: datetime | str, reason: str = "", strength: float = 1.0,
+                       from_turns: Sequence[str] = ()) -> Edge:
+        """Record that the user (dis)likes an entity from ``at`` on.
+
+        A current edge of the opposite polarity to the same entity is closed at ``at``
+        (``valid_to``) and retired now (``expired_at``); it stays readable in history.
+        """
+        valid_from = parse_timestamp(at)
+        edge_type = EdgeType.PREFERS if likes else EdgeType.DISLIKES
+        now = utc_now()
+        closed: list[Edge] = []
+        for edge in self.store.edges(user_id, [user_id], list(PREFERENCE_EDGES), "out"):
+            if edge.target == entity_id and edge.expired_at is None and edge.valid_to is None \
+                    and edge.type != edge_type:
+                closed.append(edge.model_copy(update={"valid_to": valid_from, "expired_at": now}))
+        new_edge = Edge(type=edge_type, user_id=user_id, source=user_id, target=entity_id,
+                        key=valid_from.isoformat(), reason=reason, strength=strength,
+                        valid_from=valid_from, recorded_at=now,
+                        source_turns=list(from_turns))
+        self.store.upsert_edges(user_id, [*closed, new_edge])
+        return new_edge
+
+    def preferences(self, user_id: str, *, as_of: datetime | str | None = None,
+                    history: bool = False) -> list[Edge]:
+        """The user's PREFERS/DISLIKES edges: valid now, valid ``as_of``, or every version."""
+        edges = self.store.edges(user_id, [user_id], list(PREFERENCE_EDGES), "out")
+        if not history:
+            moment = parse_timestamp(as_of) if as_of is not None else None
+            edges = [e for e in edges if e.is_current(moment)]
+        return sorted(edges, key=lambda e: (e.valid_from or e.recorded_at, e.recorded_at))
+
+    def neighbours(self, user_id: str, node_ids: Sequence[str], *,
+                   types: Sequence[EdgeType] | None = None,
+                   as_of: datetime | None = None) -> list[Node]:
+        """Nodes one hop from ``node_ids`` over edges valid at ``as_of`` (now by default)."""
+        seeds = set(node_ids)
+        around: list[str] = []
+        for edge in self.store.edges(user_id, list(node_ids), types):
+            if edge.is_current(as_of):
+                around.extend(n for n in (edge.source, edge.target) if n not in seeds)
+        return self.store.get_nodes(user_id, list(dict.fromkeys(around)))
+
+    def session_turns(self, user_id: str, session_id: str) -> list[Turn]:
+        members = self.store.edges(user_id, [session_id], [EdgeType.IN_SESSION], "in")
+        turns = self.store.get_nodes(user_id, [e.source for e in members])
+        return sorted((t for t in turns if isinstance(t, Turn)), key=lambda t: (t.at, t.seq))
+
+    # -- forgetting --
+    def forget_user(self, user_id: str) -> None:
+        self.store.drop_user(user_id)
+
+    def forget_session(self, user_id: str, session_id: str) -> None:
+        turns = [t.id for t in self.session_turns(user_id, session_id)]
+        self._forget_turns(user_id, turns, extra_nodes=[session_id])
+
+    def forget_turn(self, user_id: str, turn_id: str) -> None:
+        self._forget_turns(user_id, [turn_id])
+
+    def _forget_turns(self, user_id: str, turn_ids: Sequence[str],
+                      extra_nodes: Sequence[str] = ()) -> None:
+        """Delete turns and everything derived from them (memories, images, edges)."""
+        doomed_turns = set(turn_ids)
+        doomed_nodes = set(turn_ids) | set(extra_nodes)
+        around = self.store.edges(user_id, list(doomed_turns), None, "both")
+        for edge in around:
+            if edge.type is EdgeType.FROM_TURN:
+                doomed_nodes.add(edge.source)
+            elif edge.type is EdgeType.HAS_IMAGE:
+                doomed_nodes.add(edge.target)
+        derived_edges = [
+            e.id for e in self.store.edges(user_id, [user_id], None, "out")
+            if doomed_turns.intersection(e.source_turns)
+        ]
+        self.store.delete_edges(user_id, derived_edges)
+        self.store.delete_nodes(user_id, sorted(doomed_nodes))

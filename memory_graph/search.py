@@ -1,0 +1,174 @@
+"""Hybrid search over any ``GraphStore``: keyword + vector + graph neighbourhood + time.
+
+One implementation for every backend. Each signal ranks candidates on its own; the ranks
+are fused with weighted reciprocal-rank fusion; the fused top candidates can then be
+re-scored by a cross-encoder. Named recipes (``RECIPES``) are the configurations the
+benchmarks compare; results carry their date and provenance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from memory_graph.graph import MemoryGraph
+from memory_graph.schema import (
+    SEARCHABLE_LABELS,
+    EdgeType,
+    Node,
+    NodeLabel,
+    Turn,
+)
+from memory_graph.store import Hit, TimeWindow
+from providers.reranker import Reranker, default_reranker
+
+#: Edges followed from matched memories to their graph neighbourhood.
+NEIGHBOURHOOD_EDGES = (EdgeType.NEXT, EdgeType.INVOLVES, EdgeType.RELATES, EdgeType.DEPICTS,
+                       EdgeType.FROM_TURN, EdgeType.HAS_IMAGE)
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Which signals to use and how to weigh them. Immutable: derive with ``replace``."""
+
+    labels: tuple[NodeLabel, ...] = SEARCHABLE_LABELS
+    keyword: bool = True
+    vector: bool = True
+    neighbourhood: bool = True
+    candidates: int = 50
+    rrf_k: float = 5.0
+    keyword_weight: float = 1.0
+    vector_weight: float = 1.0
+    neighbourhood_weight: float = 0.3
+    #: How many fused hits seed the neighbourhood expansion.
+    neighbourhood_seeds: int = 5
+    rerank: bool = True
+    rerank_candidates: int = 40
+
+
+RECIPES: dict[str, SearchConfig] = {
+    "bm25": SearchConfig(vector=False, neighbourhood=False, rerank=False),
+    "dense": SearchConfig(keyword=False, neighbourhood=False, rerank=False),
+    "hybrid": SearchConfig(),
+    "hybrid_fast": SearchConfig(rerank=False),
+}
+
+
+@dataclass
+class MemoryHit:
+    """A retrieved memory with the evidence of why and where it came from."""
+
+    node: Node
+    score: float
+    date: datetime | None
+    session_id: str | None
+    provenance: list[str]
+    signals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def label(self) -> NodeLabel:
+        return self.node.label
+
+
+class HybridSearch:
+    def __init__(self, memory: MemoryGraph, config: SearchConfig | None = None,
+                 reranker: Reranker | None = None) -> None:
+        self.memory = memory
+        self.config = config or RECIPES["hybrid"]
+        self._reranker = reranker
+
+    def reranker(self) -> Reranker | None:
+        if self._reranker is None and self.config.rerank:
+            self._reranker = default_reranker()
+        return self._reranker
+
+    def with_config(self, config: SearchConfig) -> HybridSearch:
+        return HybridSearch(self.memory, config, self._reranker)
+
+    def search(self, user_id: str, query: str, k: int = 10, *,
+               window: TimeWindow | None = None,
+               exclude: Sequence[str] = (),
+               query_vector: Sequence[float] | None = None) -> list[MemoryHit]:
+        """The ``k`` best memories of one user for ``query`` within ``window``.
+
+        ``exclude`` ids are never returned (multi-round retrieval passes what it has).
+        """
+        cfg = self.config
+        store = self.memory.store
+        ranked: dict[str, list[Hit]] = {}
+        if cfg.keyword:
+            ranked["keyword"] = [h for label in cfg.labels for h in
+                                 store.keyword_search(user_id, label, query, cfg.candidates,
+                                                      window)]
+        if cfg.vector:
+            vector = query_vector if query_vector is not None else \
+                self.memory.embedder.embed_query(query)
+            ranked["vector"] = [h for label in cfg.labels for h in
+                                store.vector_search(user_id, label, vector, cfg.candidates,
+                                                    window)]
+        for name in ranked:
+            ranked[name].sort(key=lambda h: -h.score)
+
+        weights = {"keyword": cfg.keyword_weight, "vector": cfg.vector_weight,
+                   "neighbourhood": cfg.neighbourhood_weight}
+        nodes: dict[str, Node] = {}
+        signals: dict[str, dict[str, int]] = {}
+        for name, hits in ranked.items():
+            for rank, hit in enumerate(hits):
+                nodes.setdefault(hit.node.id, hit.node)
+                signals.setdefault(hit.node.id, {}).setdefault(name, rank)
+        fused = _fuse(signals, weights, cfg.rrf_k)
+
+        if cfg.neighbourhood and fused:
+            seeds = [nodes[i] for i in fused[: cfg.neighbourhood_seeds]]
+            for rank, node in enumerate(self._neighbourhood(user_id, seeds, window)):
+                nodes.setdefault(node.id, node)
+                signals.setdefault(node.id, {}).setdefault("neighbourhood", rank)
+            fused = _fuse(signals, weights, cfg.rrf_k)
+
+        excluded = set(exclude)
+        fused = [i for i in fused if i not in excluded and nodes[i].label in cfg.labels]
+        scores = {i: _rrf_score(signals[i], weights, cfg.rrf_k) for i in fused}
+        reranker = self.reranker() if cfg.rerank else None
+        if reranker is not None and fused:
+            head = fused[: cfg.rerank_candidates]
+            logits = reranker.score(query, [nodes[i].search_text() for i in head])
+            order = sorted(range(len(head)), key=lambda j: -logits[j])
+            for j in order:
+                scores[head[j]] = logits[j]
+                signals[head[j]]["rerank"] = order.index(j)
+            fused = [head[j] for j in order] + fused[cfg.rerank_candidates:]
+        return [self._hit(nodes[i], scores[i], signals[i]) for i in fused[:k]]
+
+    def _neighbourhood(self, user_id: str, seeds: Sequence[Node],
+                       window: TimeWindow | None) -> list[Node]:
+        """Graph neighbours of the seeds, best seed first: adjacent turns, linked memories."""
+        found: list[Node] = []
+        for seed in seeds:
+            found.extend(self.memory.neighbours(user_id, [seed.id], types=NEIGHBOURHOOD_EDGES))
+        unique = {n.id: n for n in found if n.searchable}
+        return [n for n in unique.values() if window is None or window.contains(n.event_time())]
+
+    def _hit(self, node: Node, score: float, signals: dict[str, int]) -> MemoryHit:
+        session_id = node.session_id if isinstance(node, Turn) else None
+        provenance = [node.id] if isinstance(node, Turn) else []
+        if not provenance:
+            provenance = [e.target for e in self.memory.store.edges(
+                node.user_id, [node.id], [EdgeType.FROM_TURN], "out")]
+        return MemoryHit(node=node, score=score, date=node.event_time(),
+                         session_id=session_id, provenance=provenance, signals=dict(signals))
+
+
+def _rrf_score(ranks: dict[str, int], weights: dict[str, float], rrf_k: float) -> float:
+    return sum(weights.get(name, 0.0) / (rrf_k + 1 + rank) for name, rank in ranks.items())
+
+
+def _fuse(signals: dict[str, dict[str, int]], weights: dict[str, float],
+          rrf_k: float) -> list[str]:
+    return sorted(signals, key=lambda i: -_rrf_score(signals[i], weights, rrf_k))
+
+
+def recipe(name: str, **overrides: object) -> SearchConfig:
+    """A named recipe, optionally with some fields replaced."""
+    return replace(RECIPES[name], **overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Model providers: embeddings and rerankers (chat models come with the agent)."""

