@@ -144,11 +144,20 @@ class HybridSearch:
     def _neighbourhood(self, user_id: str, seeds: Sequence[Node],
                        window: TimeWindow | None) -> list[Node]:
         """Graph neighbours of the seeds, best seed first: adjacent turns, linked memories."""
-        found: list[Node] = []
-        for seed in seeds:
-            found.extend(self.memory.neighbours(user_id, [seed.id], types=NEIGHBOURHOOD_EDGES))
-        unique = {n.id: n for n in found if n.searchable}
-        return [n for n in unique.values() if window is None or window.contains(n.event_time())]
+        rank_of = {seed.id: rank for rank, seed in enumerate(seeds)}
+        best: dict[str, int] = {}
+        for edge in self.memory.store.edges(user_id, list(rank_of), NEIGHBOURHOOD_EDGES):
+            if not edge.is_current():
+                continue
+            seed_rank = min(rank_of.get(edge.source, len(seeds)), rank_of.get(edge.target,
+                                                                               len(seeds)))
+            for node_id in (edge.source, edge.target):
+                if node_id not in rank_of:
+                    best[node_id] = min(best.get(node_id, seed_rank), seed_rank)
+        ordered = sorted(best, key=lambda i: best[i])
+        nodes = self.memory.store.get_nodes(user_id, ordered, embeddings=False)
+        return [n for n in nodes if n.searchable
+                and (window is None or window.contains(n.event_time()))]
 
     def _hit(self, node: Node, score: float, signals: dict[str, int]) -> MemoryHit:
         session_id = node.session_id if isinstance(node, Turn) else None

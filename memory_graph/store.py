@@ -89,8 +89,9 @@ class GraphStore(Protocol):
     def upsert_edges(self, user_id: str, edges: Sequence[Edge]) -> None:
         """Insert or replace edges by (type, source, target, key); endpoints must exist."""
 
-    def get_nodes(self, user_id: str, ids: Sequence[str]) -> list[Node]:
-        """The nodes that exist among ``ids``, in the order given."""
+    def get_nodes(self, user_id: str, ids: Sequence[str],
+                  embeddings: bool = True) -> list[Node]:
+        """The nodes that exist among ``ids``, in the order given (vectors optional)."""
 
     def find_nodes(self, user_id: str, label: NodeLabel,
                    where: dict[str, Scalar] | None = None, limit: int | None = None) -> list[Node]:

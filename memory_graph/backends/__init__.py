@@ -1,0 +1,35 @@
+"""Store backends and the factory that opens one by name."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from memory_graph.store import GraphStore
+
+BACKENDS = ("networkx", "falkordb", "neo4j")
+
+
+def open_store(backend: str = "networkx", location: str | Path | None = None) -> GraphStore:
+    """Open a store: a data directory for networkx, a URL for the servers.
+
+    ``falkordb``: ``redis://host:port`` (default ``$FALKORDB_URL`` or localhost:6379).
+    ``neo4j``: ``bolt://host:port`` or ``neo4j://...`` (default ``$NEO4J_URI``), with
+    ``$NEO4J_USER`` / ``$NEO4J_PASSWORD``.
+    """
+    if backend == "networkx":
+        from memory_graph.backends.networkx_store import NetworkxStore
+
+        return NetworkxStore(location)
+    if backend == "falkordb":
+        from memory_graph.backends.falkordb_store import FalkorDBStore
+
+        return FalkorDBStore(str(location or os.environ.get("FALKORDB_URL",
+                                                             "redis://127.0.0.1:6379")))
+    if backend == "neo4j":
+        from memory_graph.backends.neo4j_store import Neo4jStore
+
+        uri = str(location or os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687"))
+        return Neo4jStore(uri, os.environ.get("NEO4J_USER", "neo4j"),
+                          os.environ.get("NEO4J_PASSWORD", "password"))
+    raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -225,7 +225,8 @@ class NetworkxStore:
                 raise InvalidInputError(f"edge endpoints not in {user_id!r}'s graph: {missing}")
             user.write({"kind": "edges", "items": [e.model_dump(mode="json") for e in edges]})
 
-    def get_nodes(self, user_id: str, ids: Sequence[str]) -> list[Node]:
+    def get_nodes(self, user_id: str, ids: Sequence[str],
+                  embeddings: bool = True) -> list[Node]:
         user = self._user(user_id)
         with user.lock:
             return [user.graph.nodes[i]["node"] for i in ids if i in user.graph]
