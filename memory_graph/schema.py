@@ -242,14 +242,18 @@ class Edge(_Record):
     def id(self) -> str:
         return stable_id(self.type.value, self.source, self.target, self.key)
 
-    def is_current(self, at: datetime | None = None) -> bool:
-        """True when the edge is known and holds at ``at`` (now by default)."""
-        moment = as_utc(at) if at is not None else utc_now()
-        if self.recorded_at > moment or (self.expired_at is not None and self.expired_at <= moment):
-            return False
+    def holds_at(self, moment: datetime) -> bool:
+        """True when the fact held in the user's life at ``moment`` (valid time)."""
+        moment = as_utc(moment)
         if self.valid_from is not None and self.valid_from > moment:
             return False
         return self.valid_to is None or self.valid_to > moment
+
+    def is_current(self, at: datetime | None = None) -> bool:
+        """Default read: valid now and not retired; with ``at``: what held at that time."""
+        if at is not None:
+            return self.holds_at(at)
+        return self.expired_at is None and self.holds_at(utc_now())
 
 
 def node_from_record(label: NodeLabel | str, record: dict[str, Any]) -> Node:

@@ -183,6 +183,7 @@ class CypherStore(ABC):
     dialect: CypherDialect
     #: How many extra candidates a filtered native vector query fetches before filtering.
     overfetch = 4
+    dimension: int
 
     def __init__(self) -> None:
         self._known_users: set[str] = set()
@@ -218,6 +219,11 @@ class CypherStore(ABC):
     def upsert_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
         self._require(user_id)
         validate_batch(user_id, nodes)
+        for node in nodes:
+            embedding = getattr(node, "embedding", None)
+            if embedding is not None and len(embedding) != self.dimension:
+                raise InvalidInputError(f"{node.label} {node.id!r} has a {len(embedding)}-d "
+                                        f"embedding, the store holds {self.dimension}-d vectors")
         self._write_nodes(user_id, nodes)
 
     def _write_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
@@ -300,6 +306,9 @@ class CypherStore(ABC):
     def vector_search(self, user_id: str, label: NodeLabel, vector: Sequence[float], k: int,
                       window: TimeWindow | None = None) -> list[Hit]:
         self._require(user_id)
+        if len(vector) != self.dimension:
+            raise InvalidInputError(f"query vector has dimension {len(vector)}, "
+                                    f"the store holds {self.dimension}-d vectors")
         if label not in SEARCHABLE_LABELS or k <= 0:
             return []
         params = {"uid": user_id, "vec": [float(x) for x in vector], "k": k,

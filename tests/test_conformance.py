@@ -1,0 +1,232 @@
+"""One conformance suite, run against every store backend (see conftest.BACKEND_PARAMS)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from helpers import HashingEmbedder
+
+from memory_graph.errors import InvalidInputError, InvalidTimestampError, UnknownUserError
+from memory_graph.graph import MemoryGraph, TurnInput
+from memory_graph.schema import Edge, EdgeType, Entity, NodeLabel, Session, Turn
+from memory_graph.search import HybridSearch, recipe
+from memory_graph.store import GraphStore, TimeWindow
+
+T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
+
+
+def _turns(session: str, start: datetime, texts: list[str]) -> list[TurnInput]:
+    return [TurnInput(text=t, at=start + timedelta(minutes=i), session_id=session, seq=i,
+                      speaker="Ana", turn_id=f"{session}-{i}") for i, t in enumerate(texts)]
+
+
+def _snapshot(memory: MemoryGraph, user_id: str) -> tuple[list[str], list[str]]:
+    store = memory.store
+    nodes = sorted(n.id for label in NodeLabel for n in store.find_nodes(user_id, label))
+    edges = sorted(e.id for e in store.edges(user_id))
+    return nodes, edges
+
+
+@pytest.fixture
+def ana(memory: MemoryGraph) -> MemoryGraph:
+    memory.ensure_user("t-ana", name="Ana")
+    memory.add_turns("t-ana", _turns("s1", T0, [
+        "I adopted a beagle puppy called Pixel",
+        "Pixel chews every shoe in the flat",
+        "I paint watercolours of the harbour",
+    ]))
+    memory.add_turns("t-ana", _turns("s2", T0 + timedelta(days=30), [
+        "I switched to oil paints last month",
+        "Pixel graduated from puppy school",
+    ]))
+    return memory
+
+
+def test_users_are_created_listed_and_unknown_ones_rejected(ana: MemoryGraph) -> None:
+    store = ana.store
+    assert store.has_user("t-ana")
+    assert "t-ana" in store.users()
+    assert not store.has_user("t-nobody")
+    for call in (lambda: store.get_nodes("t-nobody", ["x"]),
+                 lambda: store.find_nodes("t-nobody", NodeLabel.TURN),
+                 lambda: store.edges("t-nobody"),
+                 lambda: store.keyword_search("t-nobody", NodeLabel.TURN, "pixel", 5),
+                 lambda: store.vector_search("t-nobody", NodeLabel.TURN, [0.1] * 384, 5),
+                 lambda: store.delete_nodes("t-nobody", ["x"])):
+        with pytest.raises(UnknownUserError):
+            call()
+    with pytest.raises(InvalidInputError):
+        store.has_user("bad user id with spaces")
+
+
+def test_nodes_round_trip_with_types_times_and_vectors(ana: MemoryGraph) -> None:
+    turn = ana.store.get_nodes("t-ana", ["s1-0"])[0]
+    assert isinstance(turn, Turn)
+    assert turn.text == "I adopted a beagle puppy called Pixel"
+    assert turn.at == T0 and turn.at.tzinfo is not None
+    assert turn.embedding is not None and len(turn.embedding) == 384
+    session = ana.store.get_nodes("t-ana", ["s2"])[0]
+    assert isinstance(session, Session) and session.started_at == T0 + timedelta(days=30)
+    assert [t.id for t in ana.session_turns("t-ana", "s1")] == ["s1-0", "s1-1", "s1-2"]
+    found = ana.store.find_nodes("t-ana", NodeLabel.TURN, {"session_id": "s2"})
+    assert sorted(n.id for n in found) == ["s2-0", "s2-1"]
+
+
+def test_turns_are_chained_in_order_and_linked_to_their_session(ana: MemoryGraph) -> None:
+    nexts = {(e.source, e.target) for e in ana.store.edges("t-ana", types=[EdgeType.NEXT])}
+    assert nexts == {("s1-0", "s1-1"), ("s1-1", "s1-2"), ("s2-0", "s2-1")}
+    members = ana.store.edges("t-ana", ["s1"], [EdgeType.IN_SESSION], "in")
+    assert sorted(e.source for e in members) == ["s1-0", "s1-1", "s1-2"]
+
+
+def test_keyword_search_ranks_matches_and_filters_by_time(ana: MemoryGraph) -> None:
+    hits = ana.store.keyword_search("t-ana", NodeLabel.TURN, "oil paints", 5)
+    assert hits and hits[0].node.id == "s2-0"
+    pixel = ana.store.keyword_search("t-ana", NodeLabel.TURN, "Pixel", 10)
+    assert {h.node.id for h in pixel} == {"s1-0", "s1-1", "s2-1"}
+    window = TimeWindow(T0 + timedelta(days=10), T0 + timedelta(days=40))
+    later = ana.store.keyword_search("t-ana", NodeLabel.TURN, "Pixel", 10, window)
+    assert [h.node.id for h in later] == ["s2-1"]
+    assert ana.store.keyword_search("t-ana", NodeLabel.TURN, "the of and", 5) == []
+
+
+def test_vector_search_finds_nearest_within_window(ana: MemoryGraph) -> None:
+    query = HashingEmbedder().embed_query("beagle puppy Pixel adopted")
+    hits = ana.store.vector_search("t-ana", NodeLabel.TURN, query, 2)
+    assert hits[0].node.id == "s1-0"
+    assert hits[0].score >= hits[1].score
+    window = TimeWindow(start=T0 + timedelta(days=10))
+    assert all(h.node.id.startswith("s2") for h in
+               ana.store.vector_search("t-ana", NodeLabel.TURN, query, 5, window))
+    with pytest.raises(InvalidInputError):
+        ana.store.vector_search("t-ana", NodeLabel.TURN, [1.0, 0.0], 2)
+
+
+def test_users_never_see_each_other(memory: MemoryGraph) -> None:
+    for user in ("t-a", "t-b"):
+        memory.ensure_user(user)
+        memory.add_turns(user, _turns("s1", T0, [f"secret of {user} about kayaks"]))
+    hits = memory.store.keyword_search("t-a", NodeLabel.TURN, "kayaks secret", 10)
+    assert [h.node.user_id for h in hits] == ["t-a"]
+    vec = HashingEmbedder().embed_query("secret kayaks")
+    assert {h.node.user_id for h in memory.store.vector_search("t-b", NodeLabel.TURN, vec, 10)} \
+        == {"t-b"}
+    turn_a = memory.store.get_nodes("t-a", ["s1-0"])[0]
+    assert isinstance(turn_a, Turn) and "t-a" in turn_a.text
+    with pytest.raises(InvalidInputError):
+        memory.store.upsert_nodes("t-b", [turn_a])
+    memory.forget_user("t-a")
+    assert not memory.store.has_user("t-a")
+    assert len(memory.store.keyword_search("t-b", NodeLabel.TURN, "kayaks", 10)) == 1
+
+
+def test_concurrent_writers_of_different_users_stay_apart(memory: MemoryGraph) -> None:
+    users = [f"t-w{i}" for i in range(4)]
+    for user in users:
+        memory.ensure_user(user)
+    errors: list[BaseException] = []
+
+    def write(user: str) -> None:
+        try:
+            for batch in range(5):
+                memory.add_turns(user, _turns(f"s{batch}", T0 + timedelta(days=batch),
+                                              [f"{user} note {batch} {j}" for j in range(4)]))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(u,)) for u in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for user in users:
+        turns = memory.store.find_nodes(user, NodeLabel.TURN)
+        assert len(turns) == 20
+        assert all(isinstance(t, Turn) and t.text.startswith(user) for t in turns)
+
+
+def test_contradicted_preference_is_closed_not_deleted(ana: MemoryGraph) -> None:
+    paint = Entity(id="e-watercolour", user_id="t-ana", name="watercolour painting",
+                   kind="activity")
+    ana.upsert_entity("t-ana", paint, from_turns=["s1-2"])
+    ana.set_preference("t-ana", paint.id, likes=True, at=T0, from_turns=["s1-2"])
+    ana.set_preference("t-ana", paint.id, likes=False, at=T0 + timedelta(days=30),
+                       reason="switched to oils", from_turns=["s2-0"])
+    now = ana.preferences("t-ana")
+    assert [(e.type, e.target) for e in now] == [(EdgeType.DISLIKES, paint.id)]
+    before = ana.preferences("t-ana", as_of=T0 + timedelta(days=5))
+    assert [e.type for e in before] == [EdgeType.PREFERS]
+    history = ana.preferences("t-ana", history=True)
+    assert [e.type for e in history] == [EdgeType.PREFERS, EdgeType.DISLIKES]
+    closed = history[0]
+    assert closed.valid_to == T0 + timedelta(days=30) and closed.expired_at is not None
+
+
+def test_forgetting_a_turn_removes_what_was_derived_from_it(ana: MemoryGraph) -> None:
+    pixel = Entity(id="e-pixel", user_id="t-ana", name="Pixel", kind="pet",
+                   summary="beagle puppy")
+    ana.upsert_entity("t-ana", pixel, from_turns=["s1-0"])
+    ana.set_preference("t-ana", pixel.id, likes=True, at=T0, from_turns=["s1-0"])
+    ana.forget_turn("t-ana", "s1-0")
+    assert ana.store.get_nodes("t-ana", ["s1-0", "e-pixel"]) == []
+    assert ana.preferences("t-ana", history=True) == []
+    assert all(h.node.id != "s1-0" for h in
+               ana.store.keyword_search("t-ana", NodeLabel.TURN, "adopted beagle", 10))
+    vector = HashingEmbedder().embed_query("I adopted a beagle puppy called Pixel")
+    assert all(h.node.id not in ("s1-0", "e-pixel") for label in (NodeLabel.TURN, NodeLabel.ENTITY)
+               for h in ana.store.vector_search("t-ana", label, vector, 10))
+    assert len(ana.session_turns("t-ana", "s1")) == 2
+
+
+def test_forgetting_a_session_removes_its_turns(ana: MemoryGraph) -> None:
+    ana.forget_session("t-ana", "s1")
+    remaining = {n.id for n in ana.store.find_nodes("t-ana", NodeLabel.TURN)}
+    assert remaining == {"s2-0", "s2-1"}
+    assert ana.store.get_nodes("t-ana", ["s1"]) == []
+
+
+@pytest.mark.parametrize("bad", [
+    TurnInput(text="", at=T0, session_id="s9"),
+    TurnInput(text="   ", at=T0, session_id="s9"),
+    TurnInput(text="x" * 20_001, at=T0, session_id="s9"),
+    TurnInput(text="fine", at="not a date", session_id="s9"),
+    TurnInput(text="fine", at="1066-10-14 09:00", session_id="s9"),
+])
+def test_bad_turns_are_rejected_and_nothing_changes(ana: MemoryGraph, bad: TurnInput) -> None:
+    before = _snapshot(ana, "t-ana")
+    good = TurnInput(text="a good turn in the same batch", at=T0, session_id="s9")
+    with pytest.raises(InvalidInputError):
+        ana.add_turns("t-ana", [good, bad])
+    assert _snapshot(ana, "t-ana") == before
+    if bad.at == "not a date":
+        with pytest.raises(InvalidTimestampError):
+            ana.add_turns("t-ana", [bad])
+
+
+def test_edges_to_missing_or_foreign_nodes_are_rejected(ana: MemoryGraph) -> None:
+    before = _snapshot(ana, "t-ana")
+    dangling = Edge(type=EdgeType.RELATES, user_id="t-ana", source="s1-0", target="nowhere")
+    with pytest.raises(InvalidInputError):
+        ana.store.upsert_edges("t-ana", [dangling])
+    foreign = Edge(type=EdgeType.RELATES, user_id="t-other", source="s1-0", target="s1-1")
+    with pytest.raises(InvalidInputError):
+        ana.store.upsert_edges("t-ana", [foreign])
+    assert _snapshot(ana, "t-ana") == before
+
+
+def test_hybrid_search_uses_neighbourhood_time_window_and_exclusions(ana: MemoryGraph) -> None:
+    search = HybridSearch(ana, recipe("hybrid_fast", neighbourhood_seeds=1))
+    hits = search.search("t-ana", "which shoe does Pixel chew in the flat", k=5)
+    assert hits[0].node.id == "s1-1"
+    assert hits[0].date == T0 + timedelta(minutes=1)
+    assert hits[0].provenance == ["s1-1"] and hits[0].session_id == "s1"
+    neighbours = {h.node.id for h in hits if "neighbourhood" in h.signals}
+    assert neighbours == {"s1-0", "s1-2"}, "adjacent turns join through NEXT edges"
+    window = TimeWindow(start=T0 + timedelta(days=10))
+    assert all(h.node.id.startswith("s2") for h in
+               search.search("t-ana", "Pixel", k=5, window=window))
+    excluded = search.search("t-ana", "which shoe does Pixel chew in the flat", k=5, exclude=["s1-1"])
+    assert "s1-1" not in {h.node.id for h in excluded}
