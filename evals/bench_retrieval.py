@@ -96,7 +96,7 @@ def main(data: Path | None, out: Path, store_dir: Path | None = None) -> Retriev
     with tempfile.TemporaryDirectory(prefix="pvlm-bench-") as tmp:
         result = run(data, store_dir or Path(tmp) / "store")
     rows = [[m, *(f"{result.recall[m][k]:.3f}" for k in KS),
-             f"{result.latency_ms[m].get('p50', 0):.1f}", f"{result.latency_ms[m].get('p95', 0):.1f}"]
+             *(f"{result.latency_ms[m].get(p, 0):.1f}" for p in ("p50", "p95"))]
             for m in result.recall]
     print(f"\nRetrieval on {data.name}: {result.n} questions, {result.turns} turns, "
           f"ingested in {result.ingest_seconds:.1f} s")

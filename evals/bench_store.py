@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ def _session_batches(user_id: str, n_turns: int, rng: np.random.Generator, vocab
         edges = [Edge(type=EdgeType.IN_SESSION, user_id=user_id, source=t.id, target=session_id)
                  for t in turns]
         edges += [Edge(type=EdgeType.NEXT, user_id=user_id, source=a.id, target=b.id)
-                  for a, b in zip(turns, turns[1:], strict=False)]
+                  for a, b in pairwise(turns)]
         yield [Session(id=session_id, user_id=user_id, started_at=at), *turns], edges
 
 

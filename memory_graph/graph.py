@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 
 from pydantic import ValidationError
 
@@ -21,7 +22,6 @@ from memory_graph.schema import (
     EdgeType,
     Entity,
     Node,
-    NodeLabel,
     SearchableNode,
     Session,
     Turn,
@@ -107,7 +107,7 @@ class MemoryGraph:
             edges.extend(
                 Edge(type=EdgeType.NEXT, user_id=user_id, source=a.id, target=b.id,
                      recorded_at=b.at)
-                for a, b in zip(ordered, ordered[1:], strict=False)
+                for a, b in pairwise(ordered)
                 if a.id in new_ids or b.id in new_ids
             )
         return edges

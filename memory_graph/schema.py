@@ -160,7 +160,8 @@ class Entity(SearchableNode):
 
     def search_text(self) -> str:
         names = ", ".join([self.name, *self.aliases])
-        return f"{names} ({self.kind}): {self.summary}" if self.summary else f"{names} ({self.kind})"
+        head = f"{names} ({self.kind})"
+        return f"{head}: {self.summary}" if self.summary else head
 
 
 class Event(SearchableNode):

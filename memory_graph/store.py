@@ -17,7 +17,7 @@ from typing import Literal, Protocol, runtime_checkable
 from pydantic import TypeAdapter, ValidationError
 
 from memory_graph.errors import InvalidInputError
-from memory_graph.schema import Edge, EdgeType, Node, NodeLabel, UserId, User, as_utc
+from memory_graph.schema import Edge, EdgeType, Node, NodeLabel, User, UserId, as_utc
 
 Direction = Literal["out", "in", "both"]
 Scalar = str | int | float | bool

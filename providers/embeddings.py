@@ -58,7 +58,10 @@ class SentenceTransformerEmbedder:
         self.model = SentenceTransformer(str(model_path), device=device, local_files_only=True)
         self.batch_size = batch_size
         self._lock = threading.Lock()
-        self.dimension = int(self.model.get_embedding_dimension())
+        dimension = self.model.get_embedding_dimension()
+        if dimension is None:
+            raise ValueError(f"{model_path} does not declare its embedding dimension")
+        self.dimension = int(dimension)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:

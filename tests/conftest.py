@@ -9,11 +9,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import HashingEmbedder  # noqa: E402
+from helpers import HashingEmbedder
 
-from memory_graph.backends.falkordb_server import FalkorDBServer  # noqa: E402
-from memory_graph.graph import MemoryGraph  # noqa: E402
-from memory_graph.store import GraphStore  # noqa: E402
+from memory_graph.backends.falkordb_server import FalkorDBServer
+from memory_graph.graph import MemoryGraph
+from memory_graph.store import GraphStore
 
 BACKEND_PARAMS = [
     "networkx",

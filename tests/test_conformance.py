@@ -12,7 +12,7 @@ from memory_graph.errors import InvalidInputError, InvalidTimestampError, Unknow
 from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import Edge, EdgeType, Entity, NodeLabel, Session, Turn
 from memory_graph.search import HybridSearch, recipe
-from memory_graph.store import GraphStore, TimeWindow
+from memory_graph.store import TimeWindow
 
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -228,5 +228,6 @@ def test_hybrid_search_uses_neighbourhood_time_window_and_exclusions(ana: Memory
     window = TimeWindow(start=T0 + timedelta(days=10))
     assert all(h.node.id.startswith("s2") for h in
                search.search("t-ana", "Pixel", k=5, window=window))
-    excluded = search.search("t-ana", "which shoe does Pixel chew in the flat", k=5, exclude=["s1-1"])
+    excluded = search.search("t-ana", "which shoe does Pixel chew in the flat", k=5,
+                             exclude=["s1-1"])
     assert "s1-1" not in {h.node.id for h in excluded}

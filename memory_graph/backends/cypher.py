@@ -27,7 +27,7 @@ from memory_graph.schema import (
     node_from_record,
 )
 from memory_graph.store import Direction, Hit, Scalar, TimeWindow, check_user_id, validate_batch
-from memory_graph.text import STOP_WORDS, _WORD
+from memory_graph.text import _WORD, STOP_WORDS
 
 BASE = "PvNode"
 
@@ -68,8 +68,8 @@ class CypherDialect:
             yield _exact_vector_search(self, label)
         for edge_type in EdgeType:
             yield _upsert_edges(edge_type)
-        yield from (GET_NODES, EDGES_ALL, EDGES_OUT, EDGES_IN, DELETE_NODES, DELETE_EDGES, DROP_USER,
-                    HAS_USER, LIST_USERS)
+        yield from (GET_NODES, EDGES_ALL, EDGES_OUT, EDGES_IN, DELETE_NODES, DELETE_EDGES,
+                    DROP_USER, HAS_USER, LIST_USERS)
 
 
 def _upsert_nodes(dialect: CypherDialect, label: NodeLabel) -> str:

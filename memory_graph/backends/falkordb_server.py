@@ -45,10 +45,11 @@ class FalkorDBServer:
             try:
                 client.ping()
                 return self
-            except redis.ConnectionError:
+            except redis.ConnectionError as exc:
                 if self._process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"FalkorDB server did not start on port {self.port}")
+                    raise RuntimeError(
+                        f"FalkorDB server did not start on port {self.port}") from exc
                 time.sleep(0.05)
 
     def save(self) -> None:

@@ -48,11 +48,11 @@ class FalkorDBStore(CypherStore):
         super().__init__()
         parsed = urlparse(url)
         self.dimension = dimension
-        self._db = FalkorDB(host=parsed.hostname or "127.0.0.1", port=parsed.port or 6379,
-                            password=parsed.password, socket_connect_timeout=5)
         self._prepared: set[str] = set()
         self._lock = threading.Lock()
         try:
+            self._db = FalkorDB(host=parsed.hostname or "127.0.0.1", port=parsed.port or 6379,
+                                password=parsed.password, socket_connect_timeout=5)
             self._db.connection.ping()
         except redis.RedisError as exc:
             raise StoreUnavailableError(f"FalkorDB at {url} is unreachable: {exc}") from exc

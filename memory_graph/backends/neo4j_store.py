@@ -10,7 +10,7 @@ user's nodes when the filter leaves too few. Writes are batched ``UNWIND`` state
 from __future__ import annotations
 
 import threading
-from typing import Any, LiteralString, cast
+from typing import Any
 
 from memory_graph.backends.cypher import BASE, DROP_USER, LIST_USERS, CypherDialect, CypherStore
 from memory_graph.errors import InvalidInputError, StoreUnavailableError
@@ -72,7 +72,7 @@ class Neo4jStore(CypherStore):
         exceptions = self._neo4j.exceptions
         try:
             records, _, _ = self._driver.execute_query(
-                cast(LiteralString, query), params, database_=self._database)
+                query, params, database_=self._database)
         except (exceptions.ServiceUnavailable, exceptions.SessionExpired, OSError) as exc:
             raise StoreUnavailableError(f"Neo4j connection failed: {exc}") from exc
         except exceptions.ClientError as exc:

@@ -138,8 +138,10 @@ class NetworkxStore:
 
     backend = "networkx"
 
-    def __init__(self, data_dir: str | Path | None = None) -> None:
+    def __init__(self, data_dir: str | Path | None = None,
+                 compact_bytes: int = 32 * 1024 * 1024) -> None:
         self._root = Path(data_dir) if data_dir is not None else None
+        self._compact_bytes = compact_bytes
         self._users: dict[str, _UserGraph] = {}
         self._lock = threading.Lock()
         self._file_lock: FileLock | None = None
@@ -166,7 +168,7 @@ class NetworkxStore:
             if not meta.exists():
                 continue
             user_id = json.loads(meta.read_text("utf-8"))["user_id"]
-            journal = Journal(directory)
+            journal = Journal(directory, self._compact_bytes)
             user = _UserGraph(user_id, journal)
             snapshot, ops = journal.load()
             if snapshot is not None:
@@ -188,7 +190,7 @@ class NetworkxStore:
                 journal = None
                 if self._root is not None:
                     directory = self._user_dir(user.user_id)
-                    journal = Journal(directory)
+                    journal = Journal(directory, self._compact_bytes)
                     (directory / META).write_text(json.dumps({"user_id": user.user_id}), "utf-8")
                 self._users[user.user_id] = _UserGraph(user.user_id, journal)
         self.upsert_nodes(user.user_id, [user])
