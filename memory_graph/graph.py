@@ -15,13 +15,15 @@ from itertools import pairwise
 
 from pydantic import ValidationError
 
-from memory_graph.errors import InvalidInputError
+from memory_graph.errors import InvalidInputError, UnknownUserError
 from memory_graph.schema import (
     PREFERENCE_EDGES,
     Edge,
     EdgeType,
     Entity,
     Node,
+    NodeLabel,
+    PersonalitySnapshot,
     SearchableNode,
     Session,
     Turn,
@@ -74,18 +76,7 @@ class MemoryGraph:
         """Store raw turns (and their sessions) in one batch; all-or-nothing."""
         check_user_id(user_id)
         built = [self._build_turn(user_id, t) for t in turns]
-        sessions: dict[str, Session] = {}
-        for turn in built:
-            current = sessions.get(turn.session_id)
-            if current is None or turn.at < current.started_at:
-                sessions[turn.session_id] = Session(id=turn.session_id, user_id=user_id,
-                                                    started_at=turn.at)
-        existing = {s.id: s for s in self.store.get_nodes(user_id, list(sessions))
-                    if isinstance(s, Session)}
-        for session_id, session in list(sessions.items()):
-            old = existing.get(session_id)
-            if old is not None and old.started_at <= session.started_at:
-                del sessions[session_id]
+        sessions = self._sessions_after(user_id, built)
         chronology = self._chronology_edges(user_id, built)
         self.embed(built)
         self.store.upsert_nodes(user_id, [*sessions.values(), *built])
@@ -95,6 +86,44 @@ class MemoryGraph:
             *chronology,
         ])
         return built
+
+    def _sessions_after(self, user_id: str, turns: Sequence[Turn]) -> dict[str, Session]:
+        """The sessions whose span (started_at, ended_at) the new turns create or widen."""
+        spans: dict[str, tuple[datetime, datetime]] = {}
+        for turn in turns:
+            lo, hi = spans.get(turn.session_id, (turn.at, turn.at))
+            spans[turn.session_id] = (min(lo, turn.at), max(hi, turn.at))
+        existing = {s.id: s for s in self.store.get_nodes(user_id, list(spans))
+                    if isinstance(s, Session)}
+        changed: dict[str, Session] = {}
+        for session_id, (lo, hi) in spans.items():
+            old = existing.get(session_id)
+            if old is None:
+                changed[session_id] = Session(id=session_id, user_id=user_id, started_at=lo,
+                                              ended_at=hi)
+                continue
+            start = min(old.started_at, lo)
+            end = max(old.ended_at or old.started_at, hi)
+            if start != old.started_at or end != old.ended_at:
+                changed[session_id] = old.model_copy(update={"started_at": start,
+                                                             "ended_at": end})
+        return changed
+
+    def latest_session(self, user_id: str) -> Session | None:
+        sessions = [s for s in self.store.find_nodes(user_id, NodeLabel.SESSION)
+                    if isinstance(s, Session)]
+        return max(sessions, key=lambda s: s.ended_at or s.started_at, default=None)
+
+    def user(self, user_id: str) -> User:
+        found = self.store.get_nodes(user_id, [user_id], embeddings=False)
+        if not found or not isinstance(found[0], User):
+            raise UnknownUserError(f"unknown user {user_id!r}")
+        return found[0]
+
+    def personality_history(self, user_id: str) -> list[PersonalitySnapshot]:
+        snapshots = [p for p in self.store.find_nodes(user_id, NodeLabel.PERSONALITY)
+                     if isinstance(p, PersonalitySnapshot)]
+        return sorted(snapshots, key=lambda p: (p.interactions, p.at))
 
     def _chronology_edges(self, user_id: str, new_turns: Sequence[Turn]) -> list[Edge]:
         """``NEXT`` edges linking each session's turns in order, old turns included."""

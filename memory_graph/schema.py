@@ -43,6 +43,7 @@ class NodeLabel(StrEnum):
     ENTITY = "Entity"
     EVENT = "Event"
     ROUTINE = "Routine"
+    FACT = "Fact"
     PERSONALITY = "PersonalitySnapshot"
 
 
@@ -194,6 +195,23 @@ class Routine(SearchableNode):
         return self.updated_at
 
 
+class Fact(SearchableNode):
+    """A semantic memory stated in one turn: a fact, an explicit "remember this", or a
+    visual concept seen in a shared photo. Linked to its turn (FROM_TURN), to the entities
+    it is about (INVOLVES) and, for visual concepts, to the image."""
+
+    label: ClassVar[NodeLabel] = NodeLabel.FACT
+    statement: str = Field(min_length=1, max_length=2000)
+    kind: Literal["fact", "remember", "visual"] = "fact"
+    at: datetime
+
+    def search_text(self) -> str:
+        return self.statement
+
+    def event_time(self) -> datetime | None:
+        return self.at
+
+
 class PersonalitySnapshot(Node):
     label: ClassVar[NodeLabel] = NodeLabel.PERSONALITY
     at: datetime
@@ -208,11 +226,11 @@ class PersonalitySnapshot(Node):
         return self.at
 
 
-AnyNode = User | Session | Turn | Image | Entity | Event | Routine | PersonalitySnapshot
+AnyNode = User | Session | Turn | Image | Entity | Event | Routine | Fact | PersonalitySnapshot
 
 NODE_TYPES: dict[NodeLabel, type[Node]] = {
     cls.label: cls
-    for cls in (User, Session, Turn, Image, Entity, Event, Routine, PersonalitySnapshot)
+    for cls in (User, Session, Turn, Image, Entity, Event, Routine, Fact, PersonalitySnapshot)
 }
 SEARCHABLE_LABELS: tuple[NodeLabel, ...] = tuple(
     label for label, cls in NODE_TYPES.items() if cls.searchable

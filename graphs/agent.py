@@ -1,0 +1,59 @@
+"""The PersonaVLM agent graph:
+``perceive → extract_memory → retrieve ⟲ → infer_personality → respond``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from graphs.context import Context
+from graphs.resources import ResourceProvider
+from graphs.state import InputState, OutputState, State
+from memory_graph.store import GraphStore
+from nodes.background import BackgroundWorker
+from nodes.extract_memory import ExtractMemory, route_after_extract
+from nodes.infer_personality import InferPersonality
+from nodes.perceive import Perceive
+from nodes.respond import Respond
+from nodes.retrieve import Retrieve, route_after_retrieve
+from providers.embeddings import Embedder
+
+Agent = CompiledStateGraph[State, Context, InputState, OutputState]
+
+
+def build_agent(*, chat_model: BaseChatModel | None = None, embedder: Embedder | None = None,
+                store: GraphStore | None = None, media_dir: str | Path | None = None,
+                worker: BackgroundWorker | None = None,
+                provider: ResourceProvider | None = None) -> Agent:
+    """The compiled agent. Pass a LangChain chat model, embeddings or a store to use them
+    instead of the ones named in the run's ``Context``; nothing is loaded until a run."""
+    resources = provider or ResourceProvider(chat_model=chat_model, embedder=embedder,
+                                             store=store, media_dir=media_dir, worker=worker)
+    builder = StateGraph(State, context_schema=Context, input_schema=InputState,
+                         output_schema=OutputState)
+    builder.add_node("perceive", Perceive(resources))
+    builder.add_node("extract_memory", ExtractMemory(resources))
+    builder.add_node("retrieve", Retrieve(resources))
+    builder.add_node("infer_personality", InferPersonality(resources))
+    builder.add_node("respond", Respond(resources))
+    builder.add_edge(START, "perceive")
+    builder.add_edge("perceive", "extract_memory")
+    builder.add_conditional_edges("extract_memory", route_after_extract,
+                                  ["retrieve", "infer_personality"])
+    builder.add_conditional_edges("retrieve", route_after_retrieve,
+                                  ["retrieve", "infer_personality"])
+    builder.add_edge("infer_personality", "respond")
+    builder.add_edge("respond", END)
+    compiled = builder.compile(name="personavlm")
+    compiled.resources = resources  # type: ignore[attr-defined]
+    return compiled
+
+
+def agent_resources(agent: Agent) -> ResourceProvider:
+    provider = getattr(agent, "resources", None)
+    if not isinstance(provider, ResourceProvider):
+        raise TypeError("not an agent built by build_agent")
+    return provider

@@ -1,0 +1,64 @@
+"""The run-time configuration of the agent. LangGraph Studio shows these fields and their
+descriptions; every node reads them from ``runtime.context``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(kw_only=True)
+class Context:
+    user_id: str = field(default="default-user", metadata={
+        "description": "Whose memory to read and write. Every store call is scoped to it."})
+    user_name: str = field(default="", metadata={
+        "description": "How the assistant calls the user; defaults to the user id."})
+    store_backend: str = field(default="networkx", metadata={
+        "description": "Memory store: networkx (embedded, default), falkordb or neo4j."})
+    store_location: str = field(default="", metadata={
+        "description": "Data directory (networkx) or server URL (falkordb, neo4j). Empty: "
+                       "$PERSONAVLM_DATA or ~/.local/share/personavlm/memory for networkx, "
+                       "$FALKORDB_URL / $NEO4J_URI for the servers."})
+    chat_provider: str = field(default="llamacpp", metadata={
+        "description": "llamacpp (offline default), hf (transformers VLM) or openai "
+                       "(any OpenAI-compatible endpoint)."})
+    chat_model: str = field(default="", metadata={
+        "description": "GGUF path (llamacpp), model directory (hf) or model name (openai). "
+                       "Empty: the bundled Qwen2.5-Coder-1.5B-Instruct Q4_K_M."})
+    chat_base_url: str = field(default="", metadata={
+        "description": "Base URL of the OpenAI-compatible endpoint (openai provider)."})
+    embedding_model: str = field(default="all-MiniLM-L6-v2", metadata={
+        "description": "all-MiniLM-L6-v2 (bundled) or a local sentence-transformers dir."})
+    search_recipe: str = field(default="hybrid", metadata={
+        "description": "Hybrid search recipe: hybrid, hybrid_fast, bm25 or dense."})
+    retrieval_k: int = field(default=5, metadata={
+        "description": "Memories added per retrieval round."})
+    max_retrieval_rounds: int = field(default=3, metadata={
+        "description": "Rounds of retrieve-then-decide before answering (1-3)."})
+    session_gap_minutes: float = field(default=60.0, metadata={
+        "description": "A pause longer than this starts a new session."})
+    background_extraction: bool = field(default=True, metadata={
+        "description": "Extract memories and update the personality after the reply, "
+                       "in a background worker, so the user is not kept waiting."})
+    extract_memories: bool = field(default=True, metadata={
+        "description": "False: store raw turns only, no model extraction or personality "
+                       "(fast bulk ingestion)."})
+    update_memory: bool = field(default=True, metadata={
+        "description": "False: answer from memory without storing the turn (evaluation)."})
+    recent_turns: int = field(default=6, metadata={
+        "description": "Turns of the current session quoted verbatim in the reply prompt."})
+    max_reply_tokens: int = field(default=160, metadata={
+        "description": "Upper bound on the reply length in tokens."})
+    assistant_name: str = field(default="Persona", metadata={
+        "description": "The assistant's name in its own prompt."})
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_retrieval_rounds <= 3:
+            raise ValueError("max_retrieval_rounds must be 1, 2 or 3")
+        if self.retrieval_k < 1:
+            raise ValueError("retrieval_k must be at least 1")
+        if self.session_gap_minutes <= 0:
+            raise ValueError("session_gap_minutes must be positive")
+
+    @property
+    def display_name(self) -> str:
+        return self.user_name or self.user_id

@@ -1,0 +1,7 @@
+"""Entry point for ``langgraph.json``: the agent the LangGraph server serves. Models and
+stores open on the first run, from that run's context (defaults: the offline model and
+the embedded store)."""
+
+from graphs.agent import build_agent
+
+graph = build_agent()

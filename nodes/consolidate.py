@@ -1,0 +1,134 @@
+"""Consolidation of a finished session: episodic topics linked to their raw turns,
+procedural habits and goals (a handful, latest wins), and the core profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from graphs.context import Context
+from graphs.resources import Resources
+from memory_graph.schema import (
+    Edge,
+    EdgeType,
+    Event,
+    NodeLabel,
+    Routine,
+    Session,
+    Turn,
+    stable_id,
+)
+from nodes.cost import CostMeter
+from nodes.entities import EntityResolver, normalise_name
+from nodes.prompts import (
+    CONSOLIDATE_SHAPE,
+    CONSOLIDATE_SYSTEM,
+    CONSOLIDATE_USER,
+)
+from nodes.schemas import SessionConsolidation
+from nodes.structured import call_structured
+
+MAX_ROUTINES = 5
+MAX_TRANSCRIPT_CHARS = 6000
+MAX_LINE_CHARS = 280
+
+
+def consolidate_session(res: Resources, ctx: Context, session_id: str, meter: CostMeter,
+                        errors: list[str]) -> dict[str, Any]:
+    user_id = ctx.user_id
+    memory = res.memory
+    with meter.store():
+        turns = memory.session_turns(user_id, session_id)
+        sessions = memory.store.get_nodes(user_id, [session_id], embeddings=False)
+        user = memory.user(user_id)
+    session = sessions[0] if sessions and isinstance(sessions[0], Session) else None
+    if session is None or not turns or session.summary:
+        return {"status": "skipped"}
+    result = call_structured(res.chat, consolidation_messages(ctx, user.profile, turns),
+                             SessionConsolidation, meter, "consolidate_session",
+                             max_tokens=1000)
+    return write_consolidation(res, ctx, session, turns, result, meter, errors)
+
+
+def consolidation_messages(ctx: Context, profile: str, turns: list[Turn]
+                           ) -> list[SystemMessage | HumanMessage]:
+    lines = []
+    for number, turn in enumerate(turns, 1):
+        who = turn.speaker or ctx.display_name if turn.role == "user" else "assistant"
+        text = turn.search_text().removeprefix(f"{turn.speaker}: ") if turn.speaker else \
+            turn.search_text()
+        lines.append(f"{number}. [{turn.at:%H:%M}] {who}: {text[:MAX_LINE_CHARS]}")
+    transcript = "\n".join(lines)
+    if len(transcript) > MAX_TRANSCRIPT_CHARS:
+        transcript = "...\n" + transcript[-MAX_TRANSCRIPT_CHARS:]
+    return [
+        SystemMessage(CONSOLIDATE_SYSTEM.format(user=ctx.display_name,
+                                                shape=CONSOLIDATE_SHAPE)),
+        HumanMessage(CONSOLIDATE_USER.format(profile=profile or "(empty)",
+                                             date=turns[0].at.date().isoformat(),
+                                             transcript=transcript)),
+    ]
+
+
+def write_consolidation(res: Resources, ctx: Context, session: Session, turns: list[Turn],
+                        result: SessionConsolidation, meter: CostMeter,
+                        errors: list[str]) -> dict[str, Any]:
+    user_id = ctx.user_id
+    memory = res.memory
+    resolver = EntityResolver(memory, user_id, res.chat, meter, errors)
+    turn_ids = [t.id for t in turns]
+    events: list[tuple[Event, list[str]]] = []
+    involves: list[Edge] = []
+    for topic in result.topics:
+        covered = [turns[i - 1] for i in topic.turns if 1 <= i <= len(turns)] or turns
+        event = Event(id=stable_id(user_id, "event", session.id, topic.summary),
+                      user_id=user_id, summary=topic.summary.strip(),
+                      occurred_at=covered[0].at, kind="topic")
+        events.append((event, [t.id for t in covered]))
+        for name in topic.entities:
+            if normalise_name(name):
+                entity = resolver.resolve(name)
+                involves.append(Edge(type=EdgeType.INVOLVES, user_id=user_id,
+                                     source=event.id, target=entity.id,
+                                     valid_from=event.occurred_at,
+                                     recorded_at=event.occurred_at))
+    end = session.ended_at or turns[-1].at
+    routines = [Routine(id=stable_id(user_id, "routine", normalise_name(r.description)),
+                        user_id=user_id, description=r.description.strip(), kind=r.kind,
+                        updated_at=end) for r in result.routines]
+    with meter.store():
+        previous_events = [e for e in memory.store.find_nodes(user_id, NodeLabel.EVENT)
+                           if isinstance(e, Event) and e.occurred_at <= turns[0].at]
+        entities = list(resolver.touched())
+        new_nodes = [*(e for e, _ in events), *routines, *entities]
+        memory.embed(new_nodes)
+        memory.store.upsert_nodes(user_id, new_nodes)
+        chain = sorted(previous_events, key=lambda e: e.occurred_at)[-1:] + \
+            sorted((e for e, _ in events), key=lambda e: e.occurred_at)
+        edges = [Edge(type=EdgeType.NEXT, user_id=user_id, source=a.id, target=b.id,
+                      recorded_at=b.occurred_at) for a, b in zip(chain, chain[1:], strict=False)]
+        edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=event.id, target=tid,
+                       recorded_at=event.occurred_at) for event, covered in events
+                  for tid in covered]
+        edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=node.id, target=tid,
+                       recorded_at=end) for node in [*routines, *entities] for tid in turn_ids]
+        memory.store.upsert_edges(user_id, [*edges, *involves])
+        _keep_latest_routines(res, user_id)
+        summary = " ".join(e.summary for e, _ in events)[:4000] or "(no topics)"
+        memory.store.upsert_nodes(user_id, [session.model_copy(update={"summary": summary})])
+        if result.profile.strip():
+            user = memory.user(user_id)
+            memory.store.upsert_nodes(user_id, [user.model_copy(
+                update={"profile": result.profile.strip()[:4000]})])
+    return {"topics": len(events), "routines": len(routines),
+            "profile_updated": bool(result.profile.strip())}
+
+
+def _keep_latest_routines(res: Resources, user_id: str) -> None:
+    routines = [r for r in res.memory.store.find_nodes(user_id, NodeLabel.ROUTINE)
+                if isinstance(r, Routine)]
+    routines.sort(key=lambda r: r.updated_at, reverse=True)
+    stale = [r.id for r in routines[MAX_ROUTINES:]]
+    if stale:
+        res.memory.store.delete_nodes(user_id, stale)

@@ -1,0 +1,71 @@
+"""extract_memory: semantic memories of the turn and, at a session boundary, the
+consolidation of the finished session — inline, or after the reply in the background."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graphs.context import Context
+from graphs.resources import ResourceProvider, Resources
+from graphs.state import State, TurnInfo
+from nodes.consolidate import consolidate_session
+from nodes.cost import CostMeter, merge_costs
+from nodes.semantic import extract_turn_memories
+from nodes.structured import StructuredOutputError
+
+
+def extraction_job(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMeter,
+                   errors: list[str]) -> dict[str, Any]:
+    """Consolidate the previous session when this turn opened a new one, then extract the
+    turn's semantic memories. A failed model output is recorded, never swallowed: the raw
+    turn stays stored and searchable either way."""
+    report: dict[str, Any] = {}
+    previous = turn["previous_session_id"]
+    if previous:
+        try:
+            report["session"] = consolidate_session(res, ctx, previous, meter, errors)
+        except StructuredOutputError as exc:
+            errors.append(str(exc))
+    try:
+        report["turn"] = extract_turn_memories(res, ctx, turn, meter, errors)
+    except StructuredOutputError as exc:
+        errors.append(str(exc))
+    return report
+
+
+class ExtractMemory:
+    def __init__(self, provider: ResourceProvider) -> None:
+        self.provider = provider
+
+    def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        ctx = runtime.context
+        turn = state["turn"]
+        if not turn["stored"] or not ctx.extract_memories:
+            return {"extraction": {"status": "off"}}
+        res = self.provider.resolve(ctx)
+        if ctx.background_extraction:
+            res.worker.submit(ctx.user_id, "extract_memory",
+                              partial(_background, res, ctx, turn))
+            return {"extraction": {"status": "background",
+                                   "pending": res.worker.pending(ctx.user_id)}}
+        meter = CostMeter()
+        errors: list[str] = []
+        report = extraction_job(res, ctx, turn, meter, errors)
+        return {"extraction": {"status": "inline", **report, "cost": meter.as_dict()},
+                "cost": merge_costs(state.get("cost"), meter.as_dict()),
+                "errors": [*state.get("errors", []), *errors]}
+
+
+def route_after_extract(state: State) -> str:
+    """A replayed turn with its given reply needs no retrieval."""
+    return "infer_personality" if state.get("given_reply") else "retrieve"
+
+
+def _background(res: Resources, ctx: Context, turn: TurnInfo) -> None:
+    errors: list[str] = []
+    extraction_job(res, ctx, turn, CostMeter(), errors)
+    if errors:
+        raise RuntimeError("; ".join(errors))

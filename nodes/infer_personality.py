@@ -1,0 +1,77 @@
+"""infer_personality: score the Big Five from the user's recent messages, update the
+profile with the paper's EMA schedule and keep every step as a ``PersonalitySnapshot``.
+With background extraction the scoring runs after the reply and the reply uses the
+latest stored profile (one turn behind)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+
+from graphs.context import Context
+from graphs.resources import ResourceProvider, Resources
+from graphs.state import State, TurnInfo
+from memory_graph.schema import Edge, EdgeType
+from nodes.cost import CostMeter, merge_costs
+from nodes.personality import Personality
+from nodes.prompts import PERSONALITY_SHAPE, PERSONALITY_SYSTEM
+from nodes.schemas import BigFiveScores
+from nodes.structured import StructuredOutputError, call_structured
+
+RECENT_USER_TURNS = 5
+
+
+def update_personality(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMeter
+                       ) -> Personality:
+    memory = res.memory
+    with meter.store():
+        turns = [t for t in memory.session_turns(ctx.user_id, turn["session_id"])
+                 if t.role == "user"][-RECENT_USER_TURNS:]
+        history = memory.personality_history(ctx.user_id)
+    current = Personality.from_snapshot(history[-1]) if history else Personality.neutral()
+    dialogue = "\n".join(f"- {t.search_text()}"[:400] for t in turns) or f"- {turn['text']}"
+    scores = call_structured(res.chat, [
+        SystemMessage(PERSONALITY_SYSTEM.format(shape=PERSONALITY_SHAPE)),
+        HumanMessage(f"Recent messages of the user:\n{dialogue}"),
+    ], BigFiveScores, meter, "infer_personality", shape=PERSONALITY_SHAPE, max_tokens=60)
+    updated = current.updated(scores.model_dump(), datetime.fromisoformat(turn["at"]))
+    snapshot = updated.snapshot(ctx.user_id)
+    with meter.store():
+        memory.store.upsert_nodes(ctx.user_id, [snapshot])
+        memory.store.upsert_edges(ctx.user_id, [Edge(
+            type=EdgeType.FROM_TURN, user_id=ctx.user_id, source=snapshot.id,
+            target=turn["id"], recorded_at=snapshot.at)])
+    return updated
+
+
+class InferPersonality:
+    def __init__(self, provider: ResourceProvider) -> None:
+        self.provider = provider
+
+    def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        ctx = runtime.context
+        turn = state["turn"]
+        if not turn["stored"] or not ctx.extract_memories or not turn["text"]:
+            return {}
+        res = self.provider.resolve(ctx)
+        if ctx.background_extraction:
+            res.worker.submit(ctx.user_id, "infer_personality",
+                              partial(_background, res, ctx, turn))
+            return {}
+        meter = CostMeter()
+        errors = list(state.get("errors", []))
+        update: dict[str, Any] = {}
+        try:
+            update["personality"] = update_personality(res, ctx, turn, meter).as_dict()
+        except StructuredOutputError as exc:
+            errors.append(f"{exc}; the personality is unchanged this turn")
+        return {**update, "errors": errors,
+                "cost": merge_costs(state.get("cost"), meter.as_dict())}
+
+
+def _background(res: Resources, ctx: Context, turn: TurnInfo) -> None:
+    update_personality(res, ctx, turn, CostMeter())

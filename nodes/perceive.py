@@ -1,0 +1,152 @@
+"""perceive: validate and normalise the turn, detect the session, store the raw turn and
+its images (described by the chat model when it has vision), and snapshot the context the
+rest of the turn uses. Everything is validated before anything is written."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langgraph.runtime import Runtime
+
+from graphs.context import Context
+from graphs.resources import ResourceProvider, Resources
+from graphs.state import State, TurnInfo
+from memory_graph.errors import InvalidInputError
+from memory_graph.graph import MAX_TURN_CHARS, TurnInput
+from memory_graph.schema import Edge, EdgeType, Image, Turn, stable_id, utc_now
+from memory_graph.timeparse import parse_timestamp
+from nodes.cost import CostMeter
+from nodes.personality import Personality
+from nodes.structured import invoke_model
+from providers.chat import supports_vision
+from providers.images import LoadedImage, load_image
+
+MAX_IMAGES_PER_TURN = 8
+DESCRIBE_PROMPT = "Describe this photo in one factual sentence: who or what, where, doing what."
+MAX_PREFERENCES_IN_PROMPT = 8
+
+
+class Perceive:
+    def __init__(self, provider: ResourceProvider) -> None:
+        self.provider = provider
+
+    def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        ctx = runtime.context
+        text = state.get("text") or ""
+        if not isinstance(text, str):
+            raise InvalidInputError("text must be a string")
+        text = text.strip()
+        if len(text) > MAX_TURN_CHARS:
+            raise InvalidInputError(f"the message has {len(text)} characters; the limit is "
+                                    f"{MAX_TURN_CHARS}")
+        sources = state.get("images") or []
+        if len(sources) > MAX_IMAGES_PER_TURN:
+            raise InvalidInputError(f"at most {MAX_IMAGES_PER_TURN} images per turn")
+        images = [load_image(source) for source in sources]
+        if not text and not images:
+            raise InvalidInputError("a turn needs text or at least one image")
+        at = parse_timestamp(state["at"]) if state.get("at") else utc_now()
+
+        res = self.provider.resolve(ctx)
+        meter = CostMeter()
+        errors = res.worker.take_failures(ctx.user_id)
+        memory = res.memory
+        with meter.store():
+            if ctx.update_memory:
+                memory.ensure_user(ctx.user_id, ctx.user_name)
+            last = memory.latest_session(ctx.user_id)
+        gap = timedelta(minutes=ctx.session_gap_minutes)
+        last_end = (last.ended_at or last.started_at) if last else None
+        new_session = last_end is None or at - last_end > gap or at < last.started_at
+        session_id = (stable_id(ctx.user_id, "session", at.isoformat()) if new_session or
+                      last is None else last.id)
+        captions = [self._caption(res, image, meter, errors) for image in images]
+        speaker = ctx.display_name
+        turn_id = stable_id(ctx.user_id, session_id, at.isoformat(), text,
+                            *(i.sha256 for i in images))
+        image_nodes = [
+            Image(id=stable_id(ctx.user_id, "image", image.sha256), user_id=ctx.user_id,
+                  sha256=image.sha256, caption=caption, width=image.width,
+                  height=image.height, at=at)
+            for image, caption in zip(images, captions, strict=True)
+        ]
+        recent: list[Turn] = []
+        with meter.store():
+            if not new_session and last is not None:
+                recent = memory.session_turns(ctx.user_id, last.id)[-ctx.recent_turns:]
+            if ctx.update_memory:
+                self._store(res, ctx.user_id, turn_id, text or "[photo]", at, session_id,
+                            speaker, images, image_nodes)
+            background = snapshot_background(res, ctx, recent)
+        turn: TurnInfo = {
+            "id": turn_id, "session_id": session_id, "at": at.isoformat(), "text": text,
+            "speaker": speaker, "image_ids": [n.id for n in image_nodes], "captions": captions,
+            "new_session": new_session,
+            "previous_session_id": last.id if new_session and last is not None else None,
+            "stored": ctx.update_memory,
+        }
+        return {"turn": turn, "background": background, "memories": [],
+                "retrieval": {"round": 0, "queries": [], "next": "retrieve"},
+                "personality": background["personality"], "extraction": {}, "reply": "",
+                "cost": meter.as_dict(), "errors": errors}
+
+    def _caption(self, res: Resources, image: LoadedImage, meter: CostMeter,
+                 errors: list[str]) -> str:
+        if image.caption:
+            return image.caption
+        if not supports_vision(res.chat):
+            return ""
+        message = HumanMessage(content=[
+            {"type": "text", "text": DESCRIBE_PROMPT},
+            {"type": "image", "base64": image.data_url().partition(",")[2],
+             "mime_type": image.mime},
+        ])
+        try:
+            reply = invoke_model(res.chat, [message], meter, "describe_image")
+        except Exception as exc:  # a caption is optional; the image is stored regardless
+            errors.append(f"describe_image: {exc}")
+            return ""
+        return str(reply.content).strip()[:4000]
+
+    def _store(self, res: Resources, user_id: str, turn_id: str, text: str, at: Any,
+               session_id: str, speaker: str, images: list[LoadedImage],
+               image_nodes: list[Image]) -> None:
+        memory = res.memory
+        for image, node in zip(images, image_nodes, strict=True):
+            path = res.media.save(user_id, image.sha256, image.suffix, image.data)
+            node.uri = path.as_uri()
+        memory.add_turns(user_id, [TurnInput(
+            text=text, at=at, session_id=session_id, role="user", speaker=speaker,
+            turn_id=turn_id, image_captions=[n.caption or "a photo" for n in image_nodes])])
+        if image_nodes:
+            memory.embed(image_nodes)
+            memory.store.upsert_nodes(user_id, image_nodes)
+            memory.store.upsert_edges(user_id, [
+                Edge(type=EdgeType.HAS_IMAGE, user_id=user_id, source=turn_id, target=n.id,
+                     recorded_at=at) for n in image_nodes])
+
+
+def snapshot_background(res: Resources, ctx: Context, recent: list[Turn]) -> dict[str, Any]:
+    memory = res.memory
+    user = memory.user(ctx.user_id)
+    history = memory.personality_history(ctx.user_id)
+    personality = Personality.from_snapshot(history[-1]) if history else Personality.neutral()
+    preferences = memory.preferences(ctx.user_id)[-MAX_PREFERENCES_IN_PROMPT:]
+    targets = {n.id: n for n in memory.store.get_nodes(
+        ctx.user_id, [e.target for e in preferences], embeddings=False)}
+    lines = []
+    for edge in preferences:
+        name = getattr(targets.get(edge.target), "name", edge.target)
+        verb = "likes" if edge.type is EdgeType.PREFERS else "dislikes"
+        since = edge.valid_from.date().isoformat() if edge.valid_from else "?"
+        reason = f" ({edge.reason})" if edge.reason else ""
+        lines.append(f"- {verb} {name}{reason}, since {since}")
+    return {
+        "profile": user.profile or "(nothing yet)",
+        "preferences": "\n".join(lines) or "(none known yet)",
+        "personality": personality.as_dict(),
+        "recent": [{"role": t.role, "text": t.text, "at": t.at.isoformat(), "id": t.id}
+                   for t in recent],
+    }

@@ -1,0 +1,99 @@
+"""Big Five personality: the paper's EMA update and the words the reply prompt uses."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from memory_graph.schema import PersonalitySnapshot, stable_id
+
+TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
+NEUTRAL = 3.0
+
+_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "openness": ("prefers the familiar, concrete and practical",
+                 "curious, imaginative, enjoys new ideas and experiences"),
+    "conscientiousness": ("spontaneous and flexible, dislikes rigid plans",
+                          "organised, plans ahead, values reliability and detail"),
+    "extraversion": ("reserved, prefers quiet settings and small groups",
+                     "outgoing, talkative, energised by other people"),
+    "agreeableness": ("direct and sceptical, values frankness over tact",
+                      "warm, cooperative and considerate of others"),
+    "neuroticism": ("calm and emotionally steady",
+                    "prone to stress and worry, appreciates reassurance"),
+}
+
+
+def ema_weight(interactions: int) -> float:
+    """λ_m = 0.7 − 0.2·cos(π·min(m, 50)/50): 0.5 at the first turn (fast), 0.9 from the
+    fiftieth on (stable). It is the weight kept on the previous profile."""
+    return 0.7 - 0.2 * math.cos(math.pi * min(interactions, 50) / 50)
+
+
+@dataclass(frozen=True)
+class Personality:
+    scores: dict[str, float]
+    interactions: int
+    at: datetime | None = None
+
+    @classmethod
+    def neutral(cls) -> Personality:
+        return cls({t: NEUTRAL for t in TRAITS}, 0)
+
+    @classmethod
+    def from_snapshot(cls, snapshot: PersonalitySnapshot) -> Personality:
+        return cls({t: float(getattr(snapshot, t)) for t in TRAITS}, snapshot.interactions,
+                   snapshot.at)
+
+    def updated(self, observed: dict[str, int | float], at: datetime) -> Personality:
+        """One EMA step; an observed neutral 3 leaves that trait where it was."""
+        weight = ema_weight(self.interactions)
+        scores = {}
+        for trait in TRAITS:
+            value = float(observed[trait])
+            old = self.scores[trait]
+            scores[trait] = old if value == NEUTRAL else weight * old + (1 - weight) * value
+        return Personality(scores, self.interactions + 1, at)
+
+    def snapshot(self, user_id: str) -> PersonalitySnapshot:
+        if self.at is None:
+            raise ValueError("a personality needs a time to be stored")
+        return PersonalitySnapshot(
+            id=stable_id(user_id, "personality", str(self.interactions), self.at.isoformat()),
+            user_id=user_id, at=self.at, interactions=self.interactions,
+            **{t: round(self.scores[t], 4) for t in TRAITS})
+
+    def as_dict(self) -> dict[str, object]:
+        return {"scores": {t: round(v, 3) for t, v in self.scores.items()},
+                "interactions": self.interactions,
+                "at": self.at.isoformat() if self.at else None,
+                "description": self.describe()}
+
+    def describe(self) -> str:
+        """The traits in words, for the reply prompt; moderate traits are left out."""
+        if self.interactions == 0:
+            return "Not enough conversation yet to judge the user's personality."
+        lines = []
+        for trait in TRAITS:
+            value = self.scores[trait]
+            level = trait_level(value)
+            if level == "moderate":
+                continue
+            low, high = _DESCRIPTIONS[trait]
+            lines.append(f"- {level} {trait} ({value:.1f}/5): {high if value > 3 else low}")
+        if not lines:
+            return "Balanced on every Big Five trait; no strong tendency yet."
+        return "\n".join(lines)
+
+
+def trait_level(value: float) -> str:
+    if value <= 1.8:
+        return "very low"
+    if value <= 2.6:
+        return "low"
+    if value < 3.4:
+        return "moderate"
+    if value < 4.2:
+        return "high"
+    return "very high"

@@ -1,0 +1,90 @@
+"""Every prompt of the agent, in one place."""
+
+from __future__ import annotations
+
+REPLY_SYSTEM = """You are {assistant}, a friendly personal assistant. You are talking with \
+{user}; you remember past conversations with {user} through the memories below. Reply to \
+{user}'s last message directly, warmly and briefly (one to three sentences). Use a memory \
+only when it is relevant, with its date when time matters. Never invent memories; if \
+{user} asks about something you have no memory of, say so.
+
+Core profile of {user}:
+{profile}
+
+Personality of {user} (adapt your tone and suggestions to it):
+{personality}
+
+Current preferences of {user}:
+{preferences}"""
+
+MEMORY_BLOCK = """[Memories that may be relevant, with dates:
+{memories}]
+[Now: {now}]
+
+{text}"""
+
+DECIDE_SUFFIX = """
+
+(Not a reply yet.) Are the memories above enough to reply well to the last message? \
+If yes, or if the message needs no memory, answer {{"action":"answer"}}. If a different \
+search would find what is missing, answer {{"action":"retrieve","keywords":"new search \
+words","start":"YYYY-MM-DD or null","end":"YYYY-MM-DD or null"}}, with start/end only \
+when the message names a time."""
+
+DECIDE_SHAPE = '{"action":"retrieve","keywords":"...","start":null,"end":null}'
+
+EXTRACT_SYSTEM = """You extract long-term memories about the user from one chat message.
+Only keep what the user states about themselves, their life, people, pets, places, plans \
+and tastes. A question or greeting states nothing new: give empty lists for it. Write facts as short third-person sentences naming the user "{user}". \
+Preferences need what is liked or disliked. "remember" lists what the user explicitly asks \
+to remember. "visual" describes what each attached photo shows (photo numbers start at 1). \
+"entities" lists the people, pets, places, objects and activities mentioned. Use empty \
+lists when there is nothing. Example:
+message: "Just adopted a beagle called Max, photo attached! I can't stand jogging, swimming \
+is my thing. Remember that my sister Lia's birthday is June 3."
+photos: 1: a small beagle on grass
+{example}"""
+
+EXTRACT_EXAMPLE = (
+    '{"facts":[{"statement":"USER adopted a beagle named Max.","entities":["Max"]},'
+    '{"statement":"USER has a sister named Lia.","entities":["Lia"]}],'
+    '"preferences":[{"entity":"jogging","kind":"activity","likes":false,'
+    '"reason":"can\'t stand it"},{"entity":"swimming","kind":"activity","likes":true,'
+    '"reason":"it is their thing"}],'
+    '"remember":["Lia\'s birthday is June 3."],'
+    '"visual":[{"image":1,"entity":"Max","kind":"pet","description":"Max, a small beagle"}],'
+    '"entities":[{"name":"Max","kind":"pet"},{"name":"Lia","kind":"person"},'
+    '{"name":"jogging","kind":"activity"},{"name":"swimming","kind":"activity"}]}')
+
+EXTRACT_USER = """Time: {at}
+Previous assistant message: {previous}
+message: {text}
+photos: {photos}"""
+
+CONSOLIDATE_SYSTEM = """You consolidate a finished conversation session between {user} and \
+the assistant into long-term memory. Give: "topics", the main episodes or topics (at most 3) of the \
+session, each a dated one-sentence summary with the numbers of the turns it covers and the \
+entities involved; "routines", habits or goals of {user} shown in the session (at most 5); \
+"profile", the updated core profile of {user} in at most four sentences, merging the old \
+profile with what this session adds (keep old facts unless contradicted). Shape:
+{shape}"""
+
+CONSOLIDATE_SHAPE = ('{"topics":[{"summary":"...","turns":[1,2],"entities":["..."]}],'
+                     '"routines":[{"description":"...","kind":"habit"}],"profile":"..."}')
+
+CONSOLIDATE_USER = """Old profile: {profile}
+Session of {date}:
+{transcript}"""
+
+PERSONALITY_SYSTEM = """Rate the Big Five personality traits of the user from their recent \
+messages, each 1 (very low) to 5 (very high). Use 3 for a trait the messages say nothing \
+about. Shape: {shape}"""
+
+PERSONALITY_SHAPE = ('{"openness":3,"conscientiousness":3,"extraversion":3,'
+                     '"agreeableness":3,"neuroticism":3}')
+
+ENTITY_MATCH = """Known entities of the user: {candidates}.
+A message mentions "{name}" ({kind}). Is it one of the known entities? Answer \
+{{"same_as":"<known name>"}} or {{"same_as":null}}."""
+
+ENTITY_MATCH_SHAPE = '{"same_as":null}'

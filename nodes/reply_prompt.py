@@ -1,0 +1,101 @@
+"""The reply prompt, shared by the retrieval decision and the reply itself.
+
+Both calls send the same messages up to the user's text (the decision only appends its
+question), so a local model reuses its prompt cache and pays for the memories once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from graphs.context import Context
+from graphs.state import RetrievedMemory, State
+from memory_graph.schema import EdgeType, Entity, Event, Fact, Image, Node, Routine, Turn
+from memory_graph.search import MemoryHit
+from nodes.personality import Personality
+from nodes.prompts import MEMORY_BLOCK, REPLY_SYSTEM
+from providers.images import load_image
+
+MAX_MEMORY_CHARS = 320
+MAX_RECENT_CHARS = 600
+
+
+def render_hit(hit: MemoryHit, preference_notes: dict[str, str]) -> str:
+    node = hit.node
+    when = hit.date.strftime("%Y-%m-%d") if hit.date else "undated"
+    text = describe_node(node)
+    if isinstance(node, Entity) and node.id in preference_notes:
+        text += f"; {preference_notes[node.id]}"
+    return f"[{when}] {text}"[:MAX_MEMORY_CHARS]
+
+
+def describe_node(node: Node) -> str:
+    if isinstance(node, Turn):
+        who = "assistant" if node.role == "assistant" else (node.speaker or "user")
+        return f"{who} said: {node.search_text().removeprefix(f'{node.speaker}: ')}"
+    if isinstance(node, Fact):
+        return {"remember": "asked to remember: ", "visual": ""}.get(node.kind, "") + \
+            node.statement
+    if isinstance(node, Event):
+        return f"episode: {node.summary}"
+    if isinstance(node, Routine):
+        return f"{node.kind}: {node.description}"
+    if isinstance(node, Image):
+        return f"shared photo: {node.caption or 'no description'}"
+    if isinstance(node, Entity):
+        return node.search_text()
+    return node.label.value
+
+
+def preference_notes(edges: list[Any]) -> dict[str, str]:
+    notes: dict[str, list[str]] = {}
+    for edge in edges:
+        verb = "liked" if edge.type is EdgeType.PREFERS else "disliked"
+        start = edge.valid_from.date().isoformat() if edge.valid_from else "?"
+        span = f"from {start}" + (f" to {edge.valid_to.date().isoformat()}"
+                                  if edge.valid_to else " on (current)")
+        notes.setdefault(edge.target, []).append(f"user {verb} it {span}")
+    return {target: "; ".join(items) for target, items in notes.items()}
+
+
+def reply_messages(state: State, ctx: Context, *, with_images: bool,
+                   personality: dict[str, Any] | None = None) -> list[BaseMessage]:
+    background = state["background"]
+    turn = state["turn"]
+    persona = personality or background["personality"]
+    system = REPLY_SYSTEM.format(
+        assistant=ctx.assistant_name, user=ctx.display_name, profile=background["profile"],
+        personality=persona.get("description") or Personality.neutral().describe(),
+        preferences=background["preferences"])
+    messages: list[BaseMessage] = [SystemMessage(system)]
+    for item in background["recent"]:
+        content = str(item["text"])[:MAX_RECENT_CHARS]
+        messages.append(AIMessage(content) if item["role"] == "assistant"
+                        else HumanMessage(content))
+    memories = state.get("memories") or []
+    listing = "\n".join(f"- {m['text']}" for m in memories) or "- (nothing relevant found)"
+    photos = "".join(f"\n[attached photo {i}: {c or 'no description'}]"
+                     for i, c in enumerate(turn["captions"], 1))
+    at = datetime.fromisoformat(turn["at"])
+    text = MEMORY_BLOCK.format(memories=listing, now=at.strftime("%Y-%m-%d %H:%M (%A)"),
+                               text=(turn["text"] or "") + photos)
+    if with_images and state.get("images"):
+        blocks: list[str | dict[str, Any]] = [{"type": "text", "text": text}]
+        for source in state.get("images") or []:
+            image = load_image(source)
+            blocks.append({"type": "image", "base64": image.data_url().partition(",")[2],
+                           "mime_type": image.mime})
+        messages.append(HumanMessage(content=blocks))
+    else:
+        messages.append(HumanMessage(text))
+    return messages
+
+
+def memory_record(hit: MemoryHit, text: str, round_number: int, query: str
+                  ) -> RetrievedMemory:
+    return {"id": hit.node.id, "label": hit.label.value, "text": text,
+            "date": hit.date.isoformat() if hit.date else None, "session_id": hit.session_id,
+            "provenance": list(hit.provenance), "score": round(float(hit.score), 4),
+            "round": round_number, "query": query}

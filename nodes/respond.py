@@ -1,0 +1,45 @@
+"""respond: the reply, aligned with the core profile, the personality (in words), the
+retrieved memories (with dates) and the recent turns; stored as an assistant turn."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graphs.context import Context
+from graphs.resources import ResourceProvider
+from graphs.state import State
+from memory_graph.graph import TurnInput
+from nodes.cost import CostMeter, merge_costs
+from nodes.reply_prompt import reply_messages
+from nodes.structured import invoke_model
+from providers.chat import supports_vision
+
+
+class Respond:
+    def __init__(self, provider: ResourceProvider) -> None:
+        self.provider = provider
+
+    def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        ctx = runtime.context
+        res = self.provider.resolve(ctx)
+        meter = CostMeter()
+        given = (state.get("given_reply") or "").strip()
+        if given:
+            text = given
+        else:
+            messages = reply_messages(state, ctx, with_images=supports_vision(res.chat),
+                                      personality=state.get("personality"))
+            model = res.chat.bind(max_tokens=ctx.max_reply_tokens)
+            text = str(invoke_model(model, messages, meter, "respond").text).strip()
+        turn = state["turn"]
+        if turn["stored"] and text:
+            said_at = datetime.fromisoformat(turn["at"]) + timedelta(seconds=1)
+            speaker = (state.get("given_reply_speaker") or "") if given else ""
+            with meter.store():
+                res.memory.add_turns(ctx.user_id, [TurnInput(
+                    text=text[:20_000], at=said_at, session_id=turn["session_id"],
+                    role="assistant", speaker=speaker or ctx.assistant_name, seq=1)])
+        return {"reply": text, "cost": merge_costs(state.get("cost"), meter.as_dict())}

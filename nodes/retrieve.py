@@ -1,0 +1,105 @@
+"""retrieve (iterative): one round of hybrid search, then the model decides whether to
+answer or search again with new keywords and a time window. The window is applied inside
+the store query; no memory is returned twice in one turn; at most ``max_retrieval_rounds``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langgraph.runtime import Runtime
+
+from graphs.context import Context
+from graphs.resources import ResourceProvider
+from graphs.state import RetrievalState, State
+from memory_graph.errors import InvalidInputError
+from memory_graph.store import TimeWindow
+from memory_graph.timeparse import parse_timestamp
+from nodes.cost import CostMeter, merge_costs
+from nodes.prompts import DECIDE_SHAPE, DECIDE_SUFFIX
+from nodes.reply_prompt import memory_record, preference_notes, render_hit, reply_messages
+from nodes.schemas import RetrievalDecision
+from nodes.structured import StructuredOutputError, call_structured
+from providers.chat import supports_vision
+
+
+class Retrieve:
+    def __init__(self, provider: ResourceProvider) -> None:
+        self.provider = provider
+
+    def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        ctx = runtime.context
+        res = self.provider.resolve(ctx)
+        meter = CostMeter()
+        errors = list(state.get("errors", []))
+        retrieval = state["retrieval"]
+        round_number = retrieval["round"] + 1
+        turn = state["turn"]
+        if retrieval["queries"]:
+            query_spec = retrieval["queries"][-1]
+        else:
+            query_spec = {"keywords": turn["text"] or " ".join(turn["captions"]),
+                          "start": None, "end": None}
+            retrieval = {**retrieval, "queries": [query_spec]}
+        window = _window(query_spec, errors)
+        seen = [m["id"] for m in state.get("memories", [])]
+        exclude = [*seen, turn["id"], *(t["id"] for t in state["background"]["recent"])]
+        with meter.store():
+            hits = res.search.search(ctx.user_id, query_spec["keywords"], ctx.retrieval_k,
+                                     window=window, exclude=exclude)
+            prefs = res.memory.preferences(ctx.user_id, history=True)
+        notes = preference_notes(prefs)
+        memories = list(state.get("memories", []))
+        shown = {m["text"].partition("] ")[2] for m in memories}
+        for hit in hits:
+            text = render_hit(hit, notes)
+            if text.partition("] ")[2] not in shown:  # the same fact said on two days
+                shown.add(text.partition("] ")[2])
+                memories.append(memory_record(hit, text, round_number, query_spec["keywords"]))
+
+        decision = "answer"
+        queries = list(retrieval["queries"])
+        if round_number < ctx.max_retrieval_rounds:
+            messages = reply_messages({**state, "memories": memories}, ctx,
+                                      with_images=supports_vision(res.chat))
+            last = messages[-1]
+            messages[-1] = HumanMessage(f"{last.text!s}{DECIDE_SUFFIX}")
+            try:
+                choice = call_structured(res.chat, messages, RetrievalDecision, meter,
+                                         "retrieve_decision", shape=DECIDE_SHAPE,
+                                         max_tokens=60)
+            except StructuredOutputError as exc:
+                errors.append(f"{exc}; answering with the memories found so far")
+            else:
+                keywords = choice.keywords.strip()
+                spec = {"keywords": keywords, "start": choice.start, "end": choice.end}
+                if choice.action == "retrieve" and keywords and spec not in queries:
+                    decision = "retrieve"
+                    queries.append(spec)
+        new_retrieval: RetrievalState = {"round": round_number, "queries": queries,
+                                         "next": decision}
+        return {"memories": memories, "retrieval": new_retrieval,
+                "cost": merge_costs(state.get("cost"), meter.as_dict()), "errors": errors}
+
+
+def route_after_retrieve(state: State) -> str:
+    return "retrieve" if state["retrieval"]["next"] == "retrieve" else "infer_personality"
+
+
+def _window(spec: dict[str, Any], errors: list[str]) -> TimeWindow | None:
+    """The model's dates as a half-open window; the end day is included whole."""
+    start, end = spec.get("start"), spec.get("end")
+    if not start and not end:
+        return None
+    try:
+        lo = parse_timestamp(start) if start else None
+        hi = parse_timestamp(end) + timedelta(days=1) if end else None
+        if lo is not None and hi is not None and hi <= lo:
+            lo, hi = hi - timedelta(days=1), lo + timedelta(days=1)
+        return TimeWindow(lo, hi)
+    except InvalidInputError as exc:
+        errors.append(f"retrieve: ignored the time window {start!r}..{end!r}: {exc}")
+        return None
+
+

@@ -1,0 +1,92 @@
+"""Pydantic models of every structured model output. Their JSON schemas constrain decoding
+where the provider allows it (llama.cpp grammars, OpenAI ``json_schema``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+EntityKind = Literal["person", "pet", "place", "object", "activity", "food", "organization",
+                     "media", "other"]
+
+
+class EntityMention(BaseModel):
+    name: str = Field(min_length=1, max_length=120, description="Short canonical name.")
+    kind: EntityKind = "other"
+
+
+class FactMemory(BaseModel):
+    statement: str = Field(min_length=3, max_length=400,
+                           description="Self-contained sentence about the user, in third person.")
+    entities: list[str] = Field(default_factory=list, max_length=5,
+                                description="Names of the entities the fact is about.")
+
+
+class PreferenceMemory(BaseModel):
+    entity: str = Field(min_length=1, max_length=120, description="What is (dis)liked.")
+    kind: EntityKind = "other"
+    likes: bool = Field(description="true for a like, false for a dislike.")
+    reason: str = Field(default="", max_length=300)
+
+
+class VisualConcept(BaseModel):
+    image: int = Field(ge=1, le=16, description="1-based index of the photo in this turn.")
+    entity: str = Field(min_length=1, max_length=120, description="What the photo shows.")
+    kind: EntityKind = "other"
+    description: str = Field(default="", max_length=300)
+
+
+class TurnMemories(BaseModel):
+    """Semantic memories of one user turn."""
+
+    facts: list[FactMemory] = Field(default_factory=list, max_length=8)
+    preferences: list[PreferenceMemory] = Field(default_factory=list, max_length=6)
+    remember: list[str] = Field(default_factory=list, max_length=4,
+                                description="Things the user explicitly asked to remember.")
+    visual: list[VisualConcept] = Field(default_factory=list, max_length=6)
+    entities: list[EntityMention] = Field(default_factory=list, max_length=10)
+
+
+class EpisodicTopic(BaseModel):
+    summary: str = Field(min_length=3, max_length=400)
+    turns: list[int] = Field(default_factory=list, max_length=30,
+                             description="1-based numbers of the turns the topic covers.")
+    entities: list[str] = Field(default_factory=list, max_length=6)
+
+
+class ProceduralMemory(BaseModel):
+    description: str = Field(min_length=3, max_length=300)
+    kind: Literal["habit", "goal"] = "habit"
+
+
+class SessionConsolidation(BaseModel):
+    """What a finished session leaves behind."""
+
+    topics: list[EpisodicTopic] = Field(default_factory=list, max_length=6)
+    routines: list[ProceduralMemory] = Field(default_factory=list, max_length=5)
+    profile: str = Field(default="", max_length=1200,
+                         description="Updated core profile of the user, a few sentences.")
+
+
+class RetrievalDecision(BaseModel):
+    action: Literal["answer", "retrieve"]
+    keywords: str = Field(default="", max_length=200,
+                          description="New search words when action is retrieve.")
+    start: str | None = Field(default=None, description="YYYY-MM-DD, first day to search.")
+    end: str | None = Field(default=None, description="YYYY-MM-DD, last day to search.")
+
+
+class BigFiveScores(BaseModel):
+    """1 (very low) to 5 (very high); 3 when the dialogue says nothing about the trait."""
+
+    openness: int = Field(ge=1, le=5)
+    conscientiousness: int = Field(ge=1, le=5)
+    extraversion: int = Field(ge=1, le=5)
+    agreeableness: int = Field(ge=1, le=5)
+    neuroticism: int = Field(ge=1, le=5)
+
+
+class EntityMatch(BaseModel):
+    same_as: str | None = Field(
+        default=None, description="Name of the known entity it is, or null when new.")

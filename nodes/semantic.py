@@ -1,0 +1,107 @@
+"""Semantic memories of one user turn: facts, preferences with polarity, explicit
+"remember this", and visual concepts linked to their image."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from graphs.context import Context
+from graphs.resources import Resources
+from graphs.state import TurnInfo
+from memory_graph.schema import Edge, EdgeType, Entity, Fact, Turn, stable_id
+from nodes.cost import CostMeter
+from nodes.entities import EntityResolver
+from nodes.prompts import EXTRACT_EXAMPLE, EXTRACT_SYSTEM, EXTRACT_USER
+from nodes.schemas import TurnMemories
+from nodes.structured import call_structured
+
+
+def extract_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMeter,
+                          errors: list[str]) -> dict[str, Any]:
+    name = ctx.display_name
+    at = datetime.fromisoformat(turn["at"])
+    previous = _previous_assistant_text(res, ctx, turn, meter)
+    photos = "; ".join(f"{i}: {c or 'no description'}"
+                       for i, c in enumerate(turn["captions"], 1)) or "none"
+    messages = [
+        SystemMessage(EXTRACT_SYSTEM.format(user=name,
+                                            example=EXTRACT_EXAMPLE.replace("USER", name))),
+        HumanMessage(EXTRACT_USER.format(at=at.strftime("%Y-%m-%d %H:%M"),
+                                         previous=previous[:300] or "none",
+                                         text=turn["text"] or "(photo only)", photos=photos)),
+    ]
+    found = call_structured(res.chat, messages, TurnMemories, meter, "extract_memory",
+                            max_tokens=400)
+    return write_turn_memories(res, ctx, turn, found, meter, errors)
+
+
+def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: TurnMemories,
+                        meter: CostMeter, errors: list[str]) -> dict[str, Any]:
+    user_id = ctx.user_id
+    memory = res.memory
+    at = datetime.fromisoformat(turn["at"])
+    resolver = EntityResolver(memory, user_id, res.chat, meter, errors)
+    for mention in found.entities:
+        resolver.resolve(mention.name, mention.kind)
+
+    facts: list[tuple[Fact, list[Entity]]] = []
+
+    def add_fact(statement: str, kind: str, entity_names: list[str]) -> None:
+        statement = statement.strip()
+        if len(statement) < 3:
+            return
+        entities = [resolver.resolve(n) for n in entity_names if n.strip()]
+        fact = Fact(id=stable_id(user_id, "fact", turn["id"], kind, statement),
+                    user_id=user_id, statement=statement, kind=kind, at=at)
+        facts.append((fact, entities))
+
+    for item in found.facts:
+        add_fact(item.statement, "fact", item.entities)
+    for item in found.remember:
+        add_fact(item, "remember", [])
+    depicted: list[tuple[str, Entity]] = []
+    for concept in found.visual:
+        # A concept naming a photo the turn does not have is kept as a fact, unlinked.
+        entity = resolver.resolve(concept.entity, concept.kind)
+        description = concept.description or concept.entity
+        add_fact(f"A photo {ctx.display_name} shared on {at.date().isoformat()} shows "
+                 f"{description}.", "visual", [])
+        facts[-1][1].append(entity)
+        if concept.image <= len(turn["image_ids"]):
+            depicted.append((turn["image_ids"][concept.image - 1], entity))
+    preference_entities = [(p, resolver.resolve(p.entity, p.kind)) for p in found.preferences]
+
+    entities = list(resolver.touched())
+    fact_nodes = [f for f, _ in facts]
+    with meter.store():
+        memory.embed([*entities, *fact_nodes])
+        memory.store.upsert_nodes(user_id, [*entities, *fact_nodes])
+        edges = [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=node.id,
+                      target=turn["id"], recorded_at=at) for node in [*entities, *fact_nodes]]
+        edges += [Edge(type=EdgeType.INVOLVES, user_id=user_id, source=fact.id,
+                       target=entity.id, valid_from=at, recorded_at=at)
+                  for fact, linked in facts for entity in linked]
+        edges += [Edge(type=EdgeType.DEPICTS, user_id=user_id, source=image_id,
+                       target=entity.id, valid_from=at, recorded_at=at,
+                       source_turns=[turn["id"]]) for image_id, entity in depicted]
+        memory.store.upsert_edges(user_id, edges)
+        for pref, entity in preference_entities:
+            memory.set_preference(user_id, entity.id, likes=pref.likes, at=at,
+                                  reason=pref.reason, from_turns=[turn["id"]])
+    return {"facts": len(found.facts), "remember": len(found.remember),
+            "visual": len(found.visual), "preferences": len(found.preferences),
+            "entities": [e.name for e in entities]}
+
+
+def _previous_assistant_text(res: Resources, ctx: Context, turn: TurnInfo,
+                             meter: CostMeter) -> str:
+    with meter.store():
+        turns = res.memory.session_turns(ctx.user_id, turn["session_id"])
+    earlier = [t for t in turns if isinstance(t, Turn) and t.role == "assistant"
+               and t.at.isoformat() <= turn["at"] and t.id != turn["id"]]
+    return earlier[-1].text if earlier else ""
+
+

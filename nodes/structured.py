@@ -1,0 +1,111 @@
+"""Structured model output: schema-constrained where the provider allows it, validated by
+pydantic, one repair retry, then ``StructuredOutputError`` for the caller to record."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from pydantic import BaseModel, ValidationError
+
+from nodes.cost import CostMeter
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class StructuredOutputError(RuntimeError):
+    def __init__(self, step: str, schema: str, detail: str, raw: str) -> None:
+        super().__init__(f"{step}: the model did not produce a valid {schema} after one "
+                         f"repair attempt: {detail}")
+        self.step = step
+        self.raw = raw
+
+
+def invoke_model(model: BaseChatModel | Any, messages: Sequence[BaseMessage], meter: CostMeter,
+                 step: str) -> AIMessage:
+    start = time.perf_counter()
+    reply = model.invoke(list(messages))
+    if not isinstance(reply, AIMessage):
+        reply = AIMessage(content=str(getattr(reply, "content", reply)))
+    meter.record(step, reply, (time.perf_counter() - start) * 1000)
+    return reply
+
+
+#: Length bounds turn into huge llama.cpp grammars; pydantic checks them after decoding.
+_UNCONSTRAINED_KEYS = frozenset({"maxLength", "minLength", "maxItems", "minItems"})
+
+
+def decoding_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema to decode with: the model's, without length bounds."""
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in _UNCONSTRAINED_KEYS}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    stripped: dict[str, Any] = strip(schema.model_json_schema())
+    return stripped
+
+
+def constrained(model: BaseChatModel, schema: type[BaseModel]) -> Any:
+    """The model bound to decode JSON of ``schema`` when its provider supports that."""
+    json_schema = decoding_schema(schema)
+    if getattr(model, "supports_json_schema", False):
+        return model.bind(json_schema=json_schema)
+    response_format = getattr(model, "json_response_format", None)
+    if callable(response_format):
+        return model.bind(response_format=response_format(schema.__name__, json_schema))
+    return model
+
+
+def schema_instruction(schema: type[BaseModel], shape: str = "") -> str:
+    """What to ask for: a compact example ``shape`` when given (small models follow an
+    example better than a schema, and it costs a tenth of the tokens), else the schema."""
+    if shape:
+        return f"Reply with one JSON object only, no prose, shaped like: {shape}"
+    return ("Reply with one JSON object only, no prose, matching this JSON schema:\n"
+            + json.dumps(schema.model_json_schema(), separators=(",", ":")))
+
+
+def parse_json_object(text: str, schema: type[T]) -> T:
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        raise ValueError("no JSON object in the output")
+    return schema.model_validate_json(text[start:end + 1])
+
+
+def call_structured(model: BaseChatModel, messages: Sequence[BaseMessage], schema: type[T],
+                    meter: CostMeter, step: str, *, shape: str = "",
+                    max_tokens: int | None = None) -> T:
+    bound = constrained(model, schema)
+    if max_tokens is not None:
+        bound = bound.bind(max_tokens=max_tokens)
+    reply = invoke_model(bound, messages, meter, step)
+    raw = _text(reply)
+    try:
+        return parse_json_object(raw, schema)
+    except (ValueError, ValidationError) as first:
+        repair = [*messages, AIMessage(content=raw), HumanMessage(content=(
+            f"That output is not valid: {_short(first)}. {schema_instruction(schema, shape)}"))]
+        retry = _text(invoke_model(bound, repair, meter, f"{step}:repair"))
+        try:
+            return parse_json_object(retry, schema)
+        except (ValueError, ValidationError) as second:
+            raise StructuredOutputError(step, schema.__name__, _short(second), retry) from second
+
+
+def _text(message: AIMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content
+    return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
+
+
+def _short(error: Exception) -> str:
+    return str(error).replace("\n", " ")[:300]

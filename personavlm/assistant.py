@@ -1,0 +1,133 @@
+"""``Assistant``: the agent plus one user's context, for the CLI and for scripts.
+
+It is a thin convenience over ``build_agent(...).invoke(...)``; everything it does goes
+through the LangGraph graph or the memory graph API."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from graphs import Context, build_agent
+from graphs.agent import Agent, agent_resources
+from graphs.resources import Resources
+from graphs.state import OutputState
+from memory_graph.schema import Edge, EdgeType, Fact, Node, NodeLabel, Turn
+from nodes.consolidate import consolidate_session
+from nodes.cost import CostMeter
+from nodes.personality import Personality
+from nodes.reply_prompt import describe_node
+from nodes.structured import StructuredOutputError
+
+
+class Assistant:
+    def __init__(self, context: Context, agent: Agent | None = None) -> None:
+        self.context = context
+        self.agent = agent or build_agent()
+
+    @property
+    def resources(self) -> Resources:
+        return agent_resources(self.agent).resolve(self.context)
+
+    def say(self, text: str, images: list[Any] | None = None, at: str | None = None,
+            **overrides: Any) -> OutputState:
+        payload: dict[str, Any] = {"text": text, "images": images or []}
+        if at:
+            payload["at"] = at
+        context = replace(self.context, **overrides) if overrides else self.context
+        result: OutputState = self.agent.invoke(payload, context=context)  # type: ignore[arg-type]
+        return result
+
+    def replay(self, text: str, reply: str, at: str, images: list[Any] | None = None,
+               reply_speaker: str = "") -> OutputState:
+        """Store one historical exchange (extracting memories) without generating."""
+        payload = {"text": text, "images": images or [], "at": at, "given_reply": reply,
+                   "given_reply_speaker": reply_speaker}
+        result: OutputState = self.agent.invoke(payload,  # type: ignore[arg-type]
+                                                context=self.context)
+        return result
+
+    def wait(self) -> None:
+        """Block until background memory work of this user is done."""
+        agent_resources(self.agent).worker.drain(self.context.user_id)
+
+    def finish_sessions(self) -> dict[str, Any]:
+        """Consolidate the last, still open session (a history ends without a boundary)."""
+        self.wait()
+        res = self.resources
+        session = res.memory.latest_session(self.context.user_id)
+        if session is None or session.summary:
+            return {"status": "skipped"}
+        errors: list[str] = []
+        try:
+            report = consolidate_session(res, self.context, session.id, CostMeter(), errors)
+        except StructuredOutputError as exc:
+            return {"status": "failed", "errors": [*errors, str(exc)]}
+        return {**report, "errors": errors}
+
+    def memories(self, as_of: str | datetime | None = None,
+                 labels: tuple[NodeLabel, ...] = (NodeLabel.FACT, NodeLabel.EVENT,
+                                                  NodeLabel.ROUTINE, NodeLabel.IMAGE)
+                 ) -> list[dict[str, Any]]:
+        """Derived memories, oldest first; ``as_of`` keeps what was known at that time."""
+        from memory_graph.timeparse import parse_timestamp
+
+        res = self.resources
+        user_id = self.context.user_id
+        res.memory.user(user_id)
+        moment = parse_timestamp(as_of) if as_of is not None else None
+        rows: list[dict[str, Any]] = []
+        for label in labels:
+            for node in res.memory.store.find_nodes(user_id, label):
+                when = node.event_time()
+                if moment is not None and when is not None and when > moment:
+                    continue
+                rows.append(_row(node, when))
+        for edge in res.memory.preferences(user_id, as_of=moment):
+            rows.append(self._preference_row(edge))
+        return sorted(rows, key=lambda r: (r["date"] or "", r["kind"]))
+
+    def _preference_row(self, edge: Edge) -> dict[str, Any]:
+        target = self.resources.memory.store.get_nodes(self.context.user_id, [edge.target],
+                                                       embeddings=False)
+        name = getattr(target[0], "name", edge.target) if target else edge.target
+        verb = "likes" if edge.type is EdgeType.PREFERS else "dislikes"
+        until = f" (until {edge.valid_to.date()})" if edge.valid_to else ""
+        return {"id": edge.id, "kind": "preference",
+                "date": edge.valid_from.isoformat() if edge.valid_from else None,
+                "text": f"{verb} {name}{until}" + (f": {edge.reason}" if edge.reason else "")}
+
+    def personality_trajectory(self) -> list[Personality]:
+        history = self.resources.memory.personality_history(self.context.user_id)
+        return [Personality.from_snapshot(s) for s in history]
+
+    def forget(self, *, turn_id: str | None = None, session_id: str | None = None,
+               everything: bool = False) -> None:
+        """Forget a turn, a session or the whole user, with every memory derived from it
+        and the image files no memory refers to any more."""
+        self.wait()
+        res = self.resources
+        user_id = self.context.user_id
+        res.memory.user(user_id)
+        if everything:
+            res.memory.forget_user(user_id)
+            res.media.drop_user(user_id)
+            return
+        if turn_id:
+            res.memory.forget_turn(user_id, turn_id)
+        elif session_id:
+            res.memory.forget_session(user_id, session_id)
+        kept = {getattr(n, "sha256", "") for n in
+                res.memory.store.find_nodes(user_id, NodeLabel.IMAGE)}
+        res.media.delete_unreferenced(user_id, kept)
+
+    def turns(self) -> list[Turn]:
+        nodes = self.resources.memory.store.find_nodes(self.context.user_id, NodeLabel.TURN)
+        return sorted((n for n in nodes if isinstance(n, Turn)), key=lambda t: (t.at, t.seq))
+
+
+def _row(node: Node, when: datetime | None) -> dict[str, Any]:
+    kind = node.kind if isinstance(node, Fact) else node.label.value.lower()
+    return {"id": node.id, "kind": kind, "date": when.isoformat() if when else None,
+            "text": describe_node(node)}

@@ -1,0 +1,107 @@
+"""Conversation histories to replay: Persona-MME ``user_data.json`` and LoCoMo files."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from memory_graph.errors import InvalidInputError
+from memory_graph.timeparse import parse_timestamp
+
+IMG_MARKER = "<img>"
+
+
+@dataclass
+class Exchange:
+    at: str
+    user: str
+    reply: str
+    images: list[str] = field(default_factory=list)
+    reply_speaker: str = ""
+
+
+@dataclass
+class History:
+    user_name: str
+    exchanges: list[Exchange]
+    profile: dict[str, Any] = field(default_factory=dict)
+
+
+def load_history(path: Path, conversation: str | None = None) -> History:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InvalidInputError(f"cannot read history {path}: {exc}") from exc
+    if isinstance(data, dict) and "sessions" in data:
+        return _persona_mme(data, path.parent)
+    if isinstance(data, list) and data and "conversation" in data[0]:
+        return _locomo(data, conversation)
+    raise InvalidInputError(f"{path} is neither Persona-MME user_data.json nor LoCoMo")
+
+
+def _persona_mme(data: dict[str, Any], root: Path) -> History:
+    images = [str(_resolve(root, p)) for p in data.get("imgs", [])]
+    cursor = 0
+    exchanges = []
+    for session in data["sessions"]:
+        for turn in session:
+            text = str(turn.get("user", ""))
+            count = text.count(IMG_MARKER)
+            mine = images[cursor:cursor + count]
+            cursor += count
+            exchanges.append(Exchange(at=str(turn["time"]),
+                                      user=text.replace(IMG_MARKER, "").strip(),
+                                      reply=str(turn.get("assistant", "")), images=mine))
+    profile = data.get("profile") or {}
+    name = str(profile.get("name", "")) if isinstance(profile, dict) else ""
+    return History(user_name=name, exchanges=exchanges,
+                   profile=profile if isinstance(profile, dict) else {})
+
+
+def _resolve(root: Path, image: str) -> Path:
+    candidate = Path(image)
+    if candidate.is_absolute():
+        return candidate
+    for base in (root, *root.parents):
+        if (base / candidate).exists():
+            return base / candidate
+    return root / candidate
+
+
+def _locomo(data: list[dict[str, Any]], conversation: str | None) -> History:
+    sample = data[0] if conversation is None else next(
+        (c for c in data if c.get("sample_id") == conversation), None)
+    if sample is None:
+        raise InvalidInputError(f"no LoCoMo conversation {conversation!r}")
+    conv = sample["conversation"]
+    user = conv["speaker_a"]
+    exchanges: list[Exchange] = []
+    numbers = sorted(int(m.group(1)) for k in conv
+                     if (m := re.fullmatch(r"session_(\d+)", k)))
+    for number in numbers:
+        start = parse_timestamp(conv[f"session_{number}_date_time"])
+        turns = conv[f"session_{number}"]
+        pending: Exchange | None = None
+        for index, turn in enumerate(turns):
+            # Turns of a session share its date; keep their order with 2-second steps.
+            at = (start + timedelta(seconds=2 * index)).isoformat()
+            caption = str(turn.get("blip_caption", "")) if turn.get("img_url") else ""
+            text = str(turn.get("text", "")) + (f" [shares a photo: {caption}]" if caption
+                                                 else "")
+            if turn["speaker"] == user:
+                if pending is not None:
+                    exchanges.append(pending)
+                pending = Exchange(at=at, user=text, reply="")
+            elif pending is not None:
+                pending.reply = f"{pending.reply} {text}".strip()
+                pending.reply_speaker = turn["speaker"]
+            else:
+                exchanges.append(Exchange(at=at, user="(listens)", reply=text,
+                                          reply_speaker=turn["speaker"]))
+        if pending is not None:
+            exchanges.append(pending)
+    return History(user_name=user, exchanges=exchanges)

@@ -1,0 +1,31 @@
+"""``personavlm ingest``: replay a history into a user's memory, with a progress bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tqdm import tqdm
+
+from personavlm.assistant import Assistant
+from personavlm.history import load_history
+
+
+def ingest(assistant: Assistant, path: Path, conversation: str | None = None,
+           limit: int | None = None) -> dict[str, int]:
+    history = load_history(path, conversation)
+    exchanges = history.exchanges[:limit] if limit else history.exchanges
+    errors = 0
+    for exchange in tqdm(exchanges, desc=f"ingest {path.name}", unit="exchange"):
+        out = assistant.replay(exchange.user, exchange.reply, exchange.at,
+                               images=list(exchange.images),
+                               reply_speaker=exchange.reply_speaker)
+        for error in out.get("errors", []):
+            errors += 1
+            tqdm.write(f"warning: {error}")
+    closing = assistant.finish_sessions() if assistant.context.extract_memories else {}
+    errors += len(closing.get("errors", []))
+    summary = {"exchanges": len(exchanges), "turns": len(assistant.turns()),
+               "errors": errors}
+    print(f"ingested {summary['exchanges']} exchanges into {assistant.context.user_id}: "
+          f"{summary['turns']} turns stored, {errors} warnings")
+    return summary

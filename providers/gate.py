@@ -1,0 +1,42 @@
+"""One local model, two kinds of callers: the reply the user waits for, and background
+memory work. ``ComputeGate`` runs one call at a time (llama.cpp on two cores gains nothing
+from overlap) and lets a waiting foreground call go before any waiting background call."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+#: Set by the background worker for the calls it makes.
+BACKGROUND: ContextVar[bool] = ContextVar("personavlm_background", default=False)
+
+
+class ComputeGate:
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._foreground_waiting = 0
+
+    @contextmanager
+    def hold(self, background: bool | None = None) -> Iterator[None]:
+        is_background = BACKGROUND.get() if background is None else background
+        with self._cond:
+            if is_background:
+                while self._busy or self._foreground_waiting:
+                    self._cond.wait()
+            else:
+                self._foreground_waiting += 1
+                try:
+                    while self._busy:
+                        self._cond.wait()
+                finally:
+                    self._foreground_waiting -= 1
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()

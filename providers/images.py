@@ -1,0 +1,117 @@
+"""Normalise the images a user shares: a path, raw bytes, base64 text or a PIL image.
+
+Every form becomes a ``LoadedImage``: decoded once (so a broken file fails here, before
+anything is stored), re-encoded as PNG or JPEG, and addressed by the SHA-256 of its bytes.
+URLs are refused on purpose: the assistant runs offline and must not fetch anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
+
+from memory_graph.errors import InvalidInputError
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+
+ImageSource = str | bytes | Path | PILImage.Image | dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    data: bytes
+    mime: str
+    sha256: str
+    width: int
+    height: int
+    caption: str = ""
+
+    def pil(self) -> PILImage.Image:
+        return PILImage.open(io.BytesIO(self.data)).convert("RGB")
+
+    def data_url(self) -> str:
+        return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+    @property
+    def suffix(self) -> str:
+        return ".jpg" if self.mime == "image/jpeg" else ".png"
+
+
+def load_image(source: ImageSource, caption: str = "") -> LoadedImage:
+    """Decode one image. ``source`` may also be ``{"path"|"base64": ..., "caption": ...}``,
+    the JSON form used over the LangGraph server."""
+    if isinstance(source, dict):
+        caption = str(source.get("caption") or caption)
+        inner = source.get("path") or source.get("base64") or source.get("data")
+        if inner is None:
+            raise InvalidInputError("an image dict needs 'path' or 'base64'")
+        return load_image(inner, caption)
+    if isinstance(source, PILImage.Image):
+        return _from_pil(source, caption)
+    if isinstance(source, bytes):
+        return _from_bytes(source, caption)
+    if isinstance(source, Path):
+        return _from_path(source, caption)
+    if isinstance(source, str):
+        text = source.strip()
+        if text.startswith(("http://", "https://")):
+            raise InvalidInputError("image URLs are not fetched; pass a path, bytes or base64")
+        if text.startswith("data:"):
+            text = text.partition(",")[2]
+        if len(text) < 4096 and Path(text).expanduser().exists():
+            return _from_path(Path(text).expanduser(), caption)
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidInputError(
+                f"image {text[:60]!r} is neither an existing file nor base64") from exc
+        return _from_bytes(raw, caption)
+    raise InvalidInputError(f"unsupported image type {type(source).__name__}")
+
+
+def _from_path(path: Path, caption: str) -> LoadedImage:
+    if not path.is_file():
+        raise InvalidInputError(f"image file {path} does not exist")
+    if path.stat().st_size > MAX_IMAGE_BYTES:
+        raise InvalidInputError(f"image file {path} is larger than {MAX_IMAGE_BYTES} bytes")
+    return _from_bytes(path.read_bytes(), caption)
+
+
+def _from_bytes(raw: bytes, caption: str) -> LoadedImage:
+    if not raw:
+        raise InvalidInputError("empty image data")
+    if len(raw) > MAX_IMAGE_BYTES:
+        raise InvalidInputError(f"image is larger than {MAX_IMAGE_BYTES} bytes")
+    try:
+        with PILImage.open(io.BytesIO(raw)) as probe:
+            if probe.width * probe.height > MAX_IMAGE_PIXELS:
+                raise InvalidInputError(f"image has {probe.width}x{probe.height} pixels; "
+                                        f"the limit is {MAX_IMAGE_PIXELS}")
+            probe.load()
+            return _from_pil(probe, caption)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InvalidInputError(f"cannot decode image: {exc}") from exc
+
+
+def _from_pil(image: PILImage.Image, caption: str) -> LoadedImage:
+    if image.width == 0 or image.height == 0:
+        raise InvalidInputError("image has no pixels")
+    buffer = io.BytesIO()
+    if image.format == "JPEG" or image.mode == "CMYK":
+        image.convert("RGB").save(buffer, format="JPEG", quality=92)
+        mime = "image/jpeg"
+    else:
+        image.convert("RGBA" if "A" in image.getbands() else "RGB").save(buffer, format="PNG")
+        mime = "image/png"
+    data = buffer.getvalue()
+    return LoadedImage(data=data, mime=mime, sha256=hashlib.sha256(data).hexdigest(),
+                       width=image.width, height=image.height, caption=caption.strip())

@@ -1,0 +1,99 @@
+"""``ChatLlamaCpp``: a LangChain chat model over a local GGUF file (llama-cpp-python).
+
+Two ``Llama`` contexts share one memory-mapped model file: one for the replies the user
+waits for, one for background memory work, so neither evicts the other's prompt cache.
+A ``ComputeGate`` runs one call at a time and lets replies jump the queue.
+JSON-schema-constrained decoding (a llama.cpp grammar) is available with
+``model.bind(json_schema=...)``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field, PrivateAttr
+
+from providers.gate import BACKGROUND, ComputeGate
+from providers.messages import to_openai_messages
+
+
+class ChatLlamaCpp(BaseChatModel):
+    model_path: str = Field(description="GGUF file to load.")
+    n_ctx: int = 8192
+    n_threads: int | None = None
+    max_tokens: int = 512
+    temperature: float = 0.1
+    seed: int = 7
+    #: Structured output through llama.cpp grammars (see ``nodes.structured``).
+    supports_json_schema: bool = True
+    supports_vision: bool = False
+
+    _contexts: dict[bool, Any] = PrivateAttr(default_factory=dict)
+    _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _gate: ComputeGate = PrivateAttr(default_factory=ComputeGate)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llamacpp"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_path": self.model_path, "n_ctx": self.n_ctx}
+
+    def _context(self, background: bool) -> Any:
+        with self._load_lock:
+            llm = self._contexts.get(background)
+            if llm is None:
+                from llama_cpp import Llama
+
+                if not Path(self.model_path).is_file():
+                    raise FileNotFoundError(f"GGUF model {self.model_path} does not exist")
+                threads = self.n_threads or max(1, os.cpu_count() or 1)
+                llm = Llama(model_path=self.model_path, n_ctx=self.n_ctx, n_threads=threads,
+                            n_threads_batch=threads, n_batch=512, seed=self.seed,
+                            verbose=False)
+                self._contexts[background] = llm
+            return llm
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._context(False).tokenize(text.encode("utf-8"), add_bos=False))
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        background = BACKGROUND.get()
+        llm = self._context(background)
+        request: dict[str, Any] = {
+            "messages": to_openai_messages(messages, images=False),
+            "max_tokens": int(kwargs.pop("max_tokens", self.max_tokens)),
+            "temperature": float(kwargs.pop("temperature", self.temperature)),
+            "seed": self.seed,
+            "stop": stop,
+        }
+        schema = kwargs.pop("json_schema", None)
+        if schema is not None:
+            request["response_format"] = {"type": "json_object", "schema": schema}
+        with self._gate.hold(background):
+            output = llm.create_chat_completion(**request)
+        choice = output["choices"][0]
+        usage = output.get("usage") or {}
+        prompt_tokens = int(usage.get("prompt_tokens", 0))
+        completion_tokens = int(usage.get("completion_tokens", 0))
+        message = AIMessage(
+            content=choice["message"].get("content") or "",
+            usage_metadata={"input_tokens": prompt_tokens, "output_tokens": completion_tokens,
+                            "total_tokens": prompt_tokens + completion_tokens},
+            response_metadata={"finish_reason": choice.get("finish_reason"),
+                               "model": Path(self.model_path).name},
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
