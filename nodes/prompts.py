@@ -26,9 +26,9 @@ MEMORY_BLOCK = """[Memories that may be relevant, with dates:
 DECIDE_SUFFIX = """
 
 (Not a reply yet.) Are the memories above enough to reply well to the last message? \
-If yes, or if the message needs no memory, answer {{"action":"answer"}}. If a different \
-search would find what is missing, answer {{"action":"retrieve","keywords":"new search \
-words","start":"YYYY-MM-DD or null","end":"YYYY-MM-DD or null"}}, with start/end only \
+If yes, or if the message needs no memory, answer {"action":"answer"}. If a different \
+search would find what is missing, answer {"action":"retrieve","keywords":"new search \
+words","start":"YYYY-MM-DD or null","end":"YYYY-MM-DD or null"}, with start/end only \
 when the message names a time."""
 
 DECIDE_SHAPE = '{"action":"retrieve","keywords":"...","start":null,"end":null}'

@@ -34,7 +34,7 @@ def extract_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, meter: C
                                          text=turn["text"] or "(photo only)", photos=photos)),
     ]
     found = call_structured(res.chat, messages, TurnMemories, meter, "extract_memory",
-                            max_tokens=400)
+                            shape=EXTRACT_EXAMPLE.replace("USER", name), max_tokens=400)
     return write_turn_memories(res, ctx, turn, found, meter, errors)
 
 

@@ -1,0 +1,267 @@
+"""Graph wiring with a SCRIPTED FAKE chat model (tests/helpers.py) and the real embedded
+store: the flow, iterative retrieval with a time window, structured-output repair and
+errors, background extraction, preference contradiction, personality EMA, bad input,
+and user isolation. Behaviour with the real model is tested in test_agent_real_model.py."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import HashingEmbedder, ScriptedFakeChatModel, step_of
+from langchain_core.messages import BaseMessage
+
+from graphs import Context, build_agent
+from graphs.agent import agent_resources
+from memory_graph.backends.networkx_store import NetworkxStore
+from memory_graph.errors import InvalidInputError, UnknownUserError
+from memory_graph.schema import EdgeType, NodeLabel
+from memory_graph.search import RECIPES, HybridSearch
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
+       b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe"
+       b"\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def memories_for(text: str) -> dict[str, Any]:
+    found: dict[str, Any] = {"facts": [], "preferences": [], "remember": [], "visual": [],
+                             "entities": []}
+    if "coffee" in text:
+        likes = "can't stand" not in text
+        found["preferences"].append({"entity": "coffee", "kind": "food", "likes": likes,
+                                     "reason": "said so"})
+    if "Pixel" in text:
+        found["facts"].append({"statement": "Maya has a cat named Pixel.",
+                               "entities": ["Pixel"]})
+        found["visual"].append({"image": 1, "entity": "Pixel", "kind": "pet",
+                                "description": "Pixel the orange cat"})
+        found["entities"].append({"name": "Pixel", "kind": "pet"})
+    return found
+
+
+class Script:
+    """Replies per step; ``decisions`` are consumed in order by the retrieval decisions."""
+
+    def __init__(self, decisions: list[dict[str, Any]] | None = None,
+                 broken_steps: dict[str, int] | None = None, question: str = "?") -> None:
+        self.decisions = list(decisions or [])
+        self.question = question
+        self.broken = dict(broken_steps or {})
+
+    def __call__(self, messages: list[BaseMessage]) -> str:
+        step = step_of(messages)
+        if self.broken.get(step, 0) > 0:
+            self.broken[step] -= 1
+            return "sorry, no JSON here"
+        if step == "extract":
+            text = str(messages[1].content).split("message: ", 1)[1]
+            return json.dumps(memories_for(text))
+        if step == "consolidate":
+            return json.dumps({"topics": [{"summary": "Maya introduced Pixel and her "
+                                           "coffee habit.", "turns": [1], "entities":
+                                           ["Pixel"]}],
+                               "routines": [{"description": "drinks espresso every morning",
+                                             "kind": "habit"}],
+                               "profile": "Maya is a chemistry teacher with a cat, Pixel."})
+        if step == "personality":
+            return json.dumps({"openness": 5, "conscientiousness": 3, "extraversion": 4,
+                               "agreeableness": 3, "neuroticism": 1})
+        if step == "decide":
+            asked = self.question in str(messages[-1].content)
+            return json.dumps(self.decisions.pop(0) if self.decisions and asked else
+                              {"action": "answer"})
+        if step == "entity":
+            return json.dumps({"same_as": None})
+        return "scripted reply"
+
+
+def make_agent(tmp_path: Path, script: Script) -> tuple[Any, ScriptedFakeChatModel]:
+    model = ScriptedFakeChatModel(script=script)
+    store = NetworkxStore(tmp_path / "store")
+    agent = build_agent(chat_model=model, embedder=HashingEmbedder(), store=store,
+                        media_dir=tmp_path / "media")
+    resources = agent_resources(agent)
+    # No cross-encoder in wiring tests: deterministic and fast.
+    original = resources.resolve
+
+    def resolve(context: Context) -> Any:
+        res = original(context)
+        return type(res)(memory=res.memory, search=HybridSearch(res.memory,
+                         RECIPES["hybrid_fast"]), chat=res.chat, media=res.media,
+                         worker=res.worker)
+
+    resources.resolve = resolve  # type: ignore[method-assign]
+    return agent, model
+
+
+def ctx(**overrides: Any) -> Context:
+    base: dict[str, Any] = {"user_id": "t-maya", "user_name": "Maya",
+                            "background_extraction": False}
+    base.update(overrides)
+    return Context(**base)
+
+
+def test_turn_flows_through_every_node_and_stores_memories(tmp_path: Path) -> None:
+    agent, model = make_agent(tmp_path, Script())
+    out = agent.invoke({"text": "This is Pixel, my cat. I love coffee.", "at":
+                        "2024-03-02 19:05", "images": [base64.b64encode(PNG).decode()]},
+                       context=ctx())
+    assert out["reply"] == "scripted reply"
+    assert out["turn"]["new_session"] and out["turn"]["image_ids"]
+    assert out["extraction"]["turn"]["facts"] == 1
+    assert out["cost"]["by_step"] == {"extract_memory": 1, "retrieve_decision": 1,
+                                      "infer_personality": 1, "respond": 1}
+    assert out["cost"]["model_calls"] == 4 and out["cost"]["prompt_tokens"] > 0
+    assert out["personality"]["interactions"] == 1
+    # EMA at m=0 keeps half of the neutral 3: openness 5 -> 4.0; neutral 3 is unchanged
+    assert out["personality"]["scores"]["openness"] == pytest.approx(4.0)
+    assert out["personality"]["scores"]["conscientiousness"] == pytest.approx(3.0)
+    memory = agent_resources(agent).resolve(ctx()).memory
+    facts = memory.store.find_nodes("t-maya", NodeLabel.FACT)
+    assert {f.kind for f in facts} == {"fact", "visual"}  # type: ignore[attr-defined]
+    depicts = memory.store.edges("t-maya", out["turn"]["image_ids"], [EdgeType.DEPICTS])
+    assert len(depicts) == 1
+    assert any(p.name == "Pixel" for p in memory.store.find_nodes(  # type: ignore[attr-defined]
+        "t-maya", NodeLabel.ENTITY))
+    assert list((tmp_path / "media").rglob("*.png"))
+
+
+def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path: Path) -> None:
+    agent, _ = make_agent(tmp_path, Script(decisions=[
+        {"action": "retrieve", "keywords": "lake trip", "start": "2024-04-01",
+         "end": "2024-04-30"},
+        {"action": "retrieve", "keywords": "lake trip", "start": None, "end": None},
+    ], question="Which trips"))
+    c = ctx(extract_memories=False)
+    agent.invoke({"text": "We had a lake trip in March.", "at": "2024-03-10 10:00"},
+                 context=c)
+    agent.invoke({"text": "Another lake trip, this time in April.", "at": "2024-04-12 10:00"},
+                 context=c)
+    agent.invoke({"text": "One more lake trip in late April.", "at": "2024-04-27 10:00"},
+                 context=c)
+    agent.invoke({"text": "A lake trip again in May.", "at": "2024-05-20 10:00"}, context=c)
+    # k=1: round 1 can hold at most one April trip, so the windowed round 2 must find the
+    # other one, and only April trips.
+    out = agent.invoke({"text": "Which trips did I make?", "at": "2024-06-01 10:00"},
+                       context=ctx(update_memory=False, retrieval_k=1))
+    assert out["retrieval"]["round"] == 3
+    assert [q["keywords"] for q in out["retrieval"]["queries"]][1:] == ["lake trip"] * 2
+    round2 = [m for m in out["memories"] if m["round"] == 2]
+    assert round2, "the second round found nothing"
+    for memory in round2:  # the window really filtered: only April items
+        assert memory["date"] is not None and memory["date"].startswith("2024-04")
+    ids = [m["id"] for m in out["memories"]]
+    assert len(ids) == len(set(ids))
+
+
+def test_repair_retry_then_success(tmp_path: Path) -> None:
+    agent, model = make_agent(tmp_path, Script(broken_steps={"extract": 1}))
+    out = agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=ctx())
+    assert out["errors"] == []
+    assert out["cost"]["by_step"]["extract_memory:repair"] == 1
+    memory = agent_resources(agent).resolve(ctx()).memory
+    assert [e.type for e in memory.preferences("t-maya")] == [EdgeType.PREFERS]
+
+
+def test_failed_structured_output_is_reported_and_the_turn_kept(tmp_path: Path) -> None:
+    agent, _ = make_agent(tmp_path, Script(broken_steps={"extract": 2, "decide": 2}))
+    out = agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=ctx())
+    assert out["reply"] == "scripted reply"
+    assert any("extract_memory" in e and "TurnMemories" in e for e in out["errors"])
+    assert any("retrieve_decision" in e for e in out["errors"])
+    memory = agent_resources(agent).resolve(ctx()).memory
+    texts = [t.text for t in memory.store.find_nodes("t-maya", NodeLabel.TURN)]  # type: ignore[attr-defined]
+    assert "I love coffee." in texts
+
+
+def test_contradicted_preference_is_closed_not_deleted(tmp_path: Path) -> None:
+    agent, _ = make_agent(tmp_path, Script())
+    agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=ctx())
+    agent.invoke({"text": "I can't stand coffee now.", "at": "2024-05-28 21:00"},
+                 context=ctx())
+    memory = agent_resources(agent).resolve(ctx()).memory
+    current = memory.preferences("t-maya")
+    assert [e.type for e in current] == [EdgeType.DISLIKES]
+    history = memory.preferences("t-maya", history=True)
+    closed = [e for e in history if e.type is EdgeType.PREFERS]
+    assert closed and closed[0].valid_to is not None
+    assert [e.type for e in memory.preferences("t-maya", as_of="2024-04-01")] == \
+        [EdgeType.PREFERS]
+
+
+def test_session_boundary_consolidates_the_previous_session(tmp_path: Path) -> None:
+    agent, _ = make_agent(tmp_path, Script())
+    agent.invoke({"text": "This is Pixel.", "at": "2024-03-02 19:05"}, context=ctx())
+    same = agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:30"}, context=ctx())
+    assert not same["turn"]["new_session"]
+    out = agent.invoke({"text": "Hello again.", "at": "2024-04-20 10:30"}, context=ctx())
+    assert out["turn"]["new_session"]
+    assert out["extraction"]["session"]["topics"] == 1
+    memory = agent_resources(agent).resolve(ctx()).memory
+    assert memory.user("t-maya").profile.startswith("Maya is a chemistry teacher")
+    assert len(memory.store.find_nodes("t-maya", NodeLabel.EVENT)) == 1
+    assert len(memory.store.find_nodes("t-maya", NodeLabel.ROUTINE)) == 1
+
+
+def test_background_extraction_runs_after_the_reply(tmp_path: Path) -> None:
+    agent, _ = make_agent(tmp_path, Script())
+    c = ctx(background_extraction=True)
+    out = agent.invoke({"text": "This is Pixel, I love coffee.", "at": "2024-03-02 19:05"},
+                       context=c)
+    assert out["extraction"]["status"] == "background"
+    assert "extract_memory" not in out["cost"]["by_step"]
+    agent_resources(agent).worker.drain("t-maya")
+    memory = agent_resources(agent).resolve(c).memory
+    assert memory.store.find_nodes("t-maya", NodeLabel.FACT)
+    assert memory.personality_history("t-maya")
+
+
+def test_background_failure_is_reported_at_the_next_turn(tmp_path: Path) -> None:
+    agent, _ = make_agent(tmp_path, Script(broken_steps={"extract": 2}))
+    c = ctx(background_extraction=True)
+    agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=c)
+    agent_resources(agent).worker.drain("t-maya")
+    out = agent.invoke({"text": "Hi.", "at": "2024-03-02 19:06"}, context=c)
+    assert any("TurnMemories" in e for e in out["errors"])
+
+
+@pytest.mark.parametrize("payload, message", [
+    ({"text": "   "}, "needs text"),
+    ({"text": "x" * 20_001}, "limit"),
+    ({"text": "hi", "images": [base64.b64encode(b"not an image").decode()]}, "decode"),
+    ({"text": "hi", "images": ["https://example.com/cat.png"]}, "URL"),
+    ({"text": "hi", "at": "the day after tomorrow"}, "timestamp"),
+])
+def test_bad_input_is_refused_and_memory_untouched(tmp_path: Path, payload: dict[str, Any],
+                                                   message: str) -> None:
+    agent, _ = make_agent(tmp_path, Script())
+    agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=ctx())
+    memory = agent_resources(agent).resolve(ctx()).memory
+    before = len(memory.store.find_nodes("t-maya", NodeLabel.TURN))
+    with pytest.raises(InvalidInputError, match=message):
+        agent.invoke(payload, context=ctx())
+    assert len(memory.store.find_nodes("t-maya", NodeLabel.TURN)) == before
+
+
+def test_unknown_user_asking_without_memory_updates_is_an_error(tmp_path: Path) -> None:
+    agent, _ = make_agent(tmp_path, Script())
+    with pytest.raises(UnknownUserError):
+        agent.invoke({"text": "What do I like?"}, context=ctx(user_id="t-nobody",
+                                                              update_memory=False))
+
+
+def test_users_never_see_each_other(tmp_path: Path) -> None:
+    agent, _ = make_agent(tmp_path, Script())
+    agent.invoke({"text": "My secret code word is pineapple.", "at": "2024-03-02 19:05"},
+                 context=ctx(extract_memories=False))
+    agent.invoke({"text": "Hello, I'm Ben.", "at": "2024-03-02 19:05"},
+                 context=ctx(user_id="t-ben", user_name="Ben", extract_memories=False))
+    out = agent.invoke({"text": "What is my secret code word pineapple?"},
+                       context=ctx(user_id="t-ben", user_name="Ben", update_memory=False))
+    assert all("pineapple" not in m["text"] for m in out["memories"])
+    mine = agent.invoke({"text": "What is my secret code word?"},
+                        context=ctx(update_memory=False))
+    assert any("pineapple" in m["text"] for m in mine["memories"])
