@@ -3,6 +3,7 @@ procedural habits and goals (a handful, latest wins), and the core profile."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -107,7 +108,7 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
         chain = sorted(previous_events, key=lambda e: e.occurred_at)[-1:] + \
             sorted((e for e, _ in events), key=lambda e: e.occurred_at)
         edges = [Edge(type=EdgeType.NEXT, user_id=user_id, source=a.id, target=b.id,
-                      recorded_at=b.occurred_at) for a, b in zip(chain, chain[1:], strict=False)]
+                      recorded_at=b.occurred_at) for a, b in itertools.pairwise(chain)]
         edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=event.id, target=tid,
                        recorded_at=event.occurred_at) for event, covered in events
                   for tid in covered]

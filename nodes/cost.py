@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from langchain_core.messages import AIMessage
 
@@ -22,7 +23,7 @@ class CostMeter:
     by_step: dict[str, int] = field(default_factory=dict)
 
     def record(self, step: str, message: AIMessage, elapsed_ms: float) -> None:
-        usage = message.usage_metadata or {}
+        usage: dict[str, Any] = dict(message.usage_metadata or {})
         prompt = int(usage.get("input_tokens", 0))
         self.model_calls += 1
         self.prompt_tokens += prompt

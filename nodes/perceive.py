@@ -58,10 +58,10 @@ class Perceive:
                 memory.ensure_user(ctx.user_id, ctx.user_name)
             last = memory.latest_session(ctx.user_id)
         gap = timedelta(minutes=ctx.session_gap_minutes)
-        last_end = (last.ended_at or last.started_at) if last else None
-        new_session = last_end is None or at - last_end > gap or at < last.started_at
-        session_id = (stable_id(ctx.user_id, "session", at.isoformat()) if new_session or
-                      last is None else last.id)
+        new_session = last is None or at - (last.ended_at or last.started_at) > gap \
+            or at < last.started_at
+        session_id = (last.id if last is not None and not new_session else
+                      stable_id(ctx.user_id, "session", at.isoformat()))
         captions = [self._caption(res, image, meter, errors) for image in images]
         speaker = ctx.display_name
         turn_id = stable_id(ctx.user_id, session_id, at.isoformat(), text,

@@ -26,7 +26,7 @@ _DESCRIPTIONS: dict[str, tuple[str, str]] = {
 
 
 def ema_weight(interactions: int) -> float:
-    """λ_m = 0.7 − 0.2·cos(π·min(m, 50)/50): 0.5 at the first turn (fast), 0.9 from the
+    """λ_m = 0.7 - 0.2·cos(π·min(m, 50)/50): 0.5 at the first turn (fast), 0.9 from the
     fiftieth on (stable). It is the weight kept on the previous profile."""
     return 0.7 - 0.2 * math.cos(math.pi * min(interactions, 50) / 50)
 
@@ -59,10 +59,11 @@ class Personality:
     def snapshot(self, user_id: str) -> PersonalitySnapshot:
         if self.at is None:
             raise ValueError("a personality needs a time to be stored")
-        return PersonalitySnapshot(
-            id=stable_id(user_id, "personality", str(self.interactions), self.at.isoformat()),
-            user_id=user_id, at=self.at, interactions=self.interactions,
-            **{t: round(self.scores[t], 4) for t in TRAITS})
+        return PersonalitySnapshot.model_validate({
+            "id": stable_id(user_id, "personality", str(self.interactions),
+                            self.at.isoformat()),
+            "user_id": user_id, "at": self.at, "interactions": self.interactions,
+            **{t: round(self.scores[t], 4) for t in TRAITS}})
 
     def as_dict(self) -> dict[str, object]:
         return {"scores": {t: round(v, 3) for t, v in self.scores.items()},

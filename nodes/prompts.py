@@ -35,7 +35,8 @@ DECIDE_SHAPE = '{"action":"retrieve","keywords":"...","start":null,"end":null}'
 
 EXTRACT_SYSTEM = """You extract long-term memories about the user from one chat message.
 Only keep what the user states about themselves, their life, people, pets, places, plans \
-and tastes. A question or greeting states nothing new: give empty lists for it. Write facts as short third-person sentences naming the user "{user}". \
+and tastes. A question or greeting states nothing new: give empty lists for it. Write \
+facts as short third-person sentences naming the user "{user}". \
 Preferences need what is liked or disliked. "remember" lists what the user explicitly asks \
 to remember. "visual" describes what each attached photo shows (photo numbers start at 1). \
 "entities" lists the people, pets, places, objects and activities mentioned. Use empty \
@@ -62,9 +63,10 @@ message: {text}
 photos: {photos}"""
 
 CONSOLIDATE_SYSTEM = """You consolidate a finished conversation session between {user} and \
-the assistant into long-term memory. Give: "topics", the main episodes or topics (at most 3) of the \
-session, each a dated one-sentence summary with the numbers of the turns it covers and the \
-entities involved; "routines", habits or goals of {user} shown in the session (at most 5); \
+the assistant into long-term memory. Give: "topics", the main episodes or topics (at \
+most 3) of the session, each a dated one-sentence summary with the numbers of the turns \
+it covers and the entities involved; "routines", habits or goals of {user} shown in the \
+session (at most 5); \
 "profile", the updated core profile of {user} in at most four sentences, merging the old \
 profile with what this session adds (keep old facts unless contradicted). Shape:
 {shape}"""

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -17,6 +17,8 @@ from nodes.entities import EntityResolver
 from nodes.prompts import EXTRACT_EXAMPLE, EXTRACT_SYSTEM, EXTRACT_USER
 from nodes.schemas import TurnMemories
 from nodes.structured import call_structured
+
+FactKind = Literal["fact", "remember", "visual"]
 
 
 def extract_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMeter,
@@ -49,7 +51,7 @@ def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: Tur
 
     facts: list[tuple[Fact, list[Entity]]] = []
 
-    def add_fact(statement: str, kind: str, entity_names: list[str]) -> None:
+    def add_fact(statement: str, kind: FactKind, entity_names: list[str]) -> None:
         statement = statement.strip()
         if len(statement) < 3:
             return
@@ -60,8 +62,8 @@ def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: Tur
 
     for item in found.facts:
         add_fact(item.statement, "fact", item.entities)
-    for item in found.remember:
-        add_fact(item, "remember", [])
+    for note in found.remember:
+        add_fact(note, "remember", [])
     depicted: list[tuple[str, Entity]] = []
     for concept in found.visual:
         # A concept naming a photo the turn does not have is kept as a fact, unlinked.

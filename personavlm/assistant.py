@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from graphs import Context, build_agent
 from graphs.agent import Agent, agent_resources
 from graphs.resources import Resources
-from graphs.state import OutputState
+from graphs.state import InputState, OutputState
 from memory_graph.schema import Edge, EdgeType, Fact, Node, NodeLabel, Turn
 from nodes.consolidate import consolidate_session
 from nodes.cost import CostMeter
@@ -36,17 +36,15 @@ class Assistant:
         if at:
             payload["at"] = at
         context = replace(self.context, **overrides) if overrides else self.context
-        result: OutputState = self.agent.invoke(payload, context=context)  # type: ignore[arg-type]
-        return result
+        return cast(OutputState, self.agent.invoke(cast(InputState, payload), context=context))
 
     def replay(self, text: str, reply: str, at: str, images: list[Any] | None = None,
                reply_speaker: str = "") -> OutputState:
         """Store one historical exchange (extracting memories) without generating."""
         payload = {"text": text, "images": images or [], "at": at, "given_reply": reply,
                    "given_reply_speaker": reply_speaker}
-        result: OutputState = self.agent.invoke(payload,  # type: ignore[arg-type]
-                                                context=self.context)
-        return result
+        return cast(OutputState, self.agent.invoke(cast(InputState, payload),
+                                                   context=self.context))
 
     def wait(self) -> None:
         """Block until background memory work of this user is done."""

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 
 CHAT_PROVIDERS = ("llamacpp", "hf", "openai")
 
@@ -32,7 +33,7 @@ def make_chat_model(provider: str = "llamacpp", model: str = "", base_url: str =
         url = base_url or os.environ.get("OPENAI_BASE_URL", "")
         return ChatOpenAICompatible(
             model=model or "default", base_url=url or None,
-            api_key=os.environ.get("OPENAI_API_KEY", "not-needed"), **options)
+            api_key=SecretStr(os.environ.get("OPENAI_API_KEY", "not-needed")), **options)
     raise ValueError(f"unknown chat provider {provider!r}; choose one of "
                      f"{', '.join(CHAT_PROVIDERS)}")
 

@@ -46,9 +46,9 @@ class ChatHFVision(BaseChatModel):
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 from transformers import AutoModelForImageTextToText, AutoProcessor
 
-                self._processor = AutoProcessor.from_pretrained(self.model_path,
-                                                                local_files_only=True)
-                model = AutoModelForImageTextToText.from_pretrained(
+                self._processor = AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
+                    self.model_path, local_files_only=True)
+                model: Any = AutoModelForImageTextToText.from_pretrained(
                     self.model_path, dtype=self.dtype, local_files_only=True)
                 self._model = model.to(self.device).eval()
             return self._model, self._processor

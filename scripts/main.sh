@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job on the embedded default store: set up, then run the retrieval benchmark
-# (on $PERSONA_DATA_DIR/locomo/locomo_dev.json when set, else the bundled sample).
+# The main job on the embedded default store, offline: set up, then replay the bundled
+# multimodal conversation through the offline model (personavlm demo). Writes
+# results/demo/{memory_graph.html,personality.png,demo.json}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/personavlm bench retrieval --out results/retrieval.json "$@"
+.venv/bin/personavlm demo --out results/demo "$@"

@@ -105,7 +105,7 @@ def ctx(**overrides: Any) -> Context:
 
 
 def test_turn_flows_through_every_node_and_stores_memories(tmp_path: Path) -> None:
-    agent, model = make_agent(tmp_path, Script())
+    agent, _model = make_agent(tmp_path, Script())
     out = agent.invoke({"text": "This is Pixel, my cat. I love coffee.", "at":
                         "2024-03-02 19:05", "images": [base64.b64encode(PNG).decode()]},
                        context=ctx())
@@ -158,7 +158,7 @@ def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path:
 
 
 def test_repair_retry_then_success(tmp_path: Path) -> None:
-    agent, model = make_agent(tmp_path, Script(broken_steps={"extract": 1}))
+    agent, _model = make_agent(tmp_path, Script(broken_steps={"extract": 1}))
     out = agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=ctx())
     assert out["errors"] == []
     assert out["cost"]["by_step"]["extract_memory:repair"] == 1

@@ -1,0 +1,51 @@
+"""``langgraph dev`` serving the agent offline, driven by the real ``langgraph_sdk``
+client: facts and a photo over several sessions, then a question that needs an earlier
+session; the returned state shows the memory that was retrieved."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from langgraph_sdk import get_sync_client
+from servers import REPO, free_port, running
+
+pytestmark = pytest.mark.slow
+
+PHOTO = REPO / "personavlm/samples/images/cat_on_sofa.png"
+
+
+def test_agent_served_by_langgraph_dev(tmp_path: Path) -> None:
+    port = free_port()
+    command = [str(Path(REPO / ".venv/bin/langgraph")) if (REPO / ".venv/bin/langgraph").exists()
+               else "langgraph", "dev", "--no-browser", "--no-reload", "--port", str(port)]
+    env = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(tmp_path / "data")}
+    with running(command, f"http://127.0.0.1:{port}/ok", tmp_path / "server.log", env=env):
+        client = get_sync_client(url=f"http://127.0.0.1:{port}")
+        thread = client.threads.create()
+        context = {"user_id": "t-served", "user_name": "Maya"}
+        photo = {"base64": base64.b64encode(PHOTO.read_bytes()).decode(),
+                 "caption": "an orange cat lying on a blue sofa"}
+        turns = [
+            ({"text": "This is Pixel, the orange cat I adopted.", "images": [photo],
+              "at": "2024-03-02 19:05"}),
+            ({"text": "I teach chemistry in Porto.", "at": "2024-03-02 19:08"}),
+            ({"text": "Back from camping by a lake in the mountains.",
+              "at": "2024-04-20 10:30"}),
+        ]
+        for payload in turns:
+            state = client.runs.wait(thread["thread_id"], "agent", input=payload,
+                                     context=context)
+            assert isinstance(state, dict) and state["reply"], state
+        first_session = None
+        question = client.runs.wait(thread["thread_id"], "agent", input={
+            "text": "What is the name of my cat?", "at": "2024-06-03 18:00"},
+            context={**context, "update_memory": False})
+        assert isinstance(question, dict)
+        hits = [m for m in question["memories"] if "Pixel" in m["text"]]
+        assert hits, question["memories"]
+        first_session = hits[0]["session_id"]
+        assert first_session and first_session != question["turn"]["session_id"]
+        assert hits[0]["date"].startswith("2024-03-02")
+        assert question["retrieval"]["round"] >= 1

@@ -1,0 +1,60 @@
+"""The offline default model, loaded for real: file assembly, grammar-constrained JSON,
+and the agent answering from an earlier session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from graphs import Context, build_agent
+from graphs.agent import agent_resources
+from nodes.cost import CostMeter
+from nodes.prompts import EXTRACT_EXAMPLE, EXTRACT_SYSTEM, EXTRACT_USER
+from nodes.schemas import TurnMemories
+from nodes.structured import call_structured
+from providers.chat import make_chat_model
+from providers.gguf import DEFAULT_GGUF_SHA256, DEFAULT_GGUF_SIZE, default_gguf_path, file_sha256
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def chat():  # type: ignore[no-untyped-def]
+    return make_chat_model("llamacpp")
+
+
+def test_default_model_file_is_the_published_one() -> None:
+    path = default_gguf_path()
+    assert path.stat().st_size == DEFAULT_GGUF_SIZE
+    assert file_sha256(path) == DEFAULT_GGUF_SHA256
+
+
+def test_grammar_constrained_extraction_finds_a_dislike(chat) -> None:  # type: ignore[no-untyped-def]
+    meter = CostMeter()
+    found = call_structured(chat, [
+        SystemMessage(EXTRACT_SYSTEM.format(user="Ana",
+                                            example=EXTRACT_EXAMPLE.replace("USER", "Ana"))),
+        HumanMessage(EXTRACT_USER.format(at="2024-05-01 10:00", previous="none",
+                                         text="I really hate mushrooms, they taste awful.",
+                                         photos="none")),
+    ], TurnMemories, meter, "extract_memory", max_tokens=300)
+    assert any("mushroom" in p.entity.lower() and not p.likes for p in found.preferences)
+    assert meter.model_calls == 1  # valid on the first try: the grammar did its job
+
+
+def test_agent_answers_from_an_earlier_session(tmp_path: Path, chat) -> None:  # type: ignore[no-untyped-def]
+    agent = build_agent(chat_model=chat)
+    context = Context(user_id="t-real", user_name="Ana", store_location=str(tmp_path),
+                      background_extraction=False)
+    agent.invoke({"text": "My cat is called Biscuit, she is a grey tabby.",
+                  "at": "2024-03-02 19:05"}, context=context)
+    agent.invoke({"text": "Work was busy today.", "at": "2024-04-10 18:00"}, context=context)
+    out = agent.invoke({"text": "What is my cat's name?", "at": "2024-05-01 09:00"},
+                       context=Context(user_id="t-real", user_name="Ana",
+                                       store_location=str(tmp_path), update_memory=False))
+    agent_resources(agent).worker.drain()
+    assert any("Biscuit" in m["text"] for m in out["memories"])
+    assert "Biscuit" in out["reply"]
+    assert out["cost"]["max_prompt_tokens"] <= 2500
