@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     store.add_argument("--users", type=int, default=10)
     store.add_argument("--queries", type=int, default=200)
     store.add_argument("--out", type=Path, default=Path("results/store.json"))
+
+    agent = benches.add_parser("agent", help="per-turn latency and tokens of the agent with "
+                                             "the offline model")
+    agent.add_argument("--out", type=Path, default=Path("results/agent.json"))
+    agent.add_argument("--location", type=Path, default=Path("results/bench-agent-memory"))
     _agent_commands(commands)
     return parser
 
@@ -157,6 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from evals import bench_retrieval
 
             bench_retrieval.main(args.data, args.out)
+        elif args.command == "bench" and args.bench == "agent":
+            from evals import bench_agent
+
+            bench_agent.main(args.out, args.location)
         elif args.command == "bench" and args.bench == "store":
             from evals import bench_store
 
