@@ -15,7 +15,8 @@ from memory_graph.store import check_user_id
 
 class MediaStore:
     def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
+        # Absolute, because image nodes record file URIs that must not depend on the cwd.
+        self.root = Path(root).expanduser().resolve()
 
     def user_dir(self, user_id: str) -> Path:
         return self.root / stable_id(check_user_id(user_id))

@@ -48,7 +48,7 @@ def consolidate_session(res: Resources, ctx: Context, session_id: str, meter: Co
         return {"status": "skipped"}
     result = call_structured(res.chat, consolidation_messages(ctx, user.profile, turns),
                              SessionConsolidation, meter, "consolidate_session",
-                             shape=CONSOLIDATE_SHAPE, max_tokens=1000)
+                             shape=CONSOLIDATE_SHAPE, max_tokens=600)
     return write_consolidation(res, ctx, session, turns, result, meter, errors)
 
 

@@ -35,27 +35,44 @@ DECIDE_SHAPE = '{"action":"retrieve","keywords":"...","start":null,"end":null}'
 
 EXTRACT_SYSTEM = """You extract long-term memories about the user from one chat message.
 Only keep what the user states about themselves, their life, people, pets, places, plans \
-and tastes. A question or greeting states nothing new: give empty lists for it. Write \
-facts as short third-person sentences naming the user "{user}". \
-Preferences need what is liked or disliked. "remember" lists what the user explicitly asks \
-to remember. "visual" describes what each attached photo shows (photo numbers start at 1). \
-"entities" lists the people, pets, places, objects and activities mentioned. Use empty \
-lists when there is nothing. Example:
-message: "Just adopted a beagle called Max, photo attached! I can't stand jogging, swimming \
-is my thing. Remember that my sister Lia's birthday is June 3."
-photos: 1: a small beagle on grass
-{example}"""
+and tastes, in this message. A question or greeting states nothing new: give empty lists \
+for it. Write facts as short third-person sentences naming the user "{user}". \
+Preferences need what is liked or disliked, named as in the message. "remember" lists what \
+the user explicitly asks to remember. "visual" describes what each attached photo shows \
+(photo numbers start at 1). "entities" lists the people, pets, places, objects and \
+activities mentioned. Use empty lists when there is nothing."""
 
-EXTRACT_EXAMPLE = (
-    '{"facts":[{"statement":"USER adopted a beagle named Max.","entities":["Max"]},'
-    '{"statement":"USER has a sister named Lia.","entities":["Lia"]}],'
-    '"preferences":[{"entity":"jogging","kind":"activity","likes":false,'
-    '"reason":"can\'t stand it"},{"entity":"swimming","kind":"activity","likes":true,'
-    '"reason":"it is their thing"}],'
-    '"remember":["Lia\'s birthday is June 3."],'
-    '"visual":[{"image":1,"entity":"Max","kind":"pet","description":"Max, a small beagle"}],'
-    '"entities":[{"name":"Max","kind":"pet"},{"name":"Lia","kind":"person"},'
-    '{"name":"jogging","kind":"activity"},{"name":"swimming","kind":"activity"}]}')
+#: Worked examples, given as earlier chat turns (a small model copies an example that sits
+#: in the instructions into its answer; as past turns it keeps them apart). USER stands
+#: for the user's name.
+EXTRACT_EXAMPLES = (
+    ("Time: 2023-01-10 09:00\nPrevious assistant message: none\nmessage: Just adopted a "
+     "beagle called Max, photo attached! I can't stand jogging, swimming is my thing. "
+     "Remember that my sister Lia's birthday is June 3.\nphotos: 1: a small beagle on grass",
+     '{"facts":[{"statement":"USER adopted a beagle named Max.","entities":["Max"]},'
+     '{"statement":"USER has a sister named Lia.","entities":["Lia"]}],'
+     '"preferences":[{"entity":"jogging","kind":"activity","likes":false,'
+     '"reason":"can\'t stand it"},{"entity":"swimming","kind":"activity","likes":true,'
+     '"reason":"it is their thing"}],'
+     '"remember":["Lia\'s birthday is June 3."],'
+     '"visual":[{"image":1,"entity":"Max","kind":"pet","description":"Max, a small beagle"}],'
+     '"entities":[{"name":"Max","kind":"pet"},{"name":"Lia","kind":"person"},'
+     '{"name":"jogging","kind":"activity"},{"name":"swimming","kind":"activity"}]}'),
+    ("Time: 2023-02-03 13:40\nPrevious assistant message: Enjoy your lunch!\nmessage: I "
+     "stopped eating meat last week, I can't stand it anymore. Lentil soup is my new "
+     "favourite.\nphotos: none",
+     '{"facts":[{"statement":"USER stopped eating meat.","entities":["meat"]}],'
+     '"preferences":[{"entity":"meat","kind":"food","likes":false,'
+     '"reason":"can\'t stand it anymore"},{"entity":"lentil soup","kind":"food",'
+     '"likes":true,"reason":"new favourite"}],"remember":[],"visual":[],'
+     '"entities":[{"name":"meat","kind":"food"},{"name":"lentil soup","kind":"food"}]}'),
+    ("Time: 2023-01-12 20:15\nPrevious assistant message: none\nmessage: Any idea what I "
+     "could cook tonight?\nphotos: none",
+     '{"facts":[],"preferences":[],"remember":[],"visual":[],"entities":[]}'),
+)
+
+#: What the repair retry is shown as the expected shape.
+EXTRACT_SHAPE = EXTRACT_EXAMPLES[0][1]
 
 EXTRACT_USER = """Time: {at}
 Previous assistant message: {previous}

@@ -3,12 +3,43 @@ where the provider allows it (llama.cpp grammars, OpenAI ``json_schema``)."""
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 EntityKind = Literal["person", "pet", "place", "object", "activity", "food", "organization",
                      "media", "other"]
+
+
+def _without_loops(text: str) -> str:
+    """Refuse a text that says the same sentence twice: the mark of a small model caught in
+    a generation loop. The refusal sends the output to the repair retry."""
+    sentences = [part.strip().lower() for part in re.split(r"[.!?;]\s+", text) if part.strip()]
+    if len(sentences) != len(set(sentences)):
+        raise ValueError("the text repeats a sentence")
+    return text
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    kept = []
+    for name in names:
+        if name.strip() and name.strip().lower() not in seen:
+            seen.add(name.strip().lower())
+            kept.append(name.strip())
+    return kept
+
+
+def _unique_facts(facts: list[FactMemory]) -> list[FactMemory]:
+    kept: dict[str, FactMemory] = {}
+    for fact in facts:
+        kept.setdefault(fact.statement.strip().lower(), fact)
+    return list(kept.values())
+
+
+Prose = Annotated[str, AfterValidator(_without_loops)]
+Names = Annotated[list[str], AfterValidator(_unique_names)]
 
 
 class EntityMention(BaseModel):
@@ -17,10 +48,10 @@ class EntityMention(BaseModel):
 
 
 class FactMemory(BaseModel):
-    statement: str = Field(min_length=3, max_length=400,
+    statement: Prose = Field(min_length=3, max_length=400,
                            description="Self-contained sentence about the user, in third person.")
-    entities: list[str] = Field(default_factory=list, max_length=5,
-                                description="Names of the entities the fact is about.")
+    entities: Names = Field(default_factory=list, max_length=5,
+                            description="Names of the entities the fact is about.")
 
 
 class PreferenceMemory(BaseModel):
@@ -40,7 +71,8 @@ class VisualConcept(BaseModel):
 class TurnMemories(BaseModel):
     """Semantic memories of one user turn."""
 
-    facts: list[FactMemory] = Field(default_factory=list, max_length=8)
+    facts: Annotated[list[FactMemory], AfterValidator(_unique_facts)] = Field(
+        default_factory=list, max_length=8)
     preferences: list[PreferenceMemory] = Field(default_factory=list, max_length=6)
     remember: list[str] = Field(default_factory=list, max_length=4,
                                 description="Things the user explicitly asked to remember.")
@@ -49,14 +81,14 @@ class TurnMemories(BaseModel):
 
 
 class EpisodicTopic(BaseModel):
-    summary: str = Field(min_length=3, max_length=400)
+    summary: Prose = Field(min_length=3, max_length=400)
     turns: list[int] = Field(default_factory=list, max_length=30,
                              description="1-based numbers of the turns the topic covers.")
-    entities: list[str] = Field(default_factory=list, max_length=6)
+    entities: Names = Field(default_factory=list, max_length=6)
 
 
 class ProceduralMemory(BaseModel):
-    description: str = Field(min_length=3, max_length=300)
+    description: Prose = Field(min_length=3, max_length=300)
     kind: Literal["habit", "goal"] = "habit"
 
 
@@ -65,7 +97,7 @@ class SessionConsolidation(BaseModel):
 
     topics: list[EpisodicTopic] = Field(default_factory=list, max_length=6)
     routines: list[ProceduralMemory] = Field(default_factory=list, max_length=5)
-    profile: str = Field(default="", max_length=1200,
+    profile: Prose = Field(default="", max_length=1200,
                          description="Updated core profile of the user, a few sentences.")
 
 

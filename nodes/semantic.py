@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from graphs.context import Context
 from graphs.resources import Resources
@@ -14,7 +15,7 @@ from graphs.state import TurnInfo
 from memory_graph.schema import Edge, EdgeType, Entity, Fact, Turn, stable_id
 from nodes.cost import CostMeter
 from nodes.entities import EntityResolver
-from nodes.prompts import EXTRACT_EXAMPLE, EXTRACT_SYSTEM, EXTRACT_USER
+from nodes.prompts import EXTRACT_EXAMPLES, EXTRACT_SHAPE, EXTRACT_SYSTEM, EXTRACT_USER
 from nodes.schemas import TurnMemories
 from nodes.structured import call_structured
 
@@ -28,16 +29,51 @@ def extract_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, meter: C
     previous = _previous_assistant_text(res, ctx, turn, meter)
     photos = "; ".join(f"{i}: {c or 'no description'}"
                        for i, c in enumerate(turn["captions"], 1)) or "none"
-    messages = [
-        SystemMessage(EXTRACT_SYSTEM.format(user=name,
-                                            example=EXTRACT_EXAMPLE.replace("USER", name))),
-        HumanMessage(EXTRACT_USER.format(at=at.strftime("%Y-%m-%d %H:%M"),
-                                         previous=previous[:300] or "none",
-                                         text=turn["text"] or "(photo only)", photos=photos)),
-    ]
+    messages = extraction_messages(name, EXTRACT_USER.format(
+        at=at.strftime("%Y-%m-%d %H:%M"), previous=previous[:300] or "none",
+        text=turn["text"] or "(photo only)", photos=photos))
     found = call_structured(res.chat, messages, TurnMemories, meter, "extract_memory",
-                            shape=EXTRACT_EXAMPLE.replace("USER", name), max_tokens=400)
-    return write_turn_memories(res, ctx, turn, found, meter, errors)
+                            shape=EXTRACT_SHAPE.replace("USER", name), max_tokens=400)
+    grounded, ungrounded = keep_grounded(found, " ".join([name, turn["text"], *turn["captions"]]))
+    result = write_turn_memories(res, ctx, turn, grounded, meter, errors)
+    return {**result, "ungrounded": ungrounded}
+
+
+def extraction_messages(user_name: str, message: str) -> list[BaseMessage]:
+    examples: list[BaseMessage] = []
+    for example_message, example_json in EXTRACT_EXAMPLES:
+        examples += [HumanMessage(example_message),
+                     AIMessage(example_json.replace("USER", user_name))]
+    return [SystemMessage(EXTRACT_SYSTEM.format(user=user_name)), *examples,
+            HumanMessage(message)]
+
+
+def mentioned_in(name: str, source: str) -> bool:
+    """Whether ``name`` is said in ``source``: some word of it of three letters or more
+    (its first five letters, so plurals and -ing forms match) occurs in the source."""
+    text = source.lower()
+    words = [w for w in re.findall(r"\w+", name.lower()) if len(w) >= 3]
+    return any(w[:5] in text for w in words)
+
+
+def keep_grounded(found: TurnMemories, source: str) -> tuple[TurnMemories, list[str]]:
+    """Drop what names nothing the message or its photo captions mention: a small model
+    sometimes copies its worked example into the answer. Returns what was dropped."""
+    dropped: list[str] = []
+
+    def keep(label: str, *names: str) -> bool:
+        if any(mentioned_in(name, source) for name in names):
+            return True
+        dropped.append(label)
+        return False
+
+    grounded = found.model_copy(update={
+        "facts": [f for f in found.facts if not f.entities or keep(f.statement, *f.entities)],
+        "preferences": [p for p in found.preferences if keep(p.entity, p.entity)],
+        "visual": [v for v in found.visual if keep(v.entity, v.entity, v.description)],
+        "entities": [e for e in found.entities if keep(e.name, e.name)],
+    })
+    return grounded, dropped
 
 
 def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: TurnMemories,

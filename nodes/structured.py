@@ -35,12 +35,18 @@ def invoke_model(model: BaseChatModel | Any, messages: Sequence[BaseMessage], me
     return reply
 
 
-#: Length bounds turn into huge llama.cpp grammars; pydantic checks them after decoding.
-_UNCONSTRAINED_KEYS = frozenset({"maxLength", "minLength", "maxItems", "minItems"})
+#: String length bounds turn into huge llama.cpp grammars; pydantic checks them after
+#: decoding. Array bounds stay: they are small, and without them a small model can loop
+#: on a list until it runs out of tokens.
+_UNCONSTRAINED_KEYS = frozenset({"maxLength", "minLength"})
+
+#: The repair call samples instead of decoding greedily, so it does not walk into the same
+#: repetition loop as the first attempt.
+REPAIR_TEMPERATURE = 0.7
 
 
 def decoding_schema(schema: type[BaseModel]) -> dict[str, Any]:
-    """The JSON schema to decode with: the model's, without length bounds."""
+    """The JSON schema to decode with: the model's, without string length bounds."""
 
     def strip(value: Any) -> Any:
         if isinstance(value, dict):
@@ -91,13 +97,26 @@ def call_structured(model: BaseChatModel, messages: Sequence[BaseMessage], schem
     try:
         return parse_json_object(raw, schema)
     except (ValueError, ValidationError) as first:
-        repair = [*messages, AIMessage(content=raw), HumanMessage(content=(
-            f"That output is not valid: {_short(first)}. {schema_instruction(schema, shape)}"))]
-        retry = _text(invoke_model(bound, repair, meter, f"{step}:repair"))
+        retry = _text(invoke_model(bound.bind(temperature=REPAIR_TEMPERATURE),
+                                   repair_messages(messages, reply, first, schema, shape),
+                                   meter, f"{step}:repair"))
         try:
             return parse_json_object(retry, schema)
         except (ValueError, ValidationError) as second:
             raise StructuredOutputError(step, schema.__name__, _short(second), retry) from second
+
+
+def repair_messages(messages: Sequence[BaseMessage], reply: AIMessage, error: Exception,
+                    schema: type[BaseModel], shape: str) -> list[BaseMessage]:
+    """Ask again, showing the invalid output unless it was cut off at the token limit: a
+    truncated output is usually a repetition loop, and echoing it invites another one."""
+    instruction = schema_instruction(schema, shape)
+    if reply.response_metadata.get("finish_reason") == "length":
+        return [*messages, HumanMessage(content=(
+            "Your previous answer was too long and was cut off. Answer again briefly: "
+            f"short texts, no repeated items. {instruction}"))]
+    return [*messages, AIMessage(content=_text(reply)), HumanMessage(content=(
+        f"That output is not valid: {_short(error)}. {instruction}"))]
 
 
 def _text(message: AIMessage) -> str:

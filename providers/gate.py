@@ -1,6 +1,9 @@
 """One local model, two kinds of callers: the reply the user waits for, and background
 memory work. ``ComputeGate`` runs one call at a time (llama.cpp on two cores gains nothing
-from overlap) and lets a waiting foreground call go before any waiting background call."""
+from overlap) and lets a waiting foreground call go before any waiting background call.
+A background call that is already running steps aside too: it calls
+``yield_to_foreground`` between small steps of its work (see ``providers.llamacpp``), so
+a reply never waits for a whole memory-consolidation call to finish."""
 
 from __future__ import annotations
 
@@ -40,3 +43,15 @@ class ComputeGate:
             with self._cond:
                 self._busy = False
                 self._cond.notify_all()
+
+    def yield_to_foreground(self) -> None:
+        """Called by the background holder of the gate between steps: if a foreground call
+        is waiting, hand the gate over and take it back once no foreground call wants it."""
+        with self._cond:
+            if not self._foreground_waiting:
+                return
+            self._busy = False
+            self._cond.notify_all()
+            while self._busy or self._foreground_waiting:
+                self._cond.wait()
+            self._busy = True

@@ -1,7 +1,7 @@
 """Graph wiring with a SCRIPTED FAKE chat model (tests/helpers.py) and the real embedded
 store: the flow, iterative retrieval with a time window, structured-output repair and
 errors, background extraction, preference contradiction, personality EMA, bad input,
-and user isolation. Behaviour with the real model is tested in test_agent_real_model.py."""
+and user isolation. Behaviour with the real model is tested in test_real_model.py."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import base64
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pytest
 from helpers import HashingEmbedder, ScriptedFakeChatModel, step_of
@@ -33,6 +35,11 @@ def memories_for(text: str) -> dict[str, Any]:
         likes = "can't stand" not in text
         found["preferences"].append({"entity": "coffee", "kind": "food", "likes": likes,
                                      "reason": "said so"})
+    if "green tea" in text.lower():  # plus what a small model copies from its worked example
+        found["preferences"] += [{"entity": "green tea", "kind": "food", "likes": True},
+                                 {"entity": "jogging", "kind": "activity", "likes": False}]
+        found["facts"].append({"statement": "Maya adopted a beagle named Max.",
+                               "entities": ["Max"]})
     if "Pixel" in text:
         found["facts"].append({"statement": "Maya has a cat named Pixel.",
                                "entities": ["Pixel"]})
@@ -57,7 +64,8 @@ class Script:
             self.broken[step] -= 1
             return "sorry, no JSON here"
         if step == "extract":
-            text = str(messages[1].content).split("message: ", 1)[1]
+            text = next(str(m.content) for m in reversed(messages)
+                        if "message: " in str(m.content)).split("message: ", 1)[1]
             return json.dumps(memories_for(text))
         if step == "consolidate":
             return json.dumps({"topics": [{"summary": "Maya introduced Pixel and her "
@@ -265,3 +273,30 @@ def test_users_never_see_each_other(tmp_path: Path) -> None:
     mine = agent.invoke({"text": "What is my secret code word?"},
                         context=ctx(update_memory=False))
     assert any("pineapple" in m["text"] for m in mine["memories"])
+
+
+def test_relative_media_dir_records_absolute_image_uris(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    agent = build_agent(chat_model=ScriptedFakeChatModel(script=Script()),
+                        embedder=HashingEmbedder(), store=NetworkxStore(tmp_path / "store"),
+                        media_dir=Path("relative-media"))
+    out = agent.invoke({"text": "My cat Pixel.", "at": "2024-03-02 19:05",
+                        "images": [base64.b64encode(PNG).decode()]}, context=ctx())
+    memory = agent_resources(agent).resolve(ctx()).memory
+    [image] = memory.store.get_nodes("t-maya", out["turn"]["image_ids"])
+    assert image.uri.startswith("file:///")  # type: ignore[attr-defined]
+    assert Path(url2pathname(urlparse(image.uri).path)).is_file()  # type: ignore[attr-defined]
+
+
+def test_memories_naming_nothing_in_the_message_are_dropped(tmp_path: Path) -> None:
+    agent, _ = make_agent(tmp_path, Script())
+    out = agent.invoke({"text": "Green tea is my new thing.", "at": "2024-05-28 21:00"},
+                       context=ctx())
+    assert out["extraction"]["turn"]["ungrounded"] == ["Maya adopted a beagle named Max.",
+                                                       "jogging"]
+    memory = agent_resources(agent).resolve(ctx()).memory
+    names = {p.name for p in memory.store.find_nodes(  # type: ignore[attr-defined]
+        "t-maya", NodeLabel.ENTITY)}
+    assert "green tea" in names and "jogging" not in names
+    assert not memory.store.find_nodes("t-maya", NodeLabel.FACT)

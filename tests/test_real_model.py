@@ -1,20 +1,24 @@
 """The offline default model, loaded for real: file assembly, grammar-constrained JSON,
-and the agent answering from an earlier session."""
+the agent answering from an earlier session, and a reply overtaking background work."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import HumanMessage
 
 from graphs import Context, build_agent
 from graphs.agent import agent_resources
 from nodes.cost import CostMeter
-from nodes.prompts import EXTRACT_EXAMPLE, EXTRACT_SYSTEM, EXTRACT_USER
+from nodes.prompts import EXTRACT_SHAPE, EXTRACT_USER
 from nodes.schemas import TurnMemories
+from nodes.semantic import extraction_messages
 from nodes.structured import call_structured
 from providers.chat import make_chat_model
+from providers.gate import BACKGROUND
 from providers.gguf import DEFAULT_GGUF_SHA256, DEFAULT_GGUF_SIZE, default_gguf_path, file_sha256
 
 pytestmark = pytest.mark.slow
@@ -33,13 +37,10 @@ def test_default_model_file_is_the_published_one() -> None:
 
 def test_grammar_constrained_extraction_finds_a_dislike(chat) -> None:  # type: ignore[no-untyped-def]
     meter = CostMeter()
-    found = call_structured(chat, [
-        SystemMessage(EXTRACT_SYSTEM.format(user="Ana",
-                                            example=EXTRACT_EXAMPLE.replace("USER", "Ana"))),
-        HumanMessage(EXTRACT_USER.format(at="2024-05-01 10:00", previous="none",
-                                         text="I really hate mushrooms, they taste awful.",
-                                         photos="none")),
-    ], TurnMemories, meter, "extract_memory", max_tokens=300)
+    found = call_structured(chat, extraction_messages("Ana", EXTRACT_USER.format(
+        at="2024-05-01 10:00", previous="none",
+        text="I really hate mushrooms, they taste awful.", photos="none")),
+        TurnMemories, meter, "extract_memory", shape=EXTRACT_SHAPE, max_tokens=300)
     assert any("mushroom" in p.entity.lower() and not p.likes for p in found.preferences)
     assert meter.model_calls == 1  # valid on the first try: the grammar did its job
 
@@ -58,3 +59,26 @@ def test_agent_answers_from_an_earlier_session(tmp_path: Path, chat) -> None:  #
     assert any("Biscuit" in m["text"] for m in out["memories"])
     assert "Biscuit" in out["reply"]
     assert out["cost"]["max_prompt_tokens"] <= 2500
+
+
+def test_reply_overtakes_a_running_background_call(chat) -> None:  # type: ignore[no-untyped-def]
+    finished: dict[str, float] = {}
+    started = threading.Event()
+    long_prompt = [HumanMessage("Count from 1 to 200, one number per line.")]
+
+    def background_call() -> None:
+        BACKGROUND.set(True)
+        started.set()
+        out = chat.invoke(long_prompt, max_tokens=160, temperature=0.0)
+        finished["background"] = time.monotonic()
+        finished["background_tokens"] = out.usage_metadata["output_tokens"]
+
+    worker = threading.Thread(target=background_call)
+    worker.start()
+    started.wait(10)
+    time.sleep(3.0)  # the background call is generating by now
+    chat.invoke([HumanMessage("Say hi.")], max_tokens=8)
+    finished["reply"] = time.monotonic()
+    worker.join(300)
+    assert finished["reply"] < finished["background"]
+    assert finished["background_tokens"] == 160  # paused, then resumed to the end
