@@ -12,24 +12,23 @@ Core profile of {user}:
 {profile}
 
 Personality of {user} (adapt your tone and suggestions to it):
-{personality}
+{personality}"""
 
-Current preferences of {user}:
-{preferences}"""
-
+#: The parts that change from turn to turn come last, after the stable system prompt and
+#: the session's recent turns, so that llama.cpp can reuse its cached prefix.
 MEMORY_BLOCK = """[Memories that may be relevant, with dates:
 {memories}]
+[Current preferences of {user}:
+{preferences}]
 [Now: {now}]
 
 {text}"""
 
 DECIDE_SUFFIX = """
 
-(Not a reply yet.) Are the memories above enough to reply well to the last message? \
-If yes, or if the message needs no memory, answer {"action":"answer"}. If a different \
-search would find what is missing, answer {"action":"retrieve","keywords":"new search \
-words","start":"YYYY-MM-DD or null","end":"YYYY-MM-DD or null"}, with start/end only \
-when the message names a time."""
+(Not a reply yet.) Do the memories above suffice to reply? Answer {"action":"answer"}, \
+or {"action":"retrieve","keywords":"...","start":null,"end":null} to search again \
+(start/end as YYYY-MM-DD only when the message names a time)."""
 
 DECIDE_SHAPE = '{"action":"retrieve","keywords":"...","start":null,"end":null}'
 

@@ -67,8 +67,7 @@ def reply_messages(state: State, ctx: Context, *, with_images: bool,
     persona = personality or background["personality"]
     system = REPLY_SYSTEM.format(
         assistant=ctx.assistant_name, user=ctx.display_name, profile=background["profile"],
-        personality=persona.get("description") or Personality.neutral().describe(),
-        preferences=background["preferences"])
+        personality=persona.get("description") or Personality.neutral().describe())
     messages: list[BaseMessage] = [SystemMessage(system)]
     for item in background["recent"]:
         content = str(item["text"])[:MAX_RECENT_CHARS]
@@ -79,7 +78,8 @@ def reply_messages(state: State, ctx: Context, *, with_images: bool,
     photos = "".join(f"\n[attached photo {i}: {c or 'no description'}]"
                      for i, c in enumerate(turn["captions"], 1))
     at = datetime.fromisoformat(turn["at"])
-    text = MEMORY_BLOCK.format(memories=listing, now=at.strftime("%Y-%m-%d %H:%M (%A)"),
+    text = MEMORY_BLOCK.format(memories=listing, user=ctx.display_name,
+                               preferences=background["preferences"], now=at.strftime("%Y-%m-%d %H:%M (%A)"),
                                text=(turn["text"] or "") + photos)
     if with_images and state.get("images"):
         blocks: list[str | dict[str, Any]] = [{"type": "text", "text": text}]
