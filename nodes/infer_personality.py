@@ -19,7 +19,7 @@ from memory_graph.schema import Edge, EdgeType
 from nodes.cost import CostMeter, merge_costs
 from nodes.personality import Personality
 from nodes.prompts import PERSONALITY_SHAPE, PERSONALITY_SYSTEM
-from nodes.schemas import BigFiveScores
+from nodes.schemas import BigFiveLevels
 from nodes.structured import StructuredOutputError, call_structured
 
 RECENT_USER_TURNS = 5
@@ -34,10 +34,11 @@ def update_personality(res: Resources, ctx: Context, turn: TurnInfo, meter: Cost
         history = memory.personality_history(ctx.user_id)
     current = Personality.from_snapshot(history[-1]) if history else Personality.neutral()
     dialogue = "\n".join(f"- {t.search_text()}"[:400] for t in turns) or f"- {turn['text']}"
-    scores = call_structured(res.chat, [
-        SystemMessage(PERSONALITY_SYSTEM.format(shape=PERSONALITY_SHAPE)),
+    levels = call_structured(res.chat, [
+        SystemMessage(PERSONALITY_SYSTEM),
         HumanMessage(f"Recent messages of the user:\n{dialogue}"),
-    ], BigFiveScores, meter, "infer_personality", shape=PERSONALITY_SHAPE, max_tokens=60)
+    ], BigFiveLevels, meter, "infer_personality", shape=PERSONALITY_SHAPE, max_tokens=60)
+    scores = levels.scores()
     updated = current.updated(scores.model_dump(), datetime.fromisoformat(turn["at"]))
     snapshot = updated.snapshot(ctx.user_id)
     with meter.store():

@@ -94,12 +94,14 @@ CONSOLIDATE_USER = """Old profile: {profile}
 Session of {date}:
 {transcript}"""
 
-PERSONALITY_SYSTEM = """Rate the Big Five personality traits of the user from their recent \
-messages, each 1 (very low) to 5 (very high). Use 3 for a trait the messages say nothing \
-about. Shape: {shape}"""
+PERSONALITY_SYSTEM = """Judge the Big Five personality traits of the user from their \
+recent messages: openness (curious, adventurous, creative), conscientiousness (organised, \
+disciplined, goal-driven), extraversion (sociable, outgoing, energetic), agreeableness \
+(warm, kind, cooperative), neuroticism (anxious, stressed, moody). For each trait answer \
+"low", "neutral" or "high"; "neutral" when the messages give no sign of it."""
 
-PERSONALITY_SHAPE = ('{"openness":3,"conscientiousness":3,"extraversion":3,'
-                     '"agreeableness":3,"neuroticism":3}')
+PERSONALITY_SHAPE = ('{"openness":"high","conscientiousness":"neutral",'
+                     '"extraversion":"low","agreeableness":"neutral","neuroticism":"high"}')
 
 ENTITY_MATCH = """Known entities of the user: {candidates}.
 A message mentions "{name}" ({kind}). Is it one of the known entities? Answer \

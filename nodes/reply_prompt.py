@@ -79,7 +79,8 @@ def reply_messages(state: State, ctx: Context, *, with_images: bool,
                      for i, c in enumerate(turn["captions"], 1))
     at = datetime.fromisoformat(turn["at"])
     text = MEMORY_BLOCK.format(memories=listing, user=ctx.display_name,
-                               preferences=background["preferences"], now=at.strftime("%Y-%m-%d %H:%M (%A)"),
+                               preferences=background["preferences"],
+                               now=at.strftime("%Y-%m-%d %H:%M (%A)"),
                                text=(turn["text"] or "") + photos)
     if with_images and state.get("images"):
         blocks: list[str | dict[str, Any]] = [{"type": "text", "text": text}]

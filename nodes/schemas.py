@@ -119,6 +119,27 @@ class BigFiveScores(BaseModel):
     neuroticism: int = Field(ge=1, le=5)
 
 
+TraitLevel = Literal["low", "neutral", "high"]
+
+#: Where each level sits on the paper's 1-5 scale. A 1.5B model judges three levels far
+#: more reliably than it picks numbers (asked for numbers it copies its example or says 3).
+TRAIT_LEVEL_SCORES: dict[str, int] = {"low": 2, "neutral": 3, "high": 4}
+
+
+class BigFiveLevels(BaseModel):
+    """Each trait judged low, neutral (no sign in the messages) or high."""
+
+    openness: TraitLevel
+    conscientiousness: TraitLevel
+    extraversion: TraitLevel
+    agreeableness: TraitLevel
+    neuroticism: TraitLevel
+
+    def scores(self) -> BigFiveScores:
+        return BigFiveScores.model_validate(
+            {trait: TRAIT_LEVEL_SCORES[level] for trait, level in self.model_dump().items()})
+
+
 class EntityMatch(BaseModel):
     same_as: str | None = Field(
         default=None, description="Name of the known entity it is, or null when new.")

@@ -75,8 +75,9 @@ class Script:
                                              "kind": "habit"}],
                                "profile": "Maya is a chemistry teacher with a cat, Pixel."})
         if step == "personality":
-            return json.dumps({"openness": 5, "conscientiousness": 3, "extraversion": 4,
-                               "agreeableness": 3, "neuroticism": 1})
+            return json.dumps({"openness": "high", "conscientiousness": "neutral",
+                               "extraversion": "high", "agreeableness": "neutral",
+                               "neuroticism": "low"})
         if step == "decide":
             asked = self.question in str(messages[-1].content)
             return json.dumps(self.decisions.pop(0) if self.decisions and asked else
@@ -124,8 +125,8 @@ def test_turn_flows_through_every_node_and_stores_memories(tmp_path: Path) -> No
                                       "infer_personality": 1, "respond": 1}
     assert out["cost"]["model_calls"] == 4 and out["cost"]["prompt_tokens"] > 0
     assert out["personality"]["interactions"] == 1
-    # EMA at m=0 keeps half of the neutral 3: openness 5 -> 4.0; neutral 3 is unchanged
-    assert out["personality"]["scores"]["openness"] == pytest.approx(4.0)
+    # "high" is 4; EMA at m=0 keeps half of the neutral 3: openness -> 3.5; neutral unchanged
+    assert out["personality"]["scores"]["openness"] == pytest.approx(3.5)
     assert out["personality"]["scores"]["conscientiousness"] == pytest.approx(3.0)
     memory = agent_resources(agent).resolve(ctx()).memory
     facts = memory.store.find_nodes("t-maya", NodeLabel.FACT)
