@@ -199,6 +199,13 @@ class MemoryGraph:
             edges = [e for e in edges if e.is_current(moment)]
         return sorted(edges, key=lambda e: (e.valid_from or e.recorded_at, e.recorded_at))
 
+    def preference_names(self, user_id: str, edges: Sequence[Edge]) -> dict[str, str]:
+        """Name of each preference edge's target entity (its id when it has no name), in
+        one store call."""
+        nodes = self.store.get_nodes(user_id, [e.target for e in edges], embeddings=False)
+        names = {n.id: str(getattr(n, "name", n.id)) for n in nodes}
+        return {e.target: names.get(e.target, e.target) for e in edges}
+
     def neighbours(self, user_id: str, node_ids: Sequence[str], *,
                    types: Sequence[EdgeType] | None = None,
                    as_of: datetime | None = None) -> list[Node]:

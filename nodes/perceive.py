@@ -134,11 +134,10 @@ def snapshot_background(res: Resources, ctx: Context, recent: list[Turn]) -> dic
     history = memory.personality_history(ctx.user_id)
     personality = Personality.from_snapshot(history[-1]) if history else Personality.neutral()
     preferences = memory.preferences(ctx.user_id)[-MAX_PREFERENCES_IN_PROMPT:]
-    targets = {n.id: n for n in memory.store.get_nodes(
-        ctx.user_id, [e.target for e in preferences], embeddings=False)}
+    names = memory.preference_names(ctx.user_id, preferences)
     lines = []
     for edge in preferences:
-        name = getattr(targets.get(edge.target), "name", edge.target)
+        name = names[edge.target]
         verb = "likes" if edge.type is EdgeType.PREFERS else "dislikes"
         since = edge.valid_from.date().isoformat() if edge.valid_from else "?"
         reason = f" ({edge.reason})" if edge.reason else ""

@@ -82,19 +82,10 @@ class Assistant:
                 if moment is not None and when is not None and when > moment:
                     continue
                 rows.append(_row(node, when))
-        for edge in res.memory.preferences(user_id, as_of=moment):
-            rows.append(self._preference_row(edge))
+        preferences = res.memory.preferences(user_id, as_of=moment)
+        names = res.memory.preference_names(user_id, preferences)
+        rows += [_preference_row(edge, names[edge.target]) for edge in preferences]
         return sorted(rows, key=lambda r: (r["date"] or "", r["kind"]))
-
-    def _preference_row(self, edge: Edge) -> dict[str, Any]:
-        target = self.resources.memory.store.get_nodes(self.context.user_id, [edge.target],
-                                                       embeddings=False)
-        name = getattr(target[0], "name", edge.target) if target else edge.target
-        verb = "likes" if edge.type is EdgeType.PREFERS else "dislikes"
-        until = f" (until {edge.valid_to.date()})" if edge.valid_to else ""
-        return {"id": edge.id, "kind": "preference",
-                "date": edge.valid_from.isoformat() if edge.valid_from else None,
-                "text": f"{verb} {name}{until}" + (f": {edge.reason}" if edge.reason else "")}
 
     def personality_trajectory(self) -> list[Personality]:
         history = self.resources.memory.personality_history(self.context.user_id)
@@ -129,3 +120,11 @@ def _row(node: Node, when: datetime | None) -> dict[str, Any]:
     kind = node.kind if isinstance(node, Fact) else node.label.value.lower()
     return {"id": node.id, "kind": kind, "date": when.isoformat() if when else None,
             "text": describe_node(node)}
+
+
+def _preference_row(edge: Edge, name: str) -> dict[str, Any]:
+    verb = "likes" if edge.type is EdgeType.PREFERS else "dislikes"
+    until = f" (until {edge.valid_to.date()})" if edge.valid_to else ""
+    return {"id": edge.id, "kind": "preference",
+            "date": edge.valid_from.isoformat() if edge.valid_from else None,
+            "text": f"{verb} {name}{until}" + (f": {edge.reason}" if edge.reason else "")}

@@ -20,7 +20,7 @@ from PIL import Image as PILImage
 from pydantic import Field, PrivateAttr
 
 from providers.gate import BACKGROUND, ComputeGate
-from providers.messages import image_url, role_of
+from providers.messages import content_parts, role_of
 
 
 class ChatHFVision(BaseChatModel):
@@ -84,14 +84,11 @@ def _conversation(messages: list[BaseMessage]) -> tuple[list[dict[str, Any]], li
     images: list[PILImage.Image] = []
     for message in messages:
         parts: list[dict[str, Any]] = []
-        blocks = [message.content] if isinstance(message.content, str) else message.content
-        for block in blocks:
-            if isinstance(block, str):
-                parts.append({"type": "text", "text": block})
-            elif block.get("type") == "text":
-                parts.append({"type": "text", "text": block.get("text", "")})
-            elif block.get("type") in ("image", "image_url"):
-                images.append(_decode(image_url(block)))
+        for kind, value in content_parts(message):
+            if kind == "text":
+                parts.append({"type": "text", "text": value})
+            else:
+                images.append(_decode(value))
                 parts.append({"type": "image"})
         conversation.append({"role": role_of(message), "content": parts})
     return conversation, images

@@ -17,30 +17,36 @@ def role_of(message: BaseMessage) -> str:
     return "user"
 
 
+def content_parts(message: BaseMessage) -> list[tuple[str, str]]:
+    """The message's content as ("text", text) and ("image", data-or-http URL) parts, in
+    order; blocks of other types are skipped."""
+    blocks = [message.content] if isinstance(message.content, str) else message.content
+    parts: list[tuple[str, str]] = []
+    for block in blocks:
+        if isinstance(block, str):
+            parts.append(("text", block))
+        elif block.get("type") == "text":
+            parts.append(("text", block.get("text", "")))
+        elif block.get("type") in ("image", "image_url"):
+            parts.append(("image", image_url(block)))
+    return parts
+
+
 def to_openai_messages(messages: list[BaseMessage], *, images: bool) -> list[dict[str, Any]]:
     """With ``images=False`` each image block becomes the text "[image]" (text-only models)."""
     converted: list[dict[str, Any]] = []
     for message in messages:
-        content = message.content
-        if isinstance(content, str):
-            converted.append({"role": role_of(message), "content": content})
-            continue
-        parts: list[dict[str, Any]] = []
-        for block in content:
-            if isinstance(block, str):
-                parts.append({"type": "text", "text": block})
-            elif block.get("type") == "text":
-                parts.append({"type": "text", "text": block.get("text", "")})
-            elif block.get("type") in ("image", "image_url"):
-                if images:
-                    parts.append({"type": "image_url", "image_url": {"url": image_url(block)}})
-                else:
-                    parts.append({"type": "text", "text": "[image]"})
-        if images:
-            converted.append({"role": role_of(message), "content": parts})
+        if isinstance(message.content, str):
+            converted.append({"role": role_of(message), "content": message.content})
+        elif images:
+            converted.append({"role": role_of(message), "content": [
+                {"type": "text", "text": value} if kind == "text" else
+                {"type": "image_url", "image_url": {"url": value}}
+                for kind, value in content_parts(message)]})
         else:
-            text = "\n".join(p["text"] for p in parts)
-            converted.append({"role": role_of(message), "content": text})
+            converted.append({"role": role_of(message), "content": "\n".join(
+                value if kind == "text" else "[image]"
+                for kind, value in content_parts(message))})
     return converted
 
 

@@ -22,6 +22,7 @@ from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import InvalidInputError, UnknownUserError
 from memory_graph.schema import EdgeType, NodeLabel
 from memory_graph.search import RECIPES, HybridSearch
+from personavlm.assistant import Assistant
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
        b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe"
@@ -301,3 +302,15 @@ def test_memories_naming_nothing_in_the_message_are_dropped(tmp_path: Path) -> N
         "t-maya", NodeLabel.ENTITY)}
     assert "green tea" in names and "jogging" not in names
     assert not memory.store.find_nodes("t-maya", NodeLabel.FACT)
+
+
+def test_listed_memories_name_preferences_and_honour_as_of(tmp_path: Path) -> None:
+    agent, _ = make_agent(tmp_path, Script())
+    assistant = Assistant(ctx(), agent=agent)
+    assistant.say("I love coffee.", at="2024-03-02 19:05")
+    assistant.say("I can't stand coffee now.", at="2024-05-28 21:00")
+    now = [r["text"] for r in assistant.memories() if r["kind"] == "preference"]
+    assert now == ["dislikes coffee: said so"]
+    then = [r["text"] for r in assistant.memories(as_of="2024-04-01")
+            if r["kind"] == "preference"]
+    assert then == ["likes coffee (until 2024-05-28): said so"]

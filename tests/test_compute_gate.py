@@ -12,30 +12,28 @@ from providers.gate import ComputeGate
 def test_running_background_call_steps_aside_for_a_waiting_reply() -> None:
     gate = ComputeGate()
     events: list[str] = []
-    background_started = threading.Event()
+    first_step_done, reply_done = threading.Event(), threading.Event()
 
     def background() -> None:
         with gate.hold(background=True):
-            background_started.set()
-            for step in range(40):
+            step = 0
+            while step < 2000 and not (reply_done.is_set() and events[-1] == "bg-after"):
                 gate.yield_to_foreground()
-                events.append(f"bg{step}")
-                time.sleep(0.005)
-
-    def reply() -> None:
-        with gate.hold(background=False):
-            events.append("reply")
+                events.append("bg-after" if reply_done.is_set() else "bg")
+                first_step_done.set()
+                step += 1
+                time.sleep(0.002)
 
     worker = threading.Thread(target=background)
     worker.start()
-    background_started.wait(5)
-    time.sleep(0.02)
-    reply()
-    worker.join(5)
-    assert "reply" in events
+    first_step_done.wait(5)
+    with gate.hold(background=False):  # waits for the background call's next pause
+        events.append("reply")
+    reply_done.set()
+    worker.join(10)
     position = events.index("reply")
-    assert 0 < position < 39, events  # interrupted the background call, which then resumed
-    assert events[-1] == "bg39"
+    assert events[:position] and set(events[:position]) == {"bg"}
+    assert events[-1] == "bg-after"  # the background call resumed after the reply
 
 
 def test_queued_background_call_waits_while_a_reply_is_waiting() -> None:
@@ -58,10 +56,10 @@ def test_queued_background_call_waits_while_a_reply_is_waiting() -> None:
     holder_ready.wait(5)
     threads.append(threading.Thread(target=run, args=("background", True)))
     threads[1].start()
-    time.sleep(0.05)
+    time.sleep(0.2)
     threads.append(threading.Thread(target=run, args=("reply", False)))
     threads[2].start()
-    time.sleep(0.05)
+    time.sleep(0.2)
     release.set()
     for thread in threads:
         thread.join(5)
