@@ -26,6 +26,10 @@ class Conversation:
     sample_id: str
     turns: tuple[TurnInput, ...]
     qa: tuple[QAItem, ...]
+    speakers: tuple[str, str] = ("", "")
+
+    def session_ids(self) -> list[str]:
+        return list(dict.fromkeys(t.session_id for t in self.turns))
 
 
 def _turns(conversation: dict[str, Any]) -> list[TurnInput]:
@@ -56,6 +60,8 @@ def load_locomo(path: str | Path) -> list[Conversation]:
                    category=int(item["category"]))
             for item in sample["qa"]
         )
-        conversations.append(Conversation(sample_id=sample["sample_id"],
-                                          turns=tuple(_turns(sample["conversation"])), qa=qa))
+        conv = sample["conversation"]
+        conversations.append(Conversation(
+            sample_id=sample["sample_id"], turns=tuple(_turns(conv)), qa=qa,
+            speakers=(str(conv.get("speaker_a", "")), str(conv.get("speaker_b", "")))))
     return conversations

@@ -29,11 +29,18 @@ class Context:
     embedding_model: str = field(default="all-MiniLM-L6-v2", metadata={
         "description": "all-MiniLM-L6-v2 (bundled) or a local sentence-transformers dir."})
     search_recipe: str = field(default="hybrid", metadata={
-        "description": "Hybrid search recipe: hybrid, hybrid_fast, bm25 or dense."})
+        "description": "Hybrid search recipe: hybrid, hybrid_fast, hybrid_no_graph, bm25 "
+                       "or dense."})
     retrieval_k: int = field(default=5, metadata={
         "description": "Memories added per retrieval round."})
     max_retrieval_rounds: int = field(default=3, metadata={
         "description": "Rounds of retrieve-then-decide before answering (1-3)."})
+    temporal_filter: bool = field(default=True, metadata={
+        "description": "Apply the time window the model asks for while retrieving "
+                       "(False only for the ablation study)."})
+    use_personality: bool = field(default=True, metadata={
+        "description": "Describe the user's inferred personality in the reply prompt "
+                       "(False only for the ablation study)."})
     session_gap_minutes: float = field(default=60.0, metadata={
         "description": "A pause longer than this starts a new session."})
     background_extraction: bool = field(default=True, metadata={
@@ -42,6 +49,10 @@ class Context:
     extract_memories: bool = field(default=True, metadata={
         "description": "False: store raw turns only, no model extraction or personality "
                        "(fast bulk ingestion)."})
+    extraction_mode: str = field(default="turn", metadata={
+        "description": "turn: semantic memories from every user turn plus a consolidation "
+                       "per session; session: one call per finished session gives its facts, "
+                       "topics, routines and profile (bulk ingestion of long histories)."})
     update_memory: bool = field(default=True, metadata={
         "description": "False: answer from memory without storing the turn (evaluation)."})
     recent_turns: int = field(default=6, metadata={
@@ -54,6 +65,8 @@ class Context:
     def __post_init__(self) -> None:
         if not 1 <= self.max_retrieval_rounds <= 3:
             raise ValueError("max_retrieval_rounds must be 1, 2 or 3")
+        if self.extraction_mode not in ("turn", "session"):
+            raise ValueError("extraction_mode must be 'turn' or 'session'")
         if self.retrieval_k < 1:
             raise ValueError("retrieval_k must be at least 1")
         if self.session_gap_minutes <= 0:

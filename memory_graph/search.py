@@ -52,6 +52,7 @@ RECIPES: dict[str, SearchConfig] = {
     "dense": SearchConfig(keyword=False, neighbourhood=False, rerank=False),
     "hybrid": SearchConfig(),
     "hybrid_fast": SearchConfig(rerank=False),
+    "hybrid_no_graph": SearchConfig(neighbourhood=False),
 }
 
 

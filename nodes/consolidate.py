@@ -13,7 +13,9 @@ from graphs.resources import Resources
 from memory_graph.schema import (
     Edge,
     EdgeType,
+    Entity,
     Event,
+    Fact,
     NodeLabel,
     Routine,
     Session,
@@ -23,11 +25,14 @@ from memory_graph.schema import (
 from nodes.cost import CostMeter
 from nodes.entities import EntityResolver, normalise_name
 from nodes.prompts import (
+    CONSOLIDATE_FACTS_CLAUSE,
+    CONSOLIDATE_NOTES_SHAPE,
     CONSOLIDATE_SHAPE,
     CONSOLIDATE_SYSTEM,
     CONSOLIDATE_USER,
 )
-from nodes.schemas import SessionConsolidation
+from nodes.schemas import SessionConsolidation, SessionNotes
+from nodes.semantic import mentioned_in
 from nodes.structured import call_structured
 
 MAX_ROUTINES = 5
@@ -46,17 +51,21 @@ def consolidate_session(res: Resources, ctx: Context, session_id: str, meter: Co
     session = sessions[0] if sessions and isinstance(sessions[0], Session) else None
     if session is None or not turns or session.summary:
         return {"status": "skipped"}
+    with_facts = ctx.extraction_mode == "session"
+    schema = SessionNotes if with_facts else SessionConsolidation
     result = call_structured(res.chat, consolidation_messages(ctx, user.profile, turns),
-                             SessionConsolidation, meter, "consolidate_session",
-                             shape=CONSOLIDATE_SHAPE, max_tokens=600)
+                             schema, meter, "consolidate_session",
+                             shape=CONSOLIDATE_NOTES_SHAPE if with_facts else CONSOLIDATE_SHAPE,
+                             max_tokens=600)
     return write_consolidation(res, ctx, session, turns, result, meter, errors)
 
 
 def consolidation_messages(ctx: Context, profile: str, turns: list[Turn]
                            ) -> list[SystemMessage | HumanMessage]:
+    with_facts = ctx.extraction_mode == "session"
     lines = []
     for number, turn in enumerate(turns, 1):
-        who = turn.speaker or ctx.display_name if turn.role == "user" else "assistant"
+        who = turn.speaker or (ctx.display_name if turn.role == "user" else "assistant")
         text = turn.search_text().removeprefix(f"{turn.speaker}: ") if turn.speaker else \
             turn.search_text()
         lines.append(f"{number}. [{turn.at:%H:%M}] {who}: {text[:MAX_LINE_CHARS]}")
@@ -64,8 +73,9 @@ def consolidation_messages(ctx: Context, profile: str, turns: list[Turn]
     if len(transcript) > MAX_TRANSCRIPT_CHARS:
         transcript = "...\n" + transcript[-MAX_TRANSCRIPT_CHARS:]
     return [
-        SystemMessage(CONSOLIDATE_SYSTEM.format(user=ctx.display_name,
-                                                shape=CONSOLIDATE_SHAPE)),
+        SystemMessage(CONSOLIDATE_SYSTEM.format(
+            user=ctx.display_name, facts=CONSOLIDATE_FACTS_CLAUSE if with_facts else "",
+            shape=CONSOLIDATE_NOTES_SHAPE if with_facts else CONSOLIDATE_SHAPE)),
         HumanMessage(CONSOLIDATE_USER.format(profile=profile or "(empty)",
                                              date=turns[0].at.date().isoformat(),
                                              transcript=transcript)),
@@ -95,6 +105,7 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
                                      valid_from=event.occurred_at,
                                      recorded_at=event.occurred_at))
     end = session.ended_at or turns[-1].at
+    facts = session_facts(user_id, session, turns, result, resolver)
     routines = [Routine(id=stable_id(user_id, "routine", normalise_name(r.description)),
                         user_id=user_id, description=r.description.strip(), kind=r.kind,
                         updated_at=end) for r in result.routines]
@@ -102,7 +113,7 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
         previous_events = [e for e in memory.store.find_nodes(user_id, NodeLabel.EVENT)
                            if isinstance(e, Event) and e.occurred_at <= turns[0].at]
         entities = list(resolver.touched())
-        new_nodes = [*(e for e, _ in events), *routines, *entities]
+        new_nodes = [*(e for e, _ in events), *(f for f, _, _ in facts), *routines, *entities]
         memory.embed(new_nodes)
         memory.store.upsert_nodes(user_id, new_nodes)
         chain = sorted(previous_events, key=lambda e: e.occurred_at)[-1:] + \
@@ -114,6 +125,11 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
                   for tid in covered]
         edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=node.id, target=tid,
                        recorded_at=end) for node in [*routines, *entities] for tid in turn_ids]
+        edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=fact.id, target=tid,
+                       recorded_at=fact.at) for fact, cited, _ in facts for tid in cited]
+        edges += [Edge(type=EdgeType.INVOLVES, user_id=user_id, source=fact.id,
+                       target=entity.id, valid_from=fact.at, recorded_at=fact.at)
+                  for fact, _, linked in facts for entity in linked]
         memory.store.upsert_edges(user_id, [*edges, *involves])
         _keep_latest_routines(res, user_id)
         summary = " ".join(e.summary for e, _ in events)[:4000] or "(no topics)"
@@ -122,8 +138,31 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
             user = memory.user(user_id)
             memory.store.upsert_nodes(user_id, [user.model_copy(
                 update={"profile": result.profile.strip()[:4000]})])
-    return {"topics": len(events), "routines": len(routines),
+    return {"topics": len(events), "facts": len(facts), "routines": len(routines),
             "profile_updated": bool(result.profile.strip())}
+
+
+def session_facts(user_id: str, session: Session, turns: list[Turn],
+                  result: SessionConsolidation, resolver: EntityResolver
+                  ) -> list[tuple[Fact, list[str], list[Entity]]]:
+    """The facts of a bulk consolidation, each with the turns it cites (those of its
+    entities' mentions when it cites none). A fact naming nothing said in the session is
+    dropped, as in per-turn extraction."""
+    if not isinstance(result, SessionNotes):
+        return []
+    transcript = " ".join(t.search_text() for t in turns)
+    facts = []
+    for item in result.facts:
+        if item.entities and not any(mentioned_in(n, transcript) for n in item.entities):
+            continue
+        cited = [turns[i - 1] for i in item.turns if 1 <= i <= len(turns)] or \
+            [t for t in turns if any(mentioned_in(n, t.search_text()) for n in item.entities)]
+        at = cited[0].at if cited else turns[0].at
+        fact = Fact(id=stable_id(user_id, "fact", session.id, item.statement),
+                    user_id=user_id, statement=item.statement.strip(), kind="fact", at=at)
+        linked = [resolver.resolve(n) for n in item.entities if normalise_name(n)]
+        facts.append((fact, [t.id for t in cited[:6]], linked))
+    return facts
 
 
 def _keep_latest_routines(res: Resources, user_id: str) -> None:

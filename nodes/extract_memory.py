@@ -29,6 +29,8 @@ def extraction_job(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMete
             report["session"] = consolidate_session(res, ctx, previous, meter, errors)
         except StructuredOutputError as exc:
             errors.append(str(exc))
+    if ctx.extraction_mode == "session":
+        return report
     try:
         report["turn"] = extract_turn_memories(res, ctx, turn, meter, errors)
     except StructuredOutputError as exc:

@@ -84,11 +84,21 @@ most 3) of the session, each a dated one-sentence summary with the numbers of th
 it covers and the entities involved; "routines", habits or goals of {user} shown in the \
 session (at most 5); \
 "profile", the updated core profile of {user} in at most four sentences, merging the old \
-profile with what this session adds (keep old facts unless contradicted). Shape:
+profile with what this session adds (keep old facts unless contradicted).{facts} Shape:
 {shape}"""
 
 CONSOLIDATE_SHAPE = ('{"topics":[{"summary":"...","turns":[1,2],"entities":["..."]}],'
                      '"routines":[{"description":"...","kind":"habit"}],"profile":"..."}')
+
+#: Bulk ingestion (``extraction_mode="session"``) asks the consolidation for the facts too.
+CONSOLIDATE_FACTS_CLAUSE = """ Also give "facts": what the people in the session state \
+about themselves, their lives, people, pets, places, plans, dates and tastes (at most 6, \
+each different), each one short third-person sentence naming the person, with the numbers \
+of the turns that say it."""
+
+CONSOLIDATE_NOTES_SHAPE = ('{"topics":[{"summary":"...","turns":[1,2],"entities":["..."]}],'
+                           '"facts":[{"statement":"...","turns":[3],"entities":["..."]}],'
+                           '"routines":[{"description":"...","kind":"habit"}],"profile":"..."}')
 
 CONSOLIDATE_USER = """Old profile: {profile}
 Session of {date}:

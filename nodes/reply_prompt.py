@@ -64,7 +64,7 @@ def reply_messages(state: State, ctx: Context, *, with_images: bool,
                    personality: dict[str, Any] | None = None) -> list[BaseMessage]:
     background = state["background"]
     turn = state["turn"]
-    persona = personality or background["personality"]
+    persona = (personality or background["personality"]) if ctx.use_personality else {}
     system = REPLY_SYSTEM.format(
         assistant=ctx.assistant_name, user=ctx.display_name, profile=background["profile"],
         personality=persona.get("description") or Personality.neutral().describe())

@@ -42,7 +42,7 @@ class Retrieve:
             query_spec = {"keywords": turn["text"] or " ".join(turn["captions"]),
                           "start": None, "end": None}
             retrieval = {**retrieval, "queries": [query_spec]}
-        window = _window(query_spec, errors)
+        window = _window(query_spec, errors) if ctx.temporal_filter else None
         seen = [m["id"] for m in state.get("memories", [])]
         exclude = [*seen, turn["id"], *(t["id"] for t in state["background"]["recent"])]
         with meter.store():

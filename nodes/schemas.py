@@ -4,7 +4,7 @@ where the provider allows it (llama.cpp grammars, OpenAI ``json_schema``)."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -31,8 +31,15 @@ def _unique_names(names: list[str]) -> list[str]:
     return kept
 
 
-def _unique_facts(facts: list[FactMemory]) -> list[FactMemory]:
-    kept: dict[str, FactMemory] = {}
+class _Statement(Protocol):
+    statement: str
+
+
+_F = TypeVar("_F", bound=_Statement)
+
+
+def _unique_facts(facts: list[_F]) -> list[_F]:
+    kept: dict[str, _F] = {}
     for fact in facts:
         kept.setdefault(fact.statement.strip().lower(), fact)
     return list(kept.values())
@@ -99,6 +106,30 @@ class SessionConsolidation(BaseModel):
     routines: list[ProceduralMemory] = Field(default_factory=list, max_length=5)
     profile: Prose = Field(default="", max_length=1200,
                          description="Updated core profile of the user, a few sentences.")
+
+
+class SessionFact(BaseModel):
+    statement: Prose = Field(min_length=3, max_length=400,
+                             description="Self-contained third-person sentence naming who.")
+    turns: list[int] = Field(default_factory=list, max_length=4,
+                             description="1-based numbers of the turns that say it.")
+    entities: Names = Field(default_factory=list, max_length=5)
+
+
+class NotesTopic(EpisodicTopic):
+    turns: list[int] = Field(default_factory=list, max_length=8,
+                             description="1-based numbers of the main turns of the topic.")
+
+
+class SessionNotes(SessionConsolidation):
+    """Bulk ingestion of a long history: the session's consolidation plus its facts, in one
+    call per session instead of one per turn. The list bounds are enforced while decoding:
+    a small model otherwise repeats its last fact until the token limit."""
+
+    topics: list[NotesTopic] = Field(default_factory=list, max_length=3)  # type: ignore[assignment]
+    facts: Annotated[list[SessionFact], AfterValidator(_unique_facts)] = Field(
+        default_factory=list, max_length=6)
+    routines: list[ProceduralMemory] = Field(default_factory=list, max_length=3)
 
 
 class RetrievalDecision(BaseModel):

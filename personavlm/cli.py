@@ -51,7 +51,108 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("--out", type=Path, default=Path("results/agent.json"))
     agent.add_argument("--location", type=Path, default=Path("results/bench-agent-memory"))
     _agent_commands(commands)
+    _eval_commands(commands)
     return parser
+
+
+def _data_dir() -> Path | None:
+    root = os.environ.get("PERSONA_DATA_DIR")
+    return Path(root) if root else None
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--provider", choices=CHAT_PROVIDERS, default="llamacpp")
+    parser.add_argument("--model", default="",
+                        help="GGUF path, hf model dir or served model name")
+    parser.add_argument("--base-url", default="", help="OpenAI-compatible endpoint")
+
+
+def _eval_commands(commands: Any) -> None:
+    from evals.systems import ALL_SYSTEMS
+
+    evaluate = commands.add_parser("eval", help="benchmarks of personalization: every "
+                                                "system side by side (JSON, Markdown, PNG)")
+    evals = evaluate.add_subparsers(dest="benchmark", required=True)
+
+    locomo = evals.add_parser("locomo", help="LoCoMo QA: token F1 per category and "
+                                             "evidence recall")
+    locomo.add_argument("--data", type=Path, default=_default_locomo(), required=
+                        _default_locomo() is None,
+                        help="LoCoMo JSON (default $PERSONA_DATA_DIR/locomo/locomo_dev.json)")
+    locomo.add_argument("--conversations", nargs="+", default=[], help="sample ids")
+    locomo.add_argument("--limit", type=int, default=None,
+                        help="questions per conversation, taken in turn from each category")
+    locomo.add_argument("--systems", nargs="+", choices=ALL_SYSTEMS, default=None)
+    locomo.add_argument("--window", type=int, default=8192,
+                        help="model window in tokens that full-context fills")
+    locomo.add_argument("--out", type=Path, default=Path("results/eval-locomo.json"))
+    _model_options(locomo)
+
+    persona = evals.add_parser("persona-mme", help="Persona-MME protocol: multiple choice "
+                                                   "per task and aspect, with alignment")
+    persona.add_argument("--questions", type=Path, required=True)
+    persona.add_argument("--root", type=Path, required=True,
+                         help="directory the questions' data_path values are relative to")
+    persona.add_argument("--systems", nargs="+", choices=ALL_SYSTEMS,
+                         default=list(ALL_SYSTEMS))
+    persona.add_argument("--extraction", choices=("turn", "session"), default="turn",
+                         help="memory extraction while replaying: per turn (the paper) or "
+                              "one call per session (faster)")
+    persona.add_argument("--window", type=int, default=8192)
+    persona.add_argument("--out", type=Path, default=Path("results/eval-persona-mme.json"))
+    _model_options(persona)
+
+    fixture = evals.add_parser("persona-mme-fixture",
+                               help="write the small Persona-MME-format fixture")
+    fixture.add_argument("--images", type=Path, default=None,
+                         help="yollava_bo folder (default $PERSONA_DATA_DIR/yollava_bo)")
+    fixture.add_argument("--out", type=Path, default=Path("results/persona-mme-fixture"))
+
+    visual = evals.add_parser("visual", help="visual memory of a pet (Yo'LLaVA): needs a "
+                                             "vision model")
+    data_dir = _data_dir()
+    visual.add_argument("--data", type=Path, required=data_dir is None,
+                        default=data_dir / "yollava_bo" if data_dir else None,
+                        help="yollava_bo folder (default $PERSONA_DATA_DIR/yollava_bo)")
+    visual.add_argument("--name", default="bo", help="the pet's name (replaces <sks>)")
+    visual.add_argument("--out", type=Path, default=Path("results/eval-visual.json"))
+    _model_options(visual)
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    if args.benchmark == "locomo":
+        from evals.locomo_eval import DEFAULT_SYSTEMS, LocomoOptions
+        from evals.locomo_eval import run as run_locomo
+
+        run_locomo(LocomoOptions(
+            data=args.data, out=args.out, systems=tuple(args.systems or DEFAULT_SYSTEMS),
+            conversations=tuple(args.conversations), limit=args.limit,
+            provider=args.provider, model=args.model, base_url=args.base_url,
+            window_tokens=args.window))
+    elif args.benchmark == "persona-mme":
+        from evals.persona_mme import PersonaMMEOptions
+        from evals.persona_mme import run as run_persona
+
+        run_persona(PersonaMMEOptions(
+            questions=args.questions, root=args.root, out=args.out,
+            systems=tuple(args.systems), extraction_mode=args.extraction,
+            provider=args.provider, model=args.model, base_url=args.base_url,
+            window_tokens=args.window))
+    elif args.benchmark == "persona-mme-fixture":
+        from evals.persona_mme_fixture import write_fixture
+
+        data_dir = _data_dir()
+        images = args.images or (data_dir / "yollava_bo" if data_dir else None)
+        if images is None:
+            raise ValueError("give --images or set PERSONA_DATA_DIR")
+        questions = write_fixture(args.out, images)
+        print(f"wrote {questions} (root {args.out})")
+    elif args.benchmark == "visual":
+        from evals.visual import run as run_visual
+
+        return run_visual(args.data, args.name, args.out, args.provider, args.model,
+                          args.base_url)
+    return 0
 
 
 def _agent_options(parser: argparse.ArgumentParser, user: bool = True) -> None:
@@ -171,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             bench_store.main(args.backend, args.turns, args.out, users=args.users,
                              queries=args.queries, location=args.location)
+        elif args.command == "eval":
+            return _run_eval(args)
         else:
             _run_agent_command(args)
     except (MemoryGraphError, FileNotFoundError, ModelFileError, ValueError) as exc:

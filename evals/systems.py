@@ -1,0 +1,297 @@
+"""The systems compared in one evaluation run: same chat model, same embeddings, same store.
+
+- ``no-memory``: the question alone.
+- ``full-context``: the whole history, oldest turns dropped until it fits the model window.
+- ``rag-turns``: the top-5 raw turns by embedding similarity (the PersonaMem / PersonaVLM
+  RAG baseline).
+- ``paper-memory``: the paper's flat memory — semantic (facts, preferences), episodic
+  (topics) and procedural (routines) lists in a flat vector index, k = 4/2/2, no temporal
+  filter, no graph, one retrieval.
+- ``ours`` and its ablations: the LangGraph agent with memory updates off.
+
+Baselines share one prompt layout (``BASELINE_SYSTEM``); every system gets the same
+question text, so differences come from what each puts in front of the model.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, cast
+
+import numpy as np
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from graphs.agent import Agent
+from graphs.context import Context
+from graphs.state import InputState, OutputState
+from memory_graph.graph import MemoryGraph
+from memory_graph.schema import EdgeType, Event, Fact, NodeLabel, Routine, Turn
+from memory_graph.search import HybridSearch, recipe
+from nodes.cost import CostMeter
+from nodes.structured import invoke_model
+
+BASELINE_SYSTEM = """You are {assistant}, a personal assistant. You are talking with {user}. \
+{intro} Answer {user}'s last message directly and briefly. If the answer is not in what you \
+know, say so."""
+
+RAG_K = 5
+PAPER_K = {"semantic": 4, "episodic": 2, "procedural": 2}
+#: Room left in the window for the question and the answer when filling it with history.
+WINDOW_RESERVE_TOKENS = 600
+
+#: Context overrides of each variant of our agent.
+OURS_VARIANTS: dict[str, dict[str, Any]] = {
+    "ours": {},
+    "ours-no-graph": {"search_recipe": "hybrid_no_graph"},
+    "ours-no-temporal": {"temporal_filter": False},
+    "ours-no-iterative": {"max_retrieval_rounds": 1},
+    "ours-no-personality": {"use_personality": False},
+}
+BASELINES = ("no-memory", "full-context", "rag-turns", "paper-memory")
+ALL_SYSTEMS = (*BASELINES, *OURS_VARIANTS)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question to one user's memory."""
+
+    item_id: str
+    context: Context
+    text: str
+    at: str
+    images: tuple[Any, ...] = ()
+
+
+@dataclass
+class Reply:
+    text: str
+    #: Turn ids whose content reached the prompt, best first (derived memories count for
+    #: the turns they were extracted from).
+    retrieved: list[str]
+    prompt_tokens: int
+    completion_tokens: int
+    model_calls: int
+    seconds: float
+    errors: list[str] = field(default_factory=list)
+
+
+class System(Protocol):
+    name: str
+
+    def answer(self, query: Query) -> Reply: ...
+
+
+@dataclass
+class Workbench:
+    """What every system of one run shares."""
+
+    chat: BaseChatModel
+    memory: MemoryGraph
+    agent: Agent
+    window_tokens: int
+    max_answer_tokens: int = 96
+
+
+def count_tokens(chat: BaseChatModel, text: str) -> int:
+    counter: Callable[[str], int] | None = getattr(chat, "count_tokens", None)
+    return counter(text) if counter is not None else max(1, len(text) // 4)
+
+
+def _turn_line(turn: Turn) -> str:
+    return f"[{turn.at:%Y-%m-%d}] {turn.search_text()}"
+
+
+class _Baseline:
+    name = ""
+    intro = ""
+
+    def __init__(self, bench: Workbench) -> None:
+        self.bench = bench
+
+    def context_for(self, query: Query) -> tuple[str, list[str]]:
+        """The text put before the question and the turn ids it covers."""
+        return "", []
+
+    def answer(self, query: Query) -> Reply:
+        start = time.perf_counter()
+        context, retrieved = self.context_for(query)
+        ctx = query.context
+        system = BASELINE_SYSTEM.format(assistant=ctx.assistant_name, user=ctx.display_name,
+                                        intro=self.intro)
+        messages: list[BaseMessage] = [SystemMessage(f"{system}\n\n{context}".strip())]
+        messages.append(HumanMessage(f"[Now: {query.at}]\n\n{query.text}"))
+        meter = CostMeter()
+        model = self.bench.chat.bind(max_tokens=self.bench.max_answer_tokens)
+        text = str(invoke_model(model, messages, meter, "answer").text).strip()
+        return Reply(text=text, retrieved=retrieved, prompt_tokens=meter.prompt_tokens,
+                     completion_tokens=meter.completion_tokens, model_calls=meter.model_calls,
+                     seconds=time.perf_counter() - start)
+
+    def turns(self, user_id: str) -> list[Turn]:
+        nodes = self.bench.memory.store.find_nodes(user_id, NodeLabel.TURN)
+        return sorted((n for n in nodes if isinstance(n, Turn)), key=lambda t: (t.at, t.seq))
+
+
+class NoMemory(_Baseline):
+    name = "no-memory"
+    intro = "You remember nothing of earlier conversations."
+
+
+class FullContext(_Baseline):
+    """The history as one transcript in the system prompt (a stable prefix, so a local
+    model evaluates it once per user and reuses its cache for every question)."""
+
+    name = "full-context"
+    intro = "Here is the transcript of your earlier conversations (the oldest part may " \
+            "be cut to fit)."
+
+    def __init__(self, bench: Workbench) -> None:
+        super().__init__(bench)
+        self._cache: dict[str, tuple[str, list[str]]] = {}
+
+    def context_for(self, query: Query) -> tuple[str, list[str]]:
+        user_id = query.context.user_id
+        if user_id not in self._cache:
+            self._cache[user_id] = self._transcript(user_id)
+        return self._cache[user_id]
+
+    def _transcript(self, user_id: str) -> tuple[str, list[str]]:
+        budget = self.bench.window_tokens - WINDOW_RESERVE_TOKENS - 200
+        kept: list[Turn] = []
+        used = 0
+        for turn in reversed(self.turns(user_id)):
+            cost = count_tokens(self.bench.chat, _turn_line(turn)) + 1
+            if used + cost > budget:
+                break
+            kept.append(turn)
+            used += cost
+        kept.reverse()
+        text = "Transcript:\n" + "\n".join(_turn_line(t) for t in kept)
+        return text, [t.id for t in reversed(kept)]
+
+
+class RagTurns(_Baseline):
+    name = "rag-turns"
+    intro = "Here are the most similar passages of your earlier conversations."
+
+    def __init__(self, bench: Workbench) -> None:
+        super().__init__(bench)
+        self.search = HybridSearch(bench.memory, recipe("dense", labels=(NodeLabel.TURN,)))
+
+    def context_for(self, query: Query) -> tuple[str, list[str]]:
+        hits = self.search.search(query.context.user_id, query.text, RAG_K)
+        turns = [h.node for h in hits if isinstance(h.node, Turn)]
+        listing = "\n".join(f"- {_turn_line(t)}" for t in turns) or "- (none)"
+        return f"Passages:\n{listing}", [t.id for t in turns]
+
+
+@dataclass
+class _FlatMemory:
+    texts: list[str]
+    sources: list[list[str]]
+    vectors: np.ndarray
+
+
+class PaperMemory(_Baseline):
+    """The paper's flat memory over the same extracted memories our graph holds."""
+
+    name = "paper-memory"
+    intro = "Here are your memories of the user (semantic, episodic, procedural)."
+
+    def __init__(self, bench: Workbench) -> None:
+        super().__init__(bench)
+        self._index: dict[str, dict[str, _FlatMemory]] = {}
+
+    def context_for(self, query: Query) -> tuple[str, list[str]]:
+        user_id = query.context.user_id
+        if user_id not in self._index:
+            self._index[user_id] = self._build(user_id)
+        vector = np.asarray(self.bench.memory.embedder.embed_query(query.text))
+        sections, retrieved = [], []
+        for kind, k in PAPER_K.items():
+            flat = self._index[user_id][kind]
+            if not flat.texts:
+                continue
+            order = np.argsort(-(flat.vectors @ vector))[:k]
+            sections.append(f"{kind}:\n" + "\n".join(f"- {flat.texts[i]}" for i in order))
+            retrieved += [t for i in order for t in flat.sources[i]]
+        listing = "\n".join(sections) or "(no memories)"
+        return f"Memories:\n{listing}", list(dict.fromkeys(retrieved))
+
+    def _build(self, user_id: str) -> dict[str, _FlatMemory]:
+        store = self.bench.memory.store
+        items: dict[str, list[tuple[str, str]]] = {k: [] for k in PAPER_K}
+        for node in store.find_nodes(user_id, NodeLabel.FACT):
+            if isinstance(node, Fact):
+                items["semantic"].append((node.id, f"[{node.at:%Y-%m-%d}] {node.statement}"))
+        for edge in self.bench.memory.preferences(user_id, history=True):
+            names = self.bench.memory.preference_names(user_id, [edge])
+            verb = "likes" if edge.type is EdgeType.PREFERS else "dislikes"
+            when = f"[{edge.valid_from:%Y-%m-%d}] " if edge.valid_from else ""
+            items["semantic"].append((edge.id, f"{when}user {verb} {names[edge.target]}"))
+        for node in store.find_nodes(user_id, NodeLabel.EVENT):
+            if isinstance(node, Event):
+                items["episodic"].append((node.id, f"[{node.occurred_at:%Y-%m-%d}] "
+                                                   f"{node.summary}"))
+        for node in store.find_nodes(user_id, NodeLabel.ROUTINE):
+            if isinstance(node, Routine):
+                items["procedural"].append((node.id, f"{node.kind}: {node.description}"))
+        index = {}
+        for kind, pairs in items.items():
+            texts = [text for _, text in pairs]
+            sources = [self._sources(user_id, node_id) for node_id, _ in pairs]
+            vectors = np.asarray(self.bench.memory.embedder.embed_documents(texts)) \
+                if texts else np.zeros((0, 1))
+            index[kind] = _FlatMemory(texts, sources, vectors)
+        return index
+
+    def _sources(self, user_id: str, node_id: str) -> list[str]:
+        edges = self.bench.memory.store.edges(user_id, [node_id], [EdgeType.FROM_TURN], "out")
+        return [e.target for e in edges]
+
+
+class Ours:
+    """The agent graph, asked with memory updates off; ``overrides`` make the ablations."""
+
+    def __init__(self, bench: Workbench, name: str, overrides: dict[str, Any]) -> None:
+        self.bench = bench
+        self.name = name
+        self.overrides = overrides
+
+    def answer(self, query: Query) -> Reply:
+        start = time.perf_counter()
+        ctx = replace(query.context, update_memory=False, max_reply_tokens=
+                      self.bench.max_answer_tokens, **self.overrides)
+        payload: dict[str, Any] = {"text": query.text, "at": query.at,
+                                   "images": list(query.images)}
+        out = cast(OutputState, self.bench.agent.invoke(cast(InputState, payload),
+                                                        context=ctx))
+        retrieved = list(dict.fromkeys(t for m in out.get("memories", [])
+                                       for t in m["provenance"]))
+        cost: dict[str, Any] = dict(out.get("cost") or {})
+        return Reply(text=str(out.get("reply", "")).strip(), retrieved=retrieved,
+                     prompt_tokens=int(cost.get("prompt_tokens", 0)),
+                     completion_tokens=int(cost.get("completion_tokens", 0)),
+                     model_calls=int(cost.get("model_calls", 0)),
+                     seconds=time.perf_counter() - start, errors=list(out.get("errors", [])))
+
+
+def make_systems(bench: Workbench, names: Sequence[str]) -> list[System]:
+    factories: dict[str, Callable[[], System]] = {
+        "no-memory": lambda: NoMemory(bench),
+        "full-context": lambda: FullContext(bench),
+        "rag-turns": lambda: RagTurns(bench),
+        "paper-memory": lambda: PaperMemory(bench),
+    }
+    systems: list[System] = []
+    for name in names:
+        if name in OURS_VARIANTS:
+            systems.append(Ours(bench, name, OURS_VARIANTS[name]))
+        elif name in factories:
+            systems.append(factories[name]())
+        else:
+            raise ValueError(f"unknown system {name!r}; choose from {', '.join(ALL_SYSTEMS)}")
+    return systems
