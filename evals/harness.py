@@ -7,7 +7,6 @@ again with the same ``--out`` and the same configuration it skips what is alread
 
 from __future__ import annotations
 
-import hashlib
 import json
 import statistics
 import time
@@ -20,14 +19,7 @@ from typing import Any
 from tqdm import tqdm
 
 from evals.systems import Query, Reply, System
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from providers.gguf import file_sha256
 
 
 def model_identity(chat: Any) -> dict[str, str]:
@@ -51,13 +43,19 @@ class EvalItem:
     images: tuple[Any, ...] = ()
 
 
+#: Configuration keys that only choose what is asked: a run may add or drop systems and
+#: items and still reuse the answers already logged.
+SELECTION_KEYS = ("systems", "limit")
+
+
 class ItemLog:
-    """Append-only JSONL of finished (system, item) records; refuses another config."""
+    """Append-only JSONL of finished (system, item) records; refuses a log written with
+    another model, data or settings (the selection of systems and items may change)."""
 
     def __init__(self, path: Path, config: dict[str, Any]) -> None:
         self.path = path
         self.records: dict[tuple[str, str], dict[str, Any]] = {}
-        header = {"config": config}
+        header = {"config": {k: v for k, v in config.items() if k not in SELECTION_KEYS}}
         if path.exists():
             lines = path.read_text("utf-8").splitlines()
             if lines and json.loads(lines[0]) != json.loads(json.dumps(header, default=str)):

@@ -24,13 +24,12 @@ from evals.harness import (
     ItemLog,
     aggregate,
     answer_items,
-    file_sha256,
     mean,
     model_identity,
     plot_comparison,
 )
 from evals.locomo import Conversation, QAItem, load_locomo
-from evals.locomo_memory import build_memories, locomo_context
+from evals.locomo_memory import build_memories, locomo_context, logged_seconds
 from evals.metrics import evidence_recall, locomo_score
 from evals.report import format_table, write_json
 from evals.systems import ALL_SYSTEMS, Query, Reply, Workbench, make_systems
@@ -42,6 +41,7 @@ from memory_graph.search import HybridSearch, recipe
 from memory_graph.timeparse import parse_timestamp
 from providers.chat import make_chat_model
 from providers.embeddings import default_embedder
+from providers.gguf import file_sha256
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop",
               5: "adversarial"}
@@ -176,8 +176,10 @@ def run(options: LocomoOptions) -> dict[str, Any]:
     systems = aggregate(records, "f1", "category_name",
                         extra=(*(f"recall@{k}" for k in RECALL_KS), "recall_prompt",
                                "credited_turns"))
-    payload = {"config": config, "ingest": {**ingest.as_json(),
-                                            "wall_seconds": round(ingest_seconds, 1)},
+    payload = {"config": config, "ingest": {
+                   **ingest.as_json(), "wall_seconds_this_invocation": round(ingest_seconds, 1),
+                   "seconds_all_invocations": logged_seconds(
+                       options.out.with_suffix(".ingest.jsonl"))},
                "answer_seconds_this_invocation": spent, "systems": systems,
                "first_round_recall_all_questions": recall_all,
                "items": sorted(records, key=lambda r: (r["system"], r["item_id"]))}
@@ -217,5 +219,6 @@ def render(payload: dict[str, Any]) -> str:
             f"evidence in categories 1-4:\n\n"
             f"{format_table(['search', 'n', 'R@5', 'R@10'], recall_rows)}\n\n"
             f"Ingestion: {ingest['turns']} turns, {ingest['sessions']} sessions, "
-            f"{ingest['consolidated']} consolidated by the model, "
-            f"{ingest['wall_seconds']} s.\n")
+            f"{ingest['consolidated']} consolidated by the model; stored and consolidated in "
+            f"{ingest['seconds_all_invocations']} s. Answering time per system: the "
+            f"total_seconds of each system in the JSON.\n")

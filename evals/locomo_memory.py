@@ -65,15 +65,18 @@ def build_memories(conversations: Sequence[Conversation], store: GraphStore,
     started = time.perf_counter()
     report = IngestReport(0, 0, 0, 0, 0, 0.0, 0, 0, 0)
     todo: list[tuple[Conversation, str]] = []
-    for conv in conversations:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    for conv in tqdm(conversations, desc="store turns", unit="conversation"):
         if not store.has_user(conv.sample_id):
+            t0 = time.perf_counter()
             memory.ensure_user(conv.sample_id, conv.speakers[0])
             memory.add_turns(conv.sample_id, list(conv.turns))
+            _append(log, {"conversation": conv.sample_id, "stored_turns": len(conv.turns),
+                          "seconds": round(time.perf_counter() - t0, 2)})
         report.turns += len(conv.turns)
         report.sessions += len(conv.session_ids())
         if consolidate:
             todo += [(conv, s) for s in conv.session_ids()]
-    log.parent.mkdir(parents=True, exist_ok=True)
     for conv, session_id in tqdm(todo, desc="consolidate sessions", unit="session"):
         ctx = locomo_context(conv)
         res = provider.resolve(ctx)
@@ -93,12 +96,24 @@ def build_memories(conversations: Sequence[Conversation], store: GraphStore,
         report.model_calls += meter.model_calls
         report.prompt_tokens += meter.prompt_tokens
         report.completion_tokens += meter.completion_tokens
-        with log.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"conversation": conv.sample_id, "session": session_id,
-                                 "seconds": round(time.perf_counter() - t0, 2),
-                                 "outcome": outcome, "errors": errors, "cost": cost}) + "\n")
+        _append(log, {"conversation": conv.sample_id, "session": session_id,
+                      "seconds": round(time.perf_counter() - t0, 2), "outcome": outcome,
+                      "errors": errors, "cost": cost})
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _append(log: Path, record: dict[str, Any]) -> None:
+    with log.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")
+
+
+def logged_seconds(log: Path) -> float:
+    """Ingestion time over every invocation of a resumed run."""
+    if not log.exists():
+        return 0.0
+    return round(sum(float(json.loads(line).get("seconds", 0.0))
+                     for line in log.read_text("utf-8").splitlines() if line.strip()), 1)
 
 
 def _summarised(res: Resources, user_id: str, session_id: str) -> bool:

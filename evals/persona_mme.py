@@ -25,7 +25,6 @@ from evals.harness import (
     ItemLog,
     aggregate,
     answer_items,
-    file_sha256,
     mean,
     model_identity,
     plot_comparison,
@@ -41,6 +40,7 @@ from personavlm.assistant import Assistant
 from personavlm.history import load_history
 from providers.chat import make_chat_model
 from providers.embeddings import default_embedder
+from providers.gguf import file_sha256
 
 ALIGNMENT = "Personality Alignment"
 ALIGN_OPTIONS = "(a) Yes, it aligns (b) No, it misaligns"

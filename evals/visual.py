@@ -16,7 +16,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from evals.harness import file_sha256, model_identity
+from evals.harness import model_identity
 from evals.metrics import choice_letter
 from evals.report import format_table, write_json
 from graphs.agent import build_agent
@@ -25,6 +25,7 @@ from memory_graph.backends.networkx_store import NetworkxStore
 from personavlm.assistant import Assistant
 from providers.chat import make_chat_model, supports_vision
 from providers.embeddings import default_embedder
+from providers.gguf import file_sha256
 
 NO_VISION_EXIT = 3
 

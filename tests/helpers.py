@@ -4,8 +4,10 @@ tests that must not depend on a neural model (retrieval quality is tested with M
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,3 +69,10 @@ def step_of(messages: list[BaseMessage]) -> str:
     if "Known entities of the user" in last:
         return "entity"
     return "reply"
+
+
+def shared_data_dir() -> Path:
+    """``$PERSONA_DATA_DIR``, else ``../shared/data`` beside the project."""
+    explicit = os.environ.get("PERSONA_DATA_DIR")
+    return Path(explicit) if explicit else \
+        Path(__file__).resolve().parents[2] / "shared" / "data"
