@@ -87,7 +87,10 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
                         errors: list[str]) -> dict[str, Any]:
     user_id = ctx.user_id
     memory = res.memory
-    resolver = EntityResolver(memory, user_id, res.chat, meter, errors)
+    # Bulk mode names many entities at once; it matches them deterministically only (one
+    # model call per unmatched name would cost more than the consolidation itself).
+    bulk = isinstance(result, SessionNotes)
+    resolver = EntityResolver(memory, user_id, None if bulk else res.chat, meter, errors)
     turn_ids = [t.id for t in turns]
     events: list[tuple[Event, list[str]]] = []
     involves: list[Edge] = []
