@@ -66,6 +66,8 @@ class LocomoOptions:
     model: str = ""
     base_url: str = ""
     window_tokens: int = 8192
+    #: Only aggregate the answers already logged (an interrupted run's partial tables).
+    report_only: bool = False
 
 
 def question_text(qa: QAItem) -> str:
@@ -147,6 +149,14 @@ def run(options: LocomoOptions) -> dict[str, Any]:
               "provider": options.provider, "model": model_identity(chat),
               "embeddings": "all-MiniLM-L6-v2", "window_tokens": options.window_tokens}
     log = ItemLog(options.out.with_suffix(".items.jsonl"), config)
+    items = [EvalItem(item_id=f"{c.sample_id}#{index}", user_key=c.sample_id,
+                      text=question_text(qa), at=asked_at(c),
+                      meta={"category": qa.category, "question": qa.question,
+                            "answer": qa.answer, "evidence": list(qa.evidence)})
+             for c in conversations for index, qa in select_items(c, options.limit)]
+    selected = {i.item_id for i in items}
+    if options.report_only:
+        return report(options, config, log, selected, {}, {}, None)
     store = NetworkxStore(options.out.with_suffix(".memory"))
     try:
         started = time.perf_counter()
@@ -159,26 +169,30 @@ def run(options: LocomoOptions) -> dict[str, Any]:
             chat_model=chat, embedder=embedder, store=store), window_tokens=options.window_tokens)
         contexts = {c.sample_id: locomo_context(c, extract_memories=False)
                     for c in conversations}
-        items = [EvalItem(item_id=f"{c.sample_id}#{index}", user_key=c.sample_id,
-                          text=question_text(qa), at=asked_at(c),
-                          meta={"category": qa.category, "question": qa.question,
-                                "answer": qa.answer, "evidence": list(qa.evidence)})
-                 for c in conversations for index, qa in select_items(c, options.limit)]
         spent = answer_items(make_systems(bench, options.systems), items,
                              lambda i: Query(i.item_id, contexts[i.user_key], i.text, i.at),
                              score, log)
         recall_all = first_round_recall(memory, conversations)
     finally:
         store.close()
-    records = [r for r in log.records.values() if r["system"] in options.systems]
+    return report(options, config, log, selected, {**ingest.as_json(),
+                                         "wall_seconds_this_invocation": round(ingest_seconds, 1)},
+                  spent, recall_all)
+
+
+def report(options: LocomoOptions, config: dict[str, Any], log: ItemLog, selected: set[str],
+           ingest: dict[str, Any], spent: dict[str, float],
+           recall_all: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+    """Aggregate the logged answers of the selected systems; write JSON, Markdown, PNG."""
+    records = [r for r in log.records.values()
+               if r["system"] in options.systems and r["item_id"] in selected]
     for record in records:
         record["category_name"] = CATEGORIES[record["category"]]
     systems = aggregate(records, "f1", "category_name",
                         extra=(*(f"recall@{k}" for k in RECALL_KS), "recall_prompt",
                                "credited_turns"))
     payload = {"config": config, "ingest": {
-                   **ingest.as_json(), "wall_seconds_this_invocation": round(ingest_seconds, 1),
-                   "seconds_all_invocations": logged_seconds(
+                   **ingest, "seconds_all_invocations": logged_seconds(
                        options.out.with_suffix(".ingest.jsonl"))},
                "answer_seconds_this_invocation": spent, "systems": systems,
                "first_round_recall_all_questions": recall_all,
@@ -210,15 +224,18 @@ def render(payload: dict[str, Any]) -> str:
             for name, v in systems.items()]
     table = format_table(["system", "n", "F1", *names, "R@5", "R@10", "R(prompt)",
                           "turns", "prompt tok", "calls", "s/answer"], rows)
+    text = f"## LoCoMo ({', '.join(payload['config']['conversations'])})\n\n{table}\n"
     recall = payload["first_round_recall_all_questions"]
-    recall_rows = [[name, v["n"], *(_cell(v[f"recall@{k}"]) for k in RECALL_KS)]
-                   for name, v in recall.items()]
+    if recall:
+        recall_rows = [[name, v["n"], *(_cell(v[f"recall@{k}"]) for k in RECALL_KS)]
+                       for name, v in recall.items()]
+        text += (f"\nEvidence recall of the first retrieval round (no model), every question "
+                 f"with evidence in categories 1-4:\n\n"
+                 f"{format_table(['search', 'n', 'R@5', 'R@10'], recall_rows)}\n")
     ingest = payload["ingest"]
-    return (f"## LoCoMo ({', '.join(payload['config']['conversations'])})\n\n{table}\n\n"
-            f"Evidence recall of the first retrieval round (no model), every question with "
-            f"evidence in categories 1-4:\n\n"
-            f"{format_table(['search', 'n', 'R@5', 'R@10'], recall_rows)}\n\n"
-            f"Ingestion: {ingest['turns']} turns, {ingest['sessions']} sessions, "
-            f"{ingest['consolidated']} consolidated by the model; stored and consolidated in "
-            f"{ingest['seconds_all_invocations']} s. Answering time per system: the "
-            f"total_seconds of each system in the JSON.\n")
+    if "turns" in ingest:
+        text += (f"\nIngestion: {ingest['turns']} turns, {ingest['sessions']} sessions, "
+                 f"{ingest['consolidated']} consolidated by the model.\n")
+    return text + (f"\nStoring (and consolidating) took {ingest['seconds_all_invocations']} s "
+                   f"over all invocations; answering time per system is its total_seconds "
+                   f"in the JSON.\n")

@@ -86,6 +86,8 @@ def _eval_commands(commands: Any) -> None:
     locomo.add_argument("--window", type=int, default=8192,
                         help="model window in tokens that full-context fills")
     locomo.add_argument("--out", type=Path, default=Path("results/eval-locomo.json"))
+    locomo.add_argument("--report-only", action="store_true",
+                        help="only aggregate the answers already logged for --out")
     _model_options(locomo)
 
     persona = evals.add_parser("persona-mme", help="Persona-MME protocol: multiple choice "
@@ -128,7 +130,7 @@ def _run_eval(args: argparse.Namespace) -> int:
             data=args.data, out=args.out, systems=tuple(args.systems or DEFAULT_SYSTEMS),
             conversations=tuple(args.conversations), limit=args.limit,
             provider=args.provider, model=args.model, base_url=args.base_url,
-            window_tokens=args.window))
+            window_tokens=args.window, report_only=args.report_only))
     elif args.benchmark == "persona-mme":
         from evals.persona_mme import PersonaMMEOptions
         from evals.persona_mme import run as run_persona
