@@ -18,6 +18,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from evals.report import write_json
 from evals.systems import Query, Reply, System
 from providers.gguf import file_sha256
 
@@ -174,3 +175,17 @@ def plot_comparison(path: Path, title: str, by_group: dict[str, dict[str, float 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def write_outputs(out: Path, payload: dict[str, Any], markdown: str, title: str,
+                  by_group: dict[str, dict[str, float | None]], score_label: str,
+                  score_key: str) -> None:
+    """A run's JSON, Markdown table (also printed) and comparison plot beside ``out``."""
+    write_json(out, payload)
+    out.with_suffix(".md").write_text(markdown, "utf-8")
+    print(markdown)
+    systems: dict[str, dict[str, Any]] = payload["systems"]
+    plot_comparison(out.with_suffix(".png"), title, by_group, score_label,
+                    {s: v["prompt_tokens"] for s, v in systems.items()},
+                    {s: v[score_key] for s, v in systems.items()})
+    print(f"wrote {out}, .md, .png and .items.jsonl")

@@ -26,12 +26,12 @@ from evals.harness import (
     answer_items,
     mean,
     model_identity,
-    plot_comparison,
+    write_outputs,
 )
 from evals.locomo import Conversation, QAItem, load_locomo
 from evals.locomo_memory import build_memories, locomo_context, logged_seconds
 from evals.metrics import evidence_recall, locomo_score
-from evals.report import format_table, write_json
+from evals.report import format_cell, format_table
 from evals.systems import ALL_SYSTEMS, Query, Reply, Workbench, make_systems
 from graphs.agent import build_agent
 from memory_graph.backends.networkx_store import NetworkxStore
@@ -197,37 +197,26 @@ def report(options: LocomoOptions, config: dict[str, Any], log: ItemLog, selecte
                "answer_seconds_this_invocation": spent, "systems": systems,
                "first_round_recall_all_questions": recall_all,
                "items": sorted(records, key=lambda r: (r["system"], r["item_id"]))}
-    write_json(options.out, payload)
-    markdown = render(payload)
-    options.out.with_suffix(".md").write_text(markdown, "utf-8")
-    print(markdown)
-    plot_comparison(options.out.with_suffix(".png"), "LoCoMo F1 per category",
-                    {s: v["f1_by_category_name"] for s, v in systems.items()}, "F1",
-                    {s: v["prompt_tokens"] for s, v in systems.items()},
-                    {s: v["f1"] for s, v in systems.items()})
-    print(f"wrote {options.out}, .md, .png and .items.jsonl")
+    write_outputs(options.out, payload, render(payload), "LoCoMo F1 per category",
+                  {s: v["f1_by_category_name"] for s, v in systems.items()}, "F1", "f1")
     return payload
-
-
-def _cell(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def render(payload: dict[str, Any]) -> str:
     systems: dict[str, dict[str, Any]] = payload["systems"]
     names = list(CATEGORIES.values())
-    rows = [[name, v["n"], _cell(v["f1"]), *(_cell(v["f1_by_category_name"].get(c))
-                                              for c in names),
-             _cell(v["recall@5"]), _cell(v["recall@10"]), _cell(v["recall_prompt"]),
-             _cell(v["credited_turns"], 1), _cell(v["prompt_tokens"], 0),
-             _cell(v["model_calls"], 2), _cell(v["seconds"], 1)]
+    rows = [[name, v["n"], format_cell(v["f1"]),
+             *(format_cell(v["f1_by_category_name"].get(c)) for c in names),
+             *(format_cell(v[key]) for key in ("recall@5", "recall@10", "recall_prompt")),
+             format_cell(v["credited_turns"], 1), format_cell(v["prompt_tokens"], 0),
+             format_cell(v["model_calls"], 2), format_cell(v["seconds"], 1)]
             for name, v in systems.items()]
     table = format_table(["system", "n", "F1", *names, "R@5", "R@10", "R(prompt)",
                           "turns", "prompt tok", "calls", "s/answer"], rows)
     text = f"## LoCoMo ({', '.join(payload['config']['conversations'])})\n\n{table}\n"
     recall = payload["first_round_recall_all_questions"]
     if recall:
-        recall_rows = [[name, v["n"], *(_cell(v[f"recall@{k}"]) for k in RECALL_KS)]
+        recall_rows = [[name, v["n"], *(format_cell(v[f"recall@{k}"]) for k in RECALL_KS)]
                        for name, v in recall.items()]
         text += (f"\nEvidence recall of the first retrieval round (no model), every question "
                  f"with evidence in categories 1-4:\n\n"

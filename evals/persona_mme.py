@@ -27,9 +27,9 @@ from evals.harness import (
     answer_items,
     mean,
     model_identity,
-    plot_comparison,
+    write_outputs,
 )
-from evals.report import format_table, write_json
+from evals.report import format_cell, format_table
 from evals.systems import ALL_SYSTEMS, Query, Reply, Workbench, make_systems
 from graphs.agent import build_agent
 from graphs.context import Context
@@ -203,33 +203,23 @@ def run(options: PersonaMMEOptions) -> dict[str, Any]:
     payload = {"config": config, "replay": replay, "answer_seconds_this_invocation": spent,
                "systems": systems,
                "items": sorted(rows, key=lambda r: (r["system"], r["item_id"]))}
-    write_json(options.out, payload)
-    markdown = render(payload)
-    options.out.with_suffix(".md").write_text(markdown, "utf-8")
-    print(markdown)
-    plot_comparison(options.out.with_suffix(".png"), "Persona-MME accuracy per aspect",
-                    {s: v["by_aspect"] for s, v in systems.items()}, "accuracy",
-                    {s: v["prompt_tokens"] for s, v in systems.items()},
-                    {s: v["accuracy"] for s, v in systems.items()})
-    print(f"wrote {options.out}, .md, .png and .items.jsonl")
+    write_outputs(options.out, payload, render(payload), "Persona-MME accuracy per aspect",
+                  {s: v["by_aspect"] for s, v in systems.items()}, "accuracy", "accuracy")
     return payload
-
-
-def _cell(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def render(payload: dict[str, Any]) -> str:
     systems: dict[str, dict[str, Any]] = payload["systems"]
     aspects = sorted({a for v in systems.values() for a in v["by_aspect"]})
-    rows = [[name, v["n"], _cell(v["accuracy_without_alignment"]), _cell(v["accuracy"]),
-             *(_cell(v["by_aspect"].get(a)) for a in aspects), _cell(v["prompt_tokens"], 0),
-             _cell(v["model_calls"], 2), _cell(v["seconds"], 1)]
+    rows = [[name, v["n"], format_cell(v["accuracy_without_alignment"]),
+             format_cell(v["accuracy"]), *(format_cell(v["by_aspect"].get(a)) for a in aspects),
+             format_cell(v["prompt_tokens"], 0), format_cell(v["model_calls"], 2),
+             format_cell(v["seconds"], 1)]
             for name, v in systems.items()]
     table = format_table(["system", "items", "acc (no align)", "acc (all)", *aspects,
                           "prompt tok", "calls", "s/answer"], rows)
     tasks = sorted({t for v in systems.values() for t in v["by_task"]})
-    task_rows = [[t, *(_cell(v["by_task"].get(t)) for v in systems.values())] for t in tasks]
+    task_rows = [[t, *(format_cell(v["by_task"].get(t)) for v in systems.values())] for t in tasks]
     replay = payload["replay"]
     replay_note = ", ".join(f"{k}: {v['turns']} turns in {v['seconds']} s" for k, v in
                             replay.items())
@@ -237,4 +227,4 @@ def render(payload: dict[str, Any]) -> str:
             f"Accuracy per task:\n\n{format_table(['task', *systems], task_rows)}\n\n"
             f"Replay ({payload['config']['extraction_mode']} extraction): {replay_note}. "
             f"Mean accuracy over systems: "
-            f"{_cell(mean(v['accuracy'] for v in systems.values()))}.\n")
+            f"{format_cell(mean(v['accuracy'] for v in systems.values()))}.\n")

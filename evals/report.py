@@ -18,6 +18,11 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     return "\n".join(lines)
 
 
+def format_cell(value: float | None, digits: int = 3) -> str:
+    """A table cell: the number rounded, "-" when there is none."""
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     print(format_table(headers, rows))
 

@@ -19,8 +19,8 @@ from providers.gguf import ModelFileError
 
 def _default_locomo() -> Path | None:
     """``$PERSONA_DATA_DIR/locomo/locomo_dev.json`` when that variable is set."""
-    root = os.environ.get("PERSONA_DATA_DIR")
-    return Path(root) / "locomo" / "locomo_dev.json" if root else None
+    root = _data_dir()
+    return root / "locomo" / "locomo_dev.json" if root else None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -164,10 +164,7 @@ def _agent_options(parser: argparse.ArgumentParser, user: bool = True) -> None:
     parser.add_argument("--backend", choices=BACKENDS, default="networkx")
     parser.add_argument("--location", default="",
                         help="data dir (networkx) or server URL; default $PERSONAVLM_DATA")
-    parser.add_argument("--provider", choices=CHAT_PROVIDERS, default="llamacpp")
-    parser.add_argument("--model", default="",
-                        help="GGUF path, hf model dir or served model name")
-    parser.add_argument("--base-url", default="", help="OpenAI-compatible endpoint")
+    _model_options(parser)
 
 
 def _agent_commands(commands: Any) -> None:
