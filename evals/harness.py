@@ -44,9 +44,9 @@ class EvalItem:
     images: tuple[Any, ...] = ()
 
 
-#: Configuration keys that only choose what is asked: a run may add or drop systems and
-#: items and still reuse the answers already logged.
-SELECTION_KEYS = ("systems", "limit")
+#: Configuration keys that only choose what is asked: a run may add or drop systems,
+#: conversations and items and still reuse the answers already logged.
+SELECTION_KEYS = ("systems", "conversations", "limit")
 
 
 class ItemLog:

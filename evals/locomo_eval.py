@@ -3,13 +3,15 @@
 Phase 1 stores each conversation's turns under its LoCoMo ids (and, when a system needs
 derived memories, consolidates every session with the chat model). Phase 2 asks each
 question, system by system, and scores the official token F1 per category and the
-recall of the gold evidence turns among what reached the prompt. A model-free pass scores
-the first retrieval round of the ranked systems on every question with evidence.
+recall of the gold evidence turns among what reached the prompt. On request, a model-free
+pass scores the first retrieval round of the ranked systems on every question with
+evidence, and a judge model grades every answer (evals/judge.py).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from evals.harness import (
     model_identity,
     write_outputs,
 )
+from evals.judge import judge_records
 from evals.locomo import Conversation, QAItem, load_locomo
 from evals.locomo_memory import build_memories, locomo_context, logged_seconds
 from evals.metrics import evidence_recall, locomo_score
@@ -68,6 +71,12 @@ class LocomoOptions:
     window_tokens: int = 8192
     #: Only aggregate the answers already logged (an interrupted run's partial tables).
     report_only: bool = False
+    #: Also run the model-free first-round recall pass over every question with evidence.
+    first_round: bool = False
+    #: An LLM judge grades every answer when a judge provider is given.
+    judge_provider: str = ""
+    judge_model: str = ""
+    judge_base_url: str = ""
 
 
 def question_text(qa: QAItem) -> str:
@@ -149,6 +158,10 @@ def run(options: LocomoOptions) -> dict[str, Any]:
               "provider": options.provider, "model": model_identity(chat),
               "embeddings": "all-MiniLM-L6-v2", "window_tokens": options.window_tokens}
     log = ItemLog(options.out.with_suffix(".items.jsonl"), config)
+    judge = make_chat_model(options.judge_provider, options.judge_model,
+                            options.judge_base_url) if options.judge_provider else None
+    judge_name = json.dumps(model_identity(judge), sort_keys=True) if judge else None
+    config = {**config, "judge": judge_name}
     items = [EvalItem(item_id=f"{c.sample_id}#{index}", user_key=c.sample_id,
                       text=question_text(qa), at=asked_at(c),
                       meta={"category": qa.category, "question": qa.question,
@@ -172,7 +185,10 @@ def run(options: LocomoOptions) -> dict[str, Any]:
         spent = answer_items(make_systems(bench, options.systems), items,
                              lambda i: Query(i.item_id, contexts[i.user_key], i.text, i.at),
                              score, log)
-        recall_all = first_round_recall(memory, conversations)
+        recall_all = first_round_recall(memory, conversations) if options.first_round \
+            else None
+        if judge is not None and judge_name is not None:
+            judge_records(judge, judge_name, _selected(log, options.systems, selected), log)
     finally:
         store.close()
     return report(options, config, log, selected, {**ingest.as_json(),
@@ -184,13 +200,12 @@ def report(options: LocomoOptions, config: dict[str, Any], log: ItemLog, selecte
            ingest: dict[str, Any], spent: dict[str, float],
            recall_all: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
     """Aggregate the logged answers of the selected systems; write JSON, Markdown, PNG."""
-    records = [r for r in log.records.values()
-               if r["system"] in options.systems and r["item_id"] in selected]
+    records = _selected(log, options.systems, selected)
     for record in records:
         record["category_name"] = CATEGORIES[record["category"]]
     systems = aggregate(records, "f1", "category_name",
                         extra=(*(f"recall@{k}" for k in RECALL_KS), "recall_prompt",
-                               "credited_turns"))
+                               "credited_turns", "judge"))
     payload = {"config": config, "ingest": {
                    **ingest, "seconds_all_invocations": logged_seconds(
                        options.out.with_suffix(".ingest.jsonl"))},
@@ -202,17 +217,23 @@ def report(options: LocomoOptions, config: dict[str, Any], log: ItemLog, selecte
     return payload
 
 
+def _selected(log: ItemLog, systems: Sequence[str], items: set[str]) -> list[dict[str, Any]]:
+    return [r for r in log.records.values() if r["system"] in systems and r["item_id"] in items]
+
+
 def render(payload: dict[str, Any]) -> str:
     systems: dict[str, dict[str, Any]] = payload["systems"]
     names = list(CATEGORIES.values())
-    rows = [[name, v["n"], format_cell(v["f1"]),
+    judged = any(v["judge"] is not None for v in systems.values())
+    rows = [[name, v["n"], format_cell(v["f1"]), *([format_cell(v["judge"])] if judged else []),
              *(format_cell(v["f1_by_category_name"].get(c)) for c in names),
              *(format_cell(v[key]) for key in ("recall@5", "recall@10", "recall_prompt")),
              format_cell(v["credited_turns"], 1), format_cell(v["prompt_tokens"], 0),
              format_cell(v["model_calls"], 2), format_cell(v["seconds"], 1)]
             for name, v in systems.items()]
-    table = format_table(["system", "n", "F1", *names, "R@5", "R@10", "R(prompt)",
-                          "turns", "prompt tok", "calls", "s/answer"], rows)
+    headers = ["system", "n", "F1", *(["judge"] if judged else []), *names, "R@5", "R@10",
+               "R(prompt)", "turns", "prompt tok", "calls", "s/answer"]
+    table = format_table(headers, rows)
     text = f"## LoCoMo ({', '.join(payload['config']['conversations'])})\n\n{table}\n"
     recall = payload["first_round_recall_all_questions"]
     if recall:

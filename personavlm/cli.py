@@ -88,6 +88,16 @@ def _eval_commands(commands: Any) -> None:
     locomo.add_argument("--out", type=Path, default=Path("results/eval-locomo.json"))
     locomo.add_argument("--report-only", action="store_true",
                         help="only aggregate the answers already logged for --out")
+    locomo.add_argument("--first-round-recall", action="store_true",
+                        help="also score the first retrieval round of the ranked systems on "
+                             "every question with evidence (model-free; ~15 min for the "
+                             "five dev conversations on two cores)")
+    locomo.add_argument("--judge-provider", choices=("llamacpp", "hf", "openai"), default="",
+                        help="grade every answer with this judge model (LLM-judge accuracy)")
+    locomo.add_argument("--judge-model", default="",
+                        help="the judge's GGUF path, hf model dir or served model name")
+    locomo.add_argument("--judge-base-url", default="",
+                        help="the judge's OpenAI-compatible endpoint")
     _model_options(locomo)
 
     persona = evals.add_parser("persona-mme", help="Persona-MME protocol: multiple choice "
@@ -130,7 +140,9 @@ def _run_eval(args: argparse.Namespace) -> int:
             data=args.data, out=args.out, systems=tuple(args.systems or DEFAULT_SYSTEMS),
             conversations=tuple(args.conversations), limit=args.limit,
             provider=args.provider, model=args.model, base_url=args.base_url,
-            window_tokens=args.window, report_only=args.report_only))
+            window_tokens=args.window, report_only=args.report_only,
+            first_round=args.first_round_recall, judge_provider=args.judge_provider,
+            judge_model=args.judge_model, judge_base_url=args.judge_base_url))
     elif args.benchmark == "persona-mme":
         from evals.persona_mme import PersonaMMEOptions
         from evals.persona_mme import run as run_persona

@@ -97,7 +97,7 @@ def test_item_log_resumes_and_refuses_another_model(tmp_path: Path) -> None:
     path = tmp_path / "run.items.jsonl"
     log = ItemLog(path, {"model": "a", "systems": ["x"]})
     log.add({"system": "x", "item_id": "1", "f1": 1.0})
-    again = ItemLog(path, {"model": "a", "systems": ["x", "y"]})
+    again = ItemLog(path, {"model": "a", "systems": ["x", "y"], "conversations": ["c"]})
     assert again.done("x", "1") and not again.done("y", "1")
     with pytest.raises(ValueError, match="another configuration"):
         ItemLog(path, {"model": "b", "systems": ["x"]})

@@ -27,8 +27,12 @@ def test_locomo_smoke_run_scores_and_resumes(tmp_path: Path) -> None:
     out = tmp_path / "locomo.json"
     argv = ["eval", "locomo", "--data", str(SAMPLE), "--limit", "2", "--systems",
             "no-memory", "rag-turns", "ours-no-iterative", "--out", str(out)]
-    assert main(argv) == 0
+    assert main([*argv, "--first-round-recall", "--judge-provider", "llamacpp"]) == 0
     result = json.loads(out.read_text())
+    assert result["first_round_recall_all_questions"]["rag-turns"]["n"] > 0
+    assert "sha256" in result["config"]["judge"]
+    assert all(item["judge"] in (0.0, 1.0) for item in result["items"])
+    assert "| judge" in out.with_suffix(".md").read_text()
     assert set(result["systems"]) == {"no-memory", "rag-turns", "ours-no-iterative"}
     assert len(result["items"]) == 6
     for item in result["items"]:
@@ -42,6 +46,7 @@ def test_locomo_smoke_run_scores_and_resumes(tmp_path: Path) -> None:
     logged = _items(out)
     assert main(argv) == 0
     assert _items(out) == logged
+    assert json.loads(out.read_text())["first_round_recall_all_questions"] is None
 
 
 @needs_data
