@@ -88,7 +88,9 @@ class Script:
         return "scripted reply"
 
 
-def make_agent(tmp_path: Path, script: Script) -> tuple[Any, ScriptedFakeChatModel]:
+def make_agent(tmp_path: Path, script: Script, windows: list[Any] | None = None
+               ) -> tuple[Any, ScriptedFakeChatModel]:
+    """The agent over a fake model; ``windows`` collects the time window of every search."""
     model = ScriptedFakeChatModel(script=script)
     store = NetworkxStore(tmp_path / "store")
     agent = build_agent(chat_model=model, embedder=HashingEmbedder(), store=store,
@@ -99,8 +101,16 @@ def make_agent(tmp_path: Path, script: Script) -> tuple[Any, ScriptedFakeChatMod
 
     def resolve(context: Context) -> Any:
         res = original(context)
-        return type(res)(memory=res.memory, search=HybridSearch(res.memory,
-                         RECIPES["hybrid_fast"]), chat=res.chat, media=res.media,
+        search = HybridSearch(res.memory, RECIPES["hybrid_fast"])
+        if windows is not None:
+            plain = search.search
+
+            def recording(*args: Any, **kwargs: Any) -> Any:
+                windows.append(kwargs.get("window"))
+                return plain(*args, **kwargs)
+
+            search.search = recording  # type: ignore[method-assign]
+        return type(res)(memory=res.memory, search=search, chat=res.chat, media=res.media,
                          worker=res.worker)
 
     resources.resolve = resolve  # type: ignore[method-assign]
@@ -165,6 +175,48 @@ def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path:
         assert memory["date"] is not None and memory["date"].startswith("2024-04")
     ids = [m["id"] for m in out["memories"]]
     assert len(ids) == len(set(ids))
+
+
+APRIL = {"action": "retrieve", "keywords": "lake trip", "start": "2024-04-01",
+         "end": "2024-04-30"}
+
+
+@pytest.mark.parametrize("temporal_filter", [True, False])
+def test_temporal_filter_switch_decides_whether_the_window_reaches_the_store(
+        tmp_path: Path, temporal_filter: bool) -> None:
+    windows: list[Any] = []
+    agent, _ = make_agent(tmp_path, Script(decisions=[APRIL], question="Which trips"),
+                          windows)
+    agent.invoke({"text": "We had a lake trip in April.", "at": "2024-04-12 10:00"},
+                 context=ctx(extract_memories=False))
+    windows.clear()
+    out = agent.invoke({"text": "Which trips did I make?", "at": "2024-06-01 10:00"},
+                       context=ctx(update_memory=False, temporal_filter=temporal_filter))
+    assert out["retrieval"]["round"] == 2
+    assert any(w is not None for w in windows) is temporal_filter
+
+
+def test_one_retrieval_round_asks_the_model_nothing_before_replying(tmp_path: Path) -> None:
+    agent, model = make_agent(tmp_path, Script(decisions=[APRIL], question="Which trips"))
+    agent.invoke({"text": "We had a lake trip in April.", "at": "2024-04-12 10:00"},
+                 context=ctx(extract_memories=False))
+    model.calls.clear()
+    out = agent.invoke({"text": "Which trips did I make?", "at": "2024-06-01 10:00"},
+                       context=ctx(update_memory=False, max_retrieval_rounds=1))
+    assert out["retrieval"]["round"] == 1 and out["memories"]
+    assert "retrieve_decision" not in out["cost"]["by_step"]
+    assert [step_of(m) for m in model.calls] == ["reply"]
+
+
+def test_without_personality_the_reply_prompt_describes_none(tmp_path: Path) -> None:
+    agent, model = make_agent(tmp_path, Script())
+    agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=ctx())
+    for use, expected in ((True, "high openness"), (False, "Not enough conversation yet")):
+        model.calls.clear()
+        agent.invoke({"text": "What should I do tonight?", "at": "2024-03-02 19:10"},
+                     context=ctx(update_memory=False, use_personality=use))
+        reply = [m for m in model.calls if step_of(m) == "reply"]
+        assert len(reply) == 1 and expected in str(reply[0][0].content)
 
 
 def test_repair_retry_then_success(tmp_path: Path) -> None:
