@@ -158,8 +158,9 @@ def run(options: LocomoOptions) -> dict[str, Any]:
               "provider": options.provider, "model": model_identity(chat),
               "embeddings": "all-MiniLM-L6-v2", "window_tokens": options.window_tokens}
     log = ItemLog(options.out.with_suffix(".items.jsonl"), config)
-    judge = make_chat_model(options.judge_provider, options.judge_model,
-                            options.judge_base_url) if options.judge_provider else None
+    # A report only aggregates the log: no judge model to load (or file to hash) for it.
+    judge = make_chat_model(options.judge_provider, options.judge_model, options.judge_base_url
+                            ) if options.judge_provider and not options.report_only else None
     judge_name = json.dumps(model_identity(judge), sort_keys=True) if judge else None
     config = {**config, "judge": judge_name}
     items = [EvalItem(item_id=f"{c.sample_id}#{index}", user_key=c.sample_id,
