@@ -23,7 +23,7 @@ class BackgroundWorker:
         self._lock = threading.Lock()
         atexit.register(self.drain)
 
-    def submit(self, user_id: str, label: str, job: Callable[[], None]) -> None:
+    def submit(self, user_id: str, label: str, job: Callable[[], object]) -> None:
         def run() -> None:
             token = BACKGROUND.set(True)
             try:

@@ -72,7 +72,9 @@ class Personality:
                 "description": self.describe()}
 
     def describe(self) -> str:
-        """The traits in words, for the reply prompt; moderate traits are left out."""
+        """The traits in words, for the reply prompt; moderate traits are left out. No
+        scores: the text changes only when a trait changes level, so the system prompt
+        stays a cached prefix from turn to turn."""
         if self.interactions == 0:
             return "Not enough conversation yet to judge the user's personality."
         lines = []
@@ -82,7 +84,7 @@ class Personality:
             if level == "moderate":
                 continue
             low, high = _DESCRIPTIONS[trait]
-            lines.append(f"- {level} {trait} ({value:.1f}/5): {high if value > 3 else low}")
+            lines.append(f"- {level} {trait}: {high if value > 3 else low}")
         if not lines:
             return "Balanced on every Big Five trait; no strong tendency yet."
         return "\n".join(lines)

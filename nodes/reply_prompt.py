@@ -60,10 +60,10 @@ def preference_notes(edges: list[Any]) -> dict[str, str]:
     return {target: "; ".join(items) for target, items in notes.items()}
 
 
-def reply_messages(state: State, ctx: Context, *, with_images: bool,
-                   personality: dict[str, Any] | None = None) -> list[BaseMessage]:
-    background = state["background"]
-    turn = state["turn"]
+def reply_prefix(background: dict[str, Any], ctx: Context,
+                 personality: dict[str, Any] | None = None) -> list[BaseMessage]:
+    """The stable part of the reply prompt: system prompt (profile, personality) and the
+    session's recent turns. ``nodes.warm_prefix`` prefills it for the next turn."""
     persona = (personality or background["personality"]) if ctx.use_personality else {}
     system = REPLY_SYSTEM.format(
         assistant=ctx.assistant_name, user=ctx.display_name, profile=background["profile"],
@@ -73,6 +73,14 @@ def reply_messages(state: State, ctx: Context, *, with_images: bool,
         content = str(item["text"])[:MAX_RECENT_CHARS]
         messages.append(AIMessage(content) if item["role"] == "assistant"
                         else HumanMessage(content))
+    return messages
+
+
+def reply_messages(state: State, ctx: Context, *, with_images: bool,
+                   personality: dict[str, Any] | None = None) -> list[BaseMessage]:
+    background = state["background"]
+    turn = state["turn"]
+    messages = reply_prefix(background, ctx, personality)
     memories = state.get("memories") or []
     listing = "\n".join(f"- {m['text']}" for m in memories) or "- (nothing relevant found)"
     photos = "".join(f"\n[attached photo {i}: {c or 'no description'}]"

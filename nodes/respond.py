@@ -1,5 +1,6 @@
 """respond: the reply, aligned with the core profile, the personality (in words), the
-retrieved memories (with dates) and the recent turns; stored as an assistant turn."""
+retrieved memories (with dates) and the recent turns; stored as an assistant turn. After a
+generated reply the next turn's prompt prefix is warmed in the background."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from memory_graph.graph import TurnInput
 from nodes.cost import CostMeter, merge_costs
 from nodes.reply_prompt import reply_messages
 from nodes.structured import invoke_model
+from nodes.warm_prefix import submit_warm_prefix
 from providers.chat import supports_vision
 
 
@@ -42,4 +44,6 @@ class Respond:
                 res.memory.add_turns(ctx.user_id, [TurnInput(
                     text=text[:20_000], at=said_at, session_id=turn["session_id"],
                     role="assistant", speaker=speaker or ctx.assistant_name, seq=1)])
+            if not given:
+                submit_warm_prefix(res, ctx, turn["session_id"])
         return {"reply": text, "cost": merge_costs(state.get("cost"), meter.as_dict())}

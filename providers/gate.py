@@ -44,6 +44,10 @@ class ComputeGate:
                 self._busy = False
                 self._cond.notify_all()
 
+    def foreground_waiting(self) -> bool:
+        with self._cond:
+            return self._foreground_waiting > 0
+
     def yield_to_foreground(self) -> None:
         """Called by the background holder of the gate between steps: if a foreground call
         is waiting, hand the gate over and take it back once no foreground call wants it."""

@@ -5,6 +5,9 @@ waits for, one for background memory work, so neither evicts the other's prompt 
 A ``ComputeGate`` runs one call at a time and lets replies jump the queue; the background
 context evaluates tokens in small chunks and steps aside between them when a reply is
 waiting (its KV cache stays put, so the paused call resumes where it stopped).
+``prefill`` evaluates a prompt prefix into the reply context ahead of time (the next turn's
+system prompt and recent turns, while the user is idle); it runs at background priority
+and is abandoned between chunks as soon as a reply is waiting.
 JSON-schema-constrained decoding (a llama.cpp grammar) is available with
 ``model.bind(json_schema=...)``.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,13 @@ from pydantic import Field, PrivateAttr
 
 from providers.gate import BACKGROUND, ComputeGate
 from providers.messages import to_openai_messages
+
+#: Set while ``ChatLlamaCpp.prefill`` runs on the reply context.
+PREFILLING: ContextVar[bool] = ContextVar("personavlm_prefilling", default=False)
+
+
+class PrefillInterrupted(Exception):
+    """A reply is waiting for the context a prefill is filling."""
 
 
 class ChatLlamaCpp(BaseChatModel):
@@ -58,7 +69,8 @@ class ChatLlamaCpp(BaseChatModel):
                 if not Path(self.model_path).is_file():
                     raise FileNotFoundError(f"GGUF model {self.model_path} does not exist")
                 threads = self.n_threads or max(1, os.cpu_count() or 1)
-                kind = _pausable_llama(Llama, self._gate) if background else Llama
+                kind = (_pausable_llama(Llama, self._gate) if background
+                        else _interruptible_llama(Llama, self._gate))
                 llm = kind(model_path=self.model_path, n_ctx=self.n_ctx, n_threads=threads,
                            n_threads_batch=threads, n_batch=512, seed=self.seed,
                            verbose=False)
@@ -98,7 +110,22 @@ class ChatLlamaCpp(BaseChatModel):
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-
+    def prefill(self, messages: list[BaseMessage]) -> bool:
+        """Evaluate ``messages`` (the start of a future reply prompt) into the reply
+        context, so that call only pays for what follows them. Returns False when a reply
+        arrived first and the prefill was abandoned; what was evaluated is kept."""
+        llm = self._context(False)
+        token = PREFILLING.set(True)
+        try:
+            with self._gate.hold(background=True):
+                llm.create_chat_completion(
+                    messages=to_openai_messages(messages, images=False), max_tokens=1,
+                    temperature=0.0, seed=self.seed)
+        except PrefillInterrupted:
+            return False
+        finally:
+            PREFILLING.reset(token)
+        return True
 
 
 #: Tokens a background call evaluates between two chances to let a reply go first; at about
@@ -118,3 +145,21 @@ def _pausable_llama(llama_class: type[Any], gate: ComputeGate) -> type[Any]:
                 super().eval(tokens[start:start + PAUSE_EVERY_TOKENS])
 
     return PausableLlama
+
+
+def _interruptible_llama(llama_class: type[Any], gate: ComputeGate) -> type[Any]:
+    """A ``Llama`` subclass for the reply context: a prefill evaluates its prompt in chunks
+    and stops between two of them when a reply is waiting. The tokens already evaluated
+    stay valid (``n_tokens`` only counts finished chunks), so the reply reuses them."""
+
+    class InterruptibleLlama(llama_class):  # type: ignore[misc]
+        def eval(self, tokens: Any) -> None:
+            if not PREFILLING.get():
+                super().eval(tokens)
+                return
+            for start in range(0, len(tokens), PAUSE_EVERY_TOKENS):
+                if gate.foreground_waiting():
+                    raise PrefillInterrupted
+                super().eval(tokens[start:start + PAUSE_EVERY_TOKENS])
+
+    return InterruptibleLlama

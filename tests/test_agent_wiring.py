@@ -1,7 +1,8 @@
 """Graph wiring with a SCRIPTED FAKE chat model (tests/helpers.py) and the real embedded
 store: the flow, iterative retrieval with a time window, structured-output repair and
-errors, background extraction, preference contradiction, personality EMA, bad input,
-and user isolation. Behaviour with the real model is tested in test_real_model.py."""
+errors, background extraction, warming of the next reply prompt, preference contradiction,
+personality EMA, bad input, and user isolation. Behaviour with the real model is tested in
+test_real_model.py."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from urllib.request import url2pathname
 import pytest
 from helpers import HashingEmbedder, ScriptedFakeChatModel, step_of
 from langchain_core.messages import BaseMessage
+from pydantic import Field
 
 from graphs import Context, build_agent
 from graphs.agent import agent_resources
@@ -88,10 +90,21 @@ class Script:
         return "scripted reply"
 
 
-def make_agent(tmp_path: Path, script: Script, windows: list[Any] | None = None
-               ) -> tuple[Any, ScriptedFakeChatModel]:
+class PrefillingFakeChatModel(ScriptedFakeChatModel):
+    """The SCRIPTED FAKE model with a ``prefill`` hook that records what it is asked to
+    warm, as ``ChatLlamaCpp.prefill`` would evaluate it."""
+
+    prefills: list[list[BaseMessage]] = Field(default_factory=list)
+
+    def prefill(self, messages: list[BaseMessage]) -> bool:
+        self.prefills.append(list(messages))
+        return True
+
+
+def make_agent(tmp_path: Path, script: Script, windows: list[Any] | None = None,
+               model: ScriptedFakeChatModel | None = None) -> tuple[Any, ScriptedFakeChatModel]:
     """The agent over a fake model; ``windows`` collects the time window of every search."""
-    model = ScriptedFakeChatModel(script=script)
+    model = model or ScriptedFakeChatModel(script=script)
     store = NetworkxStore(tmp_path / "store")
     agent = build_agent(chat_model=model, embedder=HashingEmbedder(), store=store,
                         media_dir=tmp_path / "media")
@@ -279,6 +292,47 @@ def test_background_extraction_runs_after_the_reply(tmp_path: Path) -> None:
     memory = agent_resources(agent).resolve(c).memory
     assert memory.store.find_nodes("t-maya", NodeLabel.FACT)
     assert memory.personality_history("t-maya")
+
+
+def _as_pairs(messages: list[BaseMessage]) -> list[tuple[str, str]]:
+    return [(m.type, str(m.content)) for m in messages]
+
+
+def test_the_next_reply_prompt_starts_with_what_was_warmed(tmp_path: Path) -> None:
+    model = PrefillingFakeChatModel(script=Script())
+    agent, _ = make_agent(tmp_path, Script(), model=model)
+    worker = agent_resources(agent).worker
+    c = ctx(background_extraction=True)
+    agent.invoke({"text": "This is Pixel, I love coffee.", "at": "2024-03-02 19:05"},
+                 context=c)
+    worker.drain("t-maya")
+    assert len(model.prefills) == 1
+    warmed = _as_pairs(model.prefills[0])
+    assert [kind for kind, _ in warmed] == ["system", "human", "ai"]  # this turn is recent
+    agent.invoke({"text": "What is my cat called?", "at": "2024-03-02 19:10"}, context=c)
+    worker.drain("t-maya")
+    decide = next(call for call in model.calls if step_of(call) == "decide"
+                  and "What is my cat called?" in str(call[-1].content))
+    # Same session: the whole warmed prefix, personality after turn 1's update included.
+    assert _as_pairs(decide)[:len(warmed)] == warmed
+    agent.invoke({"text": "Back from holidays.", "at": "2024-04-20 10:30"}, context=c)
+    worker.drain("t-maya")
+    first_of_session = next(call for call in model.calls if step_of(call) == "decide"
+                            and "Back from holidays." in str(call[-1].content))
+    # New session: no recent turns, and the warmed system prompt is still its prefix.
+    assert _as_pairs(first_of_session)[:1] == _as_pairs(model.prefills[1])[:1]
+
+
+def test_replayed_and_memoryless_turns_warm_nothing(tmp_path: Path) -> None:
+    model = PrefillingFakeChatModel(script=Script())
+    agent, _ = make_agent(tmp_path, Script(), model=model)
+    c = ctx(background_extraction=True)
+    agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05",
+                  "given_reply": "Noted!"}, context=c)
+    agent.invoke({"text": "What do I love?", "at": "2024-03-02 19:06"},
+                 context=ctx(background_extraction=True, update_memory=False))
+    agent_resources(agent).worker.drain("t-maya")
+    assert model.prefills == []
 
 
 def test_background_failure_is_reported_at_the_next_turn(tmp_path: Path) -> None:

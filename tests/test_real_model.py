@@ -1,5 +1,6 @@
 """The offline default model, loaded for real: file assembly, grammar-constrained JSON,
-the agent answering from an earlier session, and a reply overtaking background work."""
+the agent answering from an earlier session, a reply overtaking background work, and a
+prefilled prompt prefix reused by the next reply (or abandoned when a reply is waiting)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from graphs import Context, build_agent
 from graphs.agent import agent_resources
@@ -82,3 +83,44 @@ def test_reply_overtakes_a_running_background_call(chat) -> None:  # type: ignor
     worker.join(300)
     assert finished["reply"] < finished["background"]
     assert finished["background_tokens"] == 160  # paused, then resumed to the end
+
+
+WARM_PREFIX = [
+    SystemMessage("You are Persona, a friendly personal assistant talking with Ana. Core "
+                  "profile of Ana: a nurse in Lyon who keeps two cats, Biscuit and Miso, "
+                  "swims on Tuesdays and is learning Portuguese for a trip to Porto in "
+                  "June. Personality of Ana: high openness, curious, imaginative, enjoys "
+                  "new ideas and experiences; low neuroticism, calm and emotionally steady."),
+    HumanMessage("I finally booked the flights to Porto, we leave on June 12!"),
+    AIMessage("Wonderful news, Ana! June in Porto will be lovely for your Portuguese."),
+]
+
+
+def test_prefilled_prefix_is_reused_by_the_next_reply(chat, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    assert chat.prefill(WARM_PREFIX)
+    llm = chat._context(False)
+    warmed = llm.n_tokens
+    evaluated: list[int] = []
+    plain_eval = llm.eval
+
+    def counting_eval(tokens):  # type: ignore[no-untyped-def]
+        evaluated.append(len(tokens))
+        plain_eval(tokens)
+
+    monkeypatch.setattr(llm, "eval", counting_eval)
+    out = chat.invoke([*WARM_PREFIX, HumanMessage("When do we leave?")], max_tokens=8)
+    prompt_tokens = out.usage_metadata["input_tokens"]
+    assert warmed > 100
+    # Only the new message (and the template's few tokens around it) is evaluated.
+    assert evaluated[0] <= prompt_tokens - warmed + 8
+
+
+def test_prefill_gives_way_to_a_waiting_reply(chat, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    llm = chat._context(False)
+    other = [SystemMessage("You are a terse assistant. " * 30), HumanMessage("Hello.")]
+    monkeypatch.setattr(chat._gate, "foreground_waiting", lambda: True)
+    assert chat.prefill(other) is False
+    assert llm.n_tokens <= 8  # none of its ~200 tokens: it stopped before the first chunk
+    monkeypatch.undo()
+    reply = chat.invoke([HumanMessage("Say hi.")], max_tokens=8)
+    assert str(reply.content).strip()

@@ -1,0 +1,42 @@
+"""Warm the next reply while the user is idle: after a generated reply, the background
+worker builds the stable start of the next turn's reply prompt (system prompt with the
+profile and personality as they stand after this turn's memory work, and the session's
+recent turns) and has a local model evaluate it into its prompt cache. The next reply
+then only pays for its memories and message. If the next message starts a new session
+the warmed system prompt is still its prefix; if it arrives during the prefill, the
+prefill stops and the reply goes first."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Protocol, runtime_checkable
+
+from langchain_core.messages import BaseMessage
+
+from graphs.context import Context
+from graphs.resources import Resources
+from nodes.perceive import snapshot_background
+from nodes.reply_prompt import reply_prefix
+
+
+@runtime_checkable
+class PrefixCache(Protocol):
+    """A chat model that can evaluate a prompt prefix ahead of time (``ChatLlamaCpp``)."""
+
+    def prefill(self, messages: list[BaseMessage]) -> bool: ...
+
+
+def submit_warm_prefix(res: Resources, ctx: Context, session_id: str) -> None:
+    """Queue the prefill behind this turn's memory work; a no-op for other models."""
+    if isinstance(res.chat, PrefixCache):
+        res.worker.submit(ctx.user_id, "warm_reply_prefix",
+                          partial(warm_reply_prefix, res, ctx, session_id))
+
+
+def warm_reply_prefix(res: Resources, ctx: Context, session_id: str) -> bool:
+    chat = res.chat
+    if not isinstance(chat, PrefixCache):
+        return False
+    recent = res.memory.session_turns(ctx.user_id, session_id)[-ctx.recent_turns:]
+    background = snapshot_background(res, ctx, recent)
+    return chat.prefill(reply_prefix(background, ctx))
