@@ -1,18 +1,26 @@
 """Memory work after the reply: one worker thread runs jobs in submission order, so a
-user's turns are extracted in the order they were said. Failures are kept per user and
-reported in the state of that user's next turn; nothing fails silently."""
+user's turns are extracted in the order they were said. A job waits while that user has a
+reply in progress (``begin_reply`` at perceive, ``end_reply`` at respond): the turn's
+nodes queue their jobs before the reply is written, and a job started then would hold
+the model between the reply's calls. Failures are kept per user and reported in the
+state of that user's next turn; nothing fails silently."""
 
 from __future__ import annotations
 
 import atexit
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from providers.gate import BACKGROUND
 
 log = logging.getLogger(__name__)
+
+#: How long a job waits for a reply in progress. A turn that fails before its reply never
+#: calls ``end_reply``; after this its queued memory work runs anyway.
+REPLY_WAIT_SECONDS = 120.0
 
 
 class BackgroundWorker:
@@ -21,10 +29,41 @@ class BackgroundWorker:
         self._pending: dict[str, list[Future[None]]] = {}
         self._failures: dict[str, list[str]] = {}
         self._lock = threading.Lock()
+        self._replies = threading.Condition()
+        self._replying: dict[str, list[float]] = {}
         atexit.register(self.drain)
+
+    def begin_reply(self, user_id: str) -> None:
+        with self._replies:
+            self._replying.setdefault(user_id, []).append(time.monotonic())
+
+    def end_reply(self, user_id: str) -> None:
+        with self._replies:
+            starts = self._replying.get(user_id, [])
+            if starts:
+                starts.pop(0)
+            self._replies.notify_all()
+
+    def _wait_for_reply(self, user_id: str) -> None:
+        deadline = time.monotonic() + REPLY_WAIT_SECONDS
+        with self._replies:
+            while self._replying_now(user_id) and time.monotonic() < deadline:
+                self._replies.wait(timeout=1.0)
+
+    def _replying_now(self, user_id: str) -> bool:
+        """Whether a reply of this user is in progress; one begun longer than
+        ``REPLY_WAIT_SECONDS`` ago is taken for a failed turn and forgotten."""
+        cutoff = time.monotonic() - REPLY_WAIT_SECONDS
+        starts = [t for t in self._replying.get(user_id, []) if t > cutoff]
+        if starts:
+            self._replying[user_id] = starts
+        else:
+            self._replying.pop(user_id, None)
+        return bool(starts)
 
     def submit(self, user_id: str, label: str, job: Callable[[], object]) -> None:
         def run() -> None:
+            self._wait_for_reply(user_id)
             token = BACKGROUND.set(True)
             try:
                 job()

@@ -80,6 +80,7 @@ class Perceive:
                 self._store(res, ctx.user_id, turn_id, text or "[photo]", at, session_id,
                             speaker, images, image_nodes)
             background = snapshot_background(res, ctx, recent)
+        res.worker.begin_reply(ctx.user_id)  # ended by respond
         turn: TurnInfo = {
             "id": turn_id, "session_id": session_id, "at": at.isoformat(), "text": text,
             "speaker": speaker, "image_ids": [n.id for n in image_nodes], "captions": captions,

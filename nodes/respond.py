@@ -10,7 +10,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graphs.context import Context
-from graphs.resources import ResourceProvider
+from graphs.resources import ResourceProvider, Resources
 from graphs.state import State
 from memory_graph.graph import TurnInput
 from nodes.cost import CostMeter, merge_costs
@@ -27,6 +27,12 @@ class Respond:
     def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context
         res = self.provider.resolve(ctx)
+        try:
+            return self._reply(state, ctx, res)
+        finally:
+            res.worker.end_reply(ctx.user_id)  # begun by perceive
+
+    def _reply(self, state: State, ctx: Context, res: Resources) -> dict[str, Any]:
         meter = CostMeter()
         given = (state.get("given_reply") or "").strip()
         if given:
