@@ -75,7 +75,7 @@ class Perceive:
         recent: list[Turn] = []
         with meter.store():
             if not new_session and last is not None:
-                recent = memory.session_turns(ctx.user_id, last.id)[-ctx.recent_turns:]
+                recent = recent_turns(res, ctx, last.id)
             if ctx.update_memory:
                 self._store(res, ctx.user_id, turn_id, text or "[photo]", at, session_id,
                             speaker, images, image_nodes)
@@ -127,6 +127,11 @@ class Perceive:
             memory.store.upsert_edges(user_id, [
                 Edge(type=EdgeType.HAS_IMAGE, user_id=user_id, source=turn_id, target=n.id,
                      recorded_at=at) for n in image_nodes])
+
+
+def recent_turns(res: Resources, ctx: Context, session_id: str) -> list[Turn]:
+    """The turns of the session quoted verbatim in the reply prompt."""
+    return res.memory.session_turns(ctx.user_id, session_id)[-ctx.recent_turns:]
 
 
 def snapshot_background(res: Resources, ctx: Context, recent: list[Turn]) -> dict[str, Any]:

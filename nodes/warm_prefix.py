@@ -15,7 +15,7 @@ from langchain_core.messages import BaseMessage
 
 from graphs.context import Context
 from graphs.resources import Resources
-from nodes.perceive import snapshot_background
+from nodes.perceive import recent_turns, snapshot_background
 from nodes.reply_prompt import reply_prefix
 
 
@@ -30,13 +30,10 @@ def submit_warm_prefix(res: Resources, ctx: Context, session_id: str) -> None:
     """Queue the prefill behind this turn's memory work; a no-op for other models."""
     if isinstance(res.chat, PrefixCache):
         res.worker.submit(ctx.user_id, "warm_reply_prefix",
-                          partial(warm_reply_prefix, res, ctx, session_id))
+                          partial(warm_reply_prefix, res.chat, res, ctx, session_id))
 
 
-def warm_reply_prefix(res: Resources, ctx: Context, session_id: str) -> bool:
-    chat = res.chat
-    if not isinstance(chat, PrefixCache):
-        return False
-    recent = res.memory.session_turns(ctx.user_id, session_id)[-ctx.recent_turns:]
-    background = snapshot_background(res, ctx, recent)
-    return chat.prefill(reply_prefix(background, ctx))
+def warm_reply_prefix(cache: PrefixCache, res: Resources, ctx: Context, session_id: str
+                      ) -> bool:
+    background = snapshot_background(res, ctx, recent_turns(res, ctx, session_id))
+    return cache.prefill(reply_prefix(background, ctx))

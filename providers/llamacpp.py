@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +71,9 @@ class ChatLlamaCpp(BaseChatModel):
                 if not Path(self.model_path).is_file():
                     raise FileNotFoundError(f"GGUF model {self.model_path} does not exist")
                 threads = self.n_threads or max(1, os.cpu_count() or 1)
-                kind = (_pausable_llama(Llama, self._gate) if background
-                        else _interruptible_llama(Llama, self._gate))
+                kind = (_chunked_llama(Llama, self._gate.yield_to_foreground) if background
+                        else _chunked_llama(Llama, partial(_stop_if_reply_waiting, self._gate),
+                                            PREFILLING.get))
                 llm = kind(model_path=self.model_path, n_ctx=self.n_ctx, n_threads=threads,
                            n_threads_batch=threads, n_batch=512, seed=self.seed,
                            verbose=False)
@@ -133,33 +136,27 @@ class ChatLlamaCpp(BaseChatModel):
 PAUSE_EVERY_TOKENS = 64
 
 
-def _pausable_llama(llama_class: type[Any], gate: ComputeGate) -> type[Any]:
-    """A ``Llama`` subclass whose ``eval`` (prompt chunks and each generated token) yields
-    the gate to waiting foreground calls. ``Llama.eval`` continues from ``n_tokens``, so
-    evaluating consecutive chunks is the same as evaluating the whole sequence."""
+def _chunked_llama(llama_class: type[Any], before_chunk: Callable[[], None],
+                   chunked: Callable[[], bool] = lambda: True) -> type[Any]:
+    """A ``Llama`` subclass whose ``eval`` (prompt chunks and each generated token) runs
+    ``before_chunk`` before every ``PAUSE_EVERY_TOKENS`` tokens, while ``chunked()`` holds.
+    ``Llama.eval`` continues from ``n_tokens``, so evaluating consecutive chunks is the same
+    as evaluating the whole sequence, and a chunk not started leaves the state valid."""
 
-    class PausableLlama(llama_class):  # type: ignore[misc]
+    class ChunkedLlama(llama_class):  # type: ignore[misc]
         def eval(self, tokens: Any) -> None:
-            for start in range(0, len(tokens), PAUSE_EVERY_TOKENS):
-                gate.yield_to_foreground()
-                super().eval(tokens[start:start + PAUSE_EVERY_TOKENS])
-
-    return PausableLlama
-
-
-def _interruptible_llama(llama_class: type[Any], gate: ComputeGate) -> type[Any]:
-    """A ``Llama`` subclass for the reply context: a prefill evaluates its prompt in chunks
-    and stops between two of them when a reply is waiting. The tokens already evaluated
-    stay valid (``n_tokens`` only counts finished chunks), so the reply reuses them."""
-
-    class InterruptibleLlama(llama_class):  # type: ignore[misc]
-        def eval(self, tokens: Any) -> None:
-            if not PREFILLING.get():
+            if not chunked():
                 super().eval(tokens)
                 return
             for start in range(0, len(tokens), PAUSE_EVERY_TOKENS):
-                if gate.foreground_waiting():
-                    raise PrefillInterrupted
+                before_chunk()
                 super().eval(tokens[start:start + PAUSE_EVERY_TOKENS])
 
-    return InterruptibleLlama
+    return ChunkedLlama
+
+
+def _stop_if_reply_waiting(gate: ComputeGate) -> None:
+    """Between two chunks of a prefill on the reply context: give way to a waiting reply
+    (it reuses the tokens already evaluated)."""
+    if gate.foreground_waiting():
+        raise PrefillInterrupted
