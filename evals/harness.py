@@ -47,6 +47,16 @@ class EvalItem:
 #: Configuration keys that only choose what is asked: a run may add or drop systems,
 #: conversations and items and still reuse the answers already logged.
 SELECTION_KEYS = ("systems", "conversations", "limit")
+#: Where the data and model files were found: logged, but the same files (same sha256)
+#: reached by another path are the same run.
+LOCATION_KEYS = ("data", "file")
+
+
+def _identity(value: Any) -> Any:
+    """A log header without its file locations, at any depth."""
+    if isinstance(value, dict):
+        return {k: _identity(v) for k, v in value.items() if k not in LOCATION_KEYS}
+    return value
 
 
 class ItemLog:
@@ -59,7 +69,9 @@ class ItemLog:
         header = {"config": {k: v for k, v in config.items() if k not in SELECTION_KEYS}}
         if path.exists():
             lines = path.read_text("utf-8").splitlines()
-            if lines and json.loads(lines[0]) != json.loads(json.dumps(header, default=str)):
+            written = _identity(json.loads(lines[0])) if lines else None
+            if written is not None and written != _identity(
+                    json.loads(json.dumps(header, default=str))):
                 raise ValueError(f"{path} was written by a run with another configuration; "
                                  "use another --out or delete it")
             for line in lines[1:]:

@@ -34,6 +34,7 @@ from evals.judge import judge_records
 from evals.locomo import Conversation, QAItem, load_locomo
 from evals.locomo_memory import build_memories, locomo_context, logged_seconds
 from evals.metrics import evidence_recall, locomo_score
+from evals.paired import compare_with_baselines
 from evals.report import format_cell, format_table
 from evals.systems import ALL_SYSTEMS, Query, Reply, Workbench, make_systems
 from graphs.agent import build_agent
@@ -56,6 +57,10 @@ ANSWER_STYLE = "Answer with a short phrase, using exact words from our conversat
                "when you can."
 NOT_MENTIONED = "Not mentioned in the conversation"
 RECALL_KS = (5, 10)
+#: What the paired comparison of ``ours`` reports, and against which baselines (the ones
+#: the target names): F1, F1 over categories 1-4 (answerable questions), recall@10.
+PAIRED_METRICS = ("f1", "f1_answerable", "recall@10")
+PAIRED_BASELINES = ("rag-turns", "paper-memory")
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ class LocomoOptions:
     judge_provider: str = ""
     judge_model: str = ""
     judge_base_url: str = ""
+    #: Consolidate again the sessions an earlier invocation logged as failed.
+    retry_failed: bool = False
 
 
 def question_text(qa: QAItem) -> str:
@@ -176,7 +183,8 @@ def run(options: LocomoOptions) -> dict[str, Any]:
         started = time.perf_counter()
         derived = any(s in NEEDS_DERIVED for s in options.systems)
         ingest = build_memories(conversations, store, chat, embedder,
-                                options.out.with_suffix(".ingest.jsonl"), consolidate=derived)
+                                options.out.with_suffix(".ingest.jsonl"), consolidate=derived,
+                                retry_failed=options.retry_failed)
         ingest_seconds = time.perf_counter() - started
         memory = MemoryGraph(store, embedder)
         bench = Workbench(chat=chat, memory=memory, agent=build_agent(
@@ -204,6 +212,7 @@ def report(options: LocomoOptions, config: dict[str, Any], log: ItemLog, selecte
     records = _selected(log, options.systems, selected)
     for record in records:
         record["category_name"] = CATEGORIES[record["category"]]
+        record["f1_answerable"] = None if record["category"] == 5 else record["f1"]
     systems = aggregate(records, "f1", "category_name",
                         extra=(*(f"recall@{k}" for k in RECALL_KS), "recall_prompt",
                                "credited_turns", "judge"))
@@ -212,6 +221,8 @@ def report(options: LocomoOptions, config: dict[str, Any], log: ItemLog, selecte
                        options.out.with_suffix(".ingest.jsonl"))},
                "answer_seconds_this_invocation": spent, "systems": systems,
                "first_round_recall_all_questions": recall_all,
+               "paired": compare_with_baselines(records, PAIRED_METRICS, "ours",
+                                                PAIRED_BASELINES),
                "items": sorted(records, key=lambda r: (r["system"], r["item_id"]))}
     write_outputs(options.out, payload, render(payload), "LoCoMo F1 per category",
                   {s: v["f1_by_category_name"] for s, v in systems.items()}, "F1", "f1")
@@ -243,6 +254,13 @@ def render(payload: dict[str, Any]) -> str:
         text += (f"\nEvidence recall of the first retrieval round (no model), every question "
                  f"with evidence in categories 1-4:\n\n"
                  f"{format_table(['search', 'n', 'R@5', 'R@10'], recall_rows)}\n")
+    if payload["paired"]:
+        paired_rows = [[f"ours - {p['baseline']}", p["metric"], p["n"],
+                        f"{p['difference']:+.3f}", f"[{p['ci_low']:+.3f}, {p['ci_high']:+.3f}]",
+                        f"{p['better']}/{p['worse']}/{p['same']}"] for p in payload["paired"]]
+        headers = ["pair", "metric", "n", "difference", "95% CI", "better/worse/same"]
+        text += ("\nPaired differences on the same questions (95% bootstrap interval):\n\n"
+                 f"{format_table(headers, paired_rows)}\n")
     ingest = payload["ingest"]
     if "turns" in ingest:
         text += (f"\nIngestion: {ingest['turns']} turns, {ingest['sessions']} sessions, "

@@ -7,7 +7,9 @@ Then every session is consolidated by the chat model in bulk mode
 say them, its topics, routines and the profile) — one call per session instead of one
 per turn keeps 138 sessions within an hour on two CPU cores. Personality is not inferred:
 neither LoCoMo speaker is the assistant's user. Resumable: a session that already has a
-summary is not consolidated again, and each session's cost is appended to a log.
+summary is not consolidated again, and each session's cost is appended to a log. A session
+the log records as failed is not tried again unless asked (``retry_failed``): with a
+deterministic model a retry costs minutes and fails the same way.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class IngestReport:
 
 def build_memories(conversations: Sequence[Conversation], store: GraphStore,
                    chat: BaseChatModel, embedder: Embedder, log: Path,
-                   consolidate: bool = True) -> IngestReport:
+                   consolidate: bool = True, retry_failed: bool = False) -> IngestReport:
     """Store every conversation's turns and consolidate its sessions (see module doc)."""
     provider = ResourceProvider(chat_model=chat, embedder=embedder, store=store)
     memory = MemoryGraph(store, embedder)
@@ -66,6 +68,7 @@ def build_memories(conversations: Sequence[Conversation], store: GraphStore,
     report = IngestReport(0, 0, 0, 0, 0, 0.0, 0, 0, 0)
     todo: list[tuple[Conversation, str]] = []
     log.parent.mkdir(parents=True, exist_ok=True)
+    failed_before = set() if retry_failed else logged_failures(log)
     for conv in tqdm(conversations, desc="store turns", unit="conversation"):
         if not store.has_user(conv.sample_id):
             t0 = time.perf_counter()
@@ -82,6 +85,9 @@ def build_memories(conversations: Sequence[Conversation], store: GraphStore,
         res = provider.resolve(ctx)
         if _summarised(res, conv.sample_id, session_id):
             report.skipped += 1
+            continue
+        if (conv.sample_id, session_id) in failed_before:
+            report.failed += 1
             continue
         meter = CostMeter()
         errors: list[str] = []
@@ -114,6 +120,15 @@ def logged_seconds(log: Path) -> float:
         return 0.0
     return round(sum(float(json.loads(line).get("seconds", 0.0))
                      for line in log.read_text("utf-8").splitlines() if line.strip()), 1)
+
+
+def logged_failures(log: Path) -> set[tuple[str, str]]:
+    """The (conversation, session) pairs whose consolidation the log records as failed."""
+    if not log.exists():
+        return set()
+    records = (json.loads(line) for line in log.read_text("utf-8").splitlines() if line.strip())
+    return {(r["conversation"], r["session"]) for r in records
+            if r.get("outcome", {}).get("status") == "failed"}
 
 
 def _summarised(res: Resources, user_id: str, session_id: str) -> bool:

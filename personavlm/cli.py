@@ -88,6 +88,9 @@ def _eval_commands(commands: Any) -> None:
     locomo.add_argument("--out", type=Path, default=Path("results/eval-locomo.json"))
     locomo.add_argument("--report-only", action="store_true",
                         help="only aggregate the answers already logged for --out")
+    locomo.add_argument("--retry-failed", action="store_true",
+                        help="consolidate again the sessions an earlier run logged as failed "
+                             "(by default a resumed run skips them)")
     locomo.add_argument("--first-round-recall", action="store_true",
                         help="also score the first retrieval round of the ranked systems on "
                              "every question with evidence (model-free; ~15 min for the "
@@ -142,7 +145,8 @@ def _run_eval(args: argparse.Namespace) -> int:
             provider=args.provider, model=args.model, base_url=args.base_url,
             window_tokens=args.window, report_only=args.report_only,
             first_round=args.first_round_recall, judge_provider=args.judge_provider,
-            judge_model=args.judge_model, judge_base_url=args.judge_base_url))
+            judge_model=args.judge_model, judge_base_url=args.judge_base_url,
+            retry_failed=args.retry_failed))
     elif args.benchmark == "persona-mme":
         from evals.persona_mme import PersonaMMEOptions
         from evals.persona_mme import run as run_persona

@@ -95,12 +95,16 @@ def test_alignment_pair_becomes_two_yes_no_items() -> None:
 
 def test_item_log_resumes_and_refuses_another_model(tmp_path: Path) -> None:
     path = tmp_path / "run.items.jsonl"
-    log = ItemLog(path, {"model": "a", "systems": ["x"]})
+    log = ItemLog(path, {"model": {"file": "/a/m.gguf", "sha256": "a"}, "data": "d.json",
+                         "systems": ["x"]})
     log.add({"system": "x", "item_id": "1", "f1": 1.0})
-    again = ItemLog(path, {"model": "a", "systems": ["x", "y"], "conversations": ["c"]})
+    again = ItemLog(path, {"model": {"file": "../a/m.gguf", "sha256": "a"},
+                           "data": "/abs/d.json", "systems": ["x", "y"],
+                           "conversations": ["c"]})
     assert again.done("x", "1") and not again.done("y", "1")
     with pytest.raises(ValueError, match="another configuration"):
-        ItemLog(path, {"model": "b", "systems": ["x"]})
+        ItemLog(path, {"model": {"file": "/a/m.gguf", "sha256": "b"}, "data": "d.json",
+                       "systems": ["x"]})
     assert len(path.read_text().splitlines()) == 2
     assert json.loads(path.read_text().splitlines()[1])["item_id"] == "1"
 
