@@ -78,6 +78,10 @@ def main(out: Path, location: Path) -> dict[str, Any]:
         "reply_p50_s_background": _p50([r["seconds"] for r in bg_rows]),
         "reply_max_s_background": round(max(r["seconds"] for r in bg_rows), 2),
         "background_work_p50_s": _p50([r["background_seconds"] for r in bg_rows]),
+        **{f"reply_{step}_ms_p50": _p50([float(r["cost"].get("ms_by_step", {}).get(step, 0))
+                                           for r in bg_rows])
+           for step in ("retrieve_decision", "respond")},
+        "reply_store_ms_p50": _p50([float(r["cost"]["store_ms"]) for r in bg_rows]),
         "reply_p50_s_inline": _p50([r["seconds"] for r in in_rows]),
         "reply_max_s_inline": round(max(r["seconds"] for r in in_rows), 2),
         "foreground_model_calls_per_turn": _p50(

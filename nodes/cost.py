@@ -21,6 +21,8 @@ class CostMeter:
     #: Prompt tokens of the largest single call (the answer prompt, for respond).
     max_prompt_tokens: int = 0
     by_step: dict[str, int] = field(default_factory=dict)
+    #: Model milliseconds per step: where a turn's latency goes.
+    ms_by_step: dict[str, float] = field(default_factory=dict)
 
     def record(self, step: str, message: AIMessage, elapsed_ms: float) -> None:
         usage: dict[str, Any] = dict(message.usage_metadata or {})
@@ -31,6 +33,7 @@ class CostMeter:
         self.model_ms += elapsed_ms
         self.max_prompt_tokens = max(self.max_prompt_tokens, prompt)
         self.by_step[step] = self.by_step.get(step, 0) + 1
+        self.ms_by_step[step] = round(self.ms_by_step.get(step, 0.0) + elapsed_ms, 1)
 
     @contextmanager
     def store(self) -> Iterator[None]:
@@ -55,8 +58,8 @@ def merge_costs(left: dict[str, object] | None, right: dict[str, object] | None
         old = total.get(key)
         if isinstance(value, dict):
             merged = dict(old) if isinstance(old, dict) else {}
-            for step, count in value.items():
-                merged[step] = merged.get(step, 0) + count
+            for step, amount in value.items():
+                merged[step] = round(merged.get(step, 0) + amount, 1)
             total[key] = merged
         elif key == "max_prompt_tokens" and isinstance(value, int | float):
             total[key] = max(value, old if isinstance(old, int | float) else 0)

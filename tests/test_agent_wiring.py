@@ -147,6 +147,9 @@ def test_turn_flows_through_every_node_and_stores_memories(tmp_path: Path) -> No
     assert out["extraction"]["turn"]["facts"] == 1
     assert out["cost"]["by_step"] == {"extract_memory": 1, "retrieve_decision": 1,
                                       "infer_personality": 1, "respond": 1}
+    assert set(out["cost"]["ms_by_step"]) == set(out["cost"]["by_step"])
+    assert sum(out["cost"]["ms_by_step"].values()) == pytest.approx(out["cost"]["model_ms"],
+                                                                    abs=1.0)
     assert out["cost"]["model_calls"] == 4 and out["cost"]["prompt_tokens"] > 0
     assert out["personality"]["interactions"] == 1
     # "high" is 4; EMA at m=0 keeps half of the neutral 3: openness -> 3.5; neutral unchanged
