@@ -12,6 +12,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from graphs.context import Context
 from graphs.state import RetrievedMemory, State
+from memory_graph.relative_dates import day_text, resolve_relative_dates
 from memory_graph.schema import EdgeType, Entity, Event, Fact, Image, Node, Routine, Turn
 from memory_graph.search import MemoryHit
 from nodes.personality import Personality
@@ -23,9 +24,12 @@ MAX_RECENT_CHARS = 600
 
 
 def render_hit(hit: MemoryHit, preference_notes: dict[str, str]) -> str:
+    """One memory line: its date, then its text with relative dates ("yesterday")
+    resolved against that date."""
     node = hit.node
-    when = hit.date.strftime("%Y-%m-%d") if hit.date else "undated"
-    text = describe_node(node)
+    when = day_text(hit.date) if hit.date else "undated"
+    text = resolve_relative_dates(describe_node(node), hit.date) if hit.date \
+        else describe_node(node)
     if isinstance(node, Entity) and node.id in preference_notes:
         text += f"; {preference_notes[node.id]}"
     return f"[{when}] {text}"[:MAX_MEMORY_CHARS]

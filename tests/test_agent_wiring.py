@@ -193,6 +193,21 @@ def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path:
     assert len(ids) == len(set(ids))
 
 
+def test_reply_prompt_dates_memories_and_resolves_their_relative_dates(tmp_path: Path
+                                                                      ) -> None:
+    agent, model = make_agent(tmp_path, Script())
+    c = ctx(extract_memories=False)
+    agent.invoke({"text": "I lost my job yesterday, at the bakery.", "at": "2024-03-01 10:00"},
+                 context=c)
+    out = agent.invoke({"text": "When did I lose my job at the bakery?",
+                        "at": "2024-06-01 10:00"}, context=ctx(update_memory=False))
+    line = next(m["text"] for m in out["memories"] if "bakery" in m["text"])
+    assert line == "[1 March 2024] Maya said: I lost my job yesterday (29 February 2024), " \
+                   "at the bakery."
+    reply_prompt = str(model.calls[-1][-1].content)
+    assert line in reply_prompt
+
+
 APRIL = {"action": "retrieve", "keywords": "lake trip", "start": "2024-04-01",
          "end": "2024-04-30"}
 

@@ -1,0 +1,55 @@
+"""Relative time expressions resolved against the date a memory was said."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from memory_graph.relative_dates import day_text, resolve_relative_dates
+
+FRIDAY = datetime(2023, 1, 20, 14, 0)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I lost my job yesterday.", "I lost my job yesterday (19 January 2023)."),
+    ("Last night was fun", "Last night (19 January 2023) was fun"),
+    ("the day before yesterday", "the day before yesterday (18 January 2023)"),
+    ("See you tomorrow", "See you tomorrow (21 January 2023)"),
+    ("two days ago", "two days ago (18 January 2023)"),
+    ("3 weeks ago", "3 weeks ago (the week of 30 December 2022)"),
+    ("a month ago", "a month ago (December 2022)"),
+    ("5 years ago", "5 years ago (2018)"),
+    ("last Saturday", "last Saturday (14 January 2023)"),
+    ("last friday", "last friday (13 January 2023)"),
+    ("last weekend", "last weekend (the weekend of 14 January 2023)"),
+    ("last week", "last week (the week before 20 January 2023)"),
+    ("next week", "next week (the week after 20 January 2023)"),
+    ("Last month", "Last month (December 2022)"),
+    ("next month", "next month (February 2023)"),
+    ("last year", "last year (2022)"),
+    ("next year", "next year (2024)"),
+])
+def test_expression_is_followed_by_its_date(text: str, expected: str) -> None:
+    assert resolve_relative_dates(text, FRIDAY) == expected
+
+
+def test_text_without_relative_time_is_unchanged() -> None:
+    for text in ("I love painting.", "yesterdays lastweek", "a few days ago", "on Saturday",
+                 "", "Met on 7 May 2023."):
+        assert resolve_relative_dates(text, FRIDAY) == text
+
+
+def test_every_expression_of_a_message_is_resolved_once() -> None:
+    text = "Ran a race last Saturday, and yesterday I rested."
+    assert resolve_relative_dates(text, FRIDAY) == (
+        "Ran a race last Saturday (14 January 2023), and yesterday (19 January 2023) I "
+        "rested.")
+
+
+def test_months_roll_over_year_ends() -> None:
+    assert resolve_relative_dates("next month", datetime(2022, 12, 31)) == \
+        "next month (January 2023)"
+    assert resolve_relative_dates("10 months ago", datetime(2023, 1, 5)) == \
+        "10 months ago (March 2022)"
+    assert day_text(datetime(2023, 5, 7)) == "7 May 2023"
