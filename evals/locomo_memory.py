@@ -115,20 +115,21 @@ def _append(log: Path, record: dict[str, Any]) -> None:
         fh.write(json.dumps(record) + "\n")
 
 
+def _logged(log: Path) -> list[dict[str, Any]]:
+    """Every record of the ingestion log (none before the first invocation)."""
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text("utf-8").splitlines() if line.strip()]
+
+
 def logged_seconds(log: Path) -> float:
     """Ingestion time over every invocation of a resumed run."""
-    if not log.exists():
-        return 0.0
-    return round(sum(float(json.loads(line).get("seconds", 0.0))
-                     for line in log.read_text("utf-8").splitlines() if line.strip()), 1)
+    return round(sum(float(r.get("seconds", 0.0)) for r in _logged(log)), 1)
 
 
 def logged_failures(log: Path) -> set[tuple[str, str]]:
     """The (conversation, session) pairs whose consolidation the log records as failed."""
-    if not log.exists():
-        return set()
-    records = (json.loads(line) for line in log.read_text("utf-8").splitlines() if line.strip())
-    return {(r["conversation"], r["session"]) for r in records
+    return {(r["conversation"], r["session"]) for r in _logged(log)
             if r.get("outcome", {}).get("status") == "failed"}
 
 

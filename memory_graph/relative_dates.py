@@ -43,7 +43,9 @@ def _last_weekday(at: datetime, name: str) -> datetime:
 
 Resolver = Callable[[re.Match[str], datetime], str]
 
-#: (pattern, what it resolves to). Longer phrases first: "last night" before "night".
+#: (pattern, what it resolves to). Each phrase is matched whole (``\b`` on both sides) and
+#: the scan takes the leftmost match, so "day before yesterday" is resolved as one phrase
+#: and "last weekend" is never read as "last week"; the order of the rules does not matter.
 _RULES: tuple[tuple[str, Resolver], ...] = (
     (r"\bday before yesterday\b", lambda m, at: day_text(at - timedelta(days=2))),
     (r"\b(yesterday|last night)\b", lambda m, at: day_text(at - timedelta(days=1))),

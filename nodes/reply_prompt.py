@@ -28,8 +28,9 @@ def render_hit(hit: MemoryHit, preference_notes: dict[str, str]) -> str:
     resolved against that date."""
     node = hit.node
     when = day_text(hit.date) if hit.date else "undated"
-    text = resolve_relative_dates(describe_node(node), hit.date) if hit.date \
-        else describe_node(node)
+    text = describe_node(node)
+    if hit.date:
+        text = resolve_relative_dates(text, hit.date)
     if isinstance(node, Entity) and node.id in preference_notes:
         text += f"; {preference_notes[node.id]}"
     return f"[{when}] {text}"[:MAX_MEMORY_CHARS]
