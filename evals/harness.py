@@ -152,7 +152,8 @@ def plot_comparison(path: Path, title: str, by_group: dict[str, dict[str, float 
                     score_label: str, tokens: dict[str, float | None],
                     overall: dict[str, float | None]) -> None:
     """Left: the score per group, one bar per system. Right: prompt tokens per answer vs
-    the overall score, one point per system."""
+    the overall score, one point per system, labelled with its token count because a
+    log axis spanning less than a decade shows no tick labels."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -176,7 +177,7 @@ def plot_comparison(path: Path, title: str, by_group: dict[str, dict[str, float 
         x, y = tokens.get(system), overall.get(system)
         if x is not None and y is not None:
             scatter.scatter([x], [y])
-            scatter.annotate(system, (x, y), fontsize=7, xytext=(3, 3),
+            scatter.annotate(f"{system} ({x:,.0f} tok)", (x, y), fontsize=7, xytext=(3, 3),
                              textcoords="offset points")
     scatter.set_xscale("symlog", linthresh=100)
     scatter.set_xlabel("prompt tokens per answer (mean)")
