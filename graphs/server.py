@@ -3,5 +3,7 @@ stores open on the first run, from that run's context (defaults: the offline mod
 the embedded store)."""
 
 from graphs.agent import build_agent
+from providers.llama_runtime import configure_openmp
 
+configure_openmp()
 graph = build_agent()

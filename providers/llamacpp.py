@@ -14,7 +14,6 @@ JSON-schema-constrained decoding (a llama.cpp grammar) is available with
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -29,6 +28,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field, PrivateAttr
 
 from providers.gate import BACKGROUND, ComputeGate
+from providers.llama_runtime import import_llama_cpp, load_llama
 from providers.messages import to_openai_messages
 
 #: Set while ``ChatLlamaCpp.prefill`` runs on the reply context.
@@ -66,17 +66,14 @@ class ChatLlamaCpp(BaseChatModel):
         with self._load_lock:
             llm = self._contexts.get(background)
             if llm is None:
-                from llama_cpp import Llama
-
                 if not Path(self.model_path).is_file():
                     raise FileNotFoundError(f"GGUF model {self.model_path} does not exist")
-                threads = self.n_threads or max(1, os.cpu_count() or 1)
-                kind = (_chunked_llama(Llama, self._gate.yield_to_foreground) if background
-                        else _chunked_llama(Llama, partial(_stop_if_reply_waiting, self._gate),
+                llama = import_llama_cpp().Llama
+                kind = (_chunked_llama(llama, self._gate.yield_to_foreground) if background
+                        else _chunked_llama(llama, partial(_stop_if_reply_waiting, self._gate),
                                             PREFILLING.get))
-                llm = kind(model_path=self.model_path, n_ctx=self.n_ctx, n_threads=threads,
-                           n_threads_batch=threads, n_batch=512, seed=self.seed,
-                           verbose=False)
+                llm = load_llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
+                                 seed=self.seed, llama_class=kind)
                 self._contexts[background] = llm
             return llm
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from memory_graph.backends.falkordb_server import free_port
+from providers.llama_runtime import openmp_environment
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -21,7 +21,7 @@ def running(command: list[str], ready_url: str, log: Path, timeout: float = 240,
             env: dict[str, str] | None = None, cwd: Path = REPO) -> Iterator[None]:
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=cwd,
-                                   env={**os.environ, **(env or {})})
+                                   env={**openmp_environment(), **(env or {})})
         try:
             deadline = time.monotonic() + timeout
             while True:

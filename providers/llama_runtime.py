@@ -1,0 +1,110 @@
+"""How llama.cpp is loaded: thread count and OpenMP wait settings, and set-up's decode check.
+
+llama.cpp's CPU backend runs each graph on an OpenMP team that meets at a barrier after
+almost every operation. libgomp lets a waiting thread spin first (up to 300,000 rounds),
+then sleep. With a second llama.cpp process on the same two cores, the spinning threads
+take the cores from the working ones: a LoCoMo consolidation call once went from ~62 s to
+881 s, and ``personavlm bench llama`` measures generation 4x slower per process.
+``GOMP_SPINCOUNT=1000`` keeps a short spin (cheap when both threads arrive together) and
+then sleeps, so two processes each run about 1.8x slower than alone; it costs about a fifth
+of the speed of a process alone, less than ``OMP_WAIT_POLICY=PASSIVE`` (no spin at all),
+which cost about two fifths of generation speed (docs/benchmarks.md has the table).
+libgomp reads these variables when it is loaded, so they are set before ``llama_cpp`` is
+first imported; if the user set either variable, nothing is changed.
+
+``python -m providers.llama_runtime --check`` is set-up's decode check: it loads the
+default model, asks a question with a known answer, and exits 0 (right), 3 (wrong answer:
+a miscompiled build) or dies with the signal the build caused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from types import ModuleType
+from typing import Any
+
+#: The OpenMP wait setting llama.cpp runs with unless the user chose one.
+OPENMP_WAIT_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+OPENMP_DEFAULT_SPINCOUNT = "1000"
+
+CHECK_QUESTION = "What is the capital of France? Answer with one word."
+CHECK_ANSWER = "paris"
+
+
+def openmp_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """``environ`` (default: this process's) with the OpenMP defaults filled in: for a
+    child process that runs llama.cpp (a ``llama_cpp.server``, a benchmark worker)."""
+    merged = dict(os.environ if environ is None else environ)
+    if not any(name in merged for name in OPENMP_WAIT_VARIABLES):
+        merged["GOMP_SPINCOUNT"] = OPENMP_DEFAULT_SPINCOUNT
+    return merged
+
+
+def configure_openmp() -> None:
+    """Put the OpenMP defaults into this process's environment. Entry points call it before
+    anything loads an OpenMP runtime (each copy of libgomp reads it once, when loaded)."""
+    if not any(name in os.environ for name in OPENMP_WAIT_VARIABLES):
+        os.environ["GOMP_SPINCOUNT"] = OPENMP_DEFAULT_SPINCOUNT
+
+
+def import_llama_cpp() -> ModuleType:
+    """``llama_cpp``, imported after the OpenMP defaults are in the environment."""
+    configure_openmp()
+    import llama_cpp
+
+    return llama_cpp
+
+
+def default_threads() -> int:
+    """The cores this process may run on (its CPU affinity), not every core of the host."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def load_llama(model_path: str, *, n_ctx: int, n_threads: int | None = None, seed: int = 7,
+               llama_class: type[Any] | None = None) -> Any:
+    """A ``Llama`` (or ``llama_class``, a subclass) with the project's thread settings."""
+    module = import_llama_cpp()
+    threads = n_threads or default_threads()
+    kind = llama_class or module.Llama
+    return kind(model_path=model_path, n_ctx=n_ctx, n_threads=threads,
+                n_threads_batch=threads, n_batch=512, seed=seed, verbose=False)
+
+
+def decode_check(model_path: str) -> tuple[bool, str]:
+    """Greedy answer to a question with one right answer; (right, summary)."""
+    llm = load_llama(model_path, n_ctx=512)
+    started = time.perf_counter()
+    output = llm.create_chat_completion(
+        messages=[{"role": "user", "content": CHECK_QUESTION}], max_tokens=8,
+        temperature=0.0)
+    seconds = time.perf_counter() - started
+    answer = (output["choices"][0]["message"].get("content") or "").strip()
+    tokens = int(output.get("usage", {}).get("completion_tokens", 0))
+    summary = (f"decoded {tokens} tokens in {seconds:.1f} s with "
+               f"{default_threads()} threads: {answer!r}")
+    return CHECK_ANSWER in answer.lower(), summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Check that llama.cpp decodes the model.")
+    parser.add_argument("--check", action="store_true", required=True)
+    parser.add_argument("--model", help="GGUF file (default: the offline default model)")
+    args = parser.parse_args()
+    model = args.model
+    if model is None:
+        from providers.gguf import default_gguf_path
+
+        model = str(default_gguf_path())
+    ok, summary = decode_check(model)
+    print(summary if ok else f"wrong answer from the model: {summary}", flush=True)
+    sys.exit(0 if ok else 3)
+
+
+if __name__ == "__main__":
+    main()
