@@ -10,11 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from evals.bench_llama import POLICIES
 from graphs.context import Context
 from memory_graph.backends import BACKENDS
 from memory_graph.errors import MemoryGraphError
 from providers.chat import CHAT_PROVIDERS
 from providers.gguf import ModelFileError
+from providers.llama_runtime import configure_openmp
 
 
 def _default_locomo() -> Path | None:
@@ -50,6 +52,24 @@ def _parser() -> argparse.ArgumentParser:
                                              "the offline model")
     agent.add_argument("--out", type=Path, default=Path("results/agent.json"))
     agent.add_argument("--location", type=Path, default=Path("results/bench-agent-memory"))
+
+    llama = benches.add_parser(
+        "llama", help="llama.cpp prompt and generation tokens/s: builds and OpenMP wait "
+                      "policies, one process alone and several at once")
+    llama.add_argument("--build", dest="builds", nargs="+", default=[sys.executable],
+                       metavar="PYTHON[=LABEL]",
+                       help="interpreters whose llama-cpp-python build to measure "
+                            "(default: this one)")
+    llama.add_argument("--policies", nargs="+", default=["libgomp-default", "passive"],
+                       choices=list(POLICIES))
+    llama.add_argument("--threads", type=int, default=None,
+                       help="threads per process (default: the cores this process may use)")
+    llama.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    llama.add_argument("--prompt-tokens", type=int, default=256)
+    llama.add_argument("--gen-tokens", type=int, default=64)
+    llama.add_argument("--repeats", type=int, default=3,
+                       help="runs of each configuration; the table gives their median")
+    llama.add_argument("--out", type=Path, default=Path("results/llama.json"))
     _agent_commands(commands)
     _eval_commands(commands)
     return parser
@@ -272,6 +292,7 @@ def _run_agent_command(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    configure_openmp()
     args = _parser().parse_args(argv)
     try:
         if args.command == "bench" and args.bench == "retrieval":
@@ -287,6 +308,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             bench_store.main(args.backend, args.turns, args.out, users=args.users,
                              queries=args.queries, location=args.location)
+        elif args.command == "bench" and args.bench == "llama":
+            from evals import bench_llama
+
+            bench_llama.main(args.out, args.builds, args.policies, args.processes,
+                             args.prompt_tokens, args.gen_tokens, args.repeats,
+                             args.threads)
         elif args.command == "eval":
             return _run_eval(args)
         else:

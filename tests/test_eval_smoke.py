@@ -78,3 +78,16 @@ def test_visual_benchmark_refuses_a_model_without_vision(
     assert main(["eval", "visual", "--data", str(YOLLAVA), "--out", str(out)]) == 3
     assert "has no vision" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_llama_bench_measures_one_and_two_processes(tmp_path: Path) -> None:
+    out = tmp_path / "llama.json"
+    assert main(["bench", "llama", "--policies", "spin-1k", "--processes", "1", "2",
+                 "--prompt-tokens", "16", "--gen-tokens", "4", "--repeats", "1",
+                 "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["policy"], r["processes"]) for r in rows] == [("spin-1k", 1), ("spin-1k", 2)]
+    assert len(rows[1]["runs"][0]) == 2  # both processes reported
+    assert all(r["prompt_tok_s"] > 0 and r["gen_tok_s"] > 0 for r in rows)
+    assert rows[0]["build"].startswith("tier ")  # read from the venv's build record
+    assert out.with_suffix(".png").stat().st_size > 0
