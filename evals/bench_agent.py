@@ -20,8 +20,7 @@ from tqdm import tqdm
 
 from evals.report import print_table, save_plot, write_json
 from graphs import Context
-from personavlm.assistant import Assistant
-from personavlm.demo import load_demo
+from graphs.assistant import Assistant
 
 
 def _replay(assistant: Assistant, turns: list[dict[str, Any]], root: Path, label: str
@@ -45,8 +44,8 @@ def _p50(values: list[float]) -> float:
     return round(statistics.median(values), 2) if values else float("nan")
 
 
-def main(out: Path, location: Path) -> dict[str, Any]:
-    script, root = load_demo()
+def main(out: Path, location: Path, script: dict[str, Any], root: Path) -> dict[str, Any]:
+    """Replay ``script`` (the demo conversation; its photos are relative to ``root``)."""
     turns = [t for session in script["sessions"] for t in session]
     base = Context(user_name=script["user_name"], store_location=str(location))
     background = Assistant(replace(base, user_id="bench-background"))

@@ -19,10 +19,12 @@ from tqdm import tqdm
 from evals.locomo import Conversation, load_locomo
 from evals.report import print_table, save_plot, write_json
 from memory_graph.backends.networkx_store import NetworkxStore
+from memory_graph.embedding import Embedder
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import NodeLabel
-from memory_graph.search import RECIPES, HybridSearch, recipe
-from providers.embeddings import Embedder, default_embedder
+from memory_graph.search import HybridSearch, recipe
+from providers.embeddings import default_embedder
+from providers.reranker import default_reranker
 
 KS = (1, 5, 10, 20)
 METHODS = ("bm25", "dense", "hybrid")
@@ -68,7 +70,8 @@ def run(data: Path, store_dir: Path, embedder: Embedder | None = None,
     turns = ingest(memory, conversations)
     ingest_seconds = time.perf_counter() - started
 
-    searches = {m: HybridSearch(memory, recipe(m, labels=(NodeLabel.TURN,))) for m in methods}
+    searches = {m: HybridSearch(memory, recipe(m, labels=(NodeLabel.TURN,)),
+                                load_reranker=default_reranker) for m in methods}
     found: dict[str, list[dict[int, float]]] = {m: [] for m in methods}
     latencies: dict[str, list[float]] = {m: [] for m in methods}
     items = [(c.sample_id, q) for c in conversations for q in c.qa
@@ -102,7 +105,7 @@ def main(data: Path | None, out: Path, store_dir: Path | None = None) -> Retriev
           f"ingested in {result.ingest_seconds:.1f} s")
     print_table(["method", *(f"R@{k}" for k in KS), "p50 ms", "p95 ms"], rows)
     payload = {**result.as_json(), "data": str(data), "recipes": {
-        m: asdict(RECIPES[m]) | {"labels": ["Turn"]} for m in result.recall}}
+        m: asdict(recipe(m)) | {"labels": ["Turn"]} for m in result.recall}}
     write_json(out, payload)
     save_plot(out.with_suffix(".png"), "Evidence recall@k on " + data.name,
               {m: [result.recall[m][k] for k in KS] for m in result.recall},

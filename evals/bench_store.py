@@ -23,10 +23,10 @@ from tqdm import tqdm
 
 from evals.report import print_table, save_plot, write_json
 from memory_graph.backends import open_store
+from memory_graph.embedding import DEFAULT_EMBEDDING_DIMENSION
 from memory_graph.schema import Edge, EdgeType, NodeLabel, Session, Turn, User
 from memory_graph.search import HybridSearch, recipe
 from memory_graph.store import GraphStore
-from providers.embeddings import MINILM_DIMENSION
 
 SESSION_TURNS = 50
 _EPOCH = datetime(2023, 1, 1, tzinfo=UTC)
@@ -39,7 +39,7 @@ class _RandomEmbedder:
         self.rng = np.random.default_rng(seed)
 
     def vectors(self, n: int) -> np.ndarray[Any, np.dtype[np.float32]]:
-        v = self.rng.standard_normal((n, MINILM_DIMENSION)).astype(np.float32)
+        v = self.rng.standard_normal((n, DEFAULT_EMBEDDING_DIMENSION)).astype(np.float32)
         norms: np.ndarray[Any, np.dtype[np.float32]] = np.linalg.norm(v, axis=1, keepdims=True)
         return v / norms
 

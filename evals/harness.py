@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from evals.report import write_json
 from evals.systems import Query, Reply, System
+from memory_graph.errors import ConfigurationError
 from providers.gguf import file_sha256
 
 
@@ -72,7 +73,7 @@ class ItemLog:
             written = _identity(json.loads(lines[0])) if lines else None
             if written is not None and written != _identity(
                     json.loads(json.dumps(header, default=str))):
-                raise ValueError(f"{path} was written by a run with another configuration; "
+                raise ConfigurationError(f"{path} was written by a run with another configuration; "
                                  "use another --out or delete it")
             for line in lines[1:]:
                 if line.strip():

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from memory_graph.errors import InvalidInputError
 from memory_graph.graph import TurnInput
 
 _SESSION_KEY = re.compile(r"^session_(\d+)$")
@@ -39,7 +40,7 @@ def _turns(conversation: dict[str, Any]) -> list[TurnInput]:
     for number, key in sessions:
         date = conversation.get(f"{key}_date_time")
         if not date:
-            raise ValueError(f"{key} has no {key}_date_time")
+            raise InvalidInputError(f"{key} has no {key}_date_time")
         for seq, turn in enumerate(conversation[key]):
             caption = turn.get("blip_caption")
             turns.append(TurnInput(text=turn.get("text", ""), at=date, session_id=f"S{number}",

@@ -36,9 +36,11 @@ from evals.locomo_memory import build_memories, locomo_context, logged_seconds
 from evals.metrics import evidence_recall, locomo_score
 from evals.paired import compare_with_baselines
 from evals.report import format_cell, format_table
-from evals.systems import ALL_SYSTEMS, Query, Reply, Workbench, make_systems
+from evals.system_names import ALL_SYSTEMS
+from evals.systems import Query, Reply, Workbench, make_systems
 from graphs.agent import build_agent
 from memory_graph.backends.networkx_store import NetworkxStore
+from memory_graph.errors import ConfigurationError
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import NodeLabel
 from memory_graph.search import HybridSearch, recipe
@@ -46,6 +48,7 @@ from memory_graph.timeparse import parse_timestamp
 from providers.chat import make_chat_model
 from providers.embeddings import default_embedder
 from providers.gguf import file_sha256
+from providers.reranker import default_reranker
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop",
               5: "adversarial"}
@@ -134,8 +137,10 @@ def first_round_recall(memory: MemoryGraph, conversations: Sequence[Conversation
     in categories 1-4 (what ``bench retrieval`` measures, here per system)."""
     searches = {
         "rag-turns": HybridSearch(memory, recipe("dense", labels=(NodeLabel.TURN,))),
-        "ours (round 1)": HybridSearch(memory, recipe("hybrid")),
-        "ours-no-graph (round 1)": HybridSearch(memory, recipe("hybrid_no_graph")),
+        "ours (round 1)": HybridSearch(memory, recipe("hybrid"),
+                                       load_reranker=default_reranker),
+        "ours-no-graph (round 1)": HybridSearch(memory, recipe("hybrid_no_graph"),
+                                                load_reranker=default_reranker),
     }
     found: dict[str, list[dict[int, float]]] = {name: [] for name in searches}
     items = [(c, qa) for c in conversations for qa in c.qa if qa.category != 5 and qa.evidence]
@@ -155,7 +160,8 @@ def run(options: LocomoOptions) -> dict[str, Any]:
     if options.conversations:
         unknown = set(options.conversations) - {c.sample_id for c in conversations}
         if unknown:
-            raise ValueError(f"no conversation {', '.join(sorted(unknown))} in {options.data}")
+            raise ConfigurationError(
+                f"no conversation {', '.join(sorted(unknown))} in {options.data}")
         conversations = [c for c in conversations if c.sample_id in options.conversations]
     chat = make_chat_model(options.provider, options.model, options.base_url)
     embedder = default_embedder()

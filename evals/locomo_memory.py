@@ -26,15 +26,15 @@ from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
 from evals.locomo import Conversation
-from graphs.context import Context
-from graphs.resources import ResourceProvider, Resources
+from memory_graph.embedding import Embedder
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import NodeLabel, Session
 from memory_graph.store import GraphStore
 from nodes.consolidate import consolidate_session
+from nodes.context import Context
 from nodes.cost import CostMeter
+from nodes.resources import ResourceProvider, Resources
 from nodes.structured import StructuredOutputError
-from providers.embeddings import Embedder
 
 
 def locomo_context(conversation: Conversation, **overrides: Any) -> Context:

@@ -29,15 +29,16 @@ from evals.harness import (
     model_identity,
     write_outputs,
 )
+from evals.history import load_history
 from evals.report import format_cell, format_table
-from evals.systems import ALL_SYSTEMS, Query, Reply, Workbench, make_systems
+from evals.system_names import ALL_SYSTEMS
+from evals.systems import Query, Reply, Workbench, make_systems
 from graphs.agent import build_agent
-from graphs.context import Context
+from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MemoryGraph
-from personavlm.assistant import Assistant
-from personavlm.history import load_history
+from nodes.context import Context, ExtractionMode
 from providers.chat import make_chat_model
 from providers.embeddings import default_embedder
 from providers.gguf import file_sha256
@@ -53,7 +54,7 @@ class PersonaMMEOptions:
     root: Path
     out: Path
     systems: tuple[str, ...] = ALL_SYSTEMS
-    extraction_mode: str = "turn"
+    extraction_mode: ExtractionMode = "turn"
     provider: str = "llamacpp"
     model: str = ""
     base_url: str = ""

@@ -24,13 +24,15 @@ import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from evals.system_names import ALL_SYSTEMS, OURS_VARIANTS
 from graphs.agent import Agent
-from graphs.context import Context
-from graphs.state import InputState, OutputState
+from memory_graph.errors import ConfigurationError
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import EdgeType, Event, Fact, NodeLabel, Routine, Turn
 from memory_graph.search import HybridSearch, recipe
+from nodes.context import Context
 from nodes.cost import CostMeter
+from nodes.state import InputState, OutputState
 from nodes.structured import invoke_model
 
 BASELINE_SYSTEM = """You are {assistant}, a personal assistant. You are talking with {user}. \
@@ -42,16 +44,6 @@ PAPER_K = {"semantic": 4, "episodic": 2, "procedural": 2}
 #: Room left in the window for the question and the answer when filling it with history.
 WINDOW_RESERVE_TOKENS = 600
 
-#: Context overrides of each variant of our agent.
-OURS_VARIANTS: dict[str, dict[str, Any]] = {
-    "ours": {},
-    "ours-no-graph": {"search_recipe": "hybrid_no_graph"},
-    "ours-no-temporal": {"temporal_filter": False},
-    "ours-no-iterative": {"max_retrieval_rounds": 1},
-    "ours-no-personality": {"use_personality": False},
-}
-BASELINES = ("no-memory", "full-context", "rag-turns", "paper-memory")
-ALL_SYSTEMS = (*BASELINES, *OURS_VARIANTS)
 
 
 @dataclass(frozen=True)
@@ -293,5 +285,6 @@ def make_systems(bench: Workbench, names: Sequence[str]) -> list[System]:
         elif name in factories:
             systems.append(factories[name]())
         else:
-            raise ValueError(f"unknown system {name!r}; choose from {', '.join(ALL_SYSTEMS)}")
+            raise ConfigurationError(
+                f"unknown system {name!r}; choose from {', '.join(ALL_SYSTEMS)}")
     return systems

@@ -20,9 +20,9 @@ from evals.harness import model_identity
 from evals.metrics import choice_letter
 from evals.report import format_table, write_json
 from graphs.agent import build_agent
-from graphs.context import Context
+from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
-from personavlm.assistant import Assistant
+from nodes.context import Context
 from providers.chat import make_chat_model, supports_vision
 from providers.embeddings import default_embedder
 from providers.gguf import file_sha256

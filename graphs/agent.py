@@ -9,17 +9,17 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from graphs.context import Context
-from graphs.resources import ResourceProvider
-from graphs.state import InputState, OutputState, State
+from memory_graph.embedding import Embedder
 from memory_graph.store import GraphStore
 from nodes.background import BackgroundWorker
+from nodes.context import Context
 from nodes.extract_memory import ExtractMemory, route_after_extract
 from nodes.infer_personality import InferPersonality
 from nodes.perceive import Perceive
+from nodes.resources import ResourceProvider
 from nodes.respond import Respond
 from nodes.retrieve import Retrieve, route_after_retrieve
-from providers.embeddings import Embedder
+from nodes.state import InputState, OutputState, State
 
 Agent = CompiledStateGraph[State, Context, InputState, OutputState]
 

@@ -1,7 +1,18 @@
-"""Typed errors of the memory graph. Every one leaves stored data unchanged."""
+"""Typed errors. ``PersonaVLMError`` is the root of every error the project raises on
+purpose (the memory graph's here, the providers' and the agent's in their packages); it
+lives in the lowest layer so every package can derive from it. Every memory-graph error
+leaves stored data unchanged."""
 
 
-class MemoryGraphError(Exception):
+class PersonaVLMError(Exception):
+    """Base class of every typed error of PersonaVLM: catch this to handle them all."""
+
+
+class ConfigurationError(PersonaVLMError, ValueError):
+    """A setting (a ``Context`` field, a command-line option) has a value it cannot take."""
+
+
+class MemoryGraphError(PersonaVLMError):
     """Base class of every error raised by the memory graph."""
 
 

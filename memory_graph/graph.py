@@ -15,6 +15,7 @@ from itertools import pairwise
 
 from pydantic import ValidationError
 
+from memory_graph.embedding import Embedder
 from memory_graph.errors import InvalidInputError, UnknownUserError
 from memory_graph.schema import (
     PREFERENCE_EDGES,
@@ -33,7 +34,6 @@ from memory_graph.schema import (
 )
 from memory_graph.store import GraphStore, check_user_id
 from memory_graph.timeparse import parse_timestamp
-from providers.embeddings import Embedder
 
 MAX_TURN_CHARS = 20_000
 
@@ -117,7 +117,7 @@ class MemoryGraph:
     def user(self, user_id: str) -> User:
         found = self.store.get_nodes(user_id, [user_id], embeddings=False)
         if not found or not isinstance(found[0], User):
-            raise UnknownUserError(f"unknown user {user_id!r}")
+            raise UnknownUserError(user_id)
         return found[0]
 
     def personality_history(self, user_id: str) -> list[PersonalitySnapshot]:

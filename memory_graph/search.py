@@ -8,10 +8,12 @@ benchmarks compare; results carry their date and provenance.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Literal, Protocol
 
+from memory_graph.errors import ConfigurationError
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import (
     SEARCHABLE_LABELS,
@@ -21,11 +23,16 @@ from memory_graph.schema import (
     Turn,
 )
 from memory_graph.store import Hit, TimeWindow
-from providers.reranker import Reranker, default_reranker
 
 #: Edges followed from matched memories to their graph neighbourhood.
 NEIGHBOURHOOD_EDGES = (EdgeType.NEXT, EdgeType.INVOLVES, EdgeType.RELATES, EdgeType.DEPICTS,
                        EdgeType.FROM_TURN, EdgeType.HAS_IMAGE)
+
+
+class Reranker(Protocol):
+    """A cross-encoder: one relevance logit per passage (``providers.reranker``)."""
+
+    def score(self, query: str, passages: list[str]) -> list[float]: ...
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,8 @@ class SearchConfig:
     rerank_candidates: int = 40
 
 
-RECIPES: dict[str, SearchConfig] = {
+RecipeName = Literal["bm25", "dense", "hybrid", "hybrid_fast", "hybrid_no_graph"]
+RECIPES: dict[RecipeName, SearchConfig] = {
     "bm25": SearchConfig(vector=False, neighbourhood=False, rerank=False),
     "dense": SearchConfig(keyword=False, neighbourhood=False, rerank=False),
     "hybrid": SearchConfig(),
@@ -73,19 +81,25 @@ class MemoryHit:
 
 
 class HybridSearch:
+    """Search of one ``MemoryGraph``. A recipe that reranks uses ``reranker``, else the one
+    ``load_reranker`` returns on first use (loading a cross-encoder takes a while, and
+    recipes without reranking never need it); with neither, the rerank step is skipped."""
+
     def __init__(self, memory: MemoryGraph, config: SearchConfig | None = None,
-                 reranker: Reranker | None = None) -> None:
+                 reranker: Reranker | None = None,
+                 load_reranker: Callable[[], Reranker | None] | None = None) -> None:
         self.memory = memory
         self.config = config or RECIPES["hybrid"]
         self._reranker = reranker
+        self._load_reranker = load_reranker
 
     def reranker(self) -> Reranker | None:
-        if self._reranker is None and self.config.rerank:
-            self._reranker = default_reranker()
+        if self._reranker is None and self.config.rerank and self._load_reranker is not None:
+            self._reranker = self._load_reranker()
         return self._reranker
 
     def with_config(self, config: SearchConfig) -> HybridSearch:
-        return HybridSearch(self.memory, config, self._reranker)
+        return HybridSearch(self.memory, config, self._reranker, self._load_reranker)
 
     def search(self, user_id: str, query: str, k: int = 10, *,
                window: TimeWindow | None = None,
@@ -181,4 +195,7 @@ def _fuse(signals: dict[str, dict[str, int]], weights: dict[str, float],
 
 def recipe(name: str, **overrides: object) -> SearchConfig:
     """A named recipe, optionally with some fields replaced."""
+    if name not in RECIPES:
+        raise ConfigurationError(f"unknown search recipe {name!r}; choose one of "
+                                 f"{', '.join(RECIPES)}")
     return replace(RECIPES[name], **overrides)  # type: ignore[arg-type]

@@ -8,8 +8,6 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from graphs.context import Context
-from graphs.resources import Resources
 from memory_graph.schema import (
     Edge,
     EdgeType,
@@ -22,6 +20,7 @@ from memory_graph.schema import (
     Turn,
     stable_id,
 )
+from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.entities import EntityResolver, normalise_name
 from nodes.prompts import (
@@ -31,6 +30,7 @@ from nodes.prompts import (
     CONSOLIDATE_SYSTEM,
     CONSOLIDATE_USER,
 )
+from nodes.resources import Resources
 from nodes.schemas import SessionConsolidation, SessionNotes
 from nodes.semantic import mentioned_in
 from nodes.structured import call_structured

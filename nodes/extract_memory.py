@@ -8,12 +8,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from graphs.context import Context
-from graphs.resources import ResourceProvider, Resources
-from graphs.state import State, TurnInfo
 from nodes.consolidate import consolidate_session
+from nodes.context import Context
 from nodes.cost import CostMeter, merge_costs
+from nodes.resources import ResourceProvider, Resources
 from nodes.semantic import extract_turn_memories
+from nodes.state import State, TurnInfo
 from nodes.structured import StructuredOutputError
 
 

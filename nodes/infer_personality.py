@@ -12,14 +12,14 @@ from typing import Any
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
-from graphs.context import Context
-from graphs.resources import ResourceProvider, Resources
-from graphs.state import State, TurnInfo
 from memory_graph.schema import Edge, EdgeType
+from nodes.context import Context
 from nodes.cost import CostMeter, merge_costs
 from nodes.personality import Personality
 from nodes.prompts import PERSONALITY_SHAPE, PERSONALITY_SYSTEM
+from nodes.resources import ResourceProvider, Resources
 from nodes.schemas import BigFiveLevels
+from nodes.state import State, TurnInfo
 from nodes.structured import StructuredOutputError, call_structured
 
 RECENT_USER_TURNS = 5

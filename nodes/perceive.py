@@ -10,15 +10,15 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
 
-from graphs.context import Context
-from graphs.resources import ResourceProvider, Resources
-from graphs.state import State, TurnInfo
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MAX_TURN_CHARS, TurnInput
 from memory_graph.schema import Edge, EdgeType, Image, Turn, stable_id, utc_now
 from memory_graph.timeparse import parse_timestamp
+from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.personality import Personality
+from nodes.resources import ResourceProvider, Resources
+from nodes.state import State, TurnInfo
 from nodes.structured import invoke_model
 from providers.chat import supports_vision
 from providers.images import LoadedImage, load_image

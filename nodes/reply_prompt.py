@@ -10,13 +10,13 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from graphs.context import Context
-from graphs.state import RetrievedMemory, State
 from memory_graph.relative_dates import day_text, resolve_relative_dates
 from memory_graph.schema import EdgeType, Entity, Event, Fact, Image, Node, Routine, Turn
 from memory_graph.search import MemoryHit
+from nodes.context import Context
 from nodes.personality import Personality
 from nodes.prompts import MEMORY_BLOCK, REPLY_SYSTEM
+from nodes.state import RetrievedMemory, State
 from providers.images import load_image
 
 MAX_MEMORY_CHARS = 320

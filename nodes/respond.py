@@ -9,12 +9,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from graphs.context import Context
-from graphs.resources import ResourceProvider, Resources
-from graphs.state import State
 from memory_graph.graph import TurnInput
+from nodes.context import Context
 from nodes.cost import CostMeter, merge_costs
 from nodes.reply_prompt import reply_messages
+from nodes.resources import ResourceProvider, Resources
+from nodes.state import State
 from nodes.structured import invoke_model
 from nodes.warm_prefix import submit_warm_prefix
 from providers.chat import supports_vision

@@ -10,16 +10,16 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
 
-from graphs.context import Context
-from graphs.resources import ResourceProvider
-from graphs.state import RetrievalState, State
 from memory_graph.errors import InvalidInputError
 from memory_graph.store import TimeWindow
 from memory_graph.timeparse import parse_timestamp
+from nodes.context import Context
 from nodes.cost import CostMeter, merge_costs
 from nodes.prompts import DECIDE_SHAPE, DECIDE_SUFFIX
 from nodes.reply_prompt import memory_record, preference_notes, render_hit, reply_messages
+from nodes.resources import ResourceProvider
 from nodes.schemas import RetrievalDecision
+from nodes.state import RetrievalState, State
 from nodes.structured import StructuredOutputError, call_structured
 from providers.chat import supports_vision
 

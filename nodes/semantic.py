@@ -9,14 +9,14 @@ from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from graphs.context import Context
-from graphs.resources import Resources
-from graphs.state import TurnInfo
 from memory_graph.schema import Edge, EdgeType, Entity, Fact, Turn, stable_id
+from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.entities import EntityResolver
 from nodes.prompts import EXTRACT_EXAMPLES, EXTRACT_SHAPE, EXTRACT_SYSTEM, EXTRACT_USER
+from nodes.resources import Resources
 from nodes.schemas import TurnMemories
+from nodes.state import TurnInfo
 from nodes.structured import call_structured
 
 FactKind = Literal["fact", "remember", "visual"]

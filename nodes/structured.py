@@ -12,12 +12,15 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
 
+from memory_graph.errors import PersonaVLMError
 from nodes.cost import CostMeter
 
 T = TypeVar("T", bound=BaseModel)
 
 
-class StructuredOutputError(RuntimeError):
+class StructuredOutputError(PersonaVLMError, RuntimeError):
+    """The model's output did not validate against the schema, even after a repair."""
+
     def __init__(self, step: str, schema: str, detail: str, raw: str) -> None:
         super().__init__(f"{step}: the model did not produce a valid {schema} after one "
                          f"repair attempt: {detail}")

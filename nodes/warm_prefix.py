@@ -13,10 +13,10 @@ from typing import Protocol, runtime_checkable
 
 from langchain_core.messages import BaseMessage
 
-from graphs.context import Context
-from graphs.resources import Resources
+from nodes.context import Context
 from nodes.perceive import recent_turns, snapshot_background
 from nodes.reply_prompt import reply_prefix
+from nodes.resources import Resources
 
 
 @runtime_checkable

@@ -8,14 +8,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from evals.bench_llama import POLICIES
-from graphs.context import Context
 from memory_graph.backends import BACKENDS
-from memory_graph.errors import MemoryGraphError
+from memory_graph.errors import ConfigurationError, PersonaVLMError
+from nodes.context import Context, ExtractionMode
 from providers.chat import CHAT_PROVIDERS
-from providers.gguf import ModelFileError
 from providers.llama_runtime import configure_openmp
 
 
@@ -88,7 +87,7 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _eval_commands(commands: Any) -> None:
-    from evals.systems import ALL_SYSTEMS
+    from evals.system_names import ALL_SYSTEMS
 
     evaluate = commands.add_parser("eval", help="benchmarks of personalization: every "
                                                 "system side by side (JSON, Markdown, PNG)")
@@ -130,7 +129,7 @@ def _eval_commands(commands: Any) -> None:
                          help="directory the questions' data_path values are relative to")
     persona.add_argument("--systems", nargs="+", choices=ALL_SYSTEMS,
                          default=list(ALL_SYSTEMS))
-    persona.add_argument("--extraction", choices=("turn", "session"), default="turn",
+    persona.add_argument("--extraction", choices=get_args(ExtractionMode), default="turn",
                          help="memory extraction while replaying: per turn (the paper) or "
                               "one call per session (faster)")
     persona.add_argument("--window", type=int, default=8192)
@@ -182,7 +181,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         data_dir = _data_dir()
         images = args.images or (data_dir / "yollava_bo" if data_dir else None)
         if images is None:
-            raise ValueError("give --images or set PERSONA_DATA_DIR")
+            raise ConfigurationError("give --images or set PERSONA_DATA_DIR")
         questions = write_fixture(args.out, images)
         print(f"wrote {questions} (root {args.out})")
     elif args.benchmark == "visual":
@@ -253,7 +252,7 @@ def _context(args: argparse.Namespace, **extra: Any) -> Context:
 
 
 def _run_agent_command(args: argparse.Namespace) -> None:
-    from personavlm.assistant import Assistant
+    from graphs.assistant import Assistant
 
     if args.command == "demo":
         from personavlm.demo import run_demo
@@ -301,8 +300,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench_retrieval.main(args.data, args.out)
         elif args.command == "bench" and args.bench == "agent":
             from evals import bench_agent
+            from personavlm.demo import load_demo
 
-            bench_agent.main(args.out, args.location)
+            bench_agent.main(args.out, args.location, *load_demo())
         elif args.command == "bench" and args.bench == "store":
             from evals import bench_store
 
@@ -318,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_eval(args)
         else:
             _run_agent_command(args)
-    except (MemoryGraphError, FileNotFoundError, ModelFileError, ValueError) as exc:
+    except (PersonaVLMError, FileNotFoundError) as exc:
         print(f"personavlm: error: {exc}", file=sys.stderr)
         return 2
     return 0

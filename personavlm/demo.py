@@ -14,7 +14,7 @@ from typing import Any
 from tqdm import tqdm
 
 from graphs import Context
-from personavlm.assistant import Assistant
+from graphs.assistant import Assistant
 from personavlm.graph_html import write_graph_html
 from personavlm.plots import plot_personality
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from personavlm.assistant import Assistant
-from personavlm.history import load_history
+from evals.history import load_history
+from graphs.assistant import Assistant
 
 
 def ingest(assistant: Assistant, path: Path, conversation: str | None = None,

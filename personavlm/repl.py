@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import shlex
 
+from graphs.assistant import Assistant
 from memory_graph.errors import MemoryGraphError
-from personavlm.assistant import Assistant
 
 
 def chat(assistant: Assistant) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal, get_args
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
-CHAT_PROVIDERS = ("llamacpp", "hf", "openai")
+from memory_graph.errors import ConfigurationError
+
+ChatProviderName = Literal["llamacpp", "hf", "openai"]
+CHAT_PROVIDERS: tuple[ChatProviderName, ...] = get_args(ChatProviderName)
 
 
 def make_chat_model(provider: str = "llamacpp", model: str = "", base_url: str = "",
@@ -25,7 +28,8 @@ def make_chat_model(provider: str = "llamacpp", model: str = "", base_url: str =
         from providers.hf import ChatHFVision
 
         if not model:
-            raise ValueError("the hf provider needs a local model directory (chat_model)")
+            raise ConfigurationError("the hf provider needs a local model directory "
+                                     "(chat_model)")
         return ChatHFVision(model_path=model, **options)
     if provider == "openai":
         from providers.openai_compat import ChatOpenAICompatible
@@ -34,7 +38,7 @@ def make_chat_model(provider: str = "llamacpp", model: str = "", base_url: str =
         return ChatOpenAICompatible(
             model=model or "default", base_url=url or None,
             api_key=SecretStr(os.environ.get("OPENAI_API_KEY", "not-needed")), **options)
-    raise ValueError(f"unknown chat provider {provider!r}; choose one of "
+    raise ConfigurationError(f"unknown chat provider {provider!r}; choose one of "
                      f"{', '.join(CHAT_PROVIDERS)}")
 
 

@@ -13,19 +13,11 @@ import threading
 import zipfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
+from memory_graph.errors import ConfigurationError
 from providers.cache import cache_dir
 
 MINILM_NAME = "all-MiniLM-L6-v2"
-MINILM_DIMENSION = 384
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
-
-    def embed_query(self, text: str) -> list[float]: ...
 
 
 def minilm_path() -> Path:
@@ -60,7 +52,7 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
         dimension = self.model.get_embedding_dimension()
         if dimension is None:
-            raise ValueError(f"{model_path} does not declare its embedding dimension")
+            raise ConfigurationError(f"{model_path} does not declare its embedding dimension")
         self.dimension = int(dimension)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -13,6 +13,7 @@ import importlib
 import os
 from pathlib import Path
 
+from memory_graph.errors import PersonaVLMError
 from providers.cache import cache_dir
 
 DEFAULT_GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -21,7 +22,7 @@ DEFAULT_GGUF_SIZE = 1_117_320_768
 DEFAULT_GGUF_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 
 
-class ModelFileError(RuntimeError):
+class ModelFileError(PersonaVLMError, RuntimeError):
     """The model file is missing, incomplete or not the published one."""
 
 

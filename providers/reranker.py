@@ -10,13 +10,8 @@ import threading
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
-
-
-class Reranker(Protocol):
-    def score(self, query: str, passages: list[str]) -> list[float]: ...
 
 
 def bundled_reranker_dir() -> Path | None:

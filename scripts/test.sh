@@ -9,5 +9,6 @@ if [ -z "${PERSONA_DATA_DIR:-}" ] && [ -d ../shared/data ]; then
   export PERSONA_DATA_DIR="$(cd ../shared/data && pwd)"
 fi
 .venv/bin/ruff check .
+.venv/bin/lint-imports
 .venv/bin/mypy
 .venv/bin/python -m pytest -p no:cacheprovider "$@"

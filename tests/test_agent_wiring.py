@@ -20,11 +20,11 @@ from pydantic import Field
 
 from graphs import Context, build_agent
 from graphs.agent import agent_resources
+from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import InvalidInputError, UnknownUserError
 from memory_graph.schema import EdgeType, NodeLabel
 from memory_graph.search import RECIPES, HybridSearch
-from personavlm.assistant import Assistant
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
        b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe"

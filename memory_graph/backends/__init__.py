@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal, get_args
 
+from memory_graph.errors import ConfigurationError
 from memory_graph.store import GraphStore
 
-BACKENDS = ("networkx", "falkordb", "neo4j")
+BackendName = Literal["networkx", "falkordb", "neo4j"]
+BACKENDS: tuple[BackendName, ...] = get_args(BackendName)
 
 
 def open_store(backend: str = "networkx", location: str | Path | None = None) -> GraphStore:
@@ -32,4 +35,5 @@ def open_store(backend: str = "networkx", location: str | Path | None = None) ->
         uri = str(location or os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687"))
         return Neo4jStore(uri, os.environ.get("NEO4J_USER", "neo4j"),
                           os.environ.get("NEO4J_PASSWORD", "password"))
-    raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    raise ConfigurationError(f"unknown backend {backend!r}; choose one of "
+                             f"{', '.join(BACKENDS)}")

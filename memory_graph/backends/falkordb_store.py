@@ -14,10 +14,10 @@ import redis
 from falkordb import FalkorDB
 
 from memory_graph.backends.cypher import BASE, CypherDialect, CypherStore
+from memory_graph.embedding import DEFAULT_EMBEDDING_DIMENSION
 from memory_graph.errors import InvalidInputError, StoreUnavailableError
 from memory_graph.schema import SEARCHABLE_LABELS, NodeLabel
 from memory_graph.store import check_user_id
-from providers.embeddings import MINILM_DIMENSION
 
 GRAPH_PREFIX = "pvlm_"
 
@@ -44,7 +44,7 @@ class FalkorDBStore(CypherStore):
     dialect = FALKORDB
 
     def __init__(self, url: str = "redis://127.0.0.1:6379",
-                 dimension: int = MINILM_DIMENSION) -> None:
+                 dimension: int = DEFAULT_EMBEDDING_DIMENSION) -> None:
         super().__init__()
         parsed = urlparse(url)
         self.dimension = dimension

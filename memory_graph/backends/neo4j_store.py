@@ -13,9 +13,9 @@ import threading
 from typing import Any
 
 from memory_graph.backends.cypher import BASE, DROP_USER, LIST_USERS, CypherDialect, CypherStore
+from memory_graph.embedding import DEFAULT_EMBEDDING_DIMENSION
 from memory_graph.errors import InvalidInputError, StoreUnavailableError
 from memory_graph.schema import SEARCHABLE_LABELS, NodeLabel
-from providers.embeddings import MINILM_DIMENSION
 
 NEO4J = CypherDialect(
     name="neo4j",
@@ -52,7 +52,7 @@ class Neo4jStore(CypherStore):
     overfetch = 20
 
     def __init__(self, uri: str, user: str = "neo4j", password: str = "password",
-                 database: str | None = None, dimension: int = MINILM_DIMENSION) -> None:
+                 database: str | None = None, dimension: int = DEFAULT_EMBEDDING_DIMENSION) -> None:
         super().__init__()
         import neo4j
 

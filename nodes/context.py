@@ -3,7 +3,15 @@ descriptions; every node reads them from ``runtime.context``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Literal, get_args, get_origin, get_type_hints
+
+from memory_graph.backends import BackendName
+from memory_graph.errors import ConfigurationError
+from memory_graph.search import RecipeName
+from providers.chat import ChatProviderName
+
+ExtractionMode = Literal["turn", "session"]
 
 
 @dataclass(kw_only=True)
@@ -12,13 +20,13 @@ class Context:
         "description": "Whose memory to read and write. Every store call is scoped to it."})
     user_name: str = field(default="", metadata={
         "description": "How the assistant calls the user; defaults to the user id."})
-    store_backend: str = field(default="networkx", metadata={
+    store_backend: BackendName = field(default="networkx", metadata={
         "description": "Memory store: networkx (embedded, default), falkordb or neo4j."})
     store_location: str = field(default="", metadata={
         "description": "Data directory (networkx) or server URL (falkordb, neo4j). Empty: "
                        "$PERSONAVLM_DATA or ~/.local/share/personavlm/memory for networkx, "
                        "$FALKORDB_URL / $NEO4J_URI for the servers."})
-    chat_provider: str = field(default="llamacpp", metadata={
+    chat_provider: ChatProviderName = field(default="llamacpp", metadata={
         "description": "llamacpp (offline default), hf (transformers VLM) or openai "
                        "(any OpenAI-compatible endpoint)."})
     chat_model: str = field(default="", metadata={
@@ -28,7 +36,7 @@ class Context:
         "description": "Base URL of the OpenAI-compatible endpoint (openai provider)."})
     embedding_model: str = field(default="all-MiniLM-L6-v2", metadata={
         "description": "all-MiniLM-L6-v2 (bundled) or a local sentence-transformers dir."})
-    search_recipe: str = field(default="hybrid", metadata={
+    search_recipe: RecipeName = field(default="hybrid", metadata={
         "description": "Hybrid search recipe: hybrid, hybrid_fast, hybrid_no_graph, bm25 "
                        "or dense."})
     retrieval_k: int = field(default=5, metadata={
@@ -49,7 +57,7 @@ class Context:
     extract_memories: bool = field(default=True, metadata={
         "description": "False: store raw turns only, no model extraction or personality "
                        "(fast bulk ingestion)."})
-    extraction_mode: str = field(default="turn", metadata={
+    extraction_mode: ExtractionMode = field(default="turn", metadata={
         "description": "turn: semantic memories from every user turn plus a consolidation "
                        "per session; session: one call per finished session gives its facts, "
                        "topics, routines and profile (bulk ingestion of long histories)."})
@@ -63,14 +71,19 @@ class Context:
         "description": "The assistant's name in its own prompt."})
 
     def __post_init__(self) -> None:
+        hints = get_type_hints(Context)
+        for spec in fields(self):
+            allowed = get_args(hints[spec.name]) if get_origin(hints[spec.name]) is Literal else ()
+            if allowed and getattr(self, spec.name) not in allowed:
+                raise ConfigurationError(
+                    f"{spec.name} must be one of {', '.join(map(str, allowed))}, not "
+                    f"{getattr(self, spec.name)!r}")
         if not 1 <= self.max_retrieval_rounds <= 3:
-            raise ValueError("max_retrieval_rounds must be 1, 2 or 3")
-        if self.extraction_mode not in ("turn", "session"):
-            raise ValueError("extraction_mode must be 'turn' or 'session'")
+            raise ConfigurationError("max_retrieval_rounds must be 1, 2 or 3")
         if self.retrieval_k < 1:
-            raise ValueError("retrieval_k must be at least 1")
+            raise ConfigurationError("retrieval_k must be at least 1")
         if self.session_gap_minutes <= 0:
-            raise ValueError("session_gap_minutes must be positive")
+            raise ConfigurationError("session_gap_minutes must be positive")
 
     @property
     def display_name(self) -> str:

@@ -11,13 +11,13 @@ from typing import Any, cast
 
 from graphs import Context, build_agent
 from graphs.agent import Agent, agent_resources
-from graphs.resources import Resources
-from graphs.state import InputState, OutputState
 from memory_graph.schema import Edge, EdgeType, Fact, Node, NodeLabel, Turn
 from nodes.consolidate import consolidate_session
 from nodes.cost import CostMeter
 from nodes.personality import Personality
 from nodes.reply_prompt import describe_node
+from nodes.resources import Resources
+from nodes.state import InputState, OutputState
 from nodes.structured import StructuredOutputError
 
 

@@ -15,20 +15,17 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
-from graphs.context import Context
 from memory_graph.backends import open_store
+from memory_graph.embedding import Embedder
 from memory_graph.graph import MemoryGraph
 from memory_graph.media import MediaStore
 from memory_graph.search import HybridSearch, recipe
 from memory_graph.store import GraphStore
 from nodes.background import BackgroundWorker
+from nodes.context import Context
 from providers.chat import make_chat_model
-from providers.embeddings import (
-    MINILM_NAME,
-    Embedder,
-    SentenceTransformerEmbedder,
-    default_embedder,
-)
+from providers.embeddings import MINILM_NAME, SentenceTransformerEmbedder, default_embedder
+from providers.reranker import default_reranker
 
 _STORES: dict[tuple[str, str], GraphStore] = {}
 _STORES_LOCK = threading.Lock()
@@ -131,6 +128,7 @@ class ResourceProvider:
     def resolve(self, context: Context) -> Resources:
         memory = self.memory(context)
         return Resources(memory=memory,
-                         search=HybridSearch(memory, recipe(context.search_recipe)),
+                         search=HybridSearch(memory, recipe(context.search_recipe),
+                                             load_reranker=default_reranker),
                          chat=self.chat(context), media=self.media(context),
                          worker=self.worker)

@@ -1,0 +1,17 @@
+"""The names of the systems an evaluation compares, importable without loading any of them
+(the command line builds its choices from it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Context overrides of each variant of our agent.
+OURS_VARIANTS: dict[str, dict[str, Any]] = {
+    "ours": {},
+    "ours-no-graph": {"search_recipe": "hybrid_no_graph"},
+    "ours-no-temporal": {"temporal_filter": False},
+    "ours-no-iterative": {"max_retrieval_rounds": 1},
+    "ours-no-personality": {"use_personality": False},
+}
+BASELINES = ("no-memory", "full-context", "rag-turns", "paper-memory")
+ALL_SYSTEMS = (*BASELINES, *OURS_VARIANTS)
