@@ -9,7 +9,7 @@ hybrid search — is built once on top of it in ``memory_graph.graph`` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
@@ -70,6 +70,21 @@ class Hit:
     score: float
 
 
+@dataclass(frozen=True)
+class WriteBatch:
+    """Everything one memory write changes. A store commits it as one transaction: all of it
+    or, on any error, nothing. Deletions apply first, then nodes, then edges; an edge may
+    point at a node written in the same batch."""
+
+    nodes: Sequence[Node] = ()
+    edges: Sequence[Edge] = ()
+    delete_node_ids: Sequence[str] = ()
+    delete_edge_ids: Sequence[str] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.nodes or self.edges or self.delete_node_ids or self.delete_edge_ids)
+
+
 @runtime_checkable
 class GraphStore(Protocol):
     """Persistence and primitive search for per-user graphs. All calls name the user."""
@@ -82,6 +97,9 @@ class GraphStore(Protocol):
     def has_user(self, user_id: str) -> bool: ...
 
     def users(self) -> list[str]: ...
+
+    def commit(self, user_id: str, batch: WriteBatch) -> None:
+        """Apply ``batch`` as one transaction (see ``WriteBatch``)."""
 
     def upsert_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
         """Insert or replace nodes by id, atomically as one batch."""
@@ -119,6 +137,15 @@ class GraphStore(Protocol):
         """Delete the user's whole graph, indexes and files."""
 
     def close(self) -> None: ...
+
+
+def missing_endpoints(batch: WriteBatch, present: Callable[[str], bool]) -> list[str]:
+    """Endpoints of the batch's edges that will not exist once it is applied: neither
+    written by the batch nor ``present`` in the store (and not deleted by the batch)."""
+    written = {node.id for node in batch.nodes}
+    deleted = set(batch.delete_node_ids)
+    return sorted({end for edge in batch.edges for end in (edge.source, edge.target)
+                   if end not in written and (end in deleted or not present(end))})
 
 
 def validate_batch(user_id: str, items: Sequence[Node] | Sequence[Edge]) -> None:

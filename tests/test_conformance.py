@@ -10,9 +10,9 @@ from helpers import HashingEmbedder
 
 from memory_graph.errors import InvalidInputError, InvalidTimestampError, UnknownUserError
 from memory_graph.graph import MemoryGraph, TurnInput
-from memory_graph.schema import Edge, EdgeType, Entity, NodeLabel, Session, Turn
+from memory_graph.schema import Edge, EdgeType, Entity, Fact, NodeLabel, Session, Turn
 from memory_graph.search import HybridSearch, recipe
-from memory_graph.store import TimeWindow
+from memory_graph.store import TimeWindow, WriteBatch
 
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -231,3 +231,69 @@ def test_hybrid_search_uses_neighbourhood_time_window_and_exclusions(ana: Memory
     excluded = search.search("t-ana", "which shoe does Pixel chew in the flat", k=5,
                              exclude=["s1-1"])
     assert "s1-1" not in {h.node.id for h in excluded}
+
+
+def _mixed_batch(memory: MemoryGraph, user_id: str) -> WriteBatch:
+    """Nodes of three labels and edges of two types, some between nodes of the batch."""
+    vector = memory.embedder.embed_query("Pixel the beagle")
+    entity = Entity(id="e-pixel", user_id=user_id, name="Pixel", kind="pet",
+                    embedding=vector)
+    fact = Fact(id="f-pixel", user_id=user_id, statement="Ana's dog is called Pixel",
+                at=T0, embedding=vector)
+    session = Session(id="s9", user_id=user_id, started_at=T0)
+    return WriteBatch(nodes=[entity, fact, session], edges=[
+        Edge(type=EdgeType.INVOLVES, source="f-pixel", target="e-pixel", user_id=user_id),
+        Edge(type=EdgeType.FROM_TURN, source="f-pixel", target="s1-0", user_id=user_id)])
+
+
+def test_a_mixed_batch_commits_whole(ana: MemoryGraph) -> None:
+    ana.store.commit("t-ana", _mixed_batch(ana, "t-ana"))
+    found = {n.id for n in ana.store.get_nodes("t-ana", ["e-pixel", "f-pixel", "s9"])}
+    assert found == {"e-pixel", "f-pixel", "s9"}
+    out = {e.type for e in ana.store.edges("t-ana", ["f-pixel"], direction="out")}
+    assert out == {EdgeType.INVOLVES, EdgeType.FROM_TURN}
+
+
+@pytest.mark.parametrize("spoil", ["dangling edge", "wrong dimension", "another user"])
+def test_a_batch_that_fails_anywhere_leaves_nothing(ana: MemoryGraph, spoil: str) -> None:
+    before = _snapshot(ana, "t-ana")
+    batch = _mixed_batch(ana, "t-ana")
+    nodes, edges = list(batch.nodes), list(batch.edges)
+    if spoil == "dangling edge":  # the last record of the batch is the bad one
+        edges.append(Edge(type=EdgeType.NEXT, source="s9", target="nowhere",
+                          user_id="t-ana"))
+    elif spoil == "wrong dimension":
+        nodes.append(Fact(id="f-bad", user_id="t-ana", statement="bad", at=T0,
+                          embedding=[0.1, 0.2]))
+    else:
+        nodes.append(Session(id="s10", user_id="t-bob", started_at=T0))
+    with pytest.raises(InvalidInputError):
+        ana.store.commit("t-ana", WriteBatch(nodes=nodes, edges=edges,
+                                             delete_node_ids=["s1-1"]))
+    assert _snapshot(ana, "t-ana") == before
+
+
+def test_a_batch_deletes_and_writes_together(ana: MemoryGraph) -> None:
+    old_edges = [e.id for e in ana.store.edges("t-ana", ["s1-2"])]
+    ana.store.commit("t-ana", WriteBatch(
+        nodes=[Session(id="s9", user_id="t-ana", started_at=T0)],
+        delete_node_ids=["s1-2"], delete_edge_ids=old_edges))
+    assert [n.id for n in ana.store.get_nodes("t-ana", ["s1-2", "s9"])] == ["s9"]
+    assert ana.store.edges("t-ana", ["s1-2"]) == []
+
+
+def test_a_statement_failing_inside_the_database_rolls_the_batch_back(
+        ana: MemoryGraph, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Cypher backends send a batch as several statements: make the last one fail while
+    the database runs it, after the nodes were written in the same transaction."""
+    from memory_graph.backends import cypher
+
+    if not isinstance(ana.store, cypher.CypherStore):
+        pytest.skip("the embedded store validates everything before it writes its journal")
+    before = _snapshot(ana, "t-ana")
+    monkeypatch.setattr(cypher, "_upsert_edges", lambda edge_type: (
+        f"UNWIND $rows AS row MATCH (a:{cypher.BASE} {{user_id: $uid, id: row.source}}) "
+        f"SET a.broken = 1 / (size($rows) - size($rows))"))
+    with pytest.raises(InvalidInputError):
+        ana.store.commit("t-ana", _mixed_batch(ana, "t-ana"))
+    assert _snapshot(ana, "t-ana") == before

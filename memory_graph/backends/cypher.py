@@ -26,7 +26,16 @@ from memory_graph.schema import (
     User,
     node_from_record,
 )
-from memory_graph.store import Direction, Hit, Scalar, TimeWindow, check_user_id, validate_batch
+from memory_graph.store import (
+    Direction,
+    Hit,
+    Scalar,
+    TimeWindow,
+    WriteBatch,
+    check_user_id,
+    missing_endpoints,
+    validate_batch,
+)
 from memory_graph.text import _WORD, STOP_WORDS
 
 BASE = "PvNode"
@@ -189,9 +198,13 @@ class CypherStore(ABC):
         self._known_users: set[str] = set()
 
     @abstractmethod
-    def _run(self, user_id: str, query: str, params: dict[str, Any],
-             write: bool = False) -> list[dict[str, Any]]:
+    def _run(self, user_id: str, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Run one parameterised statement in the user's scope; rows as dicts."""
+
+    @abstractmethod
+    def _run_transaction(self, user_id: str, steps: Sequence[tuple[str, dict[str, Any]]]
+                         ) -> None:
+        """Run the write statements ``steps`` in order as one transaction."""
 
     @abstractmethod
     def _prepare_user(self, user_id: str) -> None:
@@ -210,46 +223,56 @@ class CypherStore(ABC):
     def ensure_user(self, user: User) -> None:
         check_user_id(user.user_id)
         self._prepare_user(user.user_id)
-        self._write_nodes(user.user_id, [user])
+        self._run_transaction(user.user_id, self._node_steps(user.user_id, [user]))
 
     def has_user(self, user_id: str) -> bool:
         rows = self._run(check_user_id(user_id), HAS_USER, {"uid": user_id})
         return bool(rows and rows[0]["n"])
 
-    def upsert_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
+    def commit(self, user_id: str, batch: WriteBatch) -> None:
+        """Validate everything, then one transaction of one statement per label, edge type
+        and kind of deletion."""
         self._require(user_id)
-        validate_batch(user_id, nodes)
-        for node in nodes:
+        validate_batch(user_id, batch.nodes)
+        validate_batch(user_id, batch.edges)
+        if not batch:
+            return
+        for node in batch.nodes:
             embedding = getattr(node, "embedding", None)
             if embedding is not None and len(embedding) != self.dimension:
                 raise InvalidInputError(f"{node.label} {node.id!r} has a {len(embedding)}-d "
                                         f"embedding, the store holds {self.dimension}-d vectors")
-        self._write_nodes(user_id, nodes)
+        endpoints = sorted({n for e in batch.edges for n in (e.source, e.target)})
+        present = {n.id for n in self.get_nodes(user_id, endpoints, embeddings=False)}
+        missing = missing_endpoints(batch, present.__contains__)
+        if missing:
+            raise InvalidInputError(f"edge endpoints not in {user_id!r}'s graph: {missing}")
+        steps: list[tuple[str, dict[str, Any]]] = []
+        if batch.delete_edge_ids:
+            steps.append((DELETE_EDGES, {"uid": user_id, "ids": list(batch.delete_edge_ids)}))
+        if batch.delete_node_ids:
+            steps.append((DELETE_NODES, {"uid": user_id, "ids": list(batch.delete_node_ids)}))
+        steps.extend(self._node_steps(user_id, batch.nodes))
+        by_type: dict[EdgeType, list[dict[str, Any]]] = {}
+        for edge in batch.edges:
+            by_type.setdefault(edge.type, []).append(edge_row(edge))
+        steps.extend((_upsert_edges(edge_type), {"uid": user_id, "rows": rows})
+                     for edge_type, rows in by_type.items())
+        self._run_transaction(user_id, steps)
 
-    def _write_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
+    def _node_steps(self, user_id: str, nodes: Sequence[Node]
+                    ) -> list[tuple[str, dict[str, Any]]]:
         by_label: dict[NodeLabel, list[dict[str, Any]]] = {}
         for node in nodes:
             by_label.setdefault(node.label, []).append(node_row(node))
-        for label, rows in by_label.items():
-            self._run(user_id, _upsert_nodes(self.dialect, label), {"uid": user_id, "rows": rows},
-                      write=True)
+        return [(_upsert_nodes(self.dialect, label), {"uid": user_id, "rows": rows})
+                for label, rows in by_label.items()]
+
+    def upsert_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
+        self.commit(user_id, WriteBatch(nodes=nodes))
 
     def upsert_edges(self, user_id: str, edges: Sequence[Edge]) -> None:
-        self._require(user_id)
-        validate_batch(user_id, edges)
-        if not edges:
-            return
-        endpoints = sorted({n for e in edges for n in (e.source, e.target)})
-        present = {n.id for n in self.get_nodes(user_id, endpoints)}
-        missing = [n for n in endpoints if n not in present]
-        if missing:
-            raise InvalidInputError(f"edge endpoints not in {user_id!r}'s graph: {missing}")
-        by_type: dict[EdgeType, list[dict[str, Any]]] = {}
-        for edge in edges:
-            by_type.setdefault(edge.type, []).append(edge_row(edge))
-        for edge_type, rows in by_type.items():
-            self._run(user_id, _upsert_edges(edge_type), {"uid": user_id, "rows": rows},
-                      write=True)
+        self.commit(user_id, WriteBatch(edges=edges))
 
     def get_nodes(self, user_id: str, ids: Sequence[str],
                   embeddings: bool = True) -> list[Node]:
@@ -319,11 +342,7 @@ class CypherStore(ABC):
         return [Hit(node_from_row(r["json"], None), float(r["score"])) for r in rows]
 
     def delete_nodes(self, user_id: str, ids: Sequence[str]) -> None:
-        self._require(user_id)
-        if ids:
-            self._run(user_id, DELETE_NODES, {"uid": user_id, "ids": list(ids)}, write=True)
+        self.commit(user_id, WriteBatch(delete_node_ids=ids))
 
     def delete_edges(self, user_id: str, edge_ids: Sequence[str]) -> None:
-        self._require(user_id)
-        if edge_ids:
-            self._run(user_id, DELETE_EDGES, {"uid": user_id, "ids": list(edge_ids)}, write=True)
+        self.commit(user_id, WriteBatch(delete_edge_ids=edge_ids))

@@ -6,7 +6,9 @@ vector and full-text indexes, so isolation does not rest on a property filter al
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -61,8 +63,7 @@ class FalkorDBStore(CypherStore):
     def graph_name(user_id: str) -> str:
         return GRAPH_PREFIX + check_user_id(user_id)
 
-    def _run(self, user_id: str, query: str, params: dict[str, Any],
-             write: bool = False) -> list[dict[str, Any]]:
+    def _run(self, user_id: str, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         graph = self._db.select_graph(self.graph_name(user_id))
         try:
             result = graph.query(query, params)
@@ -74,6 +75,24 @@ class FalkorDBStore(CypherStore):
             raise InvalidInputError(f"FalkorDB rejected the operation: {exc}") from exc
         header = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
         return [dict(zip(header, row, strict=True)) for row in result.result_set]
+
+    def _run_transaction(self, user_id: str, steps: Sequence[tuple[str, dict[str, Any]]]
+                         ) -> None:
+        """FalkorDB runs one query atomically, but not several: the steps become one query,
+        joined by ``WITH count(*)``. An aggregation always yields exactly one row, so each
+        step runs whatever the previous one matched."""
+        parts: list[str] = []
+        params: dict[str, Any] = {"uid": user_id}
+        for index, (query, step_params) in enumerate(steps):
+            for name, value in step_params.items():
+                if name != "uid":
+                    query = re.sub(rf"\${name}\b", f"${name}_{index}", query)
+                    params[f"{name}_{index}"] = value
+            parts.append(query)
+        if parts:
+            joined = "".join(f"{part} WITH count(*) AS _{index} "
+                             for index, part in enumerate(parts[:-1])) + parts[-1]
+            self._run(user_id, joined, params)
 
     def _prepare_user(self, user_id: str) -> None:
         with self._lock:

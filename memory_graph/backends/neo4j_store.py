@@ -10,6 +10,8 @@ user's nodes when the filter leaves too few. Writes are batched ``UNWIND`` state
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from memory_graph.backends.cypher import BASE, DROP_USER, LIST_USERS, CypherDialect, CypherStore
@@ -68,19 +70,32 @@ class Neo4jStore(CypherStore):
             self._driver.close()
             raise StoreUnavailableError(f"Neo4j at {uri} is unreachable: {exc}") from exc
 
-    def _execute(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    @contextmanager
+    def _typed_errors(self) -> Iterator[None]:
         exceptions = self._neo4j.exceptions
         try:
-            records, _, _ = self._driver.execute_query(
-                query, params, database_=self._database)
+            yield
         except (exceptions.ServiceUnavailable, exceptions.SessionExpired, OSError) as exc:
             raise StoreUnavailableError(f"Neo4j connection failed: {exc}") from exc
         except exceptions.ClientError as exc:
             raise InvalidInputError(f"Neo4j rejected the operation: {exc.message}") from exc
+
+    def _execute(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self._typed_errors():
+            records, _, _ = self._driver.execute_query(
+                query, params, database_=self._database)
         return [record.data() for record in records]
 
-    def _run(self, user_id: str, query: str, params: dict[str, Any],
-             write: bool = False) -> list[dict[str, Any]]:
+    def _run_transaction(self, user_id: str, steps: Sequence[tuple[str, dict[str, Any]]]
+                         ) -> None:
+        def work(tx: Any) -> None:
+            for query, params in steps:
+                tx.run(query, params).consume()
+
+        with self._typed_errors(), self._driver.session(database=self._database) as session:
+            session.execute_write(work)
+
+    def _run(self, user_id: str, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         return self._execute(query, params)
 
     def _prepare_user(self, user_id: str) -> None:

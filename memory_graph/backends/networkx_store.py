@@ -36,7 +36,9 @@ from memory_graph.store import (
     Hit,
     Scalar,
     TimeWindow,
+    WriteBatch,
     check_user_id,
+    missing_endpoints,
     validate_batch,
 )
 
@@ -75,7 +77,10 @@ class _UserGraph:
     # -- state changes (applied identically when written and when replayed) --
     def apply(self, op: dict[str, Any]) -> None:
         kind = op["kind"]
-        if kind == "nodes":
+        if kind == "batch":  # one journal record: all of it is replayed, or none
+            for part in op["ops"]:
+                self.apply(part)
+        elif kind == "nodes":
             for record in op["items"]:
                 self._put_node(_node_from(record))
         elif kind == "edges":
@@ -201,31 +206,51 @@ class NetworkxStore:
     def users(self) -> list[str]:
         return sorted(self._users)
 
-    def upsert_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
+    def commit(self, user_id: str, batch: WriteBatch) -> None:
+        """Validate everything, then write one journal record and apply it in memory."""
         user = self._user(user_id)
-        validate_batch(user_id, nodes)
-        if nodes:
-            with user.lock:
-                for node in nodes:
-                    embedding = getattr(node, "embedding", None)
-                    dimension = user.vector[node.label].dimension if node.searchable else None
-                    if embedding is not None and dimension not in (None, len(embedding)):
-                        raise InvalidInputError(
-                            f"{node.label} {node.id!r} has a {len(embedding)}-d embedding, "
-                            f"the index holds {dimension}-d vectors")
-                user.write({"kind": "nodes", "items": [_node_record(n) for n in nodes]})
-
-    def upsert_edges(self, user_id: str, edges: Sequence[Edge]) -> None:
-        user = self._user(user_id)
-        validate_batch(user_id, edges)
-        if not edges:
+        validate_batch(user_id, batch.nodes)
+        validate_batch(user_id, batch.edges)
+        if not batch:
             return
         with user.lock:
-            missing = sorted({e for edge in edges for e in (edge.source, edge.target)
-                              if e not in user.graph})
+            # One dimension per label's index: the index's, or the batch's first vector's.
+            dimensions = {label: index.dimension for label, index in user.vector.items()}
+            for node in batch.nodes:
+                embedding = getattr(node, "embedding", None)
+                if embedding is None or not node.searchable:
+                    continue
+                dimension = dimensions.get(node.label) or len(embedding)
+                dimensions[node.label] = dimension
+                if len(embedding) != dimension:
+                    raise InvalidInputError(
+                        f"{node.label} {node.id!r} has a {len(embedding)}-d embedding, "
+                        f"the index holds {dimension}-d vectors")
+            missing = missing_endpoints(batch, lambda node_id: node_id in user.graph)
             if missing:
                 raise InvalidInputError(f"edge endpoints not in {user_id!r}'s graph: {missing}")
-            user.write({"kind": "edges", "items": [e.model_dump(mode="json") for e in edges]})
+            ops: list[dict[str, Any]] = []
+            if batch.delete_edge_ids:
+                ops.append({"kind": "delete_edges", "ids": list(batch.delete_edge_ids)})
+            doomed = [i for i in batch.delete_node_ids if i in user.graph]
+            if doomed:
+                ops.append({"kind": "delete", "ids": doomed})
+            if batch.nodes:
+                ops.append({"kind": "nodes", "items": [_node_record(n) for n in batch.nodes]})
+            if batch.edges:
+                ops.append({"kind": "edges",
+                            "items": [e.model_dump(mode="json") for e in batch.edges]})
+            if ops:
+                # Deleted text must leave the files too: compact right away.
+                deletes = bool(batch.delete_edge_ids or doomed)
+                user.write(ops[0] if len(ops) == 1 else {"kind": "batch", "ops": ops},
+                           compact=deletes)
+
+    def upsert_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
+        self.commit(user_id, WriteBatch(nodes=nodes))
+
+    def upsert_edges(self, user_id: str, edges: Sequence[Edge]) -> None:
+        self.commit(user_id, WriteBatch(edges=edges))
 
     def get_nodes(self, user_id: str, ids: Sequence[str],
                   embeddings: bool = True) -> list[Node]:
@@ -294,17 +319,10 @@ class NetworkxStore:
             return [Hit(user.graph.nodes[i]["node"], s) for i, s in hits]
 
     def delete_nodes(self, user_id: str, ids: Sequence[str]) -> None:
-        user = self._user(user_id)
-        with user.lock:
-            present = [i for i in ids if i in user.graph]
-            if present:
-                user.write({"kind": "delete", "ids": present}, compact=True)
+        self.commit(user_id, WriteBatch(delete_node_ids=ids))
 
     def delete_edges(self, user_id: str, edge_ids: Sequence[str]) -> None:
-        user = self._user(user_id)
-        with user.lock:
-            if edge_ids:
-                user.write({"kind": "delete_edges", "ids": list(edge_ids)}, compact=True)
+        self.commit(user_id, WriteBatch(delete_edge_ids=edge_ids))
 
     def drop_user(self, user_id: str) -> None:
         user = self._user(user_id)
