@@ -24,9 +24,10 @@ from tqdm import tqdm
 from evals.report import print_table, save_plot, write_json
 from memory_graph.backends import open_store
 from memory_graph.embedding import DEFAULT_EMBEDDING_DIMENSION
-from memory_graph.schema import Edge, EdgeType, NodeLabel, Session, Turn, User
+from memory_graph.graph import MemoryGraph
+from memory_graph.schema import Edge, EdgeType, NodeLabel, Session, Turn
 from memory_graph.search import HybridSearch, recipe
-from memory_graph.store import GraphStore
+from memory_graph.store import GraphStore, WriteBatch
 
 SESSION_TURNS = 50
 _EPOCH = datetime(2023, 1, 1, tzinfo=UTC)
@@ -116,26 +117,23 @@ def measure(backend: str, n_turns: int, users: int, queries: int, location: str 
     with tempfile.TemporaryDirectory(prefix="pvlm-store-") as tmp_name, \
             _backend(backend, location, Path(tmp_name)) as (store, server):
         rss_before = _rss_mb()
+        memory = MemoryGraph(store, embedder)
         for user_id, _ in plan:
             if store.has_user(user_id):
-                store.drop_user(user_id)
-            store.ensure_user(User(id=user_id, user_id=user_id))
+                memory.forget_user(user_id)
+            memory.ensure_user(user_id)
         write_seconds, written = 0.0, 0
         total = sum(n for _, n in plan)
         with tqdm(total=total, desc=f"{backend} write {n_turns}", unit="turn") as bar:
             for user_id, count in plan:
                 for nodes, edges in _session_batches(user_id, count, rng, vocab, embedder):
                     t0 = time.perf_counter()
-                    store.upsert_nodes(user_id, nodes)
-                    store.upsert_edges(user_id, edges)
+                    memory.commit(user_id, WriteBatch(nodes=nodes, edges=edges))
                     write_seconds += time.perf_counter() - t0
                     written += len(nodes) - 1
                     bar.update(len(nodes) - 1)
 
-        from memory_graph.graph import MemoryGraph
-
-        search = HybridSearch(MemoryGraph(store, embedder),
-                              recipe("hybrid_fast", labels=(NodeLabel.TURN,)))
+        search = HybridSearch(memory, recipe("hybrid_fast", labels=(NodeLabel.TURN,)))
         query_texts = _sentences(rng, vocab, queries)
         query_vectors = embedder.vectors(queries)
         latencies: dict[str, list[float]] = {"keyword": [], "vector": [], "hybrid": []}
@@ -156,7 +154,7 @@ def measure(backend: str, n_turns: int, users: int, queries: int, location: str 
             latencies["hybrid"].append((t3 - t2) * 1000)
         footprint = _footprint(backend, store, server, Path(tmp_name), rss_before)
         for user_id, _ in plan:
-            store.drop_user(user_id)
+            memory.forget_user(user_id)
     return {
         "backend": backend,
         "turns": n_turns,

@@ -8,7 +8,7 @@ whole dependency chains. Reads default to what is valid now; ``as_of`` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
@@ -22,6 +22,7 @@ from memory_graph.schema import (
     Edge,
     EdgeType,
     Entity,
+    Image,
     Node,
     NodeLabel,
     PersonalitySnapshot,
@@ -32,7 +33,7 @@ from memory_graph.schema import (
     stable_id,
     utc_now,
 )
-from memory_graph.store import GraphStore, check_user_id
+from memory_graph.store import GraphStore, WriteBatch, check_user_id
 from memory_graph.timeparse import parse_timestamp
 
 MAX_TURN_CHARS = 20_000
@@ -72,19 +73,28 @@ class MemoryGraph:
         for node, vector in zip(pending, vectors, strict=True):
             node.embedding = vector
 
-    def add_turns(self, user_id: str, turns: Sequence[TurnInput]) -> list[Turn]:
-        """Store raw turns (and their sessions) in one batch; all-or-nothing."""
+    def commit(self, user_id: str, batch: WriteBatch) -> None:
+        """The one way memories reach the store: embed the batch's searchable nodes that
+        lack a vector, then commit it as one transaction (all of it or nothing)."""
+        self.embed([n for n in batch.nodes if isinstance(n, SearchableNode)])
+        self.store.commit(user_id, batch)
+
+    def add_turns(self, user_id: str, turns: Sequence[TurnInput],
+                  images: Mapping[str, Sequence[Image]] | None = None) -> list[Turn]:
+        """Store raw turns (and their sessions, and the photos shared in them, by turn id)
+        in one transaction; all-or-nothing."""
         check_user_id(user_id)
         built = [self._build_turn(user_id, t) for t in turns]
         sessions = self._sessions_after(user_id, built)
         chronology = self._chronology_edges(user_id, built)
-        self.embed(built)
-        self.store.upsert_nodes(user_id, [*sessions.values(), *built])
-        self.store.upsert_edges(user_id, [
-            *(Edge(type=EdgeType.IN_SESSION, user_id=user_id, source=t.id, target=t.session_id,
-                   recorded_at=t.at) for t in built),
-            *chronology,
-        ])
+        photos = [(turn, image) for turn in built for image in (images or {}).get(turn.id, ())]
+        self.commit(user_id, WriteBatch(
+            nodes=[*sessions.values(), *built, *(image for _, image in photos)],
+            edges=[*(Edge(type=EdgeType.IN_SESSION, user_id=user_id, source=t.id,
+                          target=t.session_id, recorded_at=t.at) for t in built),
+                   *chronology,
+                   *(Edge(type=EdgeType.HAS_IMAGE, user_id=user_id, source=turn.id,
+                          target=image.id, recorded_at=turn.at) for turn, image in photos)]))
         return built
 
     def _sessions_after(self, user_id: str, turns: Sequence[Turn]) -> dict[str, Session]:
@@ -160,21 +170,26 @@ class MemoryGraph:
 
     # -- semantic memories --
     def upsert_entity(self, user_id: str, entity: Entity, from_turns: Iterable[str] = ()) -> None:
-        self.embed([entity])
-        self.store.upsert_nodes(user_id, [entity])
-        self.store.upsert_edges(user_id, [
+        self.commit(user_id, WriteBatch(nodes=[entity], edges=[
             Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=entity.id, target=turn_id)
-            for turn_id in from_turns
-        ])
+            for turn_id in from_turns]))
 
     def set_preference(self, user_id: str, entity_id: str, *, likes: bool,
                        at: datetime | str, reason: str = "", strength: float = 1.0,
                        from_turns: Sequence[str] = ()) -> Edge:
-        """Record that the user (dis)likes an entity from ``at`` on.
+        """Record that the user (dis)likes an entity from ``at`` on (``preference_edges``)."""
+        edges = self.preference_edges(user_id, entity_id, likes=likes, at=at, reason=reason,
+                                      strength=strength, from_turns=from_turns)
+        self.commit(user_id, WriteBatch(edges=edges))
+        return edges[-1]
 
-        A current edge of the opposite polarity to the same entity is closed at ``at``
-        (``valid_to``) and retired now (``expired_at``); it stays readable in history.
-        """
+    def preference_edges(self, user_id: str, entity_id: str, *, likes: bool,
+                         at: datetime | str, reason: str = "", strength: float = 1.0,
+                         from_turns: Sequence[str] = ()) -> list[Edge]:
+        """The edges that record a (dis)like of an entity from ``at`` on, for a batch: the
+        new edge last, after any current edge of the opposite polarity to the same entity,
+        closed at ``at`` (``valid_to``) and retired now (``expired_at``); that one stays
+        readable in history."""
         valid_from = parse_timestamp(at)
         edge_type = EdgeType.PREFERS if likes else EdgeType.DISLIKES
         now = utc_now()
@@ -187,8 +202,7 @@ class MemoryGraph:
                         key=valid_from.isoformat(), reason=reason, strength=strength,
                         valid_from=valid_from, recorded_at=now,
                         source_turns=list(from_turns))
-        self.store.upsert_edges(user_id, [*closed, new_edge])
-        return new_edge
+        return [*closed, new_edge]
 
     def preferences(self, user_id: str, *, as_of: datetime | str | None = None,
                     history: bool = False) -> list[Edge]:
@@ -248,5 +262,5 @@ class MemoryGraph:
             e.id for e in self.store.edges(user_id, [user_id], None, "out")
             if doomed_turns.intersection(e.source_turns)
         ]
-        self.store.delete_edges(user_id, derived_edges)
-        self.store.delete_nodes(user_id, sorted(doomed_nodes))
+        self.commit(user_id, WriteBatch(delete_node_ids=sorted(doomed_nodes),
+                                        delete_edge_ids=derived_edges))

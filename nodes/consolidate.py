@@ -14,12 +14,14 @@ from memory_graph.schema import (
     Entity,
     Event,
     Fact,
+    Node,
     NodeLabel,
     Routine,
     Session,
     Turn,
     stable_id,
 )
+from memory_graph.store import WriteBatch
 from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.entities import EntityResolver, normalise_name
@@ -116,9 +118,10 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
         previous_events = [e for e in memory.store.find_nodes(user_id, NodeLabel.EVENT)
                            if isinstance(e, Event) and e.occurred_at <= turns[0].at]
         entities = list(resolver.touched())
-        new_nodes = [*(e for e, _ in events), *(f for f, _, _ in facts), *routines, *entities]
-        memory.embed(new_nodes)
-        memory.store.upsert_nodes(user_id, new_nodes)
+        stale = _stale_routines(res, user_id, routines)
+        routines = [r for r in routines if r.id not in stale]
+        new_nodes: list[Node] = [*(e for e, _ in events), *(f for f, _, _ in facts),
+                                 *routines, *entities]
         chain = sorted(previous_events, key=lambda e: e.occurred_at)[-1:] + \
             sorted((e for e, _ in events), key=lambda e: e.occurred_at)
         edges = [Edge(type=EdgeType.NEXT, user_id=user_id, source=a.id, target=b.id,
@@ -133,14 +136,13 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
         edges += [Edge(type=EdgeType.INVOLVES, user_id=user_id, source=fact.id,
                        target=entity.id, valid_from=fact.at, recorded_at=fact.at)
                   for fact, _, linked in facts for entity in linked]
-        memory.store.upsert_edges(user_id, [*edges, *involves])
-        _keep_latest_routines(res, user_id)
         summary = " ".join(e.summary for e, _ in events)[:4000] or "(no topics)"
-        memory.store.upsert_nodes(user_id, [session.model_copy(update={"summary": summary})])
+        new_nodes.append(session.model_copy(update={"summary": summary}))
         if result.profile.strip():
-            user = memory.user(user_id)
-            memory.store.upsert_nodes(user_id, [user.model_copy(
-                update={"profile": result.profile.strip()[:4000]})])
+            new_nodes.append(memory.user(user_id).model_copy(
+                update={"profile": result.profile.strip()[:4000]}))
+        memory.commit(user_id, WriteBatch(nodes=new_nodes, edges=[*edges, *involves],
+                                          delete_node_ids=sorted(stale)))
     return {"topics": len(events), "facts": len(facts), "routines": len(routines),
             "profile_updated": bool(result.profile.strip())}
 
@@ -168,10 +170,10 @@ def session_facts(user_id: str, session: Session, turns: list[Turn],
     return facts
 
 
-def _keep_latest_routines(res: Resources, user_id: str) -> None:
-    routines = [r for r in res.memory.store.find_nodes(user_id, NodeLabel.ROUTINE)
-                if isinstance(r, Routine)]
-    routines.sort(key=lambda r: r.updated_at, reverse=True)
-    stale = [r.id for r in routines[MAX_ROUTINES:]]
-    if stale:
-        res.memory.store.delete_nodes(user_id, stale)
+def _stale_routines(res: Resources, user_id: str, new: list[Routine]) -> set[str]:
+    """Ids of the routines beyond the newest ``MAX_ROUTINES`` once ``new`` is written."""
+    routines = {r.id: r for r in res.memory.store.find_nodes(user_id, NodeLabel.ROUTINE)
+                if isinstance(r, Routine)}
+    routines.update((r.id, r) for r in new)
+    ordered = sorted(routines.values(), key=lambda r: r.updated_at, reverse=True)
+    return {r.id for r in ordered[MAX_ROUTINES:]}

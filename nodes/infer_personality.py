@@ -13,6 +13,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from memory_graph.schema import Edge, EdgeType
+from memory_graph.store import WriteBatch
 from nodes.context import Context
 from nodes.cost import CostMeter, merge_costs
 from nodes.personality import Personality
@@ -42,10 +43,9 @@ def update_personality(res: Resources, ctx: Context, turn: TurnInfo, meter: Cost
     updated = current.updated(scores.model_dump(), datetime.fromisoformat(turn["at"]))
     snapshot = updated.snapshot(ctx.user_id)
     with meter.store():
-        memory.store.upsert_nodes(ctx.user_id, [snapshot])
-        memory.store.upsert_edges(ctx.user_id, [Edge(
+        memory.commit(ctx.user_id, WriteBatch(nodes=[snapshot], edges=[Edge(
             type=EdgeType.FROM_TURN, user_id=ctx.user_id, source=snapshot.id,
-            target=turn["id"], recorded_at=snapshot.at)])
+            target=turn["id"], recorded_at=snapshot.at)]))
     return updated
 
 

@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MAX_TURN_CHARS, TurnInput
-from memory_graph.schema import Edge, EdgeType, Image, Turn, stable_id, utc_now
+from memory_graph.schema import EdgeType, Image, Turn, stable_id, utc_now
 from memory_graph.timeparse import parse_timestamp
 from nodes.context import Context
 from nodes.cost import CostMeter
@@ -120,13 +120,8 @@ class Perceive:
             node.uri = path.as_uri()
         memory.add_turns(user_id, [TurnInput(
             text=text, at=at, session_id=session_id, role="user", speaker=speaker,
-            turn_id=turn_id, image_captions=[n.caption or "a photo" for n in image_nodes])])
-        if image_nodes:
-            memory.embed(image_nodes)
-            memory.store.upsert_nodes(user_id, image_nodes)
-            memory.store.upsert_edges(user_id, [
-                Edge(type=EdgeType.HAS_IMAGE, user_id=user_id, source=turn_id, target=n.id,
-                     recorded_at=at) for n in image_nodes])
+            turn_id=turn_id, image_captions=[n.caption or "a photo" for n in image_nodes])],
+            images={turn_id: image_nodes})
 
 
 def recent_turns(res: Resources, ctx: Context, session_id: str) -> list[Turn]:

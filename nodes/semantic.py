@@ -10,6 +10,7 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from memory_graph.schema import Edge, EdgeType, Entity, Fact, Turn, stable_id
+from memory_graph.store import WriteBatch
 from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.entities import EntityResolver
@@ -115,8 +116,6 @@ def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: Tur
     entities = list(resolver.touched())
     fact_nodes = [f for f, _ in facts]
     with meter.store():
-        memory.embed([*entities, *fact_nodes])
-        memory.store.upsert_nodes(user_id, [*entities, *fact_nodes])
         edges = [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=node.id,
                       target=turn["id"], recorded_at=at) for node in [*entities, *fact_nodes]]
         edges += [Edge(type=EdgeType.INVOLVES, user_id=user_id, source=fact.id,
@@ -125,10 +124,10 @@ def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: Tur
         edges += [Edge(type=EdgeType.DEPICTS, user_id=user_id, source=image_id,
                        target=entity.id, valid_from=at, recorded_at=at,
                        source_turns=[turn["id"]]) for image_id, entity in depicted]
-        memory.store.upsert_edges(user_id, edges)
         for pref, entity in preference_entities:
-            memory.set_preference(user_id, entity.id, likes=pref.likes, at=at,
-                                  reason=pref.reason, from_turns=[turn["id"]])
+            edges += memory.preference_edges(user_id, entity.id, likes=pref.likes, at=at,
+                                             reason=pref.reason, from_turns=[turn["id"]])
+        memory.commit(user_id, WriteBatch(nodes=[*entities, *fact_nodes], edges=edges))
     return {"facts": len(found.facts), "remember": len(found.remember),
             "visual": len(found.visual), "preferences": len(found.preferences),
             "entities": [e.name for e in entities]}

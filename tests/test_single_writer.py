@@ -1,0 +1,47 @@
+"""``MemoryGraph`` is the only writer to a store: no module outside memory_graph/ calls a
+store's write methods (it calls ``MemoryGraph.commit`` and friends instead)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Write methods of ``GraphStore`` that no other object has (but for the media store,
+#: whose files are not the graph).
+STORE_ONLY_WRITES = {"upsert_nodes", "upsert_edges", "delete_nodes", "delete_edges",
+                     "drop_user"}
+#: Names ``MemoryGraph`` shares with the store: writes only when called on a store.
+SHARED_WRITES = {"commit", "ensure_user"}
+
+
+def _store_writes(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        name, receiver = node.func.attr, node.func.value
+        on_store = (isinstance(receiver, ast.Attribute) and receiver.attr == "store") or \
+            (isinstance(receiver, ast.Name) and receiver.id == "store")
+        on_media = isinstance(receiver, ast.Attribute) and receiver.attr == "media"
+        if (name in STORE_ONLY_WRITES and not on_media) or (name in SHARED_WRITES and on_store):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node.func)}")
+    return found
+
+
+def test_no_store_write_outside_memory_graph() -> None:
+    files = [p for package in ("providers", "nodes", "graphs", "evals", "personavlm")
+             for p in (ROOT / package).rglob("*.py")]
+    assert len(files) > 40
+    assert [w for p in files for w in _store_writes(p)] == []
+
+
+def test_the_check_sees_a_store_write(tmp_path: Path) -> None:
+    sample = ROOT / "tests" / "_sample_writer.py"
+    sample.write_text("def f(res, store):\n    res.memory.store.upsert_nodes('u', [])\n"
+                      "    store.commit('u', None)\n    res.memory.commit('u', None)\n")
+    try:
+        assert [w.split()[1] for w in _store_writes(sample)] == [
+            "res.memory.store.upsert_nodes", "store.commit"]
+    finally:
+        sample.unlink()
