@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from evals.locomo import parse_locomo
 from memory_graph.errors import InvalidInputError
 from memory_graph.timeparse import parse_timestamp
 
@@ -73,35 +73,33 @@ def _resolve(root: Path, image: str) -> Path:
 
 
 def _locomo(data: list[dict[str, Any]], conversation: str | None) -> History:
-    sample = data[0] if conversation is None else next(
-        (c for c in data if c.get("sample_id") == conversation), None)
+    """A LoCoMo conversation as exchanges of its first speaker (the user) with the second
+    (whose turns become the replies), from the same reading of the file as the eval."""
+    conversations = parse_locomo(data)
+    sample = conversations[0] if conversation is None else next(
+        (c for c in conversations if c.sample_id == conversation), None)
     if sample is None:
         raise InvalidInputError(f"no LoCoMo conversation {conversation!r}")
-    conv = sample["conversation"]
-    user = conv["speaker_a"]
+    user = sample.speakers[0]
     exchanges: list[Exchange] = []
-    numbers = sorted(int(m.group(1)) for k in conv
-                     if (m := re.fullmatch(r"session_(\d+)", k)))
-    for number in numbers:
-        start = parse_timestamp(conv[f"session_{number}_date_time"])
-        turns = conv[f"session_{number}"]
-        pending: Exchange | None = None
-        for index, turn in enumerate(turns):
-            # Turns of a session share its date; keep their order with 2-second steps.
-            at = (start + timedelta(seconds=2 * index)).isoformat()
-            caption = str(turn.get("blip_caption", "")) if turn.get("img_url") else ""
-            text = str(turn.get("text", "")) + (f" [shares a photo: {caption}]" if caption
-                                                 else "")
-            if turn["speaker"] == user:
-                if pending is not None:
-                    exchanges.append(pending)
-                pending = Exchange(at=at, user=text, reply="")
-            elif pending is not None:
-                pending.reply = f"{pending.reply} {text}".strip()
-                pending.reply_speaker = turn["speaker"]
-            else:
-                exchanges.append(Exchange(at=at, user="(listens)", reply=text,
-                                          reply_speaker=turn["speaker"]))
-        if pending is not None:
+    pending: Exchange | None = None
+    for turn in sample.turns:
+        if turn.seq == 0 and pending is not None:  # a new session
             exchanges.append(pending)
+            pending = None
+        # Turns of a session share its date; keep their order with 2-second steps.
+        at = (parse_timestamp(turn.at) + timedelta(seconds=2 * turn.seq)).isoformat()
+        text = turn.text + "".join(f" [shares a photo: {c}]" for c in turn.image_captions)
+        if turn.speaker == user:
+            if pending is not None:
+                exchanges.append(pending)
+            pending = Exchange(at=at, user=text, reply="")
+        elif pending is not None:
+            pending.reply = f"{pending.reply} {text}".strip()
+            pending.reply_speaker = turn.speaker
+        else:
+            exchanges.append(Exchange(at=at, user="(listens)", reply=text,
+                                      reply_speaker=turn.speaker))
+    if pending is not None:
+        exchanges.append(pending)
     return History(user_name=user, exchanges=exchanges)

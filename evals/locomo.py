@@ -51,7 +51,11 @@ def _turns(conversation: dict[str, Any]) -> list[TurnInput]:
 
 def load_locomo(path: str | Path) -> list[Conversation]:
     """Every conversation in the file, turns in chronological order."""
-    raw = json.loads(Path(path).read_text("utf-8"))
+    return parse_locomo(json.loads(Path(path).read_text("utf-8")))
+
+
+def parse_locomo(raw: list[dict[str, Any]]) -> list[Conversation]:
+    """The one reading of the LoCoMo schema, for evaluation and for ``personavlm ingest``."""
     conversations = []
     for sample in raw:
         qa = tuple(
