@@ -52,7 +52,7 @@ def main(out: Path, location: Path, script: dict[str, Any], root: Path) -> dict[
     if background.resources.memory.store.has_user("bench-background"):
         background.forget(everything=True)
     inline = Assistant(replace(base, user_id="bench-inline", background_extraction=False),
-                       agent=background.agent)
+                       agent=background.agent, provider=background.provider)
     if inline.resources.memory.store.has_user("bench-inline"):
         inline.forget(everything=True)
     background.say("Hello!", at="2024-01-01 08:00")  # load the model before timing

@@ -39,6 +39,7 @@ from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MemoryGraph
 from nodes.context import Context, ExtractionMode
+from nodes.resources import ResourceProvider
 from providers.chat import make_chat_model
 from providers.embeddings import default_embedder
 from providers.gguf import file_sha256
@@ -162,8 +163,9 @@ def run(options: PersonaMMEOptions) -> dict[str, Any]:
     store_dir = options.out.with_suffix(".memory")
     store = NetworkxStore(store_dir)
     try:
-        agent = build_agent(chat_model=chat, embedder=embedder, store=store,
-                            media_dir=store_dir / "media")
+        provider = ResourceProvider(chat_model=chat, embedder=embedder, store=store,
+                                    media_dir=store_dir / "media")
+        agent = build_agent(provider=provider)
 
         def context(key: str, name: str = "") -> Context:
             return Context(user_id=key, user_name=name, background_extraction=False,
@@ -173,7 +175,7 @@ def run(options: PersonaMMEOptions) -> dict[str, Any]:
 
         def assistant_for(key: str, name: str) -> Assistant:
             names[key] = name
-            return Assistant(context(key, name), agent)
+            return Assistant(context(key, name), agent, provider)
 
         replay = replay_users(records, options.root, assistant_for,
                               options.out.with_suffix(".replayed.json"))

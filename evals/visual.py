@@ -23,6 +23,7 @@ from graphs.agent import build_agent
 from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
 from nodes.context import Context
+from nodes.resources import ResourceProvider
 from providers.chat import make_chat_model, supports_vision
 from providers.embeddings import default_embedder
 from providers.gguf import file_sha256
@@ -45,10 +46,10 @@ def run(data: Path, name: str, out: Path, provider: str, model: str, base_url: s
     with tempfile.TemporaryDirectory(prefix="pvlm-visual-") as tmp:
         store = NetworkxStore(Path(tmp) / "memory")
         try:
-            agent = build_agent(chat_model=chat, embedder=default_embedder(), store=store,
-                                media_dir=Path(tmp) / "media")
+            resources = ResourceProvider(chat_model=chat, embedder=default_embedder(),
+                                        store=store, media_dir=Path(tmp) / "media")
             assistant = Assistant(Context(user_id="visual-user", background_extraction=False),
-                                  agent)
+                                  build_agent(provider=resources), resources)
             for number, photo in enumerate(tqdm(train, desc="share photos", unit="photo")):
                 assistant.replay(f"This is my pet {name}.", f"{name} looks lovely!",
                                  f"2024-06-01 10:{number:02d}", images=[str(photo)])

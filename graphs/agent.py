@@ -29,7 +29,9 @@ def build_agent(*, chat_model: BaseChatModel | None = None, embedder: Embedder |
                 worker: BackgroundWorker | None = None,
                 provider: ResourceProvider | None = None) -> Agent:
     """The compiled agent. Pass a LangChain chat model, embeddings or a store to use them
-    instead of the ones named in the run's ``Context``; nothing is loaded until a run."""
+    instead of the ones named in the run's ``Context``; nothing is loaded until a run.
+    Pass your own ``provider`` to reach the resources afterwards and close them
+    (``provider.close()``); otherwise they live as long as the process."""
     resources = provider or ResourceProvider(chat_model=chat_model, embedder=embedder,
                                              store=store, media_dir=media_dir, worker=worker)
     builder = StateGraph(State, context_schema=Context, input_schema=InputState,
@@ -47,13 +49,4 @@ def build_agent(*, chat_model: BaseChatModel | None = None, embedder: Embedder |
                                   ["retrieve", "infer_personality"])
     builder.add_edge("infer_personality", "respond")
     builder.add_edge("respond", END)
-    compiled = builder.compile(name="personavlm")
-    compiled.resources = resources  # type: ignore[attr-defined]
-    return compiled
-
-
-def agent_resources(agent: Agent) -> ResourceProvider:
-    provider = getattr(agent, "resources", None)
-    if not isinstance(provider, ResourceProvider):
-        raise TypeError("not an agent built by build_agent")
-    return provider
+    return builder.compile(name="personavlm")

@@ -7,28 +7,51 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from types import TracebackType
 from typing import Any, cast
 
 from graphs import Context, build_agent
-from graphs.agent import Agent, agent_resources
+from graphs.agent import Agent
+from memory_graph.errors import ConfigurationError
 from memory_graph.schema import Edge, EdgeType, Fact, Node, NodeLabel, Turn
 from nodes.consolidate import consolidate_session
 from nodes.cost import CostMeter
 from nodes.personality import Personality
 from nodes.reply_prompt import describe_node
-from nodes.resources import Resources
+from nodes.resources import ResourceProvider, Resources
 from nodes.state import InputState, OutputState
 from nodes.structured import StructuredOutputError
 
 
 class Assistant:
-    def __init__(self, context: Context, agent: Agent | None = None) -> None:
+    """Use it as a context manager (or call ``close``): closing finishes queued memory work
+    and closes the stores, unless the agent and its provider were passed in (then their
+    owner closes them)."""
+
+    def __init__(self, context: Context, agent: Agent | None = None,
+                 provider: ResourceProvider | None = None) -> None:
+        if (agent is None) != (provider is None):
+            raise ConfigurationError("pass an agent together with the ResourceProvider it "
+                                     "was built with, or neither")
         self.context = context
-        self.agent = agent or build_agent()
+        self._owns_resources = provider is None
+        self.provider = provider or ResourceProvider()
+        self.agent = agent or build_agent(provider=self.provider)
 
     @property
     def resources(self) -> Resources:
-        return agent_resources(self.agent).resolve(self.context)
+        return self.provider.resolve(self.context)
+
+    def close(self) -> None:
+        if self._owns_resources:
+            self.provider.close()
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
 
     def say(self, text: str, images: list[Any] | None = None, at: str | None = None,
             **overrides: Any) -> OutputState:
@@ -48,7 +71,7 @@ class Assistant:
 
     def wait(self) -> None:
         """Block until background memory work of this user is done."""
-        agent_resources(self.agent).worker.drain(self.context.user_id)
+        self.provider.worker.drain(self.context.user_id)
 
     def finish_sessions(self) -> dict[str, Any]:
         """Consolidate the last, still open session (a history ends without a boundary)."""

@@ -7,7 +7,6 @@ state of that user's next turn; nothing fails silently."""
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 import time
@@ -31,7 +30,6 @@ class BackgroundWorker:
         self._lock = threading.Lock()
         self._replies = threading.Condition()
         self._replying: dict[str, list[float]] = {}
-        atexit.register(self.drain)
 
     def begin_reply(self, user_id: str) -> None:
         with self._replies:
@@ -94,3 +92,19 @@ class BackgroundWorker:
             futures = [f for uid, fs in self._pending.items() if user_id in (None, uid)
                        for f in fs]
         wait(futures, timeout=timeout)
+
+    def close(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for queued jobs, then stop the worker thread;
+        jobs still queued then are cancelled and logged (they are not silently lost: the
+        turns they belong to are stored, only their memory work is not done)."""
+        started = time.monotonic()
+        with self._lock:
+            futures = [f for fs in self._pending.values() for f in fs if not f.done()]
+        if futures:
+            log.info("finishing %d memory job(s) before exit (at most %.0f s)", len(futures),
+                     timeout)
+        _, unfinished = wait(futures, timeout=timeout)
+        if unfinished:
+            log.warning("stopped with %d memory job(s) unfinished after %.0f s",
+                        len(unfinished), time.monotonic() - started)
+        self._executor.shutdown(wait=not unfinished, cancel_futures=True)

@@ -1,17 +1,21 @@
-"""What the nodes work with — memory graph, search, chat model, media, background worker —
-opened lazily from the ``Context`` of a run and shared across runs.
+"""What the nodes work with (memory graph, search, chat model, media, background worker),
+opened lazily from the ``Context`` of a run and shared across runs by one
+``ResourceProvider``, which owns them and closes them (``close``, or ``with``).
 
-Stores are shared process-wide per (backend, location): the embedded store owns its data
-directory through a file lock, so two handles in one process would refuse each other.
+A provider opens each store once per (backend, location): the embedded store owns its data
+directory through a file lock, so two handles in one process would refuse each other. Use
+one provider per process and location (the CLI, the server entry point and ``Assistant``
+each make one).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
+from types import TracebackType
 
 from langchain_core.language_models import BaseChatModel
 
@@ -19,7 +23,7 @@ from memory_graph.backends import open_store
 from memory_graph.embedding import Embedder
 from memory_graph.graph import MemoryGraph
 from memory_graph.media import MediaStore
-from memory_graph.search import HybridSearch, recipe
+from memory_graph.search import HybridSearch, Reranker, recipe
 from memory_graph.store import GraphStore
 from nodes.background import BackgroundWorker
 from nodes.context import Context
@@ -27,8 +31,10 @@ from providers.chat import make_chat_model
 from providers.embeddings import MINILM_NAME, SentenceTransformerEmbedder, default_embedder
 from providers.reranker import default_reranker
 
-_STORES: dict[tuple[str, str], GraphStore] = {}
-_STORES_LOCK = threading.Lock()
+log = logging.getLogger(__name__)
+
+#: How long ``close`` waits for queued memory work before it gives up (and says so).
+CLOSE_TIMEOUT_SECONDS = 120.0
 
 
 def data_home() -> Path:
@@ -46,30 +52,6 @@ def store_location(context: Context) -> str:
     return str(data_home() / "memory") if context.store_backend == "networkx" else ""
 
 
-def shared_store(backend: str, location: str) -> GraphStore:
-    key = (backend, location)
-    with _STORES_LOCK:
-        store = _STORES.get(key)
-        if store is None:
-            store = open_store(backend, location or None)
-            _STORES[key] = store
-        return store
-
-
-def close_shared_stores() -> None:
-    with _STORES_LOCK:
-        for store in _STORES.values():
-            store.close()
-        _STORES.clear()
-
-
-@lru_cache(maxsize=4)
-def _embedder(name: str) -> Embedder:
-    if name in ("", MINILM_NAME, f"sentence-transformers/{MINILM_NAME}"):
-        return default_embedder()
-    return SentenceTransformerEmbedder(name)
-
-
 @dataclass(frozen=True)
 class Resources:
     memory: MemoryGraph
@@ -80,7 +62,8 @@ class Resources:
 
 
 class ResourceProvider:
-    """Resolves a ``Context`` to ``Resources``; objects passed in from Python win."""
+    """Resolves a ``Context`` to ``Resources``; objects passed in from Python win and are
+    not closed by ``close`` (their owner closes them)."""
 
     def __init__(self, *, chat_model: BaseChatModel | None = None,
                  embedder: Embedder | None = None, store: GraphStore | None = None,
@@ -91,9 +74,15 @@ class ResourceProvider:
         self._store = store
         self._media_dir = Path(media_dir) if media_dir is not None else None
         self.worker = worker or BackgroundWorker()
+        self._owns_worker = worker is None
         self._chats: dict[tuple[str, str, str], BaseChatModel] = {}
+        self._stores: dict[tuple[str, str], GraphStore] = {}
+        self._embedders: dict[str, Embedder] = {}
         self._memories: dict[tuple[int, int], MemoryGraph] = {}
-        self._lock = threading.Lock()
+        self._reranker: Reranker | None = None
+        self._reranker_loaded = False
+        self._lock = threading.RLock()
+        self._closed = False
 
     def chat(self, context: Context) -> BaseChatModel:
         if self._chat_model is not None:
@@ -107,11 +96,36 @@ class ResourceProvider:
     def store(self, context: Context) -> GraphStore:
         if self._store is not None:
             return self._store
-        return shared_store(context.store_backend, store_location(context))
+        key = (context.store_backend, store_location(context))
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this ResourceProvider is closed")
+            if key not in self._stores:
+                self._stores[key] = open_store(key[0], key[1] or None)
+            return self._stores[key]
+
+    def embedder(self, context: Context) -> Embedder:
+        if self._embedder is not None:
+            return self._embedder
+        name = context.embedding_model
+        with self._lock:
+            if name not in self._embedders:
+                bundled = name in ("", MINILM_NAME, f"sentence-transformers/{MINILM_NAME}")
+                self._embedders[name] = (default_embedder() if bundled
+                                         else SentenceTransformerEmbedder(name))
+            return self._embedders[name]
+
+    def reranker(self) -> Reranker | None:
+        """The bundled cross-encoder, loaded on first use (None when it is not there)."""
+        with self._lock:
+            if not self._reranker_loaded:
+                self._reranker = default_reranker()
+                self._reranker_loaded = True
+            return self._reranker
 
     def memory(self, context: Context) -> MemoryGraph:
         store = self.store(context)
-        embedder = self._embedder or _embedder(context.embedding_model)
+        embedder = self.embedder(context)
         key = (id(store), id(embedder))
         with self._lock:
             if key not in self._memories:
@@ -129,6 +143,28 @@ class ResourceProvider:
         memory = self.memory(context)
         return Resources(memory=memory,
                          search=HybridSearch(memory, recipe(context.search_recipe),
-                                             load_reranker=default_reranker),
+                                             load_reranker=self.reranker),
                          chat=self.chat(context), media=self.media(context),
                          worker=self.worker)
+
+    def close(self, timeout: float = CLOSE_TIMEOUT_SECONDS) -> None:
+        """Finish queued memory work (at most ``timeout`` seconds, logged), stop the worker
+        this provider made and close the stores it opened. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self._owns_worker:
+            self.worker.close(timeout)
+        with self._lock:
+            for store in self._stores.values():
+                store.close()
+            self._stores.clear()
+            self._memories.clear()
+
+    def __enter__(self) -> ResourceProvider:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()

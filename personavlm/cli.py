@@ -258,36 +258,40 @@ def _run_agent_command(args: argparse.Namespace) -> None:
         from personavlm.demo import run_demo
 
         run_demo(args.out, _context(args))
-    elif args.command == "chat":
-        from personavlm.repl import chat
+        return
+    overrides: dict[str, dict[str, Any]] = {
+        "chat": {"background_extraction": not getattr(args, "inline", False)},
+        "ingest": {"extract_memories": not getattr(args, "no_extract", False)},
+        "ask": {"update_memory": False},
+    }
+    with Assistant(_context(args, **overrides.get(args.command, {}))) as assistant:
+        if args.command == "chat":
+            from personavlm.repl import chat
 
-        chat(Assistant(_context(args, background_extraction=not args.inline)))
-    elif args.command == "ingest":
-        from personavlm.ingest import ingest
+            chat(assistant)
+        elif args.command == "ingest":
+            from personavlm.ingest import ingest
 
-        ingest(Assistant(_context(args, extract_memories=not args.no_extract)), args.file,
-               args.conversation, args.limit)
-    elif args.command == "ask":
-        out = Assistant(_context(args, update_memory=False)).say(args.question, at=args.at)
-        print(out["reply"])
-        for memory in out["memories"]:
-            print(f"  - round {memory['round']}: {memory['text']}")
-    elif args.command == "memories":
-        rows = Assistant(_context(args)).memories(as_of=args.as_of)
-        if args.json:
-            print(json.dumps(rows, indent=2))
-        for row in [] if args.json else rows:
-            print(f"{(row['date'] or '')[:16]:16}  {row['kind']:10}  {row['text']}")
-    elif args.command == "forget":
-        Assistant(_context(args)).forget(turn_id=args.turn, session_id=args.session,
-                                         everything=args.all)
-        print("forgotten")
-    elif args.command == "graph":
-        from personavlm.graph_html import write_graph_html
+            ingest(assistant, args.file, args.conversation, args.limit)
+        elif args.command == "ask":
+            out = assistant.say(args.question, at=args.at)
+            print(out["reply"])
+            for memory in out["memories"]:
+                print(f"  - round {memory['round']}: {memory['text']}")
+        elif args.command == "memories":
+            rows = assistant.memories(as_of=args.as_of)
+            if args.json:
+                print(json.dumps(rows, indent=2))
+            for row in [] if args.json else rows:
+                print(f"{(row['date'] or '')[:16]:16}  {row['kind']:10}  {row['text']}")
+        elif args.command == "forget":
+            assistant.forget(turn_id=args.turn, session_id=args.session, everything=args.all)
+            print("forgotten")
+        elif args.command == "graph":
+            from personavlm.graph_html import write_graph_html
 
-        assistant = Assistant(_context(args))
-        stats = write_graph_html(assistant.resources.memory, args.user, args.html)
-        print(f"wrote {args.html} ({stats['nodes']} nodes, {stats['edges']} edges)")
+            stats = write_graph_html(assistant.resources.memory, args.user, args.html)
+            print(f"wrote {args.html} ({stats['nodes']} nodes, {stats['edges']} edges)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

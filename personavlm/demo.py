@@ -30,64 +30,64 @@ def run_demo(out_dir: Path, base: Context) -> dict[str, Any]:
     context = replace(base, user_id=script["user_id"], user_name=script["user_name"],
                       background_extraction=False,
                       store_location=base.store_location or str(out_dir / "memory"))
-    assistant = Assistant(context)
-    if assistant.resources.memory.store.has_user(context.user_id):
-        assistant.forget(everything=True)  # a rerun starts from a clean memory
+    with Assistant(context) as assistant:
+        if assistant.resources.memory.store.has_user(context.user_id):
+            assistant.forget(everything=True)  # a rerun starts from a clean memory
 
-    print(f"Replaying {sum(map(len, script['sessions']))} turns of {context.user_name} "
-          f"through {context.chat_provider} (memory: {context.store_backend} at "
-          f"{context.store_location})\n")
-    turns: list[dict[str, Any]] = []
-    flat = [turn for session in script["sessions"] for turn in session]
-    for turn in tqdm(flat, desc="conversation", unit="turn", leave=False):
-        images = [{"path": str(root / i["path"]), "caption": i.get("caption", "")}
-                  for i in turn.get("images", [])]
-        start = time.perf_counter()
-        out = assistant.say(turn["text"], images=images, at=turn["at"])
-        turns.append({"at": turn["at"], "user": turn["text"], "reply": out["reply"],
-                      "seconds": round(time.perf_counter() - start, 1),
-                      "extraction": out.get("extraction", {}), "cost": out["cost"],
-                      "errors": out.get("errors", [])})
-        tqdm.write(f"[{turn['at']}] {context.user_name}: {turn['text']}"
-                   + (" [+photo]" if images else ""))
-        tqdm.write(f"    assistant: {out['reply']}")
-    closing = assistant.finish_sessions()
+        print(f"Replaying {sum(map(len, script['sessions']))} turns of {context.user_name} "
+              f"through {context.chat_provider} (memory: {context.store_backend} at "
+              f"{context.store_location})\n")
+        turns: list[dict[str, Any]] = []
+        flat = [turn for session in script["sessions"] for turn in session]
+        for turn in tqdm(flat, desc="conversation", unit="turn", leave=False):
+            images = [{"path": str(root / i["path"]), "caption": i.get("caption", "")}
+                      for i in turn.get("images", [])]
+            start = time.perf_counter()
+            out = assistant.say(turn["text"], images=images, at=turn["at"])
+            turns.append({"at": turn["at"], "user": turn["text"], "reply": out["reply"],
+                          "seconds": round(time.perf_counter() - start, 1),
+                          "extraction": out.get("extraction", {}), "cost": out["cost"],
+                          "errors": out.get("errors", [])})
+            tqdm.write(f"[{turn['at']}] {context.user_name}: {turn['text']}"
+                       + (" [+photo]" if images else ""))
+            tqdm.write(f"    assistant: {out['reply']}")
+        closing = assistant.finish_sessions()
 
-    memories = assistant.memories()
-    print(f"\nWhat was remembered ({len(memories)} memories):")
-    for row in memories:
-        print(f"  {(row['date'] or '')[:10]:10}  {row['kind']:10}  {row['text'][:110]}")
+        memories = assistant.memories()
+        print(f"\nWhat was remembered ({len(memories)} memories):")
+        for row in memories:
+            print(f"  {(row['date'] or '')[:10]:10}  {row['kind']:10}  {row['text'][:110]}")
 
-    trajectory = assistant.personality_trajectory()
-    print("\nPersonality trajectory (Big Five, 1-5, EMA over turns):")
-    for p in trajectory:
-        scores = "  ".join(f"{t[0].upper()} {v:.2f}" for t, v in p.scores.items())
-        print(f"  turn {p.interactions}: {scores}")
-    if trajectory:
-        print("  in words:\n    " + trajectory[-1].describe().replace("\n", "\n    "))
+        trajectory = assistant.personality_trajectory()
+        print("\nPersonality trajectory (Big Five, 1-5, EMA over turns):")
+        for p in trajectory:
+            scores = "  ".join(f"{t[0].upper()} {v:.2f}" for t, v in p.scores.items())
+            print(f"  turn {p.interactions}: {scores}")
+        if trajectory:
+            print("  in words:\n    " + trajectory[-1].describe().replace("\n", "\n    "))
 
-    print("\nFollow-up questions (memory updates off):")
-    answers = []
-    for question in script["questions"]:
-        out = assistant.say(question["text"], at=question["at"], update_memory=False)
-        used = [m["text"] for m in out["memories"]][:3]
-        answers.append({"question": question["text"], "answer": out["reply"],
-                        "rounds": out["retrieval"]["round"], "memories": out["memories"],
-                        "cost": out["cost"]})
-        print(f"  Q: {question['text']}\n  A: {out['reply']}")
-        print(f"     ({out['retrieval']['round']} retrieval round(s); "
-              f"{out['cost'].get('max_prompt_tokens', 0)} prompt tokens; top memories: "
-              + " | ".join(u[:70] for u in used) + ")")
+        print("\nFollow-up questions (memory updates off):")
+        answers = []
+        for question in script["questions"]:
+            out = assistant.say(question["text"], at=question["at"], update_memory=False)
+            used = [m["text"] for m in out["memories"]][:3]
+            answers.append({"question": question["text"], "answer": out["reply"],
+                            "rounds": out["retrieval"]["round"], "memories": out["memories"],
+                            "cost": out["cost"]})
+            print(f"  Q: {question['text']}\n  A: {out['reply']}")
+            print(f"     ({out['retrieval']['round']} retrieval round(s); "
+                  f"{out['cost'].get('max_prompt_tokens', 0)} prompt tokens; top memories: "
+                  + " | ".join(u[:70] for u in used) + ")")
 
-    graph_stats = write_graph_html(assistant.resources.memory, context.user_id,
-                                   out_dir / "memory_graph.html")
-    plot_personality(trajectory, out_dir / "personality.png",
-                     f"Big Five of {context.user_name} over the conversation")
-    summary = {"turns": turns, "closing_consolidation": closing, "memories": memories,
-               "personality": [p.as_dict() for p in trajectory], "answers": answers,
-               "graph": graph_stats}
-    (out_dir / "demo.json").write_text(json.dumps(summary, indent=2, default=str), "utf-8")
-    print(f"\nWrote {out_dir / 'memory_graph.html'} ({graph_stats['nodes']} nodes, "
-          f"{graph_stats['edges']} edges), {out_dir / 'personality.png'} and "
-          f"{out_dir / 'demo.json'}")
-    return summary
+        graph_stats = write_graph_html(assistant.resources.memory, context.user_id,
+                                       out_dir / "memory_graph.html")
+        plot_personality(trajectory, out_dir / "personality.png",
+                         f"Big Five of {context.user_name} over the conversation")
+        summary = {"turns": turns, "closing_consolidation": closing, "memories": memories,
+                   "personality": [p.as_dict() for p in trajectory], "answers": answers,
+                   "graph": graph_stats}
+        (out_dir / "demo.json").write_text(json.dumps(summary, indent=2, default=str), "utf-8")
+        print(f"\nWrote {out_dir / 'memory_graph.html'} ({graph_stats['nodes']} nodes, "
+              f"{graph_stats['edges']} edges), {out_dir / 'personality.png'} and "
+              f"{out_dir / 'demo.json'}")
+        return summary

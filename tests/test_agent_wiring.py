@@ -19,12 +19,12 @@ from langchain_core.messages import BaseMessage
 from pydantic import Field
 
 from graphs import Context, build_agent
-from graphs.agent import agent_resources
 from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import InvalidInputError, UnknownUserError
 from memory_graph.schema import EdgeType, NodeLabel
 from memory_graph.search import RECIPES, HybridSearch
+from nodes.resources import ResourceProvider
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
        b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe"
@@ -102,13 +102,14 @@ class PrefillingFakeChatModel(ScriptedFakeChatModel):
 
 
 def make_agent(tmp_path: Path, script: Script, windows: list[Any] | None = None,
-               model: ScriptedFakeChatModel | None = None) -> tuple[Any, ScriptedFakeChatModel]:
+               model: ScriptedFakeChatModel | None = None
+               ) -> tuple[Any, ScriptedFakeChatModel, ResourceProvider]:
     """The agent over a fake model; ``windows`` collects the time window of every search."""
     model = model or ScriptedFakeChatModel(script=script)
     store = NetworkxStore(tmp_path / "store")
-    agent = build_agent(chat_model=model, embedder=HashingEmbedder(), store=store,
-                        media_dir=tmp_path / "media")
-    resources = agent_resources(agent)
+    resources = ResourceProvider(chat_model=model, embedder=HashingEmbedder(), store=store,
+                                 media_dir=tmp_path / "media")
+    agent = build_agent(provider=resources)
     # No cross-encoder in wiring tests: deterministic and fast.
     original = resources.resolve
 
@@ -127,7 +128,7 @@ def make_agent(tmp_path: Path, script: Script, windows: list[Any] | None = None,
                          worker=res.worker)
 
     resources.resolve = resolve  # type: ignore[method-assign]
-    return agent, model
+    return agent, model, resources
 
 
 def ctx(**overrides: Any) -> Context:
@@ -138,7 +139,7 @@ def ctx(**overrides: Any) -> Context:
 
 
 def test_turn_flows_through_every_node_and_stores_memories(tmp_path: Path) -> None:
-    agent, _model = make_agent(tmp_path, Script())
+    agent, _model, provider = make_agent(tmp_path, Script())
     out = agent.invoke({"text": "This is Pixel, my cat. I love coffee.", "at":
                         "2024-03-02 19:05", "images": [base64.b64encode(PNG).decode()]},
                        context=ctx())
@@ -155,7 +156,7 @@ def test_turn_flows_through_every_node_and_stores_memories(tmp_path: Path) -> No
     # "high" is 4; EMA at m=0 keeps half of the neutral 3: openness -> 3.5; neutral unchanged
     assert out["personality"]["scores"]["openness"] == pytest.approx(3.5)
     assert out["personality"]["scores"]["conscientiousness"] == pytest.approx(3.0)
-    memory = agent_resources(agent).resolve(ctx()).memory
+    memory = provider.resolve(ctx()).memory
     facts = memory.store.find_nodes("t-maya", NodeLabel.FACT)
     assert {f.kind for f in facts} == {"fact", "visual"}  # type: ignore[attr-defined]
     depicts = memory.store.edges("t-maya", out["turn"]["image_ids"], [EdgeType.DEPICTS])
@@ -166,7 +167,7 @@ def test_turn_flows_through_every_node_and_stores_memories(tmp_path: Path) -> No
 
 
 def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path: Path) -> None:
-    agent, _ = make_agent(tmp_path, Script(decisions=[
+    agent, _, _provider = make_agent(tmp_path, Script(decisions=[
         {"action": "retrieve", "keywords": "lake trip", "start": "2024-04-01",
          "end": "2024-04-30"},
         {"action": "retrieve", "keywords": "lake trip", "start": None, "end": None},
@@ -195,7 +196,7 @@ def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path:
 
 def test_reply_prompt_dates_memories_and_resolves_their_relative_dates(tmp_path: Path
                                                                       ) -> None:
-    agent, model = make_agent(tmp_path, Script())
+    agent, model, _provider = make_agent(tmp_path, Script())
     c = ctx(extract_memories=False)
     agent.invoke({"text": "I lost my job yesterday, at the bakery.", "at": "2024-03-01 10:00"},
                  context=c)
@@ -216,7 +217,7 @@ APRIL = {"action": "retrieve", "keywords": "lake trip", "start": "2024-04-01",
 def test_temporal_filter_switch_decides_whether_the_window_reaches_the_store(
         tmp_path: Path, temporal_filter: bool) -> None:
     windows: list[Any] = []
-    agent, _ = make_agent(tmp_path, Script(decisions=[APRIL], question="Which trips"),
+    agent, _, _provider = make_agent(tmp_path, Script(decisions=[APRIL], question="Which trips"),
                           windows)
     agent.invoke({"text": "We had a lake trip in April.", "at": "2024-04-12 10:00"},
                  context=ctx(extract_memories=False))
@@ -228,7 +229,8 @@ def test_temporal_filter_switch_decides_whether_the_window_reaches_the_store(
 
 
 def test_one_retrieval_round_asks_the_model_nothing_before_replying(tmp_path: Path) -> None:
-    agent, model = make_agent(tmp_path, Script(decisions=[APRIL], question="Which trips"))
+    agent, model, _provider = make_agent(
+        tmp_path, Script(decisions=[APRIL], question="Which trips"))
     agent.invoke({"text": "We had a lake trip in April.", "at": "2024-04-12 10:00"},
                  context=ctx(extract_memories=False))
     model.calls.clear()
@@ -240,7 +242,7 @@ def test_one_retrieval_round_asks_the_model_nothing_before_replying(tmp_path: Pa
 
 
 def test_without_personality_the_reply_prompt_describes_none(tmp_path: Path) -> None:
-    agent, model = make_agent(tmp_path, Script())
+    agent, model, _provider = make_agent(tmp_path, Script())
     agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=ctx())
     for use, expected in ((True, "high openness"), (False, "Not enough conversation yet")):
         model.calls.clear()
@@ -251,31 +253,31 @@ def test_without_personality_the_reply_prompt_describes_none(tmp_path: Path) -> 
 
 
 def test_repair_retry_then_success(tmp_path: Path) -> None:
-    agent, _model = make_agent(tmp_path, Script(broken_steps={"extract": 1}))
+    agent, _model, provider = make_agent(tmp_path, Script(broken_steps={"extract": 1}))
     out = agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=ctx())
     assert out["errors"] == []
     assert out["cost"]["by_step"]["extract_memory:repair"] == 1
-    memory = agent_resources(agent).resolve(ctx()).memory
+    memory = provider.resolve(ctx()).memory
     assert [e.type for e in memory.preferences("t-maya")] == [EdgeType.PREFERS]
 
 
 def test_failed_structured_output_is_reported_and_the_turn_kept(tmp_path: Path) -> None:
-    agent, _ = make_agent(tmp_path, Script(broken_steps={"extract": 2, "decide": 2}))
+    agent, _, provider = make_agent(tmp_path, Script(broken_steps={"extract": 2, "decide": 2}))
     out = agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=ctx())
     assert out["reply"] == "scripted reply"
     assert any("extract_memory" in e and "TurnMemories" in e for e in out["errors"])
     assert any("retrieve_decision" in e for e in out["errors"])
-    memory = agent_resources(agent).resolve(ctx()).memory
+    memory = provider.resolve(ctx()).memory
     texts = [t.text for t in memory.store.find_nodes("t-maya", NodeLabel.TURN)]  # type: ignore[attr-defined]
     assert "I love coffee." in texts
 
 
 def test_contradicted_preference_is_closed_not_deleted(tmp_path: Path) -> None:
-    agent, _ = make_agent(tmp_path, Script())
+    agent, _, provider = make_agent(tmp_path, Script())
     agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=ctx())
     agent.invoke({"text": "I can't stand coffee now.", "at": "2024-05-28 21:00"},
                  context=ctx())
-    memory = agent_resources(agent).resolve(ctx()).memory
+    memory = provider.resolve(ctx()).memory
     current = memory.preferences("t-maya")
     assert [e.type for e in current] == [EdgeType.DISLIKES]
     history = memory.preferences("t-maya", history=True)
@@ -286,28 +288,28 @@ def test_contradicted_preference_is_closed_not_deleted(tmp_path: Path) -> None:
 
 
 def test_session_boundary_consolidates_the_previous_session(tmp_path: Path) -> None:
-    agent, _ = make_agent(tmp_path, Script())
+    agent, _, provider = make_agent(tmp_path, Script())
     agent.invoke({"text": "This is Pixel.", "at": "2024-03-02 19:05"}, context=ctx())
     same = agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:30"}, context=ctx())
     assert not same["turn"]["new_session"]
     out = agent.invoke({"text": "Hello again.", "at": "2024-04-20 10:30"}, context=ctx())
     assert out["turn"]["new_session"]
     assert out["extraction"]["session"]["topics"] == 1
-    memory = agent_resources(agent).resolve(ctx()).memory
+    memory = provider.resolve(ctx()).memory
     assert memory.user("t-maya").profile.startswith("Maya is a chemistry teacher")
     assert len(memory.store.find_nodes("t-maya", NodeLabel.EVENT)) == 1
     assert len(memory.store.find_nodes("t-maya", NodeLabel.ROUTINE)) == 1
 
 
 def test_background_extraction_runs_after_the_reply(tmp_path: Path) -> None:
-    agent, _ = make_agent(tmp_path, Script())
+    agent, _, provider = make_agent(tmp_path, Script())
     c = ctx(background_extraction=True)
     out = agent.invoke({"text": "This is Pixel, I love coffee.", "at": "2024-03-02 19:05"},
                        context=c)
     assert out["extraction"]["status"] == "background"
     assert "extract_memory" not in out["cost"]["by_step"]
-    agent_resources(agent).worker.drain("t-maya")
-    memory = agent_resources(agent).resolve(c).memory
+    provider.worker.drain("t-maya")
+    memory = provider.resolve(c).memory
     assert memory.store.find_nodes("t-maya", NodeLabel.FACT)
     assert memory.personality_history("t-maya")
 
@@ -318,8 +320,8 @@ def _as_pairs(messages: list[BaseMessage]) -> list[tuple[str, str]]:
 
 def test_the_next_reply_prompt_starts_with_what_was_warmed(tmp_path: Path) -> None:
     model = PrefillingFakeChatModel(script=Script())
-    agent, _ = make_agent(tmp_path, Script(), model=model)
-    worker = agent_resources(agent).worker
+    agent, _, provider = make_agent(tmp_path, Script(), model=model)
+    worker = provider.worker
     c = ctx(background_extraction=True)
     agent.invoke({"text": "This is Pixel, I love coffee.", "at": "2024-03-02 19:05"},
                  context=c)
@@ -343,21 +345,21 @@ def test_the_next_reply_prompt_starts_with_what_was_warmed(tmp_path: Path) -> No
 
 def test_replayed_and_memoryless_turns_warm_nothing(tmp_path: Path) -> None:
     model = PrefillingFakeChatModel(script=Script())
-    agent, _ = make_agent(tmp_path, Script(), model=model)
+    agent, _, provider = make_agent(tmp_path, Script(), model=model)
     c = ctx(background_extraction=True)
     agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05",
                   "given_reply": "Noted!"}, context=c)
     agent.invoke({"text": "What do I love?", "at": "2024-03-02 19:06"},
                  context=ctx(background_extraction=True, update_memory=False))
-    agent_resources(agent).worker.drain("t-maya")
+    provider.worker.drain("t-maya")
     assert model.prefills == []
 
 
 def test_background_failure_is_reported_at_the_next_turn(tmp_path: Path) -> None:
-    agent, _ = make_agent(tmp_path, Script(broken_steps={"extract": 2}))
+    agent, _, provider = make_agent(tmp_path, Script(broken_steps={"extract": 2}))
     c = ctx(background_extraction=True)
     agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=c)
-    agent_resources(agent).worker.drain("t-maya")
+    provider.worker.drain("t-maya")
     out = agent.invoke({"text": "Hi.", "at": "2024-03-02 19:06"}, context=c)
     assert any("TurnMemories" in e for e in out["errors"])
 
@@ -371,9 +373,9 @@ def test_background_failure_is_reported_at_the_next_turn(tmp_path: Path) -> None
 ])
 def test_bad_input_is_refused_and_memory_untouched(tmp_path: Path, payload: dict[str, Any],
                                                    message: str) -> None:
-    agent, _ = make_agent(tmp_path, Script())
+    agent, _, provider = make_agent(tmp_path, Script())
     agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=ctx())
-    memory = agent_resources(agent).resolve(ctx()).memory
+    memory = provider.resolve(ctx()).memory
     before = len(memory.store.find_nodes("t-maya", NodeLabel.TURN))
     with pytest.raises(InvalidInputError, match=message):
         agent.invoke(payload, context=ctx())
@@ -381,14 +383,14 @@ def test_bad_input_is_refused_and_memory_untouched(tmp_path: Path, payload: dict
 
 
 def test_unknown_user_asking_without_memory_updates_is_an_error(tmp_path: Path) -> None:
-    agent, _ = make_agent(tmp_path, Script())
+    agent, _, _provider = make_agent(tmp_path, Script())
     with pytest.raises(UnknownUserError):
         agent.invoke({"text": "What do I like?"}, context=ctx(user_id="t-nobody",
                                                               update_memory=False))
 
 
 def test_users_never_see_each_other(tmp_path: Path) -> None:
-    agent, _ = make_agent(tmp_path, Script())
+    agent, _, _provider = make_agent(tmp_path, Script())
     agent.invoke({"text": "My secret code word is pineapple.", "at": "2024-03-02 19:05"},
                  context=ctx(extract_memories=False))
     agent.invoke({"text": "Hello, I'm Ben.", "at": "2024-03-02 19:05"},
@@ -404,24 +406,26 @@ def test_users_never_see_each_other(tmp_path: Path) -> None:
 def test_relative_media_dir_records_absolute_image_uris(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    agent = build_agent(chat_model=ScriptedFakeChatModel(script=Script()),
-                        embedder=HashingEmbedder(), store=NetworkxStore(tmp_path / "store"),
-                        media_dir=Path("relative-media"))
+    provider = ResourceProvider(chat_model=ScriptedFakeChatModel(script=Script()),
+                                embedder=HashingEmbedder(),
+                                store=NetworkxStore(tmp_path / "store"),
+                                media_dir=Path("relative-media"))
+    agent = build_agent(provider=provider)
     out = agent.invoke({"text": "My cat Pixel.", "at": "2024-03-02 19:05",
                         "images": [base64.b64encode(PNG).decode()]}, context=ctx())
-    memory = agent_resources(agent).resolve(ctx()).memory
+    memory = provider.resolve(ctx()).memory
     [image] = memory.store.get_nodes("t-maya", out["turn"]["image_ids"])
     assert image.uri.startswith("file:///")  # type: ignore[attr-defined]
     assert Path(url2pathname(urlparse(image.uri).path)).is_file()  # type: ignore[attr-defined]
 
 
 def test_memories_naming_nothing_in_the_message_are_dropped(tmp_path: Path) -> None:
-    agent, _ = make_agent(tmp_path, Script())
+    agent, _, provider = make_agent(tmp_path, Script())
     out = agent.invoke({"text": "Green tea is my new thing.", "at": "2024-05-28 21:00"},
                        context=ctx())
     assert out["extraction"]["turn"]["ungrounded"] == ["Maya adopted a beagle named Max.",
                                                        "jogging"]
-    memory = agent_resources(agent).resolve(ctx()).memory
+    memory = provider.resolve(ctx()).memory
     names = {p.name for p in memory.store.find_nodes(  # type: ignore[attr-defined]
         "t-maya", NodeLabel.ENTITY)}
     assert "green tea" in names and "jogging" not in names
@@ -429,8 +433,8 @@ def test_memories_naming_nothing_in_the_message_are_dropped(tmp_path: Path) -> N
 
 
 def test_listed_memories_name_preferences_and_honour_as_of(tmp_path: Path) -> None:
-    agent, _ = make_agent(tmp_path, Script())
-    assistant = Assistant(ctx(), agent=agent)
+    agent, _, provider = make_agent(tmp_path, Script())
+    assistant = Assistant(ctx(), agent=agent, provider=provider)
     assistant.say("I love coffee.", at="2024-03-02 19:05")
     assistant.say("I can't stand coffee now.", at="2024-05-28 21:00")
     now = [r["text"] for r in assistant.memories() if r["kind"] == "preference"]

@@ -12,9 +12,9 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from graphs import Context, build_agent
-from graphs.agent import agent_resources
 from nodes.cost import CostMeter
 from nodes.prompts import EXTRACT_SHAPE, EXTRACT_USER
+from nodes.resources import ResourceProvider
 from nodes.schemas import TurnMemories
 from nodes.semantic import extraction_messages
 from nodes.structured import call_structured
@@ -47,7 +47,8 @@ def test_grammar_constrained_extraction_finds_a_dislike(chat) -> None:  # type: 
 
 
 def test_agent_answers_from_an_earlier_session(tmp_path: Path, chat) -> None:  # type: ignore[no-untyped-def]
-    agent = build_agent(chat_model=chat)
+    provider = ResourceProvider(chat_model=chat)
+    agent = build_agent(provider=provider)
     context = Context(user_id="t-real", user_name="Ana", store_location=str(tmp_path),
                       background_extraction=False)
     agent.invoke({"text": "My cat is called Biscuit, she is a grey tabby.",
@@ -56,7 +57,7 @@ def test_agent_answers_from_an_earlier_session(tmp_path: Path, chat) -> None:  #
     out = agent.invoke({"text": "What is my cat's name?", "at": "2024-05-01 09:00"},
                        context=Context(user_id="t-real", user_name="Ana",
                                        store_location=str(tmp_path), update_memory=False))
-    agent_resources(agent).worker.drain()
+    provider.close()
     assert any("Biscuit" in m["text"] for m in out["memories"])
     assert "Biscuit" in out["reply"]
     assert out["cost"]["max_prompt_tokens"] <= 2500

@@ -1,0 +1,60 @@
+"""The resources of an agent have an explicit lifecycle: ``ResourceProvider.close`` waits a
+bounded time for queued memory work (and says what it left), then releases the stores it
+opened, so the data directory can be opened again; ``Assistant`` closes what it made."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from helpers import HashingEmbedder
+
+from graphs.assistant import Assistant
+from memory_graph.errors import ConfigurationError
+from nodes.background import BackgroundWorker
+from nodes.context import Context
+from nodes.resources import ResourceProvider
+
+
+def test_close_finishes_memory_work_then_releases_the_store(tmp_path: Path) -> None:
+    context = Context(user_id="t-ana", store_location=str(tmp_path / "memory"))
+    provider = ResourceProvider(embedder=HashingEmbedder())
+    provider.memory(context).ensure_user("t-ana")
+    done = threading.Event()
+    provider.worker.submit("t-ana", "job", lambda: (time.sleep(0.3), done.set()))
+    provider.close(timeout=10)
+    assert done.is_set()
+    with ResourceProvider(embedder=HashingEmbedder()) as again:  # the lock was released
+        assert again.memory(context).store.has_user("t-ana")
+    provider.close()  # idempotent
+    with pytest.raises(RuntimeError, match="closed"):
+        provider.store(context)
+
+
+def test_close_is_bounded_and_says_what_it_left(caplog: pytest.LogCaptureFixture) -> None:
+    worker = BackgroundWorker()
+    release = threading.Event()
+    worker.submit("t-ana", "stuck", lambda: release.wait(10))
+    worker.submit("t-ana", "queued", lambda: None)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING):
+        worker.close(timeout=0.5)
+    assert time.monotonic() - started < 5
+    assert "unfinished" in caplog.text
+    release.set()
+
+
+def test_an_assistant_closes_only_what_it_made(tmp_path: Path) -> None:
+    context = Context(user_id="t-ana", store_location=str(tmp_path / "memory"))
+    provider = ResourceProvider(embedder=HashingEmbedder())
+    with pytest.raises(ConfigurationError):
+        Assistant(context, provider=provider)
+    from graphs.agent import build_agent
+
+    with Assistant(context, build_agent(provider=provider), provider) as assistant:
+        assistant.resources.memory.ensure_user("t-ana")
+    assert provider.memory(context).store.has_user("t-ana")  # still open
+    provider.close()
