@@ -9,10 +9,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import HashingEmbedder
 
 from memory_graph.backends.falkordb_server import FalkorDBServer
-from memory_graph.graph import MemoryGraph
 from memory_graph.store import GraphStore
 
 BACKEND_PARAMS = [
@@ -58,7 +56,3 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore
             opened.drop_user(user_id)
     opened.close()
 
-
-@pytest.fixture
-def memory(store: GraphStore) -> MemoryGraph:
-    return MemoryGraph(store, HashingEmbedder())

@@ -3,34 +3,17 @@ tests that must not depend on a neural model (retrieval quality is tested with M
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
-DIMENSION = 384
-
-
-class HashingEmbedder:
-    """Hashed bag of words, unit-normalised: shared words mean similar vectors."""
-
-    def embed_query(self, text: str) -> list[float]:
-        vector = np.zeros(DIMENSION)
-        for word in re.findall(r"[a-z0-9]+", text.lower()):
-            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % DIMENSION] += 1.0
-        norm = np.linalg.norm(vector)
-        return (vector / norm if norm else vector).tolist()
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self.embed_query(t) for t in texts]
+from memory_graph.conformance import HashingEmbedder as HashingEmbedder  # for the tests
 
 
 class ScriptedFakeChatModel(BaseChatModel):

@@ -12,7 +12,7 @@ from langchain_core.messages import HumanMessage
 from providers.hf import ChatHFVision
 from providers.images import load_image
 
-SAMPLE = Path(__file__).resolve().parent.parent / "personavlm/samples/images/cat_on_sofa.png"
+SAMPLE = Path(__file__).resolve().parents[2] / "personavlm/samples/images/cat_on_sofa.png"
 TEMPLATE = ("{% for m in messages %}{{ m['role'] }}: {% for c in m['content'] %}"
             "{% if c['type'] == 'image' %}<image>{% else %}{{ c['text'] }}{% endif %}"
             "{% endfor %}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}")

@@ -17,7 +17,7 @@ from providers.gguf import default_gguf_path
 from providers.images import load_image
 from providers.openai_compat import ChatOpenAICompatible
 
-SAMPLE = Path(__file__).resolve().parent.parent / "personavlm/samples/images/cat_on_sofa.png"
+SAMPLE = Path(__file__).resolve().parents[2] / "personavlm/samples/images/cat_on_sofa.png"
 
 
 def test_images_are_sent_as_content_blocks() -> None:

@@ -47,7 +47,7 @@ def test_missing_data_file_is_a_clear_error(tmp_path: Path,
     assert "absent.json" in capsys.readouterr().err
 
 
-LOCOMO = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo_dev.json"
+LOCOMO = Path(__file__).resolve().parents[3] / "shared" / "data" / "locomo" / "locomo_dev.json"
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ from memory_graph.errors import StoreLockedError
 from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import NodeLabel
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 WRITER = textwrap.dedent("""

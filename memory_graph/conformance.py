@@ -1,18 +1,78 @@
-"""One conformance suite, run against every store backend (see conftest.BACKEND_PARAMS)."""
+"""The conformance suite every ``GraphStore`` backend must pass, importable so a
+third-party backend can run it too. Needs pytest. In a test module of yours::
+
+    import pytest
+    from memory_graph.conformance import *  # noqa: F403 (the tests and their fixtures)
+
+    @pytest.fixture
+    def store(tmp_path):
+        yield MyStore(...)      # an empty store; close it after the test
+
+The project runs it against networkx, a real FalkorDB server and (with ``NEO4J_URI``)
+Neo4j: tests/conformance/.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
-from helpers import HashingEmbedder
 
+from memory_graph.embedding import DEFAULT_EMBEDDING_DIMENSION
 from memory_graph.errors import InvalidInputError, InvalidTimestampError, UnknownUserError
 from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import Edge, EdgeType, Entity, Fact, NodeLabel, Session, Turn
 from memory_graph.search import HybridSearch, recipe
-from memory_graph.store import TimeWindow, WriteBatch
+from memory_graph.store import GraphStore, TimeWindow, WriteBatch
+
+__all__ = [
+    "HashingEmbedder",
+    "ana",
+    "memory",
+    "test_a_batch_deletes_and_writes_together",
+    "test_a_batch_that_fails_anywhere_leaves_nothing",
+    "test_a_mixed_batch_commits_whole",
+    "test_a_statement_failing_inside_the_database_rolls_the_batch_back",
+    "test_bad_turns_are_rejected_and_nothing_changes",
+    "test_concurrent_writers_of_different_users_stay_apart",
+    "test_contradicted_preference_is_closed_not_deleted",
+    "test_edges_to_missing_or_foreign_nodes_are_rejected",
+    "test_forgetting_a_session_removes_its_turns",
+    "test_forgetting_a_turn_removes_what_was_derived_from_it",
+    "test_hybrid_search_uses_neighbourhood_time_window_and_exclusions",
+    "test_keyword_search_ranks_matches_and_filters_by_time",
+    "test_nodes_round_trip_with_types_times_and_vectors",
+    "test_turns_are_chained_in_order_and_linked_to_their_session",
+    "test_users_are_created_listed_and_unknown_ones_rejected",
+    "test_users_never_see_each_other",
+    "test_vector_search_finds_nearest_within_window",
+]
+
+
+class HashingEmbedder:
+    """Hashed bag of words, unit-normalised: shared words mean similar vectors. A
+    deterministic, model-free embedder for tests."""
+
+    def embed_query(self, text: str) -> list[float]:
+        vector = np.zeros(DEFAULT_EMBEDDING_DIMENSION)
+        for word in re.findall(r"[a-z0-9]+", text.lower()):
+            index = int(hashlib.md5(word.encode()).hexdigest(), 16) % DEFAULT_EMBEDDING_DIMENSION
+            vector[index] += 1.0
+        norm = np.linalg.norm(vector)
+        return [float(x) for x in (vector / norm if norm else vector)]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.embed_query(t) for t in texts]
+
+
+@pytest.fixture
+def memory(store: GraphStore) -> MemoryGraph:
+    return MemoryGraph(store, HashingEmbedder())
+
 
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 

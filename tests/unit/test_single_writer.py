@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: Write methods of ``GraphStore`` that no other object has (but for the media store,
 #: whose files are not the graph).
 STORE_ONLY_WRITES = {"upsert_nodes", "upsert_edges", "delete_nodes", "delete_edges",

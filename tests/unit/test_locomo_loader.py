@@ -8,7 +8,7 @@ from pathlib import Path
 from evals.history import load_history
 from evals.locomo import load_locomo
 
-SAMPLE = Path(__file__).resolve().parents[1] / "personavlm" / "samples" / "locomo_sample.json"
+SAMPLE = Path(__file__).resolve().parents[2] / "personavlm" / "samples" / "locomo_sample.json"
 
 
 def test_ingest_replays_exactly_the_turns_the_eval_stores() -> None:

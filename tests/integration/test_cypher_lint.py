@@ -20,7 +20,7 @@ import pytest
 from memory_graph.backends.falkordb_store import FALKORDB
 from memory_graph.backends.neo4j_store import neo4j_statements
 
-LINT_DIR = Path(__file__).resolve().parent.parent / "tools" / "cypher-lint"
+LINT_DIR = Path(__file__).resolve().parents[2] / "tools" / "cypher-lint"
 INSTALLED = (LINT_DIR / "node_modules" / "@neo4j-cypher" / "language-support").exists()
 
 pytestmark = pytest.mark.skipif(

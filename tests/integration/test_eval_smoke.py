@@ -13,7 +13,7 @@ from evals.persona_mme_fixture import write_fixture
 from personavlm.cli import main
 
 pytestmark = pytest.mark.slow
-SAMPLE = Path(__file__).resolve().parents[1] / "personavlm" / "samples" / "locomo_sample.json"
+SAMPLE = Path(__file__).resolve().parents[2] / "personavlm" / "samples" / "locomo_sample.json"
 YOLLAVA = shared_data_dir() / "yollava_bo"
 needs_data = pytest.mark.skipif(not YOLLAVA.is_dir(),
                                 reason=f"{YOLLAVA} is absent (fresh clone without ../shared)")

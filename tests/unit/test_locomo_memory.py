@@ -11,7 +11,7 @@ from evals.locomo import load_locomo
 from evals.locomo_memory import build_memories, logged_failures
 from memory_graph.backends.networkx_store import NetworkxStore
 
-SAMPLE = Path(__file__).resolve().parents[1] / "personavlm" / "samples" / "locomo_sample.json"
+SAMPLE = Path(__file__).resolve().parents[2] / "personavlm" / "samples" / "locomo_sample.json"
 
 
 def test_failed_sessions_are_skipped_on_resume_unless_retried(tmp_path: Path) -> None:
