@@ -10,7 +10,7 @@ from langgraph.runtime import Runtime
 
 from nodes.consolidate import consolidate_session
 from nodes.context import Context
-from nodes.cost import CostMeter, merge_costs
+from nodes.cost import CostMeter
 from nodes.resources import ResourceProvider, Resources
 from nodes.semantic import extract_turn_memories
 from nodes.state import State, TurnInfo
@@ -57,8 +57,7 @@ class ExtractMemory:
         errors: list[str] = []
         report = extraction_job(res, ctx, turn, meter, errors)
         return {"extraction": {"status": "inline", **report, "cost": meter.as_dict()},
-                "cost": merge_costs(state.get("cost"), meter.as_dict()),
-                "errors": [*state.get("errors", []), *errors]}
+                "cost": meter.as_dict(), "errors": errors}
 
 
 def route_after_extract(state: State) -> str:

@@ -15,7 +15,7 @@ from langgraph.runtime import Runtime
 from memory_graph.schema import Edge, EdgeType
 from memory_graph.store import WriteBatch
 from nodes.context import Context
-from nodes.cost import CostMeter, merge_costs
+from nodes.cost import CostMeter
 from nodes.personality import Personality
 from nodes.prompts import PERSONALITY_SHAPE, PERSONALITY_SYSTEM
 from nodes.resources import ResourceProvider, Resources
@@ -64,14 +64,13 @@ class InferPersonality:
                               partial(_background, res, ctx, turn))
             return {}
         meter = CostMeter()
-        errors = list(state.get("errors", []))
+        errors: list[str] = []
         update: dict[str, Any] = {}
         try:
             update["personality"] = update_personality(res, ctx, turn, meter).as_dict()
         except StructuredOutputError as exc:
             errors.append(f"{exc}; the personality is unchanged this turn")
-        return {**update, "errors": errors,
-                "cost": merge_costs(state.get("cost"), meter.as_dict())}
+        return {**update, "errors": errors, "cost": meter.as_dict()}
 
 
 def _background(res: Resources, ctx: Context, turn: TurnInfo) -> None:

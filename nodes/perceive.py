@@ -9,6 +9,7 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
+from langgraph.types import Overwrite
 
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MAX_TURN_CHARS, TurnInput
@@ -88,10 +89,11 @@ class Perceive:
             "previous_session_id": last.id if new_session and last is not None else None,
             "stored": ctx.update_memory,
         }
-        return {"turn": turn, "background": background, "memories": [],
+        # A new turn: the channels with reducers start again, not from the last turn.
+        return {"turn": turn, "background": background, "memories": Overwrite([]),
                 "retrieval": {"round": 0, "queries": [], "next": "retrieve"},
                 "personality": background["personality"], "extraction": {}, "reply": "",
-                "cost": meter.as_dict(), "errors": errors}
+                "cost": Overwrite(meter.as_dict()), "errors": Overwrite(errors)}
 
     def _caption(self, res: Resources, image: LoadedImage, meter: CostMeter,
                  errors: list[str]) -> str:

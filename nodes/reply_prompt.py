@@ -110,6 +110,7 @@ def reply_messages(state: State, ctx: Context, *, with_images: bool,
 def memory_record(hit: MemoryHit, text: str, round_number: int, query: str
                   ) -> RetrievedMemory:
     return {"id": hit.node.id, "label": hit.label.value, "text": text,
+            "content": text.partition("] ")[2] if text.startswith("[") else text,
             "date": hit.date.isoformat() if hit.date else None, "session_id": hit.session_id,
             "provenance": list(hit.provenance), "score": round(float(hit.score), 4),
             "round": round_number, "query": query}

@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 
 from memory_graph.graph import TurnInput
 from nodes.context import Context
-from nodes.cost import CostMeter, merge_costs
+from nodes.cost import CostMeter
 from nodes.reply_prompt import reply_messages
 from nodes.resources import ResourceProvider, Resources
 from nodes.state import State
@@ -52,4 +52,4 @@ class Respond:
                     role="assistant", speaker=speaker or ctx.assistant_name, seq=1)])
             if not given:
                 submit_warm_prefix(res, ctx, turn["session_id"])
-        return {"reply": text, "cost": merge_costs(state.get("cost"), meter.as_dict())}
+        return {"reply": text, "cost": meter.as_dict()}

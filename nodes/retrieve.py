@@ -14,12 +14,12 @@ from memory_graph.errors import InvalidInputError
 from memory_graph.store import TimeWindow
 from memory_graph.timeparse import parse_timestamp
 from nodes.context import Context
-from nodes.cost import CostMeter, merge_costs
+from nodes.cost import CostMeter
 from nodes.prompts import DECIDE_SHAPE, DECIDE_SUFFIX
 from nodes.reply_prompt import memory_record, preference_notes, render_hit, reply_messages
 from nodes.resources import ResourceProvider
 from nodes.schemas import RetrievalDecision
-from nodes.state import RetrievalState, State
+from nodes.state import RetrievalState, State, add_memories
 from nodes.structured import StructuredOutputError, call_structured
 from providers.chat import supports_vision
 
@@ -32,7 +32,7 @@ class Retrieve:
         ctx = runtime.context
         res = self.provider.resolve(ctx)
         meter = CostMeter()
-        errors = list(state.get("errors", []))
+        errors: list[str] = []
         retrieval = state["retrieval"]
         round_number = retrieval["round"] + 1
         turn = state["turn"]
@@ -50,13 +50,10 @@ class Retrieve:
                                      window=window, exclude=exclude)
             prefs = res.memory.preferences(ctx.user_id, history=True)
         notes = preference_notes(prefs)
-        memories = list(state.get("memories", []))
-        shown = {m["text"].partition("] ")[2] for m in memories}
-        for hit in hits:
-            text = render_hit(hit, notes)
-            if text.partition("] ")[2] not in shown:  # the same fact said on two days
-                shown.add(text.partition("] ")[2])
-                memories.append(memory_record(hit, text, round_number, query_spec["keywords"]))
+        found = [memory_record(hit, render_hit(hit, notes), round_number,
+                               query_spec["keywords"]) for hit in hits]
+        before = state.get("memories", [])
+        memories = add_memories(before, found)
 
         decision = "answer"
         queries = list(retrieval["queries"])
@@ -79,8 +76,8 @@ class Retrieve:
                     queries.append(spec)
         new_retrieval: RetrievalState = {"round": round_number, "queries": queries,
                                          "next": decision}
-        return {"memories": memories, "retrieval": new_retrieval,
-                "cost": merge_costs(state.get("cost"), meter.as_dict()), "errors": errors}
+        return {"memories": memories[len(before):], "retrieval": new_retrieval,
+                "cost": meter.as_dict(), "errors": errors}
 
 
 def route_after_retrieve(state: State) -> str:

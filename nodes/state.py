@@ -1,11 +1,15 @@
 """The agent's state. ``InputState`` is what a caller sends per turn; ``State`` is what
 every node reads and what a run returns (turn, memories with dates and provenance,
-personality, reply, per-turn cost and errors). Per-turn fields are reset by ``perceive``,
-so a LangGraph server thread can be reused turn after turn."""
+personality, reply, per-turn cost and errors). ``cost``, ``errors`` and ``memories`` have
+reducers: nodes return only what they add. ``perceive`` resets every per-turn field at the
+start of a turn (``Overwrite`` bypasses the reducers), so a LangGraph server thread can be
+reused turn after turn."""
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
+
+from nodes.cost import merge_costs
 
 
 class InputState(TypedDict, total=False):
@@ -36,7 +40,10 @@ class TurnInfo(TypedDict):
 class RetrievedMemory(TypedDict):
     id: str
     label: str
+    #: As shown in the prompt: "[date] content".
     text: str
+    #: The memory without its date.
+    content: str
     date: str | None
     session_id: str | None
     provenance: list[str]
@@ -51,18 +58,38 @@ class RetrievalState(TypedDict):
     next: str
 
 
+def add_errors(left: list[str], right: list[str]) -> list[str]:
+    """Reducer of ``errors``: every node's errors, in the order they happened."""
+    return [*left, *right]
+
+
+def add_memories(left: list[RetrievedMemory], right: list[RetrievedMemory]
+                 ) -> list[RetrievedMemory]:
+    """Reducer of ``memories``: the new ones after the old, none twice (by node id, or by
+    content: the same fact recorded on two days is shown once)."""
+    merged = list(left)
+    ids = {m["id"] for m in merged}
+    contents = {m["content"] for m in merged}
+    for memory in right:
+        if memory["id"] not in ids and memory["content"] not in contents:
+            merged.append(memory)
+            ids.add(memory["id"])
+            contents.add(memory["content"])
+    return merged
+
+
 class State(InputState, total=False):
     turn: TurnInfo
     #: Snapshot of the user's profile, preferences and recent turns taken at perceive, so
     #: every model call of the turn sees the same prompt prefix (llama.cpp reuses its cache).
     background: dict[str, Any]
-    memories: list[RetrievedMemory]
+    memories: Annotated[list[RetrievedMemory], add_memories]
     retrieval: RetrievalState
     personality: dict[str, Any]
     extraction: dict[str, Any]
     reply: str
-    cost: dict[str, Any]
-    errors: list[str]
+    cost: Annotated[dict[str, Any], merge_costs]
+    errors: Annotated[list[str], add_errors]
 
 
 class OutputState(TypedDict, total=False):

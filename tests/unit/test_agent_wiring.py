@@ -16,6 +16,7 @@ from urllib.request import url2pathname
 import pytest
 from helpers import HashingEmbedder, ScriptedFakeChatModel, step_of
 from langchain_core.messages import BaseMessage
+from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import Field
 
 from graphs import Context, build_agent
@@ -164,6 +165,23 @@ def test_turn_flows_through_every_node_and_stores_memories(tmp_path: Path) -> No
     assert any(p.name == "Pixel" for p in memory.store.find_nodes(  # type: ignore[attr-defined]
         "t-maya", NodeLabel.ENTITY))
     assert list((tmp_path / "media").rglob("*.png"))
+
+
+def test_a_thread_reused_for_a_second_turn_starts_that_turn_afresh(tmp_path: Path) -> None:
+    """cost, errors and memories have reducers; perceive resets them, so a LangGraph
+    thread (a checkpointer) does not carry one turn's figures into the next."""
+    agent, _model, _provider = make_agent(tmp_path, Script())
+    agent.checkpointer = InMemorySaver()
+    thread = {"configurable": {"thread_id": "t-thread"}}
+    first = agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"},
+                         config=thread, context=ctx())
+    second = agent.invoke({"text": "My cat is Pixel.", "at": "2024-03-02 19:07"},
+                          config=thread, context=ctx())
+    assert first["cost"]["model_calls"] == second["cost"]["model_calls"] == 4
+    assert first["cost"]["by_step"] == second["cost"]["by_step"]
+    ids = [m["id"] for m in second["memories"]]
+    assert len(ids) == len(set(ids))
+    assert all(m["round"] == 1 for m in second["memories"])
 
 
 def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path: Path) -> None:
