@@ -25,9 +25,20 @@ import pytest
 from memory_graph.embedding import DEFAULT_EMBEDDING_DIMENSION
 from memory_graph.errors import InvalidInputError, InvalidTimestampError, UnknownUserError
 from memory_graph.graph import MemoryGraph, TurnInput
-from memory_graph.schema import Edge, EdgeType, Entity, Fact, NodeLabel, Session, Turn
+from memory_graph.schema import (
+    Edge,
+    EdgeType,
+    Entity,
+    Event,
+    Fact,
+    NodeLabel,
+    Routine,
+    Session,
+    Turn,
+)
 from memory_graph.search import HybridSearch, recipe
 from memory_graph.store import GraphStore, TimeWindow, WriteBatch
+from memory_graph.writes import CitedFact, SessionConsolidationWrite, SessionEvent
 
 __all__ = [
     "HashingEmbedder",
@@ -35,6 +46,7 @@ __all__ = [
     "memory",
     "test_a_batch_deletes_and_writes_together",
     "test_a_batch_that_fails_anywhere_leaves_nothing",
+    "test_a_consolidation_links_its_provenance_chains_events_and_prunes_routines",
     "test_a_mixed_batch_commits_whole",
     "test_a_statement_failing_inside_the_database_rolls_the_batch_back",
     "test_bad_turns_are_rejected_and_nothing_changes",
@@ -357,3 +369,41 @@ def test_a_statement_failing_inside_the_database_rolls_the_batch_back(
     with pytest.raises(InvalidInputError):
         ana.store.commit("t-ana", _mixed_batch(ana, "t-ana"))
     assert _snapshot(ana, "t-ana") == before
+
+
+def _consolidate(memory: MemoryGraph, session_id: str, day: datetime, routine: str) -> int:
+    session = next(s for s in memory.store.find_nodes("t-ana", NodeLabel.SESSION)
+                   if s.id == session_id)
+    assert isinstance(session, Session)
+    turn_ids = [t.id for t in memory.session_turns("t-ana", session_id)]
+    event = Event(id=f"ev-{session_id}", user_id="t-ana", summary=f"talked on {day:%d %b}",
+                  occurred_at=day, kind="topic")
+    pixel = Entity(id="e-pixel", user_id="t-ana", name="Pixel", kind="pet")
+    fact = Fact(id=f"f-{session_id}", user_id="t-ana", statement="Pixel is a beagle", at=day)
+    return memory.record_consolidation("t-ana", SessionConsolidationWrite(
+        session=session, turn_ids=turn_ids, ended_at=day, summary=f"summary {session_id}",
+        events=[SessionEvent(event, turn_ids[:1], ["e-pixel"])],
+        facts=[CitedFact(fact, turn_ids[1:2], ["e-pixel"])],
+        routines=[Routine(id=f"r-{routine}", user_id="t-ana", description=routine,
+                          updated_at=day)],
+        entities=[pixel], profile=f"profile after {session_id}", keep_routines=1))
+
+
+def test_a_consolidation_links_its_provenance_chains_events_and_prunes_routines(
+        ana: MemoryGraph) -> None:
+    assert _consolidate(ana, "s1", T0, "walks Pixel") == 1
+    assert _consolidate(ana, "s2", T0 + timedelta(days=30), "paints in oils") == 1
+    store = ana.store
+    # the events form a chain in time
+    [chained] = store.edges("t-ana", ["ev-s1"], [EdgeType.NEXT], "out")
+    assert chained.target == "ev-s2"
+    # provenance: the event to its turns, the fact to the turn that says it
+    assert {e.target for e in store.edges("t-ana", ["ev-s1"], [EdgeType.FROM_TURN], "out")} \
+        == {"s1-0"}
+    assert {e.target for e in store.edges("t-ana", ["f-s2"], [EdgeType.FROM_TURN], "out")} \
+        == {"s2-1"}
+    # only the newest routine is kept; the summary and the profile are written
+    assert [r.id for r in store.find_nodes("t-ana", NodeLabel.ROUTINE)] == ["r-paints in oils"]
+    [s2] = store.get_nodes("t-ana", ["s2"])
+    assert isinstance(s2, Session) and s2.summary == "summary s2"
+    assert ana.user("t-ana").profile == "profile after s2"

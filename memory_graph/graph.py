@@ -22,10 +22,12 @@ from memory_graph.schema import (
     Edge,
     EdgeType,
     Entity,
+    Event,
     Image,
     Node,
     NodeLabel,
     PersonalitySnapshot,
+    Routine,
     SearchableNode,
     Session,
     Turn,
@@ -35,6 +37,7 @@ from memory_graph.schema import (
 )
 from memory_graph.store import GraphStore, WriteBatch, check_user_id
 from memory_graph.timeparse import parse_timestamp
+from memory_graph.writes import PersonalityUpdate, SessionConsolidationWrite, TurnMemoryWrite
 
 MAX_TURN_CHARS = 20_000
 
@@ -169,6 +172,78 @@ class MemoryGraph:
             raise InvalidInputError(f"invalid turn: {exc}") from exc
 
     # -- semantic memories --
+    def record_turn_memories(self, user_id: str, memories: TurnMemoryWrite) -> None:
+        """Store what a turn taught, linked to the turn, in one transaction."""
+        at, turn_id = memories.at, memories.turn_id
+        facts = [linked.fact for linked in memories.facts]
+        edges = [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=node.id,
+                      target=turn_id, recorded_at=at) for node in [*memories.entities, *facts]]
+        edges += [Edge(type=EdgeType.INVOLVES, user_id=user_id, source=linked.fact.id,
+                       target=entity_id, valid_from=at, recorded_at=at)
+                  for linked in memories.facts for entity_id in linked.entity_ids]
+        edges += [Edge(type=EdgeType.DEPICTS, user_id=user_id, source=image_id,
+                       target=entity_id, valid_from=at, recorded_at=at,
+                       source_turns=[turn_id]) for image_id, entity_id in memories.depicted]
+        for change in memories.preferences:
+            edges += self.preference_edges(user_id, change.entity_id, likes=change.likes,
+                                           at=at, reason=change.reason, from_turns=[turn_id])
+        self.commit(user_id, WriteBatch(nodes=[*memories.entities, *facts], edges=edges))
+
+    def record_consolidation(self, user_id: str, write: SessionConsolidationWrite) -> int:
+        """Store a session's consolidation in one transaction: events chained (NEXT) after
+        the user's latest earlier event, everything linked to its turns, the session's
+        summary, the core profile, and the routines pruned to the newest ones. Returns how
+        many of the session's routines were kept."""
+        session = write.session
+        end = write.ended_at
+        events = [e.event for e in write.events]
+        previous = sorted((e for e in self.store.find_nodes(user_id, NodeLabel.EVENT)
+                           if isinstance(e, Event) and e.occurred_at <= session.started_at
+                           and e.id not in {n.id for n in events}),
+                          key=lambda e: e.occurred_at)[-1:]
+        known = {r.id: r for r in self.store.find_nodes(user_id, NodeLabel.ROUTINE)
+                 if isinstance(r, Routine)}
+        known.update((r.id, r) for r in write.routines)
+        newest = sorted(known.values(), key=lambda r: r.updated_at, reverse=True)
+        stale = {r.id for r in newest[write.keep_routines:]}
+        routines = [r for r in write.routines if r.id not in stale]
+        chain = previous + sorted(events, key=lambda e: e.occurred_at)
+        edges = [Edge(type=EdgeType.NEXT, user_id=user_id, source=a.id, target=b.id,
+                      recorded_at=b.occurred_at) for a, b in pairwise(chain)]
+        for item in write.events:
+            moment = item.event.occurred_at
+            edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=item.event.id,
+                           target=turn_id, recorded_at=moment) for turn_id in item.turn_ids]
+            edges += [Edge(type=EdgeType.INVOLVES, user_id=user_id, source=item.event.id,
+                           target=entity_id, valid_from=moment, recorded_at=moment)
+                      for entity_id in item.entity_ids]
+        edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=node.id,
+                       target=turn_id, recorded_at=end)
+                  for node in [*routines, *write.entities] for turn_id in write.turn_ids]
+        for cited in write.facts:
+            moment = cited.fact.at
+            edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=cited.fact.id,
+                           target=turn_id, recorded_at=moment) for turn_id in cited.turn_ids]
+            edges += [Edge(type=EdgeType.INVOLVES, user_id=user_id, source=cited.fact.id,
+                           target=entity_id, valid_from=moment, recorded_at=moment)
+                      for entity_id in cited.entity_ids]
+        nodes: list[Node] = [*events, *(c.fact for c in write.facts), *routines,
+                             *write.entities,
+                             session.model_copy(update={"summary": write.summary[:4000]})]
+        if write.profile.strip():
+            nodes.append(self.user(user_id).model_copy(
+                update={"profile": write.profile.strip()[:4000]}))
+        self.commit(user_id, WriteBatch(nodes=nodes, edges=edges,
+                                        delete_node_ids=sorted(stale)))
+        return len(routines)
+
+    def record_personality(self, user_id: str, update: PersonalityUpdate) -> None:
+        """Store a personality estimate, linked to the turn it was inferred from."""
+        snapshot = update.snapshot
+        self.commit(user_id, WriteBatch(nodes=[snapshot], edges=[Edge(
+            type=EdgeType.FROM_TURN, user_id=user_id, source=snapshot.id,
+            target=update.turn_id, recorded_at=snapshot.at)]))
+
     def upsert_entity(self, user_id: str, entity: Entity, from_turns: Iterable[str] = ()) -> None:
         self.commit(user_id, WriteBatch(nodes=[entity], edges=[
             Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=entity.id, target=turn_id)

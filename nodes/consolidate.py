@@ -3,25 +3,20 @@ procedural habits and goals (a handful, latest wins), and the core profile."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from memory_graph.schema import (
-    Edge,
-    EdgeType,
     Entity,
     Event,
     Fact,
-    Node,
-    NodeLabel,
     Routine,
     Session,
     Turn,
     stable_id,
 )
-from memory_graph.store import WriteBatch
+from memory_graph.writes import CitedFact, SessionConsolidationWrite, SessionEvent
 from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.entities import EntityResolver, normalise_name
@@ -93,57 +88,29 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
     # model call per unmatched name would cost more than the consolidation itself).
     bulk = isinstance(result, SessionNotes)
     resolver = EntityResolver(memory, user_id, None if bulk else res.chat, meter, errors)
-    turn_ids = [t.id for t in turns]
-    events: list[tuple[Event, list[str]]] = []
-    involves: list[Edge] = []
+    events: list[SessionEvent] = []
     for topic in result.topics:
         covered = [turns[i - 1] for i in topic.turns if 1 <= i <= len(turns)] or turns
         event = Event(id=stable_id(user_id, "event", session.id, topic.summary),
                       user_id=user_id, summary=topic.summary.strip(),
                       occurred_at=covered[0].at, kind="topic")
-        events.append((event, [t.id for t in covered]))
-        for name in topic.entities:
-            if normalise_name(name):
-                entity = resolver.resolve(name)
-                involves.append(Edge(type=EdgeType.INVOLVES, user_id=user_id,
-                                     source=event.id, target=entity.id,
-                                     valid_from=event.occurred_at,
-                                     recorded_at=event.occurred_at))
+        events.append(SessionEvent(event, [t.id for t in covered], [
+            resolver.resolve(name).id for name in topic.entities if normalise_name(name)]))
     end = session.ended_at or turns[-1].at
     facts = session_facts(user_id, session, turns, result, resolver)
     routines = [Routine(id=stable_id(user_id, "routine", normalise_name(r.description)),
                         user_id=user_id, description=r.description.strip(), kind=r.kind,
                         updated_at=end) for r in result.routines]
     with meter.store():
-        previous_events = [e for e in memory.store.find_nodes(user_id, NodeLabel.EVENT)
-                           if isinstance(e, Event) and e.occurred_at <= turns[0].at]
-        entities = list(resolver.touched())
-        stale = _stale_routines(res, user_id, routines)
-        routines = [r for r in routines if r.id not in stale]
-        new_nodes: list[Node] = [*(e for e, _ in events), *(f for f, _, _ in facts),
-                                 *routines, *entities]
-        chain = sorted(previous_events, key=lambda e: e.occurred_at)[-1:] + \
-            sorted((e for e, _ in events), key=lambda e: e.occurred_at)
-        edges = [Edge(type=EdgeType.NEXT, user_id=user_id, source=a.id, target=b.id,
-                      recorded_at=b.occurred_at) for a, b in itertools.pairwise(chain)]
-        edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=event.id, target=tid,
-                       recorded_at=event.occurred_at) for event, covered in events
-                  for tid in covered]
-        edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=node.id, target=tid,
-                       recorded_at=end) for node in [*routines, *entities] for tid in turn_ids]
-        edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=fact.id, target=tid,
-                       recorded_at=fact.at) for fact, cited, _ in facts for tid in cited]
-        edges += [Edge(type=EdgeType.INVOLVES, user_id=user_id, source=fact.id,
-                       target=entity.id, valid_from=fact.at, recorded_at=fact.at)
-                  for fact, _, linked in facts for entity in linked]
-        summary = " ".join(e.summary for e, _ in events)[:4000] or "(no topics)"
-        new_nodes.append(session.model_copy(update={"summary": summary}))
-        if result.profile.strip():
-            new_nodes.append(memory.user(user_id).model_copy(
-                update={"profile": result.profile.strip()[:4000]}))
-        memory.commit(user_id, WriteBatch(nodes=new_nodes, edges=[*edges, *involves],
-                                          delete_node_ids=sorted(stale)))
-    return {"topics": len(events), "facts": len(facts), "routines": len(routines),
+        kept = memory.record_consolidation(user_id, SessionConsolidationWrite(
+            session=session, turn_ids=[t.id for t in turns], ended_at=end,
+            summary=" ".join(e.event.summary for e in events) or "(no topics)",
+            events=events,
+            facts=[CitedFact(fact, cited, [e.id for e in linked])
+                   for fact, cited, linked in facts],
+            routines=routines, entities=list(resolver.touched()),
+            profile=result.profile, keep_routines=MAX_ROUTINES))
+    return {"topics": len(events), "facts": len(facts), "routines": kept,
             "profile_updated": bool(result.profile.strip())}
 
 
@@ -168,12 +135,3 @@ def session_facts(user_id: str, session: Session, turns: list[Turn],
         linked = [resolver.resolve(n) for n in item.entities if normalise_name(n)]
         facts.append((fact, [t.id for t in cited[:6]], linked))
     return facts
-
-
-def _stale_routines(res: Resources, user_id: str, new: list[Routine]) -> set[str]:
-    """Ids of the routines beyond the newest ``MAX_ROUTINES`` once ``new`` is written."""
-    routines = {r.id: r for r in res.memory.store.find_nodes(user_id, NodeLabel.ROUTINE)
-                if isinstance(r, Routine)}
-    routines.update((r.id, r) for r in new)
-    ordered = sorted(routines.values(), key=lambda r: r.updated_at, reverse=True)
-    return {r.id for r in ordered[MAX_ROUTINES:]}

@@ -12,8 +12,7 @@ from typing import Any
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
-from memory_graph.schema import Edge, EdgeType
-from memory_graph.store import WriteBatch
+from memory_graph.writes import PersonalityUpdate
 from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.personality import Personality
@@ -43,9 +42,7 @@ def update_personality(res: Resources, ctx: Context, turn: TurnInfo, meter: Cost
     updated = current.updated(scores.model_dump(), datetime.fromisoformat(turn["at"]))
     snapshot = updated.snapshot(ctx.user_id)
     with meter.store():
-        memory.commit(ctx.user_id, WriteBatch(nodes=[snapshot], edges=[Edge(
-            type=EdgeType.FROM_TURN, user_id=ctx.user_id, source=snapshot.id,
-            target=turn["id"], recorded_at=snapshot.at)]))
+        memory.record_personality(ctx.user_id, PersonalityUpdate(snapshot, turn["id"]))
     return updated
 
 

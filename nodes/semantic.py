@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from memory_graph.schema import Edge, EdgeType, Entity, Fact, Turn, stable_id
-from memory_graph.store import WriteBatch
+from memory_graph.schema import Entity, Fact, Turn, stable_id
+from memory_graph.writes import LinkedFact, PreferenceChange, TurnMemoryWrite
 from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.entities import EntityResolver
@@ -114,20 +114,13 @@ def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: Tur
     preference_entities = [(p, resolver.resolve(p.entity, p.kind)) for p in found.preferences]
 
     entities = list(resolver.touched())
-    fact_nodes = [f for f, _ in facts]
     with meter.store():
-        edges = [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=node.id,
-                      target=turn["id"], recorded_at=at) for node in [*entities, *fact_nodes]]
-        edges += [Edge(type=EdgeType.INVOLVES, user_id=user_id, source=fact.id,
-                       target=entity.id, valid_from=at, recorded_at=at)
-                  for fact, linked in facts for entity in linked]
-        edges += [Edge(type=EdgeType.DEPICTS, user_id=user_id, source=image_id,
-                       target=entity.id, valid_from=at, recorded_at=at,
-                       source_turns=[turn["id"]]) for image_id, entity in depicted]
-        for pref, entity in preference_entities:
-            edges += memory.preference_edges(user_id, entity.id, likes=pref.likes, at=at,
-                                             reason=pref.reason, from_turns=[turn["id"]])
-        memory.commit(user_id, WriteBatch(nodes=[*entities, *fact_nodes], edges=edges))
+        memory.record_turn_memories(user_id, TurnMemoryWrite(
+            turn_id=turn["id"], at=at, entities=entities,
+            facts=[LinkedFact(fact, [e.id for e in linked]) for fact, linked in facts],
+            depicted=[(image_id, entity.id) for image_id, entity in depicted],
+            preferences=[PreferenceChange(entity.id, pref.likes, pref.reason)
+                         for pref, entity in preference_entities]))
     return {"facts": len(found.facts), "remember": len(found.remember),
             "visual": len(found.visual), "preferences": len(found.preferences),
             "entities": [e.name for e in entities]}
