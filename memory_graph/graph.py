@@ -176,11 +176,11 @@ class MemoryGraph:
         """Store what a turn taught, linked to the turn, in one transaction."""
         at, turn_id = memories.at, memories.turn_id
         facts = [linked.fact for linked in memories.facts]
-        edges = [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=node.id,
-                      target=turn_id, recorded_at=at) for node in [*memories.entities, *facts]]
-        edges += [Edge(type=EdgeType.INVOLVES, user_id=user_id, source=linked.fact.id,
-                       target=entity_id, valid_from=at, recorded_at=at)
-                  for linked in memories.facts for entity_id in linked.entity_ids]
+        edges = [edge for entity in memories.entities
+                 for edge in _provenance(user_id, entity.id, at, [turn_id], ())]
+        edges += [edge for linked in memories.facts
+                  for edge in _provenance(user_id, linked.fact.id, at, [turn_id],
+                                          linked.entity_ids)]
         edges += [Edge(type=EdgeType.DEPICTS, user_id=user_id, source=image_id,
                        target=entity_id, valid_from=at, recorded_at=at,
                        source_turns=[turn_id]) for image_id, entity_id in memories.depicted]
@@ -211,22 +211,13 @@ class MemoryGraph:
         edges = [Edge(type=EdgeType.NEXT, user_id=user_id, source=a.id, target=b.id,
                       recorded_at=b.occurred_at) for a, b in pairwise(chain)]
         for item in write.events:
-            moment = item.event.occurred_at
-            edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=item.event.id,
-                           target=turn_id, recorded_at=moment) for turn_id in item.turn_ids]
-            edges += [Edge(type=EdgeType.INVOLVES, user_id=user_id, source=item.event.id,
-                           target=entity_id, valid_from=moment, recorded_at=moment)
-                      for entity_id in item.entity_ids]
-        edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=node.id,
-                       target=turn_id, recorded_at=end)
-                  for node in [*routines, *write.entities] for turn_id in write.turn_ids]
+            edges += _provenance(user_id, item.event.id, item.event.occurred_at,
+                                 item.turn_ids, item.entity_ids)
+        for node in [*routines, *write.entities]:
+            edges += _provenance(user_id, node.id, end, write.turn_ids, ())
         for cited in write.facts:
-            moment = cited.fact.at
-            edges += [Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=cited.fact.id,
-                           target=turn_id, recorded_at=moment) for turn_id in cited.turn_ids]
-            edges += [Edge(type=EdgeType.INVOLVES, user_id=user_id, source=cited.fact.id,
-                           target=entity_id, valid_from=moment, recorded_at=moment)
-                      for entity_id in cited.entity_ids]
+            edges += _provenance(user_id, cited.fact.id, cited.fact.at, cited.turn_ids,
+                                 cited.entity_ids)
         nodes: list[Node] = [*events, *(c.fact for c in write.facts), *routines,
                              *write.entities,
                              session.model_copy(update={"summary": write.summary[:4000]})]
@@ -339,3 +330,13 @@ class MemoryGraph:
         ]
         self.commit(user_id, WriteBatch(delete_node_ids=sorted(doomed_nodes),
                                         delete_edge_ids=derived_edges))
+
+
+def _provenance(user_id: str, source: str, moment: datetime, turn_ids: Sequence[str],
+                entity_ids: Sequence[str]) -> list[Edge]:
+    """A derived memory's edges: FROM_TURN to the turns it comes from, INVOLVES to the
+    entities it is about (valid from ``moment``)."""
+    return [*(Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=source, target=turn_id,
+                   recorded_at=moment) for turn_id in turn_ids),
+            *(Edge(type=EdgeType.INVOLVES, user_id=user_id, source=source, target=entity_id,
+                   valid_from=moment, recorded_at=moment) for entity_id in entity_ids)]
