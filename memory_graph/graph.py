@@ -197,9 +197,10 @@ class MemoryGraph:
         session = write.session
         end = write.ended_at
         events = [e.event for e in write.events]
+        new_ids = {event.id for event in events}
         previous = sorted((e for e in self.store.find_nodes(user_id, NodeLabel.EVENT)
                            if isinstance(e, Event) and e.occurred_at <= session.started_at
-                           and e.id not in {n.id for n in events}),
+                           and e.id not in new_ids),
                           key=lambda e: e.occurred_at)[-1:]
         known = {r.id: r for r in self.store.find_nodes(user_id, NodeLabel.ROUTINE)
                  if isinstance(r, Routine)}
@@ -231,9 +232,8 @@ class MemoryGraph:
     def record_personality(self, user_id: str, update: PersonalityUpdate) -> None:
         """Store a personality estimate, linked to the turn it was inferred from."""
         snapshot = update.snapshot
-        self.commit(user_id, WriteBatch(nodes=[snapshot], edges=[Edge(
-            type=EdgeType.FROM_TURN, user_id=user_id, source=snapshot.id,
-            target=update.turn_id, recorded_at=snapshot.at)]))
+        self.commit(user_id, WriteBatch(nodes=[snapshot], edges=_provenance(
+            user_id, snapshot.id, snapshot.at, [update.turn_id], ())))
 
     def upsert_entity(self, user_id: str, entity: Entity, from_turns: Iterable[str] = ()) -> None:
         self.commit(user_id, WriteBatch(nodes=[entity], edges=[

@@ -10,7 +10,6 @@ each make one).
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -30,8 +29,6 @@ from nodes.context import Context
 from providers.chat import make_chat_model
 from providers.embeddings import MINILM_NAME, SentenceTransformerEmbedder, default_embedder
 from providers.reranker import default_reranker
-
-log = logging.getLogger(__name__)
 
 #: How long ``close`` waits for queued memory work before it gives up (and says so).
 CLOSE_TIMEOUT_SECONDS = 120.0

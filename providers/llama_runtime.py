@@ -23,6 +23,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
@@ -34,20 +35,24 @@ CHECK_QUESTION = "What is the capital of France? Answer with one word."
 CHECK_ANSWER = "paris"
 
 
+def _missing_openmp_defaults(environ: Mapping[str, str]) -> dict[str, str]:
+    """The OpenMP default to add to ``environ``: none when the user chose a wait setting."""
+    if any(name in environ for name in OPENMP_WAIT_VARIABLES):
+        return {}
+    return {"GOMP_SPINCOUNT": OPENMP_DEFAULT_SPINCOUNT}
+
+
 def openmp_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
     """``environ`` (default: this process's) with the OpenMP defaults filled in: for a
     child process that runs llama.cpp (a ``llama_cpp.server``, a benchmark worker)."""
     merged = dict(os.environ if environ is None else environ)
-    if not any(name in merged for name in OPENMP_WAIT_VARIABLES):
-        merged["GOMP_SPINCOUNT"] = OPENMP_DEFAULT_SPINCOUNT
-    return merged
+    return merged | _missing_openmp_defaults(merged)
 
 
 def configure_openmp() -> None:
     """Put the OpenMP defaults into this process's environment. Entry points call it before
     anything loads an OpenMP runtime (each copy of libgomp reads it once, when loaded)."""
-    if not any(name in os.environ for name in OPENMP_WAIT_VARIABLES):
-        os.environ["GOMP_SPINCOUNT"] = OPENMP_DEFAULT_SPINCOUNT
+    os.environ.update(_missing_openmp_defaults(os.environ))
 
 
 def import_llama_cpp() -> ModuleType:

@@ -242,11 +242,13 @@ class CypherStore(ABC):
             if embedding is not None and len(embedding) != self.dimension:
                 raise InvalidInputError(f"{node.label} {node.id!r} has a {len(embedding)}-d "
                                         f"embedding, the store holds {self.dimension}-d vectors")
-        endpoints = sorted({n for e in batch.edges for n in (e.source, e.target)})
-        present = {n.id for n in self.get_nodes(user_id, endpoints, embeddings=False)}
-        missing = missing_endpoints(batch, present.__contains__)
-        if missing:
-            raise InvalidInputError(f"edge endpoints not in {user_id!r}'s graph: {missing}")
+        if batch.edges:  # a read only when there are endpoints to check
+            endpoints = sorted({n for e in batch.edges for n in (e.source, e.target)})
+            present = {n.id for n in self.get_nodes(user_id, endpoints, embeddings=False)}
+            missing = missing_endpoints(batch, present.__contains__)
+            if missing:
+                raise InvalidInputError(
+                    f"edge endpoints not in {user_id!r}'s graph: {missing}")
         steps: list[tuple[str, dict[str, Any]]] = []
         if batch.delete_edge_ids:
             steps.append((DELETE_EDGES, {"uid": user_id, "ids": list(batch.delete_edge_ids)}))
