@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
-from providers.gate import BACKGROUND
-
 log = logging.getLogger(__name__)
 
 #: How long a job waits for a reply in progress. A turn that fails before its reply never
@@ -62,15 +60,12 @@ class BackgroundWorker:
     def submit(self, user_id: str, label: str, job: Callable[[], object]) -> None:
         def run() -> None:
             self._wait_for_reply(user_id)
-            token = BACKGROUND.set(True)
             try:
                 job()
             except Exception as exc:  # reported at the user's next turn, and logged
                 log.exception("background %s for %s failed", label, user_id)
                 with self._lock:
                     self._failures.setdefault(user_id, []).append(f"{label}: {exc}")
-            finally:
-                BACKGROUND.reset(token)
 
         future = self._executor.submit(run)
         with self._lock:

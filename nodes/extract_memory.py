@@ -50,7 +50,7 @@ class ExtractMemory:
         res = self.provider.resolve(ctx)
         if ctx.background_extraction:
             res.worker.submit(ctx.user_id, "extract_memory",
-                              partial(_background, res, ctx, turn))
+                              partial(_background, res.in_background(), ctx, turn))
             return {"extraction": {"status": "background",
                                    "pending": res.worker.pending(ctx.user_id)}}
         meter = CostMeter()

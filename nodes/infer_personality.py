@@ -58,7 +58,7 @@ class InferPersonality:
         res = self.provider.resolve(ctx)
         if ctx.background_extraction:
             res.worker.submit(ctx.user_id, "infer_personality",
-                              partial(_background, res, ctx, turn))
+                              partial(_background, res.in_background(), ctx, turn))
             return {}
         meter = CostMeter()
         errors: list[str] = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 
@@ -28,6 +28,7 @@ from nodes.background import BackgroundWorker
 from nodes.context import Context
 from providers.chat import make_chat_model
 from providers.embeddings import MINILM_NAME, SentenceTransformerEmbedder, default_embedder
+from providers.gate import for_background
 from providers.reranker import default_reranker
 
 #: How long ``close`` waits for queued memory work before it gives up (and says so).
@@ -56,6 +57,11 @@ class Resources:
     chat: BaseChatModel
     media: MediaStore
     worker: BackgroundWorker
+
+    def in_background(self) -> Resources:
+        """The same resources for a job of the background worker: its model calls give
+        way to replies (``providers.gate``)."""
+        return replace(self, chat=for_background(self.chat))
 
 
 class ResourceProvider:

@@ -30,7 +30,8 @@ def submit_warm_prefix(res: Resources, ctx: Context, session_id: str) -> None:
     """Queue the prefill behind this turn's memory work; a no-op for other models."""
     if isinstance(res.chat, PrefixCache):
         res.worker.submit(ctx.user_id, "warm_reply_prefix",
-                          partial(warm_reply_prefix, res.chat, res, ctx, session_id))
+                          partial(warm_reply_prefix, res.chat, res.in_background(), ctx,
+                                  session_id))
 
 
 def warm_reply_prefix(cache: PrefixCache, res: Resources, ctx: Context, session_id: str

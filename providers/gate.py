@@ -3,17 +3,35 @@ memory work. ``ComputeGate`` runs one call at a time (llama.cpp on two cores gai
 from overlap) and lets a waiting foreground call go before any waiting background call.
 A background call that is already running steps aside too: it calls
 ``yield_to_foreground`` between small steps of its work (see ``providers.llamacpp``), so
-a reply never waits for a whole memory-consolidation call to finish."""
+a reply never waits for a whole memory-consolidation call to finish.
+
+Which kind a call is belongs to the model object that makes it: a local chat model has a
+``priority`` field, and ``for_background`` gives the copy that background memory work uses
+(same loaded weights, same gate). No process-wide flag decides it."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from typing import Literal, TypeVar
 
-#: Set by the background worker for the calls it makes.
-BACKGROUND: ContextVar[bool] = ContextVar("personavlm_background", default=False)
+from langchain_core.language_models import BaseChatModel
+
+Priority = Literal["reply", "background"]
+PRIORITY_DESCRIPTION = ("Who waits for this model's calls: the user ('reply') or nobody "
+                        "('background' memory work, which gives way to replies).")
+
+M = TypeVar("M", bound=BaseChatModel)
+
+
+def for_background(model: M) -> M:
+    """The copy of ``model`` that background memory work calls. A model with a
+    ``priority`` field shares its loaded weights and its gate with the copy (a shallow
+    pydantic copy keeps the private attributes); any other model is returned as is."""
+    if "priority" not in type(model).model_fields:
+        return model
+    return model.model_copy(update={"priority": "background"})
 
 
 class ComputeGate:
@@ -23,10 +41,9 @@ class ComputeGate:
         self._foreground_waiting = 0
 
     @contextmanager
-    def hold(self, background: bool | None = None) -> Iterator[None]:
-        is_background = BACKGROUND.get() if background is None else background
+    def hold(self, background: bool) -> Iterator[None]:
         with self._cond:
-            if is_background:
+            if background:
                 while self._busy or self._foreground_waiting:
                     self._cond.wait()
             else:

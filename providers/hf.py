@@ -19,7 +19,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from PIL import Image as PILImage
 from pydantic import Field, PrivateAttr
 
-from providers.gate import BACKGROUND, ComputeGate
+from providers.gate import PRIORITY_DESCRIPTION, ComputeGate, Priority
 from providers.messages import content_parts, role_of
 
 
@@ -28,6 +28,7 @@ class ChatHFVision(BaseChatModel):
     device: str = "cpu"
     dtype: str = "auto"
     max_tokens: int = 512
+    priority: Priority = Field(default="reply", description=PRIORITY_DESCRIPTION)
     supports_json_schema: bool = False
     supports_vision: bool = True
 
@@ -65,7 +66,7 @@ class ChatHFVision(BaseChatModel):
         inputs = processor(text=prompt, images=images or None, return_tensors="pt")
         inputs = inputs.to(self.device)
         max_new = int(kwargs.get("max_tokens", self.max_tokens))
-        with self._gate.hold(BACKGROUND.get()), torch.inference_mode():
+        with self._gate.hold(self.priority == "background"), torch.inference_mode():
             output = model.generate(**inputs, max_new_tokens=max_new, do_sample=False)
         prompt_len = int(inputs["input_ids"].shape[1])
         new_tokens = output[0][prompt_len:]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from contextvars import ContextVar
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -27,12 +26,9 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field, PrivateAttr
 
-from providers.gate import BACKGROUND, ComputeGate
+from providers.gate import PRIORITY_DESCRIPTION, ComputeGate, Priority
 from providers.llama_runtime import import_llama_cpp, load_llama
 from providers.messages import to_openai_messages
-
-#: Set while ``ChatLlamaCpp.prefill`` runs on the reply context.
-PREFILLING: ContextVar[bool] = ContextVar("personavlm_prefilling", default=False)
 
 
 class PrefillInterrupted(Exception):
@@ -46,6 +42,7 @@ class ChatLlamaCpp(BaseChatModel):
     max_tokens: int = 512
     temperature: float = 0.1
     seed: int = 7
+    priority: Priority = Field(default="reply", description=PRIORITY_DESCRIPTION)
     #: Structured output through llama.cpp grammars (see ``nodes.structured``).
     supports_json_schema: bool = True
     supports_vision: bool = False
@@ -70,10 +67,11 @@ class ChatLlamaCpp(BaseChatModel):
                     raise FileNotFoundError(f"GGUF model {self.model_path} does not exist")
                 llama = import_llama_cpp().Llama
                 kind = (_chunked_llama(llama, self._gate.yield_to_foreground) if background
-                        else _chunked_llama(llama, partial(_stop_if_reply_waiting, self._gate),
-                                            PREFILLING.get))
+                        else _chunked_llama(llama, partial(_stop_if_reply_waiting, self._gate)))
                 llm = load_llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
                                  seed=self.seed, llama_class=kind)
+                # The reply context is chunked only while ``prefill`` runs on it.
+                llm.chunking = background
                 self._contexts[background] = llm
             return llm
 
@@ -83,7 +81,7 @@ class ChatLlamaCpp(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
-        background = BACKGROUND.get()
+        background = self.priority == "background"
         llm = self._context(background)
         request: dict[str, Any] = {
             "messages": to_openai_messages(messages, images=False),
@@ -115,16 +113,16 @@ class ChatLlamaCpp(BaseChatModel):
         context, so that call only pays for what follows them. Returns False when a reply
         arrived first and the prefill was abandoned; what was evaluated is kept."""
         llm = self._context(False)
-        token = PREFILLING.set(True)
-        try:
-            with self._gate.hold(background=True):
+        with self._gate.hold(background=True):
+            llm.chunking = True  # no other call uses the context while the gate is held
+            try:
                 llm.create_chat_completion(
                     messages=to_openai_messages(messages, images=False), max_tokens=1,
                     temperature=0.0, seed=self.seed)
-        except PrefillInterrupted:
-            return False
-        finally:
-            PREFILLING.reset(token)
+            except PrefillInterrupted:
+                return False
+            finally:
+                llm.chunking = False
         return True
 
 
@@ -133,16 +131,18 @@ class ChatLlamaCpp(BaseChatModel):
 PAUSE_EVERY_TOKENS = 64
 
 
-def _chunked_llama(llama_class: type[Any], before_chunk: Callable[[], None],
-                   chunked: Callable[[], bool] = lambda: True) -> type[Any]:
+def _chunked_llama(llama_class: type[Any], before_chunk: Callable[[], None]) -> type[Any]:
     """A ``Llama`` subclass whose ``eval`` (prompt chunks and each generated token) runs
-    ``before_chunk`` before every ``PAUSE_EVERY_TOKENS`` tokens, while ``chunked()`` holds.
+    ``before_chunk`` before every ``PAUSE_EVERY_TOKENS`` tokens while its ``chunking``
+    attribute is true.
     ``Llama.eval`` continues from ``n_tokens``, so evaluating consecutive chunks is the same
     as evaluating the whole sequence, and a chunk not started leaves the state valid."""
 
     class ChunkedLlama(llama_class):  # type: ignore[misc]
+        chunking = True
+
         def eval(self, tokens: Any) -> None:
-            if not chunked():
+            if not self.chunking:
                 super().eval(tokens)
                 return
             for start in range(0, len(tokens), PAUSE_EVERY_TOKENS):

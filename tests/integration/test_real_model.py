@@ -19,7 +19,7 @@ from nodes.schemas import TurnMemories
 from nodes.semantic import extraction_messages
 from nodes.structured import call_structured
 from providers.chat import make_chat_model
-from providers.gate import BACKGROUND
+from providers.gate import for_background
 from providers.gguf import DEFAULT_GGUF_SHA256, DEFAULT_GGUF_SIZE, default_gguf_path, file_sha256
 
 pytestmark = pytest.mark.slow
@@ -69,9 +69,8 @@ def test_reply_overtakes_a_running_background_call(chat) -> None:  # type: ignor
     long_prompt = [HumanMessage("Count from 1 to 200, one number per line.")]
 
     def background_call() -> None:
-        BACKGROUND.set(True)
         started.set()
-        out = chat.invoke(long_prompt, max_tokens=160, temperature=0.0)
+        out = for_background(chat).invoke(long_prompt, max_tokens=160, temperature=0.0)
         finished["background"] = time.monotonic()
         finished["background_tokens"] = out.usage_metadata["output_tokens"]
 

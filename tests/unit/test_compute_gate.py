@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
-from providers.gate import ComputeGate
+from providers.gate import ComputeGate, for_background
+from providers.llamacpp import ChatLlamaCpp
 
 
 def test_running_background_call_steps_aside_for_a_waiting_reply() -> None:
@@ -65,3 +66,14 @@ def test_queued_background_call_waits_while_a_reply_is_waiting() -> None:
         thread.join(5)
     assert order == ["first", "reply", "background"]
 
+
+
+def test_the_background_copy_shares_weights_and_gate() -> None:
+    """Background memory work calls a copy of the reply model: same loaded contexts, same
+    gate, only its priority differs (no process-wide flag decides it)."""
+    reply = ChatLlamaCpp(model_path="/nonexistent/model.gguf")
+    background = for_background(reply)
+    assert (reply.priority, background.priority) == ("reply", "background")
+    assert background._gate is reply._gate
+    assert background._contexts is reply._contexts
+    assert background._load_lock is reply._load_lock
