@@ -21,17 +21,25 @@ class MediaStore:
     def user_dir(self, user_id: str) -> Path:
         return self.root / stable_id(check_user_id(user_id))
 
-    def save(self, user_id: str, sha256: str, suffix: str, data: bytes) -> Path:
+    def path(self, user_id: str, sha256: str, suffix: str) -> Path:
         if len(sha256) != 64 or suffix not in (".png", ".jpg"):
             raise InvalidInputError(f"bad media key {sha256!r}{suffix!r}")
-        folder = self.user_dir(user_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{sha256}{suffix}"
+        return self.user_dir(user_id) / f"{sha256}{suffix}"
+
+    def load(self, user_id: str, sha256: str, suffix: str) -> bytes:
+        return self.path(user_id, sha256, suffix).read_bytes()
+
+    def save(self, user_id: str, sha256: str, suffix: str, data: bytes) -> Path:
+        target = self.path(user_id, sha256, suffix)
+        target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
             tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
             tmp.write_bytes(data)
             os.replace(tmp, target)
         return target
+
+    def discard(self, user_id: str, sha256: str, suffix: str) -> None:
+        self.path(user_id, sha256, suffix).unlink(missing_ok=True)
 
     def delete_unreferenced(self, user_id: str, keep_sha256: set[str]) -> list[Path]:
         """Remove the user's files whose hash no stored image has any more."""

@@ -19,7 +19,7 @@ from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.personality import Personality
 from nodes.resources import ResourceProvider, Resources
-from nodes.state import State, TurnInfo
+from nodes.state import MediaRef, State, TurnInfo
 from nodes.structured import invoke_model
 from providers.chat import supports_vision
 from providers.images import LoadedImage, load_image
@@ -73,18 +73,24 @@ class Perceive:
                   height=image.height, at=at)
             for image, caption in zip(images, captions, strict=True)
         ]
+        media = self._save_media(res, ctx, images, image_nodes)
         recent: list[Turn] = []
         with meter.store():
             if not new_session and last is not None:
                 recent = recent_turns(res, ctx, last.id)
             if ctx.update_memory:
-                self._store(res, ctx.user_id, turn_id, text or "[photo]", at, session_id,
-                            speaker, images, image_nodes)
+                res.memory.add_turns(ctx.user_id, [TurnInput(
+                    text=text or "[photo]", at=at, session_id=session_id, role="user",
+                    speaker=speaker, turn_id=turn_id,
+                    image_captions=[n.caption or "a photo" for n in image_nodes])],
+                    images={turn_id: image_nodes})
             background = snapshot_background(res, ctx, recent)
+            personality = latest_personality(res, ctx)
         res.worker.begin_reply(ctx.user_id)  # ended by respond
         turn: TurnInfo = {
             "id": turn_id, "session_id": session_id, "at": at.isoformat(), "text": text,
             "speaker": speaker, "image_ids": [n.id for n in image_nodes], "captions": captions,
+            "media": media,
             "new_session": new_session,
             "previous_session_id": last.id if new_session and last is not None else None,
             "stored": ctx.update_memory,
@@ -92,7 +98,7 @@ class Perceive:
         # A new turn: the channels with reducers start again, not from the last turn.
         return {"turn": turn, "background": background, "memories": Overwrite([]),
                 "retrieval": {"round": 0, "queries": [], "next": "retrieve"},
-                "personality": background["personality"], "extraction": {}, "reply": "",
+                "personality": personality.as_dict(), "extraction": {}, "reply": "",
                 "cost": Overwrite(meter.as_dict()), "errors": Overwrite(errors)}
 
     def _caption(self, res: Resources, image: LoadedImage, meter: CostMeter,
@@ -113,17 +119,20 @@ class Perceive:
             return ""
         return str(reply.content).strip()[:4000]
 
-    def _store(self, res: Resources, user_id: str, turn_id: str, text: str, at: Any,
-               session_id: str, speaker: str, images: list[LoadedImage],
-               image_nodes: list[Image]) -> None:
-        memory = res.memory
+    @staticmethod
+    def _save_media(res: Resources, ctx: Context, images: list[LoadedImage],
+                    image_nodes: list[Image]) -> list[MediaRef]:
+        """Put the turn's photos in the media store, where the nodes after perceive read
+        them. A photo of a turn that is not stored is removed after the reply, unless a
+        stored image already had it."""
+        refs: list[MediaRef] = []
         for image, node in zip(images, image_nodes, strict=True):
-            path = res.media.save(user_id, image.sha256, image.suffix, image.data)
+            existed = res.media.path(ctx.user_id, image.sha256, image.suffix).exists()
+            path = res.media.save(ctx.user_id, image.sha256, image.suffix, image.data)
             node.uri = path.as_uri()
-        memory.add_turns(user_id, [TurnInput(
-            text=text, at=at, session_id=session_id, role="user", speaker=speaker,
-            turn_id=turn_id, image_captions=[n.caption or "a photo" for n in image_nodes])],
-            images={turn_id: image_nodes})
+            refs.append({"image_id": node.id, "sha256": image.sha256, "suffix": image.suffix,
+                         "mime": image.mime, "transient": not ctx.update_memory and not existed})
+        return refs
 
 
 def recent_turns(res: Resources, ctx: Context, session_id: str) -> list[Turn]:
@@ -131,11 +140,14 @@ def recent_turns(res: Resources, ctx: Context, session_id: str) -> list[Turn]:
     return res.memory.session_turns(ctx.user_id, session_id)[-ctx.recent_turns:]
 
 
+def latest_personality(res: Resources, ctx: Context) -> Personality:
+    history = res.memory.personality_history(ctx.user_id)
+    return Personality.from_snapshot(history[-1]) if history else Personality.neutral()
+
+
 def snapshot_background(res: Resources, ctx: Context, recent: list[Turn]) -> dict[str, Any]:
     memory = res.memory
     user = memory.user(ctx.user_id)
-    history = memory.personality_history(ctx.user_id)
-    personality = Personality.from_snapshot(history[-1]) if history else Personality.neutral()
     preferences = memory.preferences(ctx.user_id)[-MAX_PREFERENCES_IN_PROMPT:]
     names = memory.preference_names(ctx.user_id, preferences)
     lines = []
@@ -148,7 +160,6 @@ def snapshot_background(res: Resources, ctx: Context, recent: list[Turn]) -> dic
     return {
         "profile": user.profile or "(nothing yet)",
         "preferences": "\n".join(lines) or "(none known yet)",
-        "personality": personality.as_dict(),
         "recent": [{"role": t.role, "text": t.text, "at": t.at.isoformat(), "id": t.id}
                    for t in recent],
     }

@@ -5,19 +5,20 @@ question), so a local model reuses its prompt cache and pays for the memories on
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from memory_graph.media import MediaStore
 from memory_graph.relative_dates import day_text, resolve_relative_dates
 from memory_graph.schema import EdgeType, Entity, Event, Fact, Image, Node, Routine, Turn
 from memory_graph.search import MemoryHit
 from nodes.context import Context
 from nodes.personality import Personality
 from nodes.prompts import MEMORY_BLOCK, REPLY_SYSTEM
-from nodes.state import RetrievedMemory, State
-from providers.images import load_image
+from nodes.state import RetrievedMemory, State, TurnInfo
 
 MAX_MEMORY_CHARS = 320
 MAX_RECENT_CHARS = 600
@@ -65,11 +66,11 @@ def preference_notes(edges: list[Any]) -> dict[str, str]:
     return {target: "; ".join(items) for target, items in notes.items()}
 
 
-def reply_prefix(background: dict[str, Any], ctx: Context,
-                 personality: dict[str, Any] | None = None) -> list[BaseMessage]:
+def reply_prefix(background: dict[str, Any], personality: dict[str, Any], ctx: Context
+                 ) -> list[BaseMessage]:
     """The stable part of the reply prompt: system prompt (profile, personality) and the
     session's recent turns. ``nodes.warm_prefix`` prefills it for the next turn."""
-    persona = (personality or background["personality"]) if ctx.use_personality else {}
+    persona = personality if ctx.use_personality else {}
     system = REPLY_SYSTEM.format(
         assistant=ctx.assistant_name, user=ctx.display_name, profile=background["profile"],
         personality=persona.get("description") or Personality.neutral().describe())
@@ -81,11 +82,19 @@ def reply_prefix(background: dict[str, Any], ctx: Context,
     return messages
 
 
-def reply_messages(state: State, ctx: Context, *, with_images: bool,
-                   personality: dict[str, Any] | None = None) -> list[BaseMessage]:
+def attached_images(media: MediaStore, user_id: str, turn: TurnInfo) -> list[dict[str, Any]]:
+    """The turn's photos as content blocks, read from the media store by id."""
+    return [{"type": "image", "mime_type": ref["mime"],
+             "base64": base64.b64encode(media.load(user_id, ref["sha256"], ref["suffix"]))
+             .decode("ascii")} for ref in turn["media"]]
+
+
+def reply_messages(state: State, ctx: Context, images: list[dict[str, Any]] | None = None
+                   ) -> list[BaseMessage]:
+    """The reply prompt; ``images`` (``attached_images``) for a model that can see them."""
     background = state["background"]
     turn = state["turn"]
-    messages = reply_prefix(background, ctx, personality)
+    messages = reply_prefix(background, state["personality"], ctx)
     memories = state.get("memories") or []
     listing = "\n".join(f"- {m['text']}" for m in memories) or "- (nothing relevant found)"
     photos = "".join(f"\n[attached photo {i}: {c or 'no description'}]"
@@ -95,13 +104,8 @@ def reply_messages(state: State, ctx: Context, *, with_images: bool,
                                preferences=background["preferences"],
                                now=at.strftime("%Y-%m-%d %H:%M (%A)"),
                                text=(turn["text"] or "") + photos)
-    if with_images and state.get("images"):
-        blocks: list[str | dict[str, Any]] = [{"type": "text", "text": text}]
-        for source in state.get("images") or []:
-            image = load_image(source)
-            blocks.append({"type": "image", "base64": image.data_url().partition(",")[2],
-                           "mime_type": image.mime})
-        messages.append(HumanMessage(content=blocks))
+    if images:
+        messages.append(HumanMessage(content=[{"type": "text", "text": text}, *images]))
     else:
         messages.append(HumanMessage(text))
     return messages

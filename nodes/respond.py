@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from memory_graph.graph import TurnInput
 from nodes.context import Context
 from nodes.cost import CostMeter
-from nodes.reply_prompt import reply_messages
+from nodes.reply_prompt import attached_images, reply_messages
 from nodes.resources import ResourceProvider, Resources
 from nodes.state import State
 from nodes.structured import invoke_model
@@ -31,6 +31,9 @@ class Respond:
             return self._reply(state, ctx, res)
         finally:
             res.worker.end_reply(ctx.user_id)  # begun by perceive
+            for ref in state["turn"]["media"]:
+                if ref["transient"]:
+                    res.media.discard(ctx.user_id, ref["sha256"], ref["suffix"])
 
     def _reply(self, state: State, ctx: Context, res: Resources) -> dict[str, Any]:
         meter = CostMeter()
@@ -38,8 +41,9 @@ class Respond:
         if given:
             text = given
         else:
-            messages = reply_messages(state, ctx, with_images=supports_vision(res.chat),
-                                      personality=state.get("personality"))
+            images = (attached_images(res.media, ctx.user_id, state["turn"])
+                      if supports_vision(res.chat) else None)
+            messages = reply_messages(state, ctx, images)
             model = res.chat.bind(max_tokens=ctx.max_reply_tokens)
             text = str(invoke_model(model, messages, meter, "respond").text).strip()
         turn = state["turn"]

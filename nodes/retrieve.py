@@ -21,7 +21,6 @@ from nodes.resources import ResourceProvider
 from nodes.schemas import RetrievalDecision
 from nodes.state import RetrievalState, State, add_memories
 from nodes.structured import StructuredOutputError, call_structured
-from providers.chat import supports_vision
 
 
 class Retrieve:
@@ -58,8 +57,8 @@ class Retrieve:
         decision = "answer"
         queries = list(retrieval["queries"])
         if round_number < ctx.max_retrieval_rounds:
-            messages = reply_messages({**state, "memories": memories}, ctx,
-                                      with_images=supports_vision(res.chat))
+            # The decision reads the photos' captions, not the photos: it only picks keywords.
+            messages = reply_messages({**state, "memories": memories}, ctx)
             last = messages[-1]
             messages[-1] = HumanMessage(f"{last.text!s}{DECIDE_SUFFIX}")
             try:

@@ -24,6 +24,17 @@ class InputState(TypedDict, total=False):
     given_reply_speaker: str
 
 
+class MediaRef(TypedDict):
+    """A photo of the turn in the media store: how nodes after perceive reach its bytes
+    (``MediaStore.load``) without decoding the run's input again."""
+    image_id: str
+    sha256: str
+    suffix: str
+    mime: str
+    #: Saved for this turn only (memory updates off): removed after the reply.
+    transient: bool
+
+
 class TurnInfo(TypedDict):
     id: str
     session_id: str
@@ -32,6 +43,7 @@ class TurnInfo(TypedDict):
     speaker: str
     image_ids: list[str]
     captions: list[str]
+    media: list[MediaRef]
     new_session: bool
     previous_session_id: str | None
     stored: bool

@@ -7,6 +7,7 @@ test_real_model.py."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -460,3 +461,34 @@ def test_listed_memories_name_preferences_and_honour_as_of(tmp_path: Path) -> No
     then = [r["text"] for r in assistant.memories(as_of="2024-04-01")
             if r["kind"] == "preference"]
     assert then == ["likes coffee (until 2024-05-28): said so"]
+
+
+class SeeingFakeChatModel(ScriptedFakeChatModel):
+    """The SCRIPTED FAKE model declaring vision, so the agent sends it the turn's photos."""
+
+    supports_vision: bool = True
+
+
+@pytest.mark.parametrize("update_memory", [True, False])
+def test_photos_reach_the_reply_from_the_media_store(tmp_path: Path,
+                                                     update_memory: bool) -> None:
+    """After perceive the photo travels by media id: the reply gets its bytes from the
+    media store (the retrieval decision reads its caption only). A photo of a turn that is
+    not stored leaves no file."""
+    model = SeeingFakeChatModel(script=Script())
+    agent, model, _provider = make_agent(tmp_path, Script(), model=model)
+    agent.invoke({"text": "Hi!", "at": "2024-03-01 09:00"}, context=ctx())
+    model.calls.clear()
+    out = agent.invoke({"text": "Look at Pixel!", "at": "2024-03-02 19:05",
+                        "images": [{"base64": base64.b64encode(PNG).decode(),
+                                    "caption": "an orange cat"}]},
+                       context=ctx(update_memory=update_memory))
+    [ref] = out["turn"]["media"]
+    assert ref["image_id"] == out["turn"]["image_ids"][0] and ref["mime"] == "image/png"
+    sent = [block for call in model.calls if step_of(call) in ("decide", "reply")
+            for block in call[-1].content if isinstance(block, dict)
+            and block.get("type") == "image"]
+    assert len(sent) == 1
+    assert {hashlib.sha256(base64.b64decode(block["base64"])).hexdigest()
+            for block in sent} == {ref["sha256"]}
+    assert bool(list((tmp_path / "media").rglob("*.png"))) is update_memory
