@@ -49,11 +49,11 @@ def main(out: Path, location: Path, script: dict[str, Any], root: Path) -> dict[
     turns = [t for session in script["sessions"] for t in session]
     base = Context(user_name=script["user_name"], store_location=str(location))
     background = Assistant(replace(base, user_id="bench-background"))
-    if background.resources.memory.store.has_user("bench-background"):
+    if background.resources.memory.has_user("bench-background"):
         background.forget(everything=True)
     inline = Assistant(replace(base, user_id="bench-inline", background_extraction=False),
                        agent=background.agent, provider=background.provider)
-    if inline.resources.memory.store.has_user("bench-inline"):
+    if inline.resources.memory.has_user("bench-inline"):
         inline.forget(everything=True)
     background.say("Hello!", at="2024-01-01 08:00")  # load the model before timing
     background.forget(everything=True)

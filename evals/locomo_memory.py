@@ -28,7 +28,6 @@ from tqdm import tqdm
 from evals.locomo import Conversation
 from memory_graph.embedding import Embedder
 from memory_graph.graph import MemoryGraph
-from memory_graph.schema import NodeLabel, Session
 from memory_graph.store import GraphStore
 from nodes.consolidate import consolidate_session
 from nodes.context import Context
@@ -134,10 +133,5 @@ def logged_failures(log: Path) -> set[tuple[str, str]]:
 
 
 def _summarised(res: Resources, user_id: str, session_id: str) -> bool:
-    found = res.memory.store.get_nodes(user_id, [session_id], embeddings=False)
-    return bool(found) and isinstance(found[0], Session) and bool(found[0].summary)
-
-
-def derived_memory_count(store: GraphStore, user_id: str) -> dict[str, int]:
-    return {label.value: len(store.find_nodes(user_id, label))
-            for label in (NodeLabel.FACT, NodeLabel.EVENT, NodeLabel.ROUTINE, NodeLabel.ENTITY)}
+    session = res.memory.session(user_id, session_id)
+    return session is not None and bool(session.summary)

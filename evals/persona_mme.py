@@ -128,7 +128,7 @@ def replay_users(records: list[dict[str, Any]], root: Path, assistant_for: Any,
             continue
         history = load_history(history_path(root, data_path))
         assistant: Assistant = assistant_for(key, history.user_name)
-        if assistant.resources.memory.store.has_user(key):
+        if assistant.resources.memory.has_user(key):
             assistant.forget(everything=True)
         started = time.perf_counter()
         errors = 0

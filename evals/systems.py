@@ -123,8 +123,7 @@ class _Baseline:
                      seconds=time.perf_counter() - start)
 
     def turns(self, user_id: str) -> list[Turn]:
-        nodes = self.bench.memory.store.find_nodes(user_id, NodeLabel.TURN)
-        return sorted((n for n in nodes if isinstance(n, Turn)), key=lambda t: (t.at, t.seq))
+        return self.bench.memory.turns(user_id)
 
 
 class NoMemory(_Baseline):
@@ -214,9 +213,9 @@ class PaperMemory(_Baseline):
         return f"Memories:\n{listing}", list(dict.fromkeys(retrieved))
 
     def _build(self, user_id: str) -> dict[str, _FlatMemory]:
-        store = self.bench.memory.store
+        memory = self.bench.memory
         items: dict[str, list[tuple[str, str]]] = {k: [] for k in PAPER_K}
-        for node in store.find_nodes(user_id, NodeLabel.FACT):
+        for node in memory.nodes(user_id, NodeLabel.FACT):
             if isinstance(node, Fact):
                 items["semantic"].append((node.id, f"[{node.at:%Y-%m-%d}] {node.statement}"))
         for edge in self.bench.memory.preferences(user_id, history=True):
@@ -224,11 +223,11 @@ class PaperMemory(_Baseline):
             verb = "likes" if edge.type is EdgeType.PREFERS else "dislikes"
             when = f"[{edge.valid_from:%Y-%m-%d}] " if edge.valid_from else ""
             items["semantic"].append((edge.id, f"{when}user {verb} {names[edge.target]}"))
-        for node in store.find_nodes(user_id, NodeLabel.EVENT):
+        for node in memory.nodes(user_id, NodeLabel.EVENT):
             if isinstance(node, Event):
                 items["episodic"].append((node.id, f"[{node.occurred_at:%Y-%m-%d}] "
                                                    f"{node.summary}"))
-        for node in store.find_nodes(user_id, NodeLabel.ROUTINE):
+        for node in memory.nodes(user_id, NodeLabel.ROUTINE):
             if isinstance(node, Routine):
                 items["procedural"].append((node.id, f"{node.kind}: {node.description}"))
         index = {}
@@ -241,8 +240,7 @@ class PaperMemory(_Baseline):
         return index
 
     def _sources(self, user_id: str, node_id: str) -> list[str]:
-        edges = self.bench.memory.store.edges(user_id, [node_id], [EdgeType.FROM_TURN], "out")
-        return [e.target for e in edges]
+        return self.bench.memory.source_turns(user_id, node_id)
 
 
 class Ours:

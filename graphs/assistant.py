@@ -100,7 +100,7 @@ class Assistant:
         moment = parse_timestamp(as_of) if as_of is not None else None
         rows: list[dict[str, Any]] = []
         for label in labels:
-            for node in res.memory.store.find_nodes(user_id, label):
+            for node in res.memory.nodes(user_id, label):
                 when = node.event_time()
                 if moment is not None and when is not None and when > moment:
                     continue
@@ -131,12 +131,11 @@ class Assistant:
         elif session_id:
             res.memory.forget_session(user_id, session_id)
         kept = {getattr(n, "sha256", "") for n in
-                res.memory.store.find_nodes(user_id, NodeLabel.IMAGE)}
+                res.memory.nodes(user_id, NodeLabel.IMAGE)}
         res.media.delete_unreferenced(user_id, kept)
 
     def turns(self) -> list[Turn]:
-        nodes = self.resources.memory.store.find_nodes(self.context.user_id, NodeLabel.TURN)
-        return sorted((n for n in nodes if isinstance(n, Turn)), key=lambda t: (t.at, t.seq))
+        return self.resources.memory.turns(self.context.user_id)
 
 
 def _row(node: Node, when: datetime | None) -> dict[str, Any]:

@@ -57,6 +57,7 @@ __all__ = [
     "test_forgetting_a_turn_removes_what_was_derived_from_it",
     "test_hybrid_search_uses_neighbourhood_time_window_and_exclusions",
     "test_keyword_search_ranks_matches_and_filters_by_time",
+    "test_memory_graph_reads_what_the_agent_needs",
     "test_nodes_round_trip_with_types_times_and_vectors",
     "test_turns_are_chained_in_order_and_linked_to_their_session",
     "test_users_are_created_listed_and_unknown_ones_rejected",
@@ -407,3 +408,20 @@ def test_a_consolidation_links_its_provenance_chains_events_and_prunes_routines(
     [s2] = store.get_nodes("t-ana", ["s2"])
     assert isinstance(s2, Session) and s2.summary == "summary s2"
     assert ana.user("t-ana").profile == "profile after s2"
+
+
+def test_memory_graph_reads_what_the_agent_needs(ana: MemoryGraph) -> None:
+    """The reads the agent, the CLI and the evaluations make through ``MemoryGraph``."""
+    assert ana.has_user("t-ana") and not ana.has_user("t-nobody")
+    assert [t.id for t in ana.turns("t-ana")] == ["s1-0", "s1-1", "s1-2", "s2-0", "s2-1"]
+    session = ana.session("t-ana", "s2")
+    assert session is not None and session.started_at == T0 + timedelta(days=30)
+    assert ana.session("t-ana", "s1-0") is None  # a turn is not a session
+    assert sorted(n.id for n in ana.nodes("t-ana", NodeLabel.SESSION)) == ["s1", "s2"]
+    _consolidate(ana, "s1", T0, "walks Pixel")
+    assert ana.source_turns("t-ana", "f-s1") == ["s1-1"]
+    assert [e.name for e in ana.entities("t-ana")] == ["Pixel"]
+    [(pixel, score)] = ana.similar_entities("t-ana", "Pixel", 3)
+    assert pixel.id == "e-pixel" and score > 0.5
+    assert {e.type for e in ana.edges("t-ana", ["e-pixel"], direction="in")} == \
+        {EdgeType.INVOLVES}

@@ -35,7 +35,7 @@ from memory_graph.schema import (
     stable_id,
     utc_now,
 )
-from memory_graph.store import GraphStore, WriteBatch, check_user_id
+from memory_graph.store import Direction, GraphStore, WriteBatch, check_user_id
 from memory_graph.timeparse import parse_timestamp
 from memory_graph.writes import PersonalityUpdate, SessionConsolidationWrite, TurnMemoryWrite
 
@@ -121,6 +121,13 @@ class MemoryGraph:
                 changed[session_id] = old.model_copy(update={"started_at": start,
                                                              "ended_at": end})
         return changed
+
+    def has_user(self, user_id: str) -> bool:
+        return self.store.has_user(user_id)
+
+    def session(self, user_id: str, session_id: str) -> Session | None:
+        found = self.store.get_nodes(user_id, [session_id], embeddings=False)
+        return found[0] if found and isinstance(found[0], Session) else None
 
     def latest_session(self, user_id: str) -> Session | None:
         sessions = [s for s in self.store.find_nodes(user_id, NodeLabel.SESSION)
@@ -296,6 +303,36 @@ class MemoryGraph:
             if edge.is_current(as_of):
                 around.extend(n for n in (edge.source, edge.target) if n not in seeds)
         return self.store.get_nodes(user_id, list(dict.fromkeys(around)))
+
+    def nodes(self, user_id: str, label: NodeLabel) -> list[Node]:
+        """Every stored node of one label (reads for listings, pictures and baselines)."""
+        return self.store.find_nodes(user_id, label)
+
+    def edges(self, user_id: str, node_ids: Sequence[str], types: Sequence[EdgeType] | None = None,
+              direction: Direction = "both") -> list[Edge]:
+        """Every stored version of the edges at ``node_ids`` (no temporal filtering)."""
+        return self.store.edges(user_id, list(node_ids), types, direction)
+
+    def turns(self, user_id: str) -> list[Turn]:
+        """The user's raw turns in the order they were said."""
+        turns = self.store.find_nodes(user_id, NodeLabel.TURN)
+        return sorted((t for t in turns if isinstance(t, Turn)), key=lambda t: (t.at, t.seq))
+
+    def source_turns(self, user_id: str, node_id: str) -> list[str]:
+        """Ids of the turns a derived memory was learned from (its ``FROM_TURN`` edges)."""
+        return [e.target for e in self.store.edges(user_id, [node_id], [EdgeType.FROM_TURN],
+                                                  "out")]
+
+    def entities(self, user_id: str) -> list[Entity]:
+        return [e for e in self.store.find_nodes(user_id, NodeLabel.ENTITY)
+                if isinstance(e, Entity)]
+
+    def similar_entities(self, user_id: str, name: str, k: int) -> list[tuple[Entity, float]]:
+        """The ``k`` entities whose embedded name and summary are closest to ``name``."""
+        vector = self.embedder.embed_query(name)
+        return [(h.node, h.score) for h in
+                self.store.vector_search(user_id, NodeLabel.ENTITY, vector, k)
+                if isinstance(h.node, Entity)]
 
     def session_turns(self, user_id: str, session_id: str) -> list[Turn]:
         members = self.store.edges(user_id, [session_id], [EdgeType.IN_SESSION], "in")

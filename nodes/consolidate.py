@@ -43,9 +43,8 @@ def consolidate_session(res: Resources, ctx: Context, session_id: str, meter: Co
     memory = res.memory
     with meter.store():
         turns = memory.session_turns(user_id, session_id)
-        sessions = memory.store.get_nodes(user_id, [session_id], embeddings=False)
+        session = memory.session(user_id, session_id)
         user = memory.user(user_id)
-    session = sessions[0] if sessions and isinstance(sessions[0], Session) else None
     if session is None or not turns or session.summary:
         return {"status": "skipped"}
     with_facts = ctx.extraction_mode == "session"

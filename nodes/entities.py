@@ -10,7 +10,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
 from memory_graph.graph import MemoryGraph
-from memory_graph.schema import Entity, NodeLabel, stable_id
+from memory_graph.schema import Entity, stable_id
 from nodes.cost import CostMeter
 from nodes.prompts import ENTITY_MATCH, ENTITY_MATCH_SHAPE
 from nodes.schemas import EntityMatch
@@ -44,11 +44,10 @@ class EntityResolver:
         if self._known is None:
             self._known = {}
             with self.meter.store():
-                entities = self.memory.store.find_nodes(self.user_id, NodeLabel.ENTITY)
+                entities = self.memory.entities(self.user_id)
             for entity in entities:
-                if isinstance(entity, Entity):
-                    for name in (entity.name, *entity.aliases):
-                        self._known.setdefault(normalise_name(name), entity)
+                for name in (entity.name, *entity.aliases):
+                    self._known.setdefault(normalise_name(name), entity)
         return self._known
 
     def resolve(self, name: str, kind: str = "other") -> Entity:
@@ -73,11 +72,9 @@ class EntityResolver:
     def _ask_model(self, name: str, kind: str) -> Entity | None:
         if self.chat is None or not self._index():
             return None
-        vector = self.memory.embedder.embed_query(name)
         with self.meter.store():
-            hits = self.memory.store.vector_search(self.user_id, NodeLabel.ENTITY, vector, 3)
-        candidates = [h.node for h in hits
-                      if h.score >= ASK_MODEL_SIMILARITY and isinstance(h.node, Entity)]
+            similar = self.memory.similar_entities(self.user_id, name, 3)
+        candidates = [entity for entity, score in similar if score >= ASK_MODEL_SIMILARITY]
         if not candidates:
             return None
         listing = "; ".join(f"{c.name} ({c.kind})" for c in candidates)

@@ -26,8 +26,8 @@ SHOWN = (NodeLabel.USER, NodeLabel.ENTITY, NodeLabel.EVENT, NodeLabel.ROUTINE,
 def write_graph_html(memory: MemoryGraph, user_id: str, path: Path,
                      size: int = 900) -> dict[str, int]:
     memory.user(user_id)
-    nodes = {n.id: n for label in SHOWN for n in memory.store.find_nodes(user_id, label)}
-    edges = [e for e in memory.store.edges(user_id, list(nodes))
+    nodes = {n.id: n for label in SHOWN for n in memory.nodes(user_id, label)}
+    edges = [e for e in memory.edges(user_id, list(nodes))
              if e.source in nodes and e.target in nodes and e.type is not EdgeType.FROM_TURN]
     graph = nx.Graph()
     graph.add_nodes_from(nodes)

@@ -1,5 +1,6 @@
 """``MemoryGraph`` is the only writer to a store: no module outside memory_graph/ calls a
-store's write methods (it calls ``MemoryGraph.commit`` and friends instead)."""
+store's write methods (it calls ``MemoryGraph.commit`` and friends instead), and the agent,
+the CLI and the evaluations read through ``MemoryGraph`` too (never ``memory.store``)."""
 
 from __future__ import annotations
 
@@ -29,11 +30,31 @@ def _store_writes(path: Path) -> list[str]:
     return found
 
 
-def test_no_store_write_outside_memory_graph() -> None:
+def _memory_store_uses(path: Path) -> list[str]:
+    """``memory.store`` / ``x.memory.store``: reaching past ``MemoryGraph`` to its store."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr == "store":
+            inner = node.value
+            if (isinstance(inner, ast.Name) and inner.id == "memory") or \
+                    (isinstance(inner, ast.Attribute) and inner.attr == "memory"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
+    return found
+
+
+def _outside_memory_graph() -> list[Path]:
     files = [p for package in ("providers", "nodes", "graphs", "evals", "personavlm")
              for p in (ROOT / package).rglob("*.py")]
     assert len(files) > 40
-    assert [w for p in files for w in _store_writes(p)] == []
+    return files
+
+
+def test_no_store_write_outside_memory_graph() -> None:
+    assert [w for p in _outside_memory_graph() for w in _store_writes(p)] == []
+
+
+def test_no_read_past_memory_graph() -> None:
+    assert [u for p in _outside_memory_graph() for u in _memory_store_uses(p)] == []
 
 
 def test_the_check_sees_a_store_write(tmp_path: Path) -> None:
@@ -43,5 +64,6 @@ def test_the_check_sees_a_store_write(tmp_path: Path) -> None:
     try:
         assert [w.split()[1] for w in _store_writes(sample)] == [
             "res.memory.store.upsert_nodes", "store.commit"]
+        assert [u.split()[1] for u in _memory_store_uses(sample)] == ["res.memory.store"]
     finally:
         sample.unlink()
