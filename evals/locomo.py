@@ -53,6 +53,17 @@ def load_locomo(path: str | Path) -> list[Conversation]:
     """Every conversation in the file, turns in chronological order."""
     return parse_locomo(json.loads(Path(path).read_text("utf-8")))
 
+#: One dialogue id inside an evidence entry.
+_DIA_ID = re.compile(r"D:?(\d+):(\d+)")
+
+
+def evidence_ids(raw: list[str]) -> tuple[str, ...]:
+    """The dialogue ids of a question's evidence. A few entries of the published file are
+    malformed ("D8:6; D9:17", "D:11:26"); they are read as the ids they clearly name, and
+    an entry naming none ("D") is dropped."""
+    found = [f"D{a}:{b}" for entry in raw for a, b in _DIA_ID.findall(entry)]
+    return tuple(dict.fromkeys(found))
+
 
 def parse_locomo(raw: list[dict[str, Any]]) -> list[Conversation]:
     """The one reading of the LoCoMo schema, for evaluation and for ``personavlm ingest``."""
@@ -61,7 +72,7 @@ def parse_locomo(raw: list[dict[str, Any]]) -> list[Conversation]:
         qa = tuple(
             QAItem(question=item["question"],
                    answer=str(item.get("answer", item.get("adversarial_answer", ""))),
-                   evidence=tuple(e.strip() for e in item.get("evidence", []) if e.strip()),
+                   evidence=evidence_ids(item.get("evidence", [])),
                    category=int(item["category"]))
             for item in sample["qa"]
         )

@@ -63,7 +63,7 @@ RECALL_KS = (5, 10)
 #: What the paired comparison of ``ours`` reports, and against which baselines (the ones
 #: the target names): F1, F1 over categories 1-4 (answerable questions), recall@10.
 PAIRED_METRICS = ("f1", "f1_answerable", "recall@10")
-PAIRED_BASELINES = ("rag-turns", "paper-memory")
+PAIRED_BASELINES = ("simple-rag", "rag-turns", "paper-memory")
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,8 @@ def run(options: LocomoOptions) -> dict[str, Any]:
         contexts = {c.sample_id: locomo_context(c, extract_memories=False)
                     for c in conversations}
         spent = answer_items(make_systems(bench, options.systems), items,
-                             lambda i: Query(i.item_id, contexts[i.user_key], i.text, i.at),
+                             lambda i: Query(i.item_id, contexts[i.user_key], i.text, i.at,
+                                             evidence=tuple(i.meta["evidence"])),
                              score, log)
         recall_all = first_round_recall(memory, conversations) if options.first_round \
             else None

@@ -13,5 +13,10 @@ OURS_VARIANTS: dict[str, dict[str, Any]] = {
     "ours-no-iterative": {"max_retrieval_rounds": 1},
     "ours-no-personality": {"use_personality": False},
 }
-BASELINES = ("no-memory", "full-context", "rag-turns", "paper-memory")
+#: Honest references: the simplest retrieve-then-answer system, and gold evidence in its
+#: prompt.
+REFERENCES = ("simple-rag", "oracle")
+#: The paper's baselines.
+PAPER_BASELINES = ("rag-turns", "paper-memory")
+BASELINES = ("no-memory", "full-context", *REFERENCES, *PAPER_BASELINES)
 ALL_SYSTEMS = (*BASELINES, *OURS_VARIANTS)

@@ -1,16 +1,27 @@
 """The systems compared in one evaluation run: same chat model, same embeddings, same store.
 
-- ``no-memory``: the question alone.
-- ``full-context``: the whole history, oldest turns dropped until it fits the model window.
-- ``rag-turns``: the top-5 raw turns by embedding similarity (the PersonaMem / PersonaVLM
-  RAG baseline).
+Honest references:
+
+- ``simple-rag``: the simplest thing that works — the top-5 raw turns by reciprocal-rank
+  fusion of BM25 and MiniLM cosine, shown in the order they were said with their dates, in
+  one short user message (``EXCERPTS_PROMPT``), 32 answer tokens.
+- ``oracle``: the gold evidence turns of the question (where the benchmark has them) in
+  the same prompt: what a perfect retriever would give that prompt.
+
+The paper's baselines:
+
+- ``rag-turns``: the top-5 raw turns by embedding similarity in the assistant's persona
+  prompt (the PersonaMem / PersonaVLM RAG baseline).
 - ``paper-memory``: the paper's flat memory — semantic (facts, preferences), episodic
   (topics) and procedural (routines) lists in a flat vector index, k = 4/2/2, no temporal
   filter, no graph, one retrieval.
-- ``ours`` and its ablations: the LangGraph agent with memory updates off.
 
-Baselines share one prompt layout (``BASELINE_SYSTEM``); every system gets the same
-question text, so differences come from what each puts in front of the model.
+And ``no-memory`` (the question alone), ``full-context`` (the whole history, oldest turns
+dropped until it fits the model window), ``ours`` and its ablations (the LangGraph agent
+with memory updates off).
+
+The paper's baselines share one prompt layout (``BASELINE_SYSTEM``); every system gets the
+same question text, so differences come from what each puts in front of the model.
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ from evals.system_names import ALL_SYSTEMS, OURS_VARIANTS
 from graphs.agent import Agent
 from memory_graph.errors import ConfigurationError
 from memory_graph.graph import MemoryGraph
+from memory_graph.relative_dates import day_text
 from memory_graph.schema import EdgeType, Event, Fact, NodeLabel, Routine, Turn
 from memory_graph.search import HybridSearch, recipe
 from nodes.context import Context
@@ -40,6 +52,11 @@ BASELINE_SYSTEM = """You are {assistant}, a personal assistant. You are talking 
 know, say so."""
 
 RAG_K = 5
+EXCERPTS_PROMPT = "Conversation excerpts:\n{excerpts}\n\nAnswer the question in a few " \
+                  "words, using the excerpts. Question: {question}"
+EXCERPT_ANSWER_TOKENS = 32
+#: The usual reciprocal-rank-fusion constant (Cormack et al., 2009).
+SIMPLE_RRF_K = 60.0
 PAPER_K = {"semantic": 4, "episodic": 2, "procedural": 2}
 #: Room left in the window for the question and the answer when filling it with history.
 WINDOW_RESERVE_TOKENS = 600
@@ -55,6 +72,8 @@ class Query:
     text: str
     at: str
     images: tuple[Any, ...] = ()
+    #: Ids of the turns that hold the answer, where the benchmark gives them (``oracle``).
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass
@@ -243,6 +262,61 @@ class PaperMemory(_Baseline):
         return self.bench.memory.source_turns(user_id, node_id)
 
 
+class _Excerpts:
+    """One user message: dated turns, then the question (``simple-rag`` and ``oracle``)."""
+
+    name = ""
+
+    def __init__(self, bench: Workbench) -> None:
+        self.bench = bench
+
+    def turns_for(self, query: Query) -> list[Turn]:
+        raise NotImplementedError
+
+    def answer(self, query: Query) -> Reply:
+        start = time.perf_counter()
+        turns = self.turns_for(query)
+        shown = sorted(turns, key=lambda t: (t.at, t.seq))
+        excerpts = "\n".join(f"[{day_text(t.at)}] {t.search_text()}" for t in shown)
+        prompt = EXCERPTS_PROMPT.format(excerpts=excerpts or "(none)", question=query.text)
+        meter = CostMeter()
+        model = self.bench.chat.bind(max_tokens=EXCERPT_ANSWER_TOKENS)
+        text = str(invoke_model(model, [HumanMessage(prompt)], meter, "answer").text).strip()
+        return Reply(text=text, retrieved=[t.id for t in turns],
+                     prompt_tokens=meter.prompt_tokens,
+                     completion_tokens=meter.completion_tokens, model_calls=meter.model_calls,
+                     seconds=time.perf_counter() - start)
+
+
+class SimpleRag(_Excerpts):
+    name = "simple-rag"
+
+    def __init__(self, bench: Workbench) -> None:
+        super().__init__(bench)
+        self.search = HybridSearch(bench.memory, recipe(
+            "hybrid_fast", labels=(NodeLabel.TURN,), neighbourhood=False,
+            rrf_k=SIMPLE_RRF_K))
+
+    def turns_for(self, query: Query) -> list[Turn]:
+        hits = self.search.search(query.context.user_id, query.text, RAG_K)
+        return [h.node for h in hits if isinstance(h.node, Turn)]
+
+
+class Oracle(_Excerpts):
+    name = "oracle"
+
+    def __init__(self, bench: Workbench) -> None:
+        super().__init__(bench)
+        self._turns: dict[str, dict[str, Turn]] = {}
+
+    def turns_for(self, query: Query) -> list[Turn]:
+        user_id = query.context.user_id
+        if user_id not in self._turns:
+            self._turns[user_id] = {t.id: t for t in self.bench.memory.turns(user_id)}
+        known = self._turns[user_id]
+        return [known[i] for i in dict.fromkeys(query.evidence) if i in known]
+
+
 class Ours:
     """The agent graph, asked with memory updates off; ``overrides`` make the ablations."""
 
@@ -274,6 +348,8 @@ def make_systems(bench: Workbench, names: Sequence[str]) -> list[System]:
         "no-memory": lambda: NoMemory(bench),
         "full-context": lambda: FullContext(bench),
         "rag-turns": lambda: RagTurns(bench),
+        "simple-rag": lambda: SimpleRag(bench),
+        "oracle": lambda: Oracle(bench),
         "paper-memory": lambda: PaperMemory(bench),
     }
     systems: list[System] = []
