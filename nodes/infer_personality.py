@@ -5,10 +5,12 @@ latest stored profile (one turn behind)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
@@ -25,6 +27,18 @@ from nodes.structured import StructuredOutputError, call_structured
 RECENT_USER_TURNS = 5
 
 
+def observe_traits(chat: BaseChatModel, messages: Sequence[str], meter: CostMeter
+                   ) -> dict[str, int]:
+    """One observation of the Big Five (1-5, 3 where the messages show nothing) from the
+    user's recent messages."""
+    dialogue = "\n".join(f"- {text}"[:400] for text in messages)
+    levels = call_structured(chat, [
+        SystemMessage(PERSONALITY_SYSTEM),
+        HumanMessage(f"Recent messages of the user:\n{dialogue}"),
+    ], BigFiveLevels, meter, "infer_personality", shape=PERSONALITY_SHAPE, max_tokens=60)
+    return levels.scores().model_dump()
+
+
 def update_personality(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMeter
                        ) -> Personality:
     memory = res.memory
@@ -33,13 +47,9 @@ def update_personality(res: Resources, ctx: Context, turn: TurnInfo, meter: Cost
                  if t.role == "user"][-RECENT_USER_TURNS:]
         history = memory.personality_history(ctx.user_id)
     current = Personality.from_snapshot(history[-1]) if history else Personality.neutral()
-    dialogue = "\n".join(f"- {t.search_text()}"[:400] for t in turns) or f"- {turn['text']}"
-    levels = call_structured(res.chat, [
-        SystemMessage(PERSONALITY_SYSTEM),
-        HumanMessage(f"Recent messages of the user:\n{dialogue}"),
-    ], BigFiveLevels, meter, "infer_personality", shape=PERSONALITY_SHAPE, max_tokens=60)
-    scores = levels.scores()
-    updated = current.updated(scores.model_dump(), datetime.fromisoformat(turn["at"]))
+    messages = [t.search_text() for t in turns] or [turn["text"]]
+    observed = observe_traits(res.chat, messages, meter)
+    updated = current.updated(observed, datetime.fromisoformat(turn["at"]))
     snapshot = updated.snapshot(ctx.user_id)
     with meter.store():
         memory.record_personality(ctx.user_id, PersonalityUpdate(snapshot, turn["id"]))

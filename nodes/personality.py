@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,7 +47,7 @@ class Personality:
         return cls({t: float(getattr(snapshot, t)) for t in TRAITS}, snapshot.interactions,
                    snapshot.at)
 
-    def updated(self, observed: dict[str, int | float], at: datetime) -> Personality:
+    def updated(self, observed: Mapping[str, float], at: datetime) -> Personality:
         """One EMA step; an observed neutral 3 leaves that trait where it was."""
         weight = ema_weight(self.interactions)
         scores = {}

@@ -30,9 +30,10 @@ MEMORY_BLOCK = """[Memories that may be relevant, with dates:
 
 DECIDE_SUFFIX = """
 
-(Not a reply yet.) Do the memories above suffice to reply? Answer {"action":"answer"}, \
-or {"action":"retrieve","keywords":"...","start":null,"end":null} to search again \
-(start/end as YYYY-MM-DD only when the message names a time)."""
+(Not a reply yet.) Is what this message asks written in one of the memories above? If it \
+asks about the past and no memory above says it, search again with other words for what \
+it asks: {"action":"retrieve","keywords":"...","start":null,"end":null} (start/end as \
+YYYY-MM-DD only when the message names a time). Otherwise: {"action":"answer"}."""
 
 DECIDE_SHAPE = '{"action":"retrieve","keywords":"...","start":null,"end":null}'
 

@@ -152,6 +152,13 @@ def _eval_commands(commands: Any) -> None:
     visual.add_argument("--out", type=Path, default=Path("results/eval-visual.json"))
     _model_options(visual)
 
+    personality = evals.add_parser("personality", help="Big Five inference on scripted "
+                                                       "dialogues: shown traits found, "
+                                                       "others left neutral")
+    personality.add_argument("--out", type=Path,
+                             default=Path("results/eval-personality.json"))
+    _model_options(personality)
+
 
 def _run_eval(args: argparse.Namespace) -> int:
     if args.benchmark == "locomo":
@@ -189,6 +196,11 @@ def _run_eval(args: argparse.Namespace) -> int:
 
         return run_visual(args.data, args.name, args.out, args.provider, args.model,
                           args.base_url)
+    elif args.benchmark == "personality":
+        from evals.personality_eval import run as run_personality
+        from providers.chat import make_chat_model
+
+        run_personality(make_chat_model(args.provider, args.model, args.base_url), args.out)
     return 0
 
 
