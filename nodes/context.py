@@ -41,8 +41,10 @@ class Context:
                        "or dense."})
     retrieval_k: int = field(default=5, metadata={
         "description": "Memories added per retrieval round."})
-    max_retrieval_rounds: int = field(default=3, metadata={
-        "description": "Rounds of retrieve-then-decide before answering (1-3)."})
+    max_retrieval_rounds: int = field(default=2, metadata={
+        "description": "Rounds of retrieval before answering (1-3): after each but the "
+                       "last the model gives search words, and a new search runs when "
+                       "they are new."})
     temporal_filter: bool = field(default=True, metadata={
         "description": "Apply the time window the model asks for while retrieving "
                        "(False only for the ablation study)."})

@@ -20,7 +20,7 @@ from nodes.cost import CostMeter
 from nodes.personality import Personality
 from nodes.prompts import PERSONALITY_SHAPE, PERSONALITY_SYSTEM
 from nodes.resources import ResourceProvider, Resources
-from nodes.schemas import BigFiveLevels
+from nodes.schemas import PersonalitySignals
 from nodes.state import State, TurnInfo
 from nodes.structured import StructuredOutputError, call_structured
 
@@ -30,13 +30,15 @@ RECENT_USER_TURNS = 5
 def observe_traits(chat: BaseChatModel, messages: Sequence[str], meter: CostMeter
                    ) -> dict[str, int]:
     """One observation of the Big Five (1-5, 3 where the messages show nothing) from the
-    user's recent messages."""
+    user's recent messages. A trait counts only with the user's words that show it: a
+    small model asked for every trait's level calls neutral messages "high"."""
     dialogue = "\n".join(f"- {text}"[:400] for text in messages)
-    levels = call_structured(chat, [
+    signals = call_structured(chat, [
         SystemMessage(PERSONALITY_SYSTEM),
         HumanMessage(f"Recent messages of the user:\n{dialogue}"),
-    ], BigFiveLevels, meter, "infer_personality", shape=PERSONALITY_SHAPE, max_tokens=60)
-    return levels.scores().model_dump()
+    ], PersonalitySignals, meter, "infer_personality", shape=PERSONALITY_SHAPE,
+        max_tokens=160)
+    return signals.scores(messages).model_dump()
 
 
 def update_personality(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMeter

@@ -9,8 +9,8 @@ memories say it: a name, a date, a place, a number or a short phrase, not a sent
 (Asked "What is Tom's dog called?", answer "Rex", not "Tom's dog is called Rex.") For \
 "when", give the memory's date, or the date its "yesterday" or "last week" means. If no \
 memory says it, or a memory says it of someone else, say it was not mentioned.
-Otherwise reply directly, warmly and briefly (one to three sentences). Never invent \
-memories.
+When {user} asks you to remember something, say you will. Otherwise reply directly, \
+warmly and briefly (one to three sentences). Never invent memories.
 
 Core profile of {user}:
 {profile}
@@ -30,12 +30,12 @@ MEMORY_BLOCK = """[Memories that may be relevant, with dates:
 
 DECIDE_SUFFIX = """
 
-(Not a reply yet.) Is what this message asks written in one of the memories above? If it \
-asks about the past and no memory above says it, search again with other words for what \
-it asks: {"action":"retrieve","keywords":"...","start":null,"end":null} (start/end as \
-YYYY-MM-DD only when the message names a time). Otherwise: {"action":"answer"}."""
+(Not a reply yet.) If this message asks about the past, which words would find what it \
+asks in the memories? Give {"keywords":"...","start":null,"end":null} (start/end as \
+YYYY-MM-DD only when the message names a time), or {"keywords":""} when it asks nothing \
+of the past."""
 
-DECIDE_SHAPE = '{"action":"retrieve","keywords":"...","start":null,"end":null}'
+DECIDE_SHAPE = '{"keywords":"...","start":null,"end":null}'
 
 EXTRACT_SYSTEM = """You extract long-term memories about the user from one chat message.
 Only keep what the user states about themselves, their life, people, pets, places, plans \
@@ -109,14 +109,17 @@ CONSOLIDATE_USER = """Old profile: {profile}
 Session of {date}:
 {transcript}"""
 
-PERSONALITY_SYSTEM = """Judge the Big Five personality traits of the user from their \
-recent messages: openness (curious, adventurous, creative), conscientiousness (organised, \
-disciplined, goal-driven), extraversion (sociable, outgoing, energetic), agreeableness \
-(warm, kind, cooperative), neuroticism (anxious, stressed, moody). For each trait answer \
-"low", "neutral" or "high"; "neutral" when the messages give no sign of it."""
+PERSONALITY_SYSTEM = """Find clear signs of the Big Five personality traits in the user's \
+recent messages: openness (high: curious, adventurous, creative; low: sticks to the \
+familiar), conscientiousness (high: organised, disciplined; low: careless, unplanned), \
+extraversion (high: sociable, outgoing; low: reserved, solitary), agreeableness (high: warm, \
+kind, helpful; low: harsh, uncaring), neuroticism (high: anxious, stressed, moody; low: \
+calm, relaxed). List only the traits the messages clearly show, each with its level and \
+the user's own words that show it. Plain facts, errands and questions show no trait: give \
+an empty list for them."""
 
-PERSONALITY_SHAPE = ('{"openness":"high","conscientiousness":"neutral",'
-                     '"extraversion":"low","agreeableness":"neutral","neuroticism":"high"}')
+PERSONALITY_SHAPE = ('{"signals":[{"trait":"neuroticism","level":"high",'
+                     '"quote":"I keep worrying about it"}]}')
 
 ENTITY_MATCH = """Known entities of the user: {candidates}.
 A message mentions "{name}" ({kind}). Is it one of the known entities? Answer \

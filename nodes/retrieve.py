@@ -1,6 +1,7 @@
-"""retrieve (iterative): one round of hybrid search, then the model decides whether to
-answer or search again with new keywords and a time window. The window is applied inside
-the store query; no memory is returned twice in one turn; at most ``max_retrieval_rounds``."""
+"""retrieve (iterative): one round of hybrid search with the user's message, then the model
+gives search words (and a time window) for what the message asks of the past, and a new
+round runs when they differ from every search so far. The window is applied inside the
+store query; no memory is returned twice in one turn; at most ``max_retrieval_rounds``."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from nodes.resources import ResourceProvider
 from nodes.schemas import RetrievalDecision
 from nodes.state import RetrievalState, State, add_memories
 from nodes.structured import StructuredOutputError, call_structured
+
+#: Memories a round after the first adds at most: the prompt stays within its budget.
+LATER_ROUND_K = 3
 
 
 class Retrieve:
@@ -45,7 +49,8 @@ class Retrieve:
         seen = [m["id"] for m in state.get("memories", [])]
         exclude = [*seen, turn["id"], *(t["id"] for t in state["background"]["recent"])]
         with meter.store():
-            hits = res.search.search(ctx.user_id, query_spec["keywords"], ctx.retrieval_k,
+            k = ctx.retrieval_k if round_number == 1 else min(ctx.retrieval_k, LATER_ROUND_K)
+            hits = res.search.search(ctx.user_id, query_spec["keywords"], k,
                                      window=window, exclude=exclude)
             prefs = res.memory.preferences(ctx.user_id, history=True)
         notes = preference_notes(prefs)
@@ -70,7 +75,7 @@ class Retrieve:
             else:
                 keywords = choice.keywords.strip()
                 spec = {"keywords": keywords, "start": choice.start, "end": choice.end}
-                if choice.action == "retrieve" and keywords and spec not in queries:
+                if keywords and spec not in queries:
                     decision = "retrieve"
                     queries.append(spec)
         new_retrieval: RetrievalState = {"round": round_number, "queries": queries,

@@ -4,7 +4,8 @@ where the provider allows it (llama.cpp grammars, OpenAI ``json_schema``)."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Protocol, TypeVar
+from collections.abc import Sequence
+from typing import Annotated, Literal, Protocol, TypeVar, get_args
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -133,9 +134,14 @@ class SessionNotes(SessionConsolidation):
 
 
 class RetrievalDecision(BaseModel):
-    action: Literal["answer", "retrieve"]
+    """The model's search words for what the message asks of the past: a further retrieval
+    round runs when they (or the time window) differ from every search made so far. A
+    small model asked "do the memories suffice?" says yes every time; asked for search
+    words it gives them."""
+
     keywords: str = Field(default="", max_length=200,
-                          description="New search words when action is retrieve.")
+                          description="Search words; empty when the message asks nothing "
+                                      "of the past.")
     start: str | None = Field(default=None, description="YYYY-MM-DD, first day to search.")
     end: str | None = Field(default=None, description="YYYY-MM-DD, last day to search.")
 
@@ -150,25 +156,46 @@ class BigFiveScores(BaseModel):
     neuroticism: int = Field(ge=1, le=5)
 
 
-TraitLevel = Literal["low", "neutral", "high"]
+Trait = Literal["openness", "conscientiousness", "extraversion", "agreeableness",
+                "neuroticism"]
 
-#: Where each level sits on the paper's 1-5 scale. A 1.5B model judges three levels far
-#: more reliably than it picks numbers (asked for numbers it copies its example or says 3).
-TRAIT_LEVEL_SCORES: dict[str, int] = {"low": 2, "neutral": 3, "high": 4}
+#: Where a shown level sits on the paper's 1-5 scale; a trait not shown is observed as 3
+#: (neutral), which leaves it where it was. A 1.5B model judges levels far more reliably
+#: than it picks numbers (asked for numbers it copies its example or says 3).
+TRAIT_LEVEL_SCORES: dict[str, int] = {"low": 2, "high": 4}
+NEUTRAL_SCORE = 3
+#: Share of a quote's words that must occur in the user's messages for its signal to count.
+QUOTE_GROUNDING = 0.6
 
 
-class BigFiveLevels(BaseModel):
-    """Each trait judged low, neutral (no sign in the messages) or high."""
+class TraitSignal(BaseModel):
+    trait: Trait
+    level: Literal["low", "high"]
+    quote: str = Field(max_length=300, description="The user's own words that show it.")
 
-    openness: TraitLevel
-    conscientiousness: TraitLevel
-    extraversion: TraitLevel
-    agreeableness: TraitLevel
-    neuroticism: TraitLevel
 
-    def scores(self) -> BigFiveScores:
+class PersonalitySignals(BaseModel):
+    """The traits the messages clearly show, with the words that show them."""
+
+    signals: list[TraitSignal] = Field(default_factory=list, max_length=5)
+
+    def scores(self, messages: Sequence[str]) -> BigFiveScores:
+        """The observation: each trait at its shown level when the quote is grounded in
+        the messages (the first grounded signal of a trait wins), else neutral."""
+        said = set(_words(" ".join(messages)))
+        observed: dict[str, int] = {}
+        for signal in self.signals:
+            quoted = _words(signal.quote)
+            grounded = len(quoted) >= 2 and \
+                sum(w in said for w in quoted) >= QUOTE_GROUNDING * len(quoted)
+            if grounded:
+                observed.setdefault(signal.trait, TRAIT_LEVEL_SCORES[signal.level])
         return BigFiveScores.model_validate(
-            {trait: TRAIT_LEVEL_SCORES[level] for trait, level in self.model_dump().items()})
+            {trait: observed.get(trait, NEUTRAL_SCORE) for trait in get_args(Trait)})
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
 
 
 class EntityMatch(BaseModel):

@@ -45,7 +45,7 @@ def step_of(messages: list[BaseMessage]) -> str:
         return "extract"
     if "consolidate a finished conversation" in first:
         return "consolidate"
-    if "Judge the Big Five" in first:
+    if "signs of the Big Five" in first:
         return "personality"
     if "(Not a reply yet.)" in last or "That output is not valid" in last:
         return "decide"

@@ -79,10 +79,10 @@ class Script:
                                "routines": [{"description": "drinks espresso every morning",
                                              "kind": "habit"}],
                                "profile": "Maya is a chemistry teacher with a cat, Pixel."})
-        if step == "personality":
-            return json.dumps({"openness": "high", "conscientiousness": "neutral",
-                               "extraversion": "high", "agreeableness": "neutral",
-                               "neuroticism": "low"})
+        if step == "personality":  # the extraversion quote is not the user's: dropped
+            return json.dumps({"signals": [
+                {"trait": "openness", "level": "high", "quote": "I love coffee"},
+                {"trait": "extraversion", "level": "high", "quote": "parties every night"}]})
         if step == "decide":
             asked = self.question in str(messages[-1].content)
             return json.dumps(self.decisions.pop(0) if self.decisions and asked else
@@ -158,6 +158,7 @@ def test_turn_flows_through_every_node_and_stores_memories(tmp_path: Path) -> No
     # "high" is 4; EMA at m=0 keeps half of the neutral 3: openness -> 3.5; neutral unchanged
     assert out["personality"]["scores"]["openness"] == pytest.approx(3.5)
     assert out["personality"]["scores"]["conscientiousness"] == pytest.approx(3.0)
+    assert out["personality"]["scores"]["extraversion"] == pytest.approx(3.0)
     memory = provider.resolve(ctx()).memory
     facts = memory.store.find_nodes("t-maya", NodeLabel.FACT)
     assert {f.kind for f in facts} == {"fact", "visual"}  # type: ignore[attr-defined]
@@ -202,7 +203,8 @@ def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path:
     # k=1: round 1 can hold at most one April trip, so the windowed round 2 must find the
     # other one, and only April trips.
     out = agent.invoke({"text": "Which trips did I make?", "at": "2024-06-01 10:00"},
-                       context=ctx(update_memory=False, retrieval_k=1))
+                       context=ctx(update_memory=False, retrieval_k=1,
+                                   max_retrieval_rounds=3))
     assert out["retrieval"]["round"] == 3
     assert [q["keywords"] for q in out["retrieval"]["queries"]][1:] == ["lake trip"] * 2
     round2 = [m for m in out["memories"] if m["round"] == 2]

@@ -36,3 +36,16 @@ def test_description_changes_only_when_a_level_changes() -> None:
     assert described(3.9) != described(4.3)  # "very high"
     assert "openness" not in described(3.2)  # moderate traits are left out
     assert "Not enough" in Personality.neutral().describe()
+
+
+def test_a_trait_counts_only_with_the_users_own_words() -> None:
+    from nodes.schemas import PersonalitySignals
+
+    signals = PersonalitySignals.model_validate({"signals": [
+        {"trait": "neuroticism", "level": "high", "quote": "I keep worrying about it!"},
+        {"trait": "neuroticism", "level": "low", "quote": "I keep worrying"},
+        {"trait": "extraversion", "level": "high", "quote": "loves big parties"},
+        {"trait": "openness", "level": "low", "quote": "worrying"}]})
+    scores = signals.scores(["Honestly I keep worrying about it.", "Work is fine."])
+    assert scores.model_dump() == {"openness": 3, "conscientiousness": 3, "extraversion": 3,
+                                   "agreeableness": 3, "neuroticism": 4}

@@ -7,14 +7,21 @@ import json
 from pathlib import Path
 
 from helpers import ScriptedFakeChatModel
+from langchain_core.messages import BaseMessage
 
 from evals.personality_eval import CASES, run
 from nodes.personality import TRAITS
 
 
 def _always(level: str) -> ScriptedFakeChatModel:
-    return ScriptedFakeChatModel(script=lambda messages: json.dumps(
-        {trait: level for trait in TRAITS}))
+    """Every trait at ``level`` ("neutral": none), quoting the user's first message."""
+
+    def script(messages: list[BaseMessage]) -> str:
+        quote = str(messages[-1].content).split("\n- ")[1]
+        return json.dumps({"signals": [] if level == "neutral" else [
+            {"trait": trait, "level": level, "quote": quote} for trait in TRAITS]})
+
+    return ScriptedFakeChatModel(script=script)
 
 
 def test_a_model_that_sees_nothing_keeps_every_trait_neutral(tmp_path: Path) -> None:
