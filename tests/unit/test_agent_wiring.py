@@ -27,6 +27,7 @@ from memory_graph.errors import InvalidInputError, UnknownUserError
 from memory_graph.schema import EdgeType, NodeLabel
 from memory_graph.search import RECIPES, HybridSearch
 from nodes.resources import ResourceProvider
+from nodes.retrieve import LATER_ROUND_K
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
        b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe"
@@ -86,7 +87,7 @@ class Script:
         if step == "decide":
             asked = self.question in str(messages[-1].content)
             return json.dumps(self.decisions.pop(0) if self.decisions and asked else
-                              {"action": "answer"})
+                              {"keywords": ""})
         if step == "entity":
             return json.dumps({"same_as": None})
         return "scripted reply"
@@ -188,9 +189,9 @@ def test_a_thread_reused_for_a_second_turn_starts_that_turn_afresh(tmp_path: Pat
 
 def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path: Path) -> None:
     agent, _, _provider = make_agent(tmp_path, Script(decisions=[
-        {"action": "retrieve", "keywords": "lake trip", "start": "2024-04-01",
+        {"keywords": "lake trip", "start": "2024-04-01",
          "end": "2024-04-30"},
-        {"action": "retrieve", "keywords": "lake trip", "start": None, "end": None},
+        {"keywords": "lake trip", "start": None, "end": None},
     ], question="Which trips"))
     c = ctx(extract_memories=False)
     agent.invoke({"text": "We had a lake trip in March.", "at": "2024-03-10 10:00"},
@@ -230,8 +231,7 @@ def test_reply_prompt_dates_memories_and_resolves_their_relative_dates(tmp_path:
     assert line in reply_prompt
 
 
-APRIL = {"action": "retrieve", "keywords": "lake trip", "start": "2024-04-01",
-         "end": "2024-04-30"}
+APRIL = {"keywords": "lake trip", "start": "2024-04-01", "end": "2024-04-30"}
 
 
 @pytest.mark.parametrize("temporal_filter", [True, False])
@@ -494,3 +494,18 @@ def test_photos_reach_the_reply_from_the_media_store(tmp_path: Path,
     assert {hashlib.sha256(base64.b64decode(block["base64"])).hexdigest()
             for block in sent} == {ref["sha256"]}
     assert bool(list((tmp_path / "media").rglob("*.png"))) is update_memory
+
+
+def test_a_later_round_adds_at_most_three_memories(tmp_path: Path) -> None:
+    """Round 1 brings ``retrieval_k`` memories; the round run on the model's search words
+    adds at most ``LATER_ROUND_K``, so the reply prompt stays within its budget."""
+    agent, _, _provider = make_agent(tmp_path, Script(
+        decisions=[{"keywords": "lake trip"}], question="Which trips"))
+    for day in range(1, 13):
+        agent.invoke({"text": f"Lake trip number {day} with Ana.",
+                      "at": f"2024-04-{day:02d} 10:00"}, context=ctx(extract_memories=False))
+    out = agent.invoke({"text": "Which trips did I make?", "at": "2024-06-01 10:00"},
+                       context=ctx(update_memory=False, retrieval_k=5))
+    rounds = [m["round"] for m in out["memories"]]
+    assert out["retrieval"]["round"] == 2
+    assert rounds.count(1) == 5 and rounds.count(2) == LATER_ROUND_K == 3
