@@ -47,8 +47,7 @@ def update_personality(res: Resources, ctx: Context, turn: TurnInfo, meter: Cost
     with meter.store():
         turns = [t for t in memory.session_turns(ctx.user_id, turn["session_id"])
                  if t.role == "user"][-RECENT_USER_TURNS:]
-        history = memory.personality_history(ctx.user_id)
-    current = Personality.from_snapshot(history[-1]) if history else Personality.neutral()
+        current = Personality.latest(memory, ctx.user_id)
     messages = [t.search_text() for t in turns] or [turn["text"]]
     observed = observe_traits(res.chat, messages, meter)
     updated = current.updated(observed, datetime.fromisoformat(turn["at"]))

@@ -85,7 +85,7 @@ class Perceive:
                     image_captions=[n.caption or "a photo" for n in image_nodes])],
                     images={turn_id: image_nodes})
             background = snapshot_background(res, ctx, recent)
-            personality = latest_personality(res, ctx)
+            personality = Personality.latest(res.memory, ctx.user_id)
         res.worker.begin_reply(ctx.user_id)  # ended by respond
         turn: TurnInfo = {
             "id": turn_id, "session_id": session_id, "at": at.isoformat(), "text": text,
@@ -138,11 +138,6 @@ class Perceive:
 def recent_turns(res: Resources, ctx: Context, session_id: str) -> list[Turn]:
     """The turns of the session quoted verbatim in the reply prompt."""
     return res.memory.session_turns(ctx.user_id, session_id)[-ctx.recent_turns:]
-
-
-def latest_personality(res: Resources, ctx: Context) -> Personality:
-    history = res.memory.personality_history(ctx.user_id)
-    return Personality.from_snapshot(history[-1]) if history else Personality.neutral()
 
 
 def snapshot_background(res: Resources, ctx: Context, recent: list[Turn]) -> dict[str, Any]:

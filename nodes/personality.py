@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from memory_graph.graph import MemoryGraph
 from memory_graph.schema import PersonalitySnapshot, stable_id
 
 TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
@@ -41,6 +42,12 @@ class Personality:
     @classmethod
     def neutral(cls) -> Personality:
         return cls({t: NEUTRAL for t in TRAITS}, 0)
+
+    @classmethod
+    def latest(cls, memory: MemoryGraph, user_id: str) -> Personality:
+        """The user's current profile: the last stored snapshot, neutral before any."""
+        history = memory.personality_history(user_id)
+        return cls.from_snapshot(history[-1]) if history else cls.neutral()
 
     @classmethod
     def from_snapshot(cls, snapshot: PersonalitySnapshot) -> Personality:

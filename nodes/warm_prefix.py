@@ -14,7 +14,8 @@ from typing import Protocol, runtime_checkable
 from langchain_core.messages import BaseMessage
 
 from nodes.context import Context
-from nodes.perceive import latest_personality, recent_turns, snapshot_background
+from nodes.perceive import recent_turns, snapshot_background
+from nodes.personality import Personality
 from nodes.reply_prompt import reply_prefix
 from nodes.resources import Resources
 
@@ -37,5 +38,5 @@ def submit_warm_prefix(res: Resources, ctx: Context, session_id: str) -> None:
 def warm_reply_prefix(cache: PrefixCache, res: Resources, ctx: Context, session_id: str
                       ) -> bool:
     background = snapshot_background(res, ctx, recent_turns(res, ctx, session_id))
-    personality = latest_personality(res, ctx).as_dict()
+    personality = Personality.latest(res.memory, ctx.user_id).as_dict()
     return cache.prefill(reply_prefix(background, personality, ctx))
