@@ -40,7 +40,8 @@ class Context:
         "description": "Hybrid search recipe: hybrid, hybrid_fast, hybrid_no_graph, bm25 "
                        "or dense."})
     retrieval_k: int = field(default=5, metadata={
-        "description": "Memories added per retrieval round."})
+        "description": "Memories the first retrieval round adds; a later round adds at "
+                       "most 3."})
     max_retrieval_rounds: int = field(default=2, metadata={
         "description": "Rounds of retrieval before answering (1-3): after each but the "
                        "last the model gives search words, and a new search runs when "
