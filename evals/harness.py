@@ -114,6 +114,7 @@ def answer_items(systems: Sequence[System], items: Sequence[EvalItem],
                      "prompt_tokens": reply.prompt_tokens,
                      "completion_tokens": reply.completion_tokens,
                      "model_calls": reply.model_calls, "seconds": round(reply.seconds, 2),
+                     "later_rounds": reply.retrieval_rounds - 1,
                      "errors": reply.errors, **score(item, reply)})
         spent[system.name] = round(time.perf_counter() - started, 1)
     return spent

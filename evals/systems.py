@@ -87,6 +87,8 @@ class Reply:
     model_calls: int
     seconds: float
     errors: list[str] = field(default_factory=list)
+    #: Retrieval rounds the answer took (ours; 1 for a single search).
+    retrieval_rounds: int = 1
 
 
 class System(Protocol):
@@ -340,7 +342,8 @@ class Ours:
                      prompt_tokens=int(cost.get("prompt_tokens", 0)),
                      completion_tokens=int(cost.get("completion_tokens", 0)),
                      model_calls=int(cost.get("model_calls", 0)),
-                     seconds=time.perf_counter() - start, errors=list(out.get("errors", [])))
+                     seconds=time.perf_counter() - start, errors=list(out.get("errors", [])),
+                     retrieval_rounds=int(out.get("retrieval", {}).get("round", 1)))
 
 
 def make_systems(bench: Workbench, names: Sequence[str]) -> list[System]:

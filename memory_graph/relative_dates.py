@@ -80,3 +80,16 @@ def resolve_relative_dates(text: str, said_at: datetime) -> str:
         return f"{match.group(0)} ({resolve(inner, said_at)})" if inner else match.group(0)
 
     return _PATTERN.sub(annotate, text)
+
+
+#: A time named outright: a month, a weekday, a year, a date, "today" or "this week".
+_NAMED_TIME = re.compile(
+    r"\b(january|february|march|april|june|july|august|september|october|november|december"
+    rf"|{'|'.join(WEEKDAYS)}|today|tonight|(19|20)\d\d|\d{{1,2}}/\d{{1,2}}"
+    r"|(this|that) (week|weekend|month|year|summer|winter|spring|autumn))\b", re.IGNORECASE)
+
+
+def names_a_time(text: str) -> bool:
+    """Whether ``text`` names a time (a date, a month, "last week"...), as opposed to
+    asking for one ("when ...?")."""
+    return bool(_NAMED_TIME.search(text) or _PATTERN.search(text))

@@ -1,10 +1,14 @@
 """retrieve (iterative): one round of hybrid search with the user's message, then the model
-gives search words (and a time window) for what the message asks of the past, and a new
-round runs when they differ from every search so far. The window is applied inside the
-store query; no memory is returned twice in one turn; at most ``max_retrieval_rounds``."""
+gives search words (and a time window) for what the message asks of the past. A new round
+runs when they differ from every search so far and the memories shown do not already hold
+them (every search word in one memory), or when they come with a new time window (taken
+only when the message names a time). The
+window is applied inside the store query; no memory is returned twice in one turn; at
+most ``max_retrieval_rounds``."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +16,9 @@ from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
 
 from memory_graph.errors import InvalidInputError
+from memory_graph.relative_dates import names_a_time
 from memory_graph.store import TimeWindow
+from memory_graph.text import tokenize
 from memory_graph.timeparse import parse_timestamp
 from nodes.context import Context
 from nodes.cost import CostMeter
@@ -20,7 +26,7 @@ from nodes.prompts import DECIDE_SHAPE, DECIDE_SUFFIX
 from nodes.reply_prompt import memory_record, preference_notes, render_hit, reply_messages
 from nodes.resources import ResourceProvider
 from nodes.schemas import RetrievalDecision
-from nodes.state import RetrievalState, State, add_memories
+from nodes.state import RetrievalState, RetrievedMemory, State, add_memories
 from nodes.structured import StructuredOutputError, call_structured
 
 #: Memories a round after the first adds at most: the prompt stays within its budget.
@@ -73,9 +79,16 @@ class Retrieve:
             except StructuredOutputError as exc:
                 errors.append(f"{exc}; answering with the memories found so far")
             else:
-                keywords = choice.keywords.strip()
-                spec = {"keywords": keywords, "start": choice.start, "end": choice.end}
-                if keywords and spec not in queries:
+                # A small model dates every search; a window counts only when the message
+                # names a time, and search words need more than dates.
+                timed = names_a_time(turn["text"] or "")
+                start, end = (choice.start, choice.end) if timed else (None, None)
+                keywords = choice.keywords.strip() if tokenize(
+                    re.sub(r"\d", " ", choice.keywords)) else ""
+                spec = {"keywords": keywords, "start": start, "end": end}
+                windowed = bool(start or end) and ctx.temporal_filter
+                if keywords and spec not in queries and (
+                        windowed or not already_shown(keywords, memories)):
                     decision = "retrieve"
                     queries.append(spec)
         new_retrieval: RetrievalState = {"round": round_number, "queries": queries,
@@ -86,6 +99,13 @@ class Retrieve:
 
 def route_after_retrieve(state: State) -> str:
     return "retrieve" if state["retrieval"]["next"] == "retrieve" else "infer_personality"
+
+
+def already_shown(keywords: str, memories: list[RetrievedMemory]) -> bool:
+    """Whether one memory shown holds every search word: the model then looks for
+    something the prompt already has, and another round would only cost tokens."""
+    words = set(tokenize(keywords))
+    return bool(words) and any(words <= set(tokenize(m["content"])) for m in memories)
 
 
 def _window(spec: dict[str, Any], errors: list[str]) -> TimeWindow | None:

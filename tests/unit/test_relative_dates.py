@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from memory_graph.relative_dates import day_text, resolve_relative_dates
+from memory_graph.relative_dates import day_text, names_a_time, resolve_relative_dates
 
 FRIDAY = datetime(2023, 1, 20, 14, 0)
 
@@ -53,3 +53,13 @@ def test_months_roll_over_year_ends() -> None:
     assert resolve_relative_dates("10 months ago", datetime(2023, 1, 5)) == \
         "10 months ago (March 2022)"
     assert day_text(datetime(2023, 5, 7)) == "7 May 2023"
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("What did I do last weekend?", True), ("Where was I in March 2023?", True),
+    ("What happened on Friday?", True), ("When did Caroline go to the support group?", False),
+    ("What did Caroline research?", False), ("What did we do two weeks ago?", True),
+])
+def test_names_a_time_tells_a_named_time_from_a_question_for_one(text: str, named: bool
+                                                                  ) -> None:
+    assert names_a_time(text) is named
