@@ -159,6 +159,12 @@ def _eval_commands(commands: Any) -> None:
                              default=Path("results/eval-personality.json"))
     _model_options(personality)
 
+    extraction = evals.add_parser("extraction", help="memories of labelled dialogues "
+                                                     "(updates, duplicates, assistant "
+                                                     "echoes, junk): precision and recall")
+    extraction.add_argument("--out", type=Path, default=Path("results/eval-extraction.json"))
+    _model_options(extraction)
+
 
 def _run_eval(args: argparse.Namespace) -> int:
     if args.benchmark == "locomo":
@@ -201,6 +207,13 @@ def _run_eval(args: argparse.Namespace) -> int:
         from providers.chat import make_chat_model
 
         run_personality(make_chat_model(args.provider, args.model, args.base_url), args.out)
+    elif args.benchmark == "extraction":
+        from evals.extraction_eval import run as run_extraction
+        from providers.chat import make_chat_model
+        from providers.embeddings import default_embedder
+
+        run_extraction(make_chat_model(args.provider, args.model, args.base_url),
+                       default_embedder(), args.out)
     return 0
 
 

@@ -1,0 +1,27 @@
+"""The extraction fixture's scoring: a duplicate or an unlabelled fact counts against
+precision, a junk entity against entity precision."""
+
+from evals.extraction_eval import CASES, matches, score_entities, score_facts
+
+
+def test_a_fact_matches_a_label_by_word_stems_of_any_alternative() -> None:
+    assert matches("Maya quit drinking coffee.", ("gave coffee", "quit coffee"))
+    assert not matches("Maya drinks coffee.", ("gave coffee", "quit coffee"))
+
+
+def test_a_duplicate_fact_matches_once_and_counts_against_precision() -> None:
+    labels = (("sister Lia",), ("Lia Lisbon",))
+    facts = ["Maya has a sister named Lia.", "Maya's sister is Lia.",
+             "Lia lives in Lisbon.", "Maya loves rock climbing."]
+    assert score_facts(facts, labels) == (2, 2)  # 2 labels found, 2 of 4 facts right
+
+
+def test_junk_entities_count_against_entity_precision() -> None:
+    found, good = score_entities(["Bruno", "slept", "yesterday", "the lake", "Tiago"],
+                                 ["Bruno", "lake", "Tiago"])
+    assert (found, good) == (3, 3)
+
+
+def test_every_case_says_what_it_checks() -> None:
+    assert all(case.what and case.exchanges for case in CASES)
+    assert len({case.name for case in CASES}) == len(CASES)
