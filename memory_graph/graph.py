@@ -23,6 +23,7 @@ from memory_graph.schema import (
     EdgeType,
     Entity,
     Event,
+    Fact,
     Image,
     Node,
     NodeLabel,
@@ -37,7 +38,12 @@ from memory_graph.schema import (
 )
 from memory_graph.store import Direction, GraphStore, WriteBatch, check_user_id
 from memory_graph.timeparse import parse_timestamp
-from memory_graph.writes import PersonalityUpdate, SessionConsolidationWrite, TurnMemoryWrite
+from memory_graph.writes import (
+    PersonalityUpdate,
+    Restatement,
+    SessionConsolidationWrite,
+    TurnMemoryWrite,
+)
 
 MAX_TURN_CHARS = 20_000
 
@@ -194,7 +200,30 @@ class MemoryGraph:
         for change in memories.preferences:
             edges += self.preference_edges(user_id, change.entity_id, likes=change.likes,
                                            at=at, reason=change.reason, from_turns=[turn_id])
-        self.commit(user_id, WriteBatch(nodes=[*memories.entities, *facts], edges=edges))
+        edges += _restatement_edges(user_id, memories.restated, at)
+        closed = self._closed_facts(user_id, memories.closed, at)
+        self.commit(user_id, WriteBatch(nodes=[*memories.entities, *facts, *closed],
+                                        edges=edges))
+
+    def _closed_facts(self, user_id: str, fact_ids: Sequence[str], at: datetime
+                      ) -> list[Fact]:
+        """The current facts among ``fact_ids``, with their valid time ended at ``at``."""
+        return [node.model_copy(update={"valid_to": at})
+                for node in self.store.get_nodes(user_id, list(dict.fromkeys(fact_ids)))
+                if isinstance(node, Fact) and node.is_current() and node.at <= at]
+
+    def current_facts(self, user_id: str) -> list[Fact]:
+        """The user's stated facts ("fact" and "remember") that no later fact closed."""
+        return [n for n in self.store.find_nodes(user_id, NodeLabel.FACT)
+                if isinstance(n, Fact) and n.kind != "visual" and n.is_current()]
+
+    def similar_facts(self, user_id: str, text: str, k: int) -> list[tuple[Fact, float]]:
+        """The ``k`` current facts closest in meaning to ``text``, with their cosine."""
+        vector = self.embedder.embed_query(text)
+        return [(h.node, h.score) for h in
+                self.store.vector_search(user_id, NodeLabel.FACT, vector, k * 2)
+                if isinstance(h.node, Fact) and h.node.kind != "visual"
+                and h.node.is_current()][:k]
 
     def record_consolidation(self, user_id: str, write: SessionConsolidationWrite) -> int:
         """Store a session's consolidation in one transaction: events chained (NEXT) after
@@ -226,6 +255,7 @@ class MemoryGraph:
         for cited in write.facts:
             edges += _provenance(user_id, cited.fact.id, cited.fact.at, cited.turn_ids,
                                  cited.entity_ids)
+        edges += _restatement_edges(user_id, write.restated, end)
         nodes: list[Node] = [*events, *(c.fact for c in write.facts), *routines,
                              *write.entities,
                              session.model_copy(update={"summary": write.summary[:4000]})]
@@ -367,6 +397,12 @@ class MemoryGraph:
         ]
         self.commit(user_id, WriteBatch(delete_node_ids=sorted(doomed_nodes),
                                         delete_edge_ids=derived_edges))
+
+
+def _restatement_edges(user_id: str, restated: Sequence[Restatement], moment: datetime
+                       ) -> list[Edge]:
+    return [edge for item in restated
+            for edge in _provenance(user_id, item.fact_id, moment, item.turn_ids, ())]
 
 
 def _provenance(user_id: str, source: str, moment: datetime, turn_ids: Sequence[str],

@@ -204,9 +204,15 @@ class Fact(SearchableNode):
     statement: str = Field(min_length=1, max_length=2000)
     kind: Literal["fact", "remember", "visual"] = "fact"
     at: datetime
+    valid_to: datetime | None = Field(
+        default=None, description="When a later fact made this one untrue (closed in valid "
+                                  "time, kept as history); None while it holds.")
 
     def search_text(self) -> str:
         return self.statement
+
+    def is_current(self) -> bool:
+        return self.valid_to is None
 
     def event_time(self) -> datetime | None:
         return self.at

@@ -29,9 +29,19 @@ class PreferenceChange:
 
 
 @dataclass(frozen=True)
+class Restatement:
+    """A stored fact said again: it gains the new turns as provenance (FROM_TURN) instead
+    of a duplicate memory."""
+
+    fact_id: str
+    turn_ids: Sequence[str]
+
+
+@dataclass(frozen=True)
 class TurnMemoryWrite:
     """What one user turn taught: entities and facts (FROM_TURN the turn), the entities its
-    photos show (DEPICTS, by image id), and preference changes."""
+    photos show (DEPICTS, by image id), preference changes, stored facts it restated, and
+    stored facts it made untrue (``closed``: their valid time ends at the turn)."""
 
     turn_id: str
     at: datetime
@@ -39,6 +49,8 @@ class TurnMemoryWrite:
     facts: Sequence[LinkedFact] = ()
     depicted: Sequence[tuple[str, str]] = ()  # (image id, entity id)
     preferences: Sequence[PreferenceChange] = field(default_factory=tuple)
+    restated: Sequence[Restatement] = ()
+    closed: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -85,3 +97,4 @@ class SessionConsolidationWrite:
     entities: Sequence[Entity] = ()
     profile: str = ""
     keep_routines: int = 5
+    restated: Sequence[Restatement] = ()

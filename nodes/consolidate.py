@@ -86,7 +86,9 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
     # Bulk mode names many entities at once; it matches them deterministically only (one
     # model call per unmatched name would cost more than the consolidation itself).
     bulk = isinstance(result, SessionNotes)
-    resolver = EntityResolver(memory, user_id, None if bulk else res.chat, meter, errors)
+    resolver = EntityResolver(memory, user_id, None if bulk else res.chat, meter, errors,
+                              source=" ".join(t.search_text() for t in turns),
+                              excluded=(ctx.assistant_name,))
     events: list[SessionEvent] = []
     for topic in result.topics:
         covered = [turns[i - 1] for i in topic.turns if 1 <= i <= len(turns)] or turns
@@ -94,7 +96,7 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
                       user_id=user_id, summary=topic.summary.strip(),
                       occurred_at=covered[0].at, kind="topic")
         events.append(SessionEvent(event, [t.id for t in covered], [
-            resolver.resolve(name).id for name in topic.entities if normalise_name(name)]))
+            e.id for e in resolver.resolve_all(topic.entities)]))
     end = session.ended_at or turns[-1].at
     facts = session_facts(user_id, session, turns, result, resolver)
     routines = [Routine(id=stable_id(user_id, "routine", normalise_name(r.description)),
@@ -131,6 +133,6 @@ def session_facts(user_id: str, session: Session, turns: list[Turn],
         at = cited[0].at if cited else turns[0].at
         fact = Fact(id=stable_id(user_id, "fact", session.id, item.statement),
                     user_id=user_id, statement=item.statement.strip(), kind="fact", at=at)
-        linked = [resolver.resolve(n) for n in item.entities if normalise_name(n)]
+        linked = resolver.resolve_all(item.entities)
         facts.append((fact, [t.id for t in cited[:6]], linked))
     return facts

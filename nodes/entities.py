@@ -1,10 +1,11 @@
-"""Entity resolution against the user's graph: a deterministic name/alias match first,
-then, only for names left over that resemble a known entity, one model question."""
+"""Entity resolution against the user's graph: names that are no entity are set aside
+(``nodes.entity_names``), then a deterministic name/alias match, then, only for names left
+over that resemble a known entity, one model question."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
@@ -12,6 +13,7 @@ from langchain_core.messages import HumanMessage
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import Entity, stable_id
 from nodes.cost import CostMeter
+from nodes.entity_names import junk_reason
 from nodes.prompts import ENTITY_MATCH, ENTITY_MATCH_SHAPE
 from nodes.schemas import EntityMatch
 from nodes.structured import StructuredOutputError, call_structured
@@ -31,7 +33,10 @@ class EntityResolver:
     """Maps names mentioned in one turn to Entity nodes, existing or new (not yet stored)."""
 
     def __init__(self, memory: MemoryGraph, user_id: str, chat: BaseChatModel | None,
-                 meter: CostMeter, errors: list[str]) -> None:
+                 meter: CostMeter, errors: list[str], *, source: str = "",
+                 excluded: Sequence[str] = ()) -> None:
+        """``source`` is the text the names come from; ``excluded`` the names that are
+        never the user's entities (the assistant's, the user's own)."""
         self.memory = memory
         self.user_id = user_id
         self.chat = chat
@@ -39,6 +44,21 @@ class EntityResolver:
         self.errors = errors
         self._known: dict[str, Entity] | None = None
         self.resolved: dict[str, Entity] = {}
+        self.source = source
+        self.excluded = tuple(excluded)
+        #: Names set aside as no entity, with the reason.
+        self.rejected: dict[str, str] = {}
+
+    def resolve_all(self, names: Iterable[str], kind: str = "other") -> list[Entity]:
+        """The entities of the ``names`` that are entities (see ``entity_names``)."""
+        return [self.resolve(n, kind) for n in names if self.accepts(n, kind)]
+
+    def accepts(self, name: str, kind: str = "other") -> bool:
+        reason = "empty" if not normalise_name(name) else \
+            junk_reason(name, kind, self.source, self.excluded)
+        if reason:
+            self.rejected[name] = reason
+        return not reason
 
     def _index(self) -> dict[str, Entity]:
         if self._known is None:

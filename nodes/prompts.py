@@ -126,3 +126,13 @@ A message mentions "{name}" ({kind}). Is it one of the known entities? Answer \
 {{"same_as":"<known name>"}} or {{"same_as":null}}."""
 
 ENTITY_MATCH_SHAPE = '{"same_as":null}'
+
+RECONCILE_FACTS = """Known facts about {user}:
+{known}
+New facts from {user}'s latest message:
+{new}
+For each new fact that says the same thing as a known fact, give "same". For each new \
+fact that makes a known fact no longer true (it changed, stopped, was replaced), give \
+"updates". Leave out every other pair; give {{"verdicts":[]}} when there is none."""
+
+RECONCILE_SHAPE = '{"verdicts":[{"new":"A","old":2,"relation":"updates"}]}'

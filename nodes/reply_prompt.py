@@ -42,8 +42,9 @@ def describe_node(node: Node) -> str:
         who = "assistant" if node.role == "assistant" else (node.speaker or "user")
         return f"{who} said: {node.search_text().removeprefix(f'{node.speaker}: ')}"
     if isinstance(node, Fact):
+        until = f" (no longer true from {day_text(node.valid_to)})" if node.valid_to else ""
         return {"remember": "asked to remember: ", "visual": ""}.get(node.kind, "") + \
-            node.statement
+            node.statement + until
     if isinstance(node, Event):
         return f"episode: {node.summary}"
     if isinstance(node, Routine):

@@ -201,3 +201,17 @@ def _words(text: str) -> list[str]:
 class EntityMatch(BaseModel):
     same_as: str | None = Field(
         default=None, description="Name of the known entity it is, or null when new.")
+
+
+class FactVerdict(BaseModel):
+    new: str = Field(max_length=2, description="Letter of the new fact.")
+    old: int = Field(ge=1, description="Number of the known fact.")
+    relation: Literal["same", "updates"] = Field(
+        description="same: says what the known fact says; updates: makes it no longer true.")
+
+
+class FactReconciliation(BaseModel):
+    """How a turn's new facts relate to the user's known facts (only the pairs that are
+    the same or where the new one makes the old one untrue)."""
+
+    verdicts: list[FactVerdict] = Field(default_factory=list, max_length=8)

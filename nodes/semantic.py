@@ -10,11 +10,13 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from memory_graph.schema import Entity, Fact, Turn, stable_id
-from memory_graph.writes import LinkedFact, PreferenceChange, TurnMemoryWrite
+from memory_graph.text import tokenize
+from memory_graph.writes import LinkedFact, PreferenceChange, Restatement, TurnMemoryWrite
 from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.entities import EntityResolver
 from nodes.prompts import EXTRACT_EXAMPLES, EXTRACT_SHAPE, EXTRACT_SYSTEM, EXTRACT_USER
+from nodes.reconcile import reconcile_facts
 from nodes.resources import Resources
 from nodes.schemas import TurnMemories
 from nodes.state import TurnInfo
@@ -35,7 +37,8 @@ def extract_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, meter: C
         text=turn["text"] or "(photo only)", photos=photos))
     found = call_structured(res.chat, messages, TurnMemories, meter, "extract_memory",
                             shape=EXTRACT_SHAPE.replace("USER", name), max_tokens=400)
-    grounded, ungrounded = keep_grounded(found, " ".join([name, turn["text"], *turn["captions"]]))
+    grounded, ungrounded = keep_grounded(found, " ".join([turn["text"], *turn["captions"]]),
+                                         name)
     result = write_turn_memories(res, ctx, turn, grounded, meter, errors)
     return {**result, "ungrounded": ungrounded}
 
@@ -57,19 +60,41 @@ def mentioned_in(name: str, source: str) -> bool:
     return any(w[:5] in text for w in words)
 
 
-def keep_grounded(found: TurnMemories, source: str) -> tuple[TurnMemories, list[str]]:
-    """Drop what names nothing the message or its photo captions mention: a small model
-    sometimes copies its worked example into the answer. Returns what was dropped."""
+#: Share of a fact's words (other than the user's name) that the message must hold: a
+#: fact read from the assistant's words, or invented, shares few of them.
+GROUNDED_SHARE = 0.5
+
+
+def said_in(statement: str, source: str, user_name: str) -> bool:
+    """Whether the message ``source`` says ``statement``: at least ``GROUNDED_SHARE`` of
+    the statement's word stems, the user's name aside, occur in it."""
+    words = set(tokenize(statement)) - set(tokenize(user_name))
+    return bool(words) and len(words & set(tokenize(source))) / len(words) >= GROUNDED_SHARE
+
+
+def keep_grounded(found: TurnMemories, source: str, user_name: str
+                  ) -> tuple[TurnMemories, list[str]]:
+    """Drop what the message or its photo captions do not say: a small model sometimes
+    copies its worked example, or the previous assistant message, into the answer. Returns
+    what was dropped."""
     dropped: list[str] = []
 
     def keep(label: str, *names: str) -> bool:
-        if any(mentioned_in(name, source) for name in names):
+        if any(mentioned_in(name, f"{user_name} {source}") for name in names):
             return True
         dropped.append(label)
         return False
 
+    def stated(statement: str) -> bool:
+        if said_in(statement, source, user_name):
+            return True
+        dropped.append(statement)
+        return False
+
     grounded = found.model_copy(update={
-        "facts": [f for f in found.facts if not f.entities or keep(f.statement, *f.entities)],
+        "facts": [f for f in found.facts if stated(f.statement)
+                  and (not f.entities or keep(f.statement, *f.entities))],
+        "remember": [r for r in found.remember if stated(r)],
         "preferences": [p for p in found.preferences if keep(p.entity, p.entity)],
         "visual": [v for v in found.visual if keep(v.entity, v.entity, v.description)],
         "entities": [e for e in found.entities if keep(e.name, e.name)],
@@ -82,9 +107,11 @@ def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: Tur
     user_id = ctx.user_id
     memory = res.memory
     at = datetime.fromisoformat(turn["at"])
-    resolver = EntityResolver(memory, user_id, res.chat, meter, errors)
+    resolver = EntityResolver(memory, user_id, res.chat, meter, errors,
+                              source=" ".join([turn["text"], *turn["captions"]]),
+                              excluded=(ctx.display_name, ctx.assistant_name))
     for mention in found.entities:
-        resolver.resolve(mention.name, mention.kind)
+        resolver.resolve_all([mention.name], mention.kind)
 
     facts: list[tuple[Fact, list[Entity]]] = []
 
@@ -92,7 +119,7 @@ def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: Tur
         statement = statement.strip()
         if len(statement) < 3:
             return
-        entities = [resolver.resolve(n) for n in entity_names if n.strip()]
+        entities = resolver.resolve_all(entity_names)
         fact = Fact(id=stable_id(user_id, "fact", turn["id"], kind, statement),
                     user_id=user_id, statement=statement, kind=kind, at=at)
         facts.append((fact, entities))
@@ -111,19 +138,28 @@ def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: Tur
         facts[-1][1].append(entity)
         if concept.image <= len(turn["image_ids"]):
             depicted.append((turn["image_ids"][concept.image - 1], entity))
-    preference_entities = [(p, resolver.resolve(p.entity, p.kind)) for p in found.preferences]
+    preference_entities = [(p, resolver.resolve(p.entity, p.kind)) for p in found.preferences
+                           if resolver.accepts(p.entity, p.kind)]
 
+    stated = [fact for fact, _ in facts if fact.kind != "visual"]
+    settled = reconcile_facts(res, user_id, ctx.display_name, stated, meter, errors)
+    kept = {f.id for f in settled.new}
+    facts = [(fact, linked) for fact, linked in facts
+             if fact.kind == "visual" or fact.id in kept]
     entities = list(resolver.touched())
     with meter.store():
         memory.record_turn_memories(user_id, TurnMemoryWrite(
             turn_id=turn["id"], at=at, entities=entities,
             facts=[LinkedFact(fact, [e.id for e in linked]) for fact, linked in facts],
+            restated=[Restatement(fact_id, [turn["id"]]) for fact_id in settled.restated],
+            closed=settled.closed,
             depicted=[(image_id, entity.id) for image_id, entity in depicted],
             preferences=[PreferenceChange(entity.id, pref.likes, pref.reason)
                          for pref, entity in preference_entities]))
     return {"facts": len(found.facts), "remember": len(found.remember),
             "visual": len(found.visual), "preferences": len(found.preferences),
-            "entities": [e.name for e in entities]}
+            "entities": [e.name for e in entities], "not_entities": resolver.rejected,
+            "restated": len(settled.restated), "closed": len(settled.closed)}
 
 
 def _previous_assistant_text(res: Resources, ctx: Context, turn: TurnInfo,

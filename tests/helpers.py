@@ -51,6 +51,8 @@ def step_of(messages: list[BaseMessage]) -> str:
         return "decide"
     if "Known entities of the user" in last:
         return "entity"
+    if "New facts from" in last:
+        return "reconcile"
     return "reply"
 
 

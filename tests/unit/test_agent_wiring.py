@@ -90,6 +90,8 @@ class Script:
                               {"keywords": ""})
         if step == "entity":
             return json.dumps({"same_as": None})
+        if step == "reconcile":
+            return json.dumps({"verdicts": []})
         return "scripted reply"
 
 
@@ -191,7 +193,7 @@ def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path:
     agent, _, _provider = make_agent(tmp_path, Script(decisions=[
         {"keywords": "lake trip", "start": "2024-04-01",
          "end": "2024-04-30"},
-        {"keywords": "lake trip", "start": None, "end": None},
+        {"keywords": "lake holiday", "start": None, "end": None},
     ], question="Which trips"))
     c = ctx(extract_memories=False)
     agent.invoke({"text": "We had a lake trip in March.", "at": "2024-03-10 10:00"},
@@ -203,17 +205,33 @@ def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path:
     agent.invoke({"text": "A lake trip again in May.", "at": "2024-05-20 10:00"}, context=c)
     # k=1: round 1 can hold at most one April trip, so the windowed round 2 must find the
     # other one, and only April trips.
-    out = agent.invoke({"text": "Which trips did I make?", "at": "2024-06-01 10:00"},
+    out = agent.invoke({"text": "Which trips did I make in April?", "at": "2024-06-01 10:00"},
                        context=ctx(update_memory=False, retrieval_k=1,
                                    max_retrieval_rounds=3))
     assert out["retrieval"]["round"] == 3
-    assert [q["keywords"] for q in out["retrieval"]["queries"]][1:] == ["lake trip"] * 2
+    assert [q["keywords"] for q in out["retrieval"]["queries"]][1:] == ["lake trip",
+                                                                        "lake holiday"]
     round2 = [m for m in out["memories"] if m["round"] == 2]
     assert round2, "the second round found nothing"
     for memory in round2:  # the window really filtered: only April items
         assert memory["date"] is not None and memory["date"].startswith("2024-04")
     ids = [m["id"] for m in out["memories"]]
     assert len(ids) == len(set(ids))
+
+
+def test_no_later_round_for_search_words_a_shown_memory_already_holds(tmp_path: Path
+                                                                     ) -> None:
+    agent, _, _provider = make_agent(tmp_path, Script(decisions=[
+        {"keywords": "lake trips", "start": None, "end": None},
+        {"keywords": "mountain hike", "start": None, "end": None},
+    ], question="Which trips"))
+    agent.invoke({"text": "We had a lake trip in March.", "at": "2024-03-10 10:00"},
+                 context=ctx(extract_memories=False))
+    out = agent.invoke({"text": "Which trips did I make?", "at": "2024-06-01 10:00"},
+                       context=ctx(update_memory=False, max_retrieval_rounds=3))
+    # "lake trips" stems to words the shown lake-trip memory holds: no second search.
+    assert out["retrieval"]["round"] == 1
+    assert [q["keywords"] for q in out["retrieval"]["queries"]] == ["Which trips did I make?"]
 
 
 def test_reply_prompt_dates_memories_and_resolves_their_relative_dates(tmp_path: Path
@@ -231,7 +249,7 @@ def test_reply_prompt_dates_memories_and_resolves_their_relative_dates(tmp_path:
     assert line in reply_prompt
 
 
-APRIL = {"keywords": "lake trip", "start": "2024-04-01", "end": "2024-04-30"}
+APRIL = {"keywords": "lake holiday", "start": "2024-04-01", "end": "2024-04-30"}
 
 
 @pytest.mark.parametrize("temporal_filter", [True, False])
@@ -243,7 +261,7 @@ def test_temporal_filter_switch_decides_whether_the_window_reaches_the_store(
     agent.invoke({"text": "We had a lake trip in April.", "at": "2024-04-12 10:00"},
                  context=ctx(extract_memories=False))
     windows.clear()
-    out = agent.invoke({"text": "Which trips did I make?", "at": "2024-06-01 10:00"},
+    out = agent.invoke({"text": "Which trips did I make in April?", "at": "2024-06-01 10:00"},
                        context=ctx(update_memory=False, temporal_filter=temporal_filter))
     assert out["retrieval"]["round"] == 2
     assert any(w is not None for w in windows) is temporal_filter
@@ -500,7 +518,7 @@ def test_a_later_round_adds_at_most_three_memories(tmp_path: Path) -> None:
     """Round 1 brings ``retrieval_k`` memories; the round run on the model's search words
     adds at most ``LATER_ROUND_K``, so the reply prompt stays within its budget."""
     agent, _, _provider = make_agent(tmp_path, Script(
-        decisions=[{"keywords": "lake trip"}], question="Which trips"))
+        decisions=[{"keywords": "lake holiday"}], question="Which trips"))
     for day in range(1, 13):
         agent.invoke({"text": f"Lake trip number {day} with Ana.",
                       "at": f"2024-04-{day:02d} 10:00"}, context=ctx(extract_memories=False))
@@ -509,3 +527,19 @@ def test_a_later_round_adds_at_most_three_memories(tmp_path: Path) -> None:
     rounds = [m["round"] for m in out["memories"]]
     assert out["retrieval"]["round"] == 2
     assert rounds.count(1) == 5 and rounds.count(2) == LATER_ROUND_K == 3
+
+
+def test_a_window_the_message_does_not_name_is_ignored(tmp_path: Path) -> None:
+    """A small model dates every search; "Which trips did I make?" names no time, so the
+    April window it gives is not applied (and adds no round when the words are shown)."""
+    windows: list[Any] = []
+    agent, _, _provider = make_agent(tmp_path, Script(decisions=[
+        {"keywords": "lake trip", "start": "2024-04-01", "end": "2024-04-30"}],
+        question="Which trips"), windows)
+    agent.invoke({"text": "We had a lake trip in April.", "at": "2024-04-12 10:00"},
+                 context=ctx(extract_memories=False))
+    windows.clear()
+    out = agent.invoke({"text": "Which trips did I make?", "at": "2024-06-01 10:00"},
+                       context=ctx(update_memory=False))
+    assert out["retrieval"]["round"] == 1
+    assert all(w is None for w in windows)

@@ -1,0 +1,94 @@
+"""Facts that stay true: a turn's new facts against the user's current ones. A restated
+fact is not stored again (the known fact gains the turn as provenance); a fact that makes
+a known one untrue closes it in valid time. Deterministic first (the same words), then one
+batched model question for the new facts that resemble a known fact (as Graphiti does)."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+
+from langchain_core.messages import HumanMessage
+
+from memory_graph.schema import Fact
+from memory_graph.text import tokenize
+from nodes.cost import CostMeter
+from nodes.prompts import RECONCILE_FACTS, RECONCILE_SHAPE
+from nodes.resources import Resources
+from nodes.schemas import FactReconciliation
+from nodes.structured import StructuredOutputError, call_structured
+
+#: Word-stem overlap (Jaccard) at which two statements are the same fact without asking.
+SAME_WORDS = 0.8
+#: Cosine above which a known fact is shown to the model beside a new one.
+CANDIDATE_COSINE = 0.4
+CANDIDATES_PER_FACT = 3
+
+
+@dataclass
+class Reconciled:
+    """What to store: the new facts that are new, the known facts restated (by id, for
+    each the new fact's id it absorbed) and the known facts made untrue."""
+
+    new: list[Fact] = field(default_factory=list)
+    restated: dict[str, str] = field(default_factory=dict)
+    closed: list[str] = field(default_factory=list)
+
+
+def same_words(a: str, b: str) -> bool:
+    x, y = set(tokenize(a)), set(tokenize(b))
+    return bool(x and y) and len(x & y) / len(x | y) >= SAME_WORDS
+
+
+def reconcile_facts(res: Resources, user_id: str, user_name: str, facts: list[Fact],
+                    meter: CostMeter, errors: list[str], *, ask_model: bool = True
+                    ) -> Reconciled:
+    result = Reconciled()
+    with meter.store():
+        known = res.memory.current_facts(user_id)
+    left: list[Fact] = []
+    for fact in facts:
+        twin = next((k for k in known if same_words(k.statement, fact.statement)), None)
+        if twin is None:
+            left.append(fact)
+        else:
+            result.restated[twin.id] = fact.id
+    if not ask_model or not left or not known:
+        result.new = left
+        return result
+    candidates: dict[str, Fact] = {}
+    with meter.store():
+        for fact in left:
+            for other, score in res.memory.similar_facts(user_id, fact.statement,
+                                                         CANDIDATES_PER_FACT):
+                if score >= CANDIDATE_COSINE and other.id not in result.restated:
+                    candidates.setdefault(other.id, other)
+    if not candidates:
+        result.new = left
+        return result
+    shown = sorted(candidates.values(), key=lambda f: f.at)
+    letters = dict(zip(string.ascii_uppercase, left, strict=False))
+    prompt = RECONCILE_FACTS.format(
+        user=user_name, known="\n".join(f"{i}. {f.statement}" for i, f in
+                                        enumerate(shown, 1)),
+        new="\n".join(f"{letter}. {f.statement}" for letter, f in letters.items()))
+    try:
+        answer = call_structured(res.chat, [HumanMessage(prompt)], FactReconciliation, meter,
+                                 "reconcile_facts", shape=RECONCILE_SHAPE, max_tokens=120)
+    except StructuredOutputError as exc:
+        errors.append(f"{exc}; the new facts are stored as they are")
+        result.new = left
+        return result
+    absorbed: set[str] = set()
+    for verdict in answer.verdicts:
+        said = letters.get(verdict.new.strip().upper())
+        if said is None or not 1 <= verdict.old <= len(shown):
+            continue
+        old = shown[verdict.old - 1]
+        if verdict.relation == "same":
+            result.restated.setdefault(old.id, said.id)
+            absorbed.add(said.id)
+        elif old.at <= said.at and old.id not in result.closed:
+            result.closed.append(old.id)
+    result.new = [f for f in left if f.id not in absorbed]
+    return result

@@ -1,0 +1,117 @@
+"""Memories that stay true: a restated fact is one memory with both turns as provenance,
+a fact the user makes untrue is closed in valid time, nothing the assistant said becomes a
+fact about the user, and junk names are no entities. The chat model is a SCRIPTED FAKE."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from helpers import HashingEmbedder, ScriptedFakeChatModel, step_of
+from langchain_core.messages import BaseMessage
+
+from graphs import Context
+from graphs.agent import build_agent
+from graphs.assistant import Assistant
+from memory_graph.backends.networkx_store import NetworkxStore
+from memory_graph.schema import EdgeType, Fact, NodeLabel
+from nodes.entity_names import junk_reason
+from nodes.resources import ResourceProvider
+from nodes.semantic import said_in
+
+FACTS = {
+    "five cups": "Maya drinks five cups of coffee a day.",
+    "quit coffee": "Maya quit coffee.",
+    "sister Lia": "Maya has a sister named Lia.",
+    "Lia, my sister": "Maya has a sister named Lia.",
+    "tired": "Maya teaches chemistry in Porto.",  # read from the assistant's reply
+}
+
+
+def script(messages: list[BaseMessage]) -> str:
+    step = step_of(messages)
+    last = str(messages[-1].content)
+    if step == "extract":
+        text = last.split("message: ", 1)[1]
+        facts = [{"statement": s, "entities": []} for k, s in FACTS.items() if k in text]
+        return json.dumps({"facts": facts, "preferences": [], "remember": [], "visual": [],
+                           "entities": [{"name": "slept", "kind": "activity"},
+                                        {"name": "Mira", "kind": "person"}]})
+    if step == "reconcile":
+        known = re.findall(r"^(\d+)\. (.*)$", last, re.MULTILINE)
+        new = re.findall(r"^([A-Z])\. (.*)$", last, re.MULTILINE)
+        verdicts = [{"new": letter, "old": int(number), "relation": "updates"}
+                    for letter, statement in new for number, old in known
+                    if "quit" in statement and "coffee" in old]
+        return json.dumps({"verdicts": verdicts})
+    return "scripted reply"
+
+
+def replay(tmp_path: Path, exchanges: list[str]) -> tuple[Assistant, ResourceProvider]:
+    provider = ResourceProvider(chat_model=ScriptedFakeChatModel(script=script),
+                                embedder=HashingEmbedder(), store=NetworkxStore(tmp_path / "s"),
+                                media_dir=tmp_path / "media")
+    assistant = Assistant(Context(user_id="maya", user_name="Maya", assistant_name="Mira",
+                                  background_extraction=False, use_personality=False),
+                          build_agent(provider=provider), provider)
+    for minute, text in enumerate(exchanges):
+        assistant.replay(text, "You teach chemistry in Porto, no wonder!",
+                         f"2024-03-02 19:{minute:02d}")
+    return assistant, provider
+
+
+def facts_of(provider: ResourceProvider) -> list[Fact]:
+    memory = provider.resolve(Context(user_id="maya")).memory
+    return [n for n in memory.nodes("maya", NodeLabel.FACT) if isinstance(n, Fact)]
+
+
+def test_a_fact_said_again_is_one_memory_with_both_turns(tmp_path: Path) -> None:
+    _, provider = replay(tmp_path, ["My sister Lia lives in Lisbon.",
+                                    "Lia, my sister, visits this weekend."])
+    facts = facts_of(provider)
+    assert [f.statement for f in facts] == ["Maya has a sister named Lia."]
+    memory = provider.resolve(Context(user_id="maya")).memory
+    assert len(memory.source_turns("maya", facts[0].id)) == 2
+
+
+def test_a_fact_made_untrue_is_closed_at_the_turn_that_says_so(tmp_path: Path) -> None:
+    _, provider = replay(tmp_path, ["I drink five cups of coffee a day.",
+                                    "I quit coffee last week."])
+    by_text = {f.statement: f for f in facts_of(provider)}
+    old, new = by_text[FACTS["five cups"]], by_text[FACTS["quit coffee"]]
+    assert old.valid_to is not None and old.valid_to == new.at
+    assert new.is_current()
+    memory = provider.resolve(Context(user_id="maya")).memory
+    assert [f.statement for f in memory.current_facts("maya")] == [FACTS["quit coffee"]]
+
+
+def test_what_the_assistant_said_is_no_fact_and_junk_is_no_entity(tmp_path: Path) -> None:
+    _, provider = replay(tmp_path, ["I slept badly and I'm so tired."])
+    assert facts_of(provider) == []  # "teaches chemistry" came from the assistant's reply
+    memory = provider.resolve(Context(user_id="maya")).memory
+    assert {e.name for e in memory.entities("maya")} == set()
+    assert not memory.edges("maya", ["maya"], [EdgeType.INVOLVES])
+
+
+@pytest.mark.parametrize(("name", "kind", "junk"), [
+    ("slept", "activity", True), ("adopted", "other", True), ("last week", "other", True),
+    ("right by the lake", "place", True), ("Mira", "person", True),
+    ("stress", "person", True), ("Tiago", "person", False), ("my sister", "person", False),
+    ("the lake", "place", False), ("green tea", "food", False), ("hiking", "activity", False),
+])
+def test_names_a_person_would_not_use_are_no_entities(name: str, kind: str, junk: bool
+                                                      ) -> None:
+    source = "Walked by the lake with Tiago and my sister, so much stress. Hiking soon!"
+    assert bool(junk_reason(name, kind, source, excluded=("Mira", "Maya"))) is junk
+
+
+@pytest.mark.parametrize(("statement", "said"), [
+    ("Maya has a sister named Lia.", True), ("Maya gave up coffee completely.", True),
+    ("Maya teaches chemistry in Porto.", False), ("Maya loves rock climbing.", False),
+])
+def test_a_fact_must_be_said_in_the_message(statement: str, said: bool) -> None:
+    message = "My sister Lia says I should quit coffee completely."
+    assert said_in(statement, message, "Maya") is said
+
