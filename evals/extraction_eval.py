@@ -9,7 +9,8 @@ closed) and entities are compared with the labels:
 - a fact label is a list of alternative word sets; a current fact matches it when its
   word stems include every stem of one alternative;
 - fact precision: current facts that match a label no earlier fact matched / current
-  facts (a duplicate, an assistant echo, a stale fact or an invented one counts against);
+  facts (a duplicate, an assistant echo, a stale fact or an invented one counts against;
+  one fact may cover several labels);
 - fact recall: labels matched / labels;
 - entity precision: entities that match an expected name / entities (verbs, dates,
   phrases, the assistant's name count against); entity recall: expected names found.
@@ -137,15 +138,16 @@ def matches(statement: str, label: Label) -> bool:
 
 
 def score_facts(statements: Sequence[str], labels: Sequence[Label]) -> tuple[int, int]:
-    """(labels matched, facts that matched a label not matched before)."""
+    """(labels matched, facts that matched a label no earlier fact matched). One fact may
+    cover several labels; a fact that only repeats what earlier ones cover counts as
+    wrong, as does one that matches no label."""
     matched: set[int] = set()
     useful = 0
     for statement in statements:
-        free = [i for i, label in enumerate(labels) if i not in matched
-                and matches(statement, label)]
-        if free:
-            matched.add(free[0])
+        covers = {i for i, label in enumerate(labels) if matches(statement, label)}
+        if covers - matched:
             useful += 1
+        matched |= covers
     return len(matched), useful
 
 

@@ -3,6 +3,7 @@ procedural habits and goals (a handful, latest wins), and the core profile."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -16,7 +17,8 @@ from memory_graph.schema import (
     Turn,
     stable_id,
 )
-from memory_graph.writes import CitedFact, SessionConsolidationWrite, SessionEvent
+from memory_graph.text import tokenize
+from memory_graph.writes import CitedFact, Restatement, SessionConsolidationWrite, SessionEvent
 from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.entities import EntityResolver, normalise_name
@@ -27,14 +29,19 @@ from nodes.prompts import (
     CONSOLIDATE_SYSTEM,
     CONSOLIDATE_USER,
 )
+from nodes.reconcile import reconcile_facts
 from nodes.resources import Resources
-from nodes.schemas import SessionConsolidation, SessionNotes
+from nodes.schemas import ProceduralMemory, SessionConsolidation, SessionNotes
 from nodes.semantic import mentioned_in
 from nodes.structured import call_structured
 
 MAX_ROUTINES = 5
-MAX_TRANSCRIPT_CHARS = 6000
-MAX_LINE_CHARS = 280
+#: Output budget of a consolidation call: at about 11 tokens/s under a grammar on two
+#: cores, it bounds the call to about 20 s with its prompt. A cut-off output keeps its
+#: finished items (``nodes.structured.parse_cut_off``).
+CONSOLIDATION_TOKENS = 140
+MAX_TRANSCRIPT_CHARS = 5000
+MAX_LINE_CHARS = 240
 
 
 def consolidate_session(res: Resources, ctx: Context, session_id: str, meter: CostMeter,
@@ -52,7 +59,7 @@ def consolidate_session(res: Resources, ctx: Context, session_id: str, meter: Co
     result = call_structured(res.chat, consolidation_messages(ctx, user.profile, turns),
                              schema, meter, "consolidate_session",
                              shape=CONSOLIDATE_NOTES_SHAPE if with_facts else CONSOLIDATE_SHAPE,
-                             max_tokens=600)
+                             max_tokens=CONSOLIDATION_TOKENS)
     return write_consolidation(res, ctx, session, turns, result, meter, errors)
 
 
@@ -64,7 +71,7 @@ def consolidation_messages(ctx: Context, profile: str, turns: list[Turn]
         who = turn.speaker or (ctx.display_name if turn.role == "user" else "assistant")
         text = turn.search_text().removeprefix(f"{turn.speaker}: ") if turn.speaker else \
             turn.search_text()
-        lines.append(f"{number}. [{turn.at:%H:%M}] {who}: {text[:MAX_LINE_CHARS]}")
+        lines.append(f"{number}. {who}: {text[:MAX_LINE_CHARS]}")
     transcript = "\n".join(lines)
     if len(transcript) > MAX_TRANSCRIPT_CHARS:
         transcript = "...\n" + transcript[-MAX_TRANSCRIPT_CHARS:]
@@ -91,7 +98,7 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
                               excluded=(ctx.assistant_name,))
     events: list[SessionEvent] = []
     for topic in result.topics:
-        covered = [turns[i - 1] for i in topic.turns if 1 <= i <= len(turns)] or turns
+        covered = citing_turns(topic.summary, turns, MAX_TOPIC_TURNS) or turns
         event = Event(id=stable_id(user_id, "event", session.id, topic.summary),
                       user_id=user_id, summary=topic.summary.strip(),
                       occurred_at=covered[0].at, kind="topic")
@@ -99,9 +106,16 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
             e.id for e in resolver.resolve_all(topic.entities)]))
     end = session.ended_at or turns[-1].at
     facts = session_facts(user_id, session, turns, result, resolver)
+    # Bulk ingestion merges restated facts by their words only (no model call per session).
+    settled = reconcile_facts(res, user_id, ctx.display_name, [f for f, _, _ in facts], meter,
+                              errors, ask_model=False)
+    cited_by = {fact.id: cited for fact, cited, _ in facts}
+    restated = [Restatement(old, cited_by[new]) for old, new in settled.restated.items()]
+    fresh = {f.id for f in settled.new}
+    facts = [item for item in facts if item[0].id in fresh]
     routines = [Routine(id=stable_id(user_id, "routine", normalise_name(r.description)),
                         user_id=user_id, description=r.description.strip(), kind=r.kind,
-                        updated_at=end) for r in result.routines]
+                        updated_at=end) for r in real_routines(result.routines, turns)]
     with meter.store():
         kept = memory.record_consolidation(user_id, SessionConsolidationWrite(
             session=session, turn_ids=[t.id for t in turns], ended_at=end,
@@ -110,29 +124,74 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
             facts=[CitedFact(fact, cited, [e.id for e in linked])
                    for fact, cited, linked in facts],
             routines=routines, entities=list(resolver.touched()),
-            profile=result.profile, keep_routines=MAX_ROUTINES))
-    return {"topics": len(events), "facts": len(facts), "routines": kept,
+            profile=result.profile, keep_routines=MAX_ROUTINES, restated=restated))
+    return {"topics": len(events), "facts": len(facts), "restated": len(restated),
+            "routines": kept,
             "profile_updated": bool(result.profile.strip())}
 
 
 def session_facts(user_id: str, session: Session, turns: list[Turn],
                   result: SessionConsolidation, resolver: EntityResolver
                   ) -> list[tuple[Fact, list[str], list[Entity]]]:
-    """The facts of a bulk consolidation, each with the turns it cites (those of its
-    entities' mentions when it cites none). A fact naming nothing said in the session is
-    dropped, as in per-turn extraction."""
+    """The facts of a bulk consolidation, each with the turns that say it and the entities
+    it names. A fact no turn says (``citing_turns`` finds none) is dropped, as in per-turn
+    extraction."""
     if not isinstance(result, SessionNotes):
         return []
-    transcript = " ".join(t.search_text() for t in turns)
+    known = list(resolver.touched())
     facts = []
-    for item in result.facts:
-        if item.entities and not any(mentioned_in(n, transcript) for n in item.entities):
+    for statement in result.facts:
+        cited = citing_turns(statement, turns)
+        if not cited:
             continue
-        cited = [turns[i - 1] for i in item.turns if 1 <= i <= len(turns)] or \
-            [t for t in turns if any(mentioned_in(n, t.search_text()) for n in item.entities)]
-        at = cited[0].at if cited else turns[0].at
-        fact = Fact(id=stable_id(user_id, "fact", session.id, item.statement),
-                    user_id=user_id, statement=item.statement.strip(), kind="fact", at=at)
-        linked = resolver.resolve_all(item.entities)
-        facts.append((fact, [t.id for t in cited[:6]], linked))
+        fact = Fact(id=stable_id(user_id, "fact", session.id, statement), user_id=user_id,
+                    statement=statement.strip(), kind="fact", at=cited[0].at)
+        linked = [e for e in known if mentioned_in(e.name, statement)]
+        facts.append((fact, [t.id for t in cited], linked))
     return facts
+
+
+#: Turns a session fact or topic cites at most, and the share of its words (stems) a turn
+#: must say (a topic summarises several turns, so each says less of it).
+MAX_CITED_TURNS = 2
+MAX_TOPIC_TURNS = 6
+CITE_SHARE = 0.5
+TOPIC_SHARE = 0.3
+
+
+def citing_turns(statement: str, turns: list[Turn], limit: int = MAX_CITED_TURNS
+                 ) -> list[Turn]:
+    """The turns that say ``statement``, best first: those holding at least ``CITE_SHARE``
+    of its word stems (``TOPIC_SHARE`` when citing more than ``MAX_CITED_TURNS``); the
+    speaker's name counts as said by the speaker's turns."""
+    share_needed = CITE_SHARE if limit <= MAX_CITED_TURNS else TOPIC_SHARE
+    words = set(tokenize(statement))
+    if not words:
+        return []
+    scored = []
+    for turn in turns:
+        said = set(tokenize(f"{turn.speaker} {turn.search_text()}"))
+        share = len(words & said) / len(words)
+        if share >= share_needed:
+            scored.append((share, -turn.seq, turn))
+    return [t for _, _, t in sorted(scored, key=lambda x: (x[0], x[1]), reverse=True)
+            [:limit]]
+
+
+#: A habit names how often; a goal names an intention. Checked against the session's words.
+_FREQUENCY = re.compile(r"\b(every|each|daily|weekly|monthly|usually|always|often|never|"
+                        r"regularly|routine|habit|sometimes|twice|times a|most (days|"
+                        r"mornings|evenings|nights|weekends)|on (mondays|tuesdays|wednesdays|"
+                        r"thursdays|fridays|saturdays|sundays|weekends))\b", re.IGNORECASE)
+_INTENTION = re.compile(r"\b(want|wants|plan|plans|planning|goal|going to|hope|hoping|aim|"
+                        r"training|trying to|will|decided|dream)\b", re.IGNORECASE)
+
+
+def real_routines(routines: list[ProceduralMemory], turns: list[Turn]
+                  ) -> list[ProceduralMemory]:
+    """The routines the session supports, each about one thing (no comma-joined list): a
+    habit only when the people say how often they do something, a goal only when they
+    state an intention."""
+    said = " ".join(t.search_text() for t in turns if t.role == "user")
+    return [r for r in routines if "," not in r.description and
+            (_FREQUENCY if r.kind == "habit" else _INTENTION).search(said)]

@@ -39,7 +39,7 @@ class Context:
     search_recipe: RecipeName = field(default="hybrid", metadata={
         "description": "Hybrid search recipe: hybrid, hybrid_fast, hybrid_no_graph, bm25 "
                        "or dense."})
-    retrieval_k: int = field(default=5, metadata={
+    retrieval_k: int = field(default=4, metadata={
         "description": "Memories the first retrieval round adds; a later round adds at "
                        "most 3."})
     max_retrieval_rounds: int = field(default=2, metadata={

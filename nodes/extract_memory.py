@@ -55,7 +55,9 @@ class ExtractMemory:
                                    "pending": res.worker.pending(ctx.user_id)}}
         meter = CostMeter()
         errors: list[str] = []
-        report = extraction_job(res, ctx, turn, meter, errors)
+        # Inline memory work runs on the memory-work context too, so it never evicts the
+        # reply context's prompt cache (the decision and the reply share that prefix).
+        report = extraction_job(res.in_background(), ctx, turn, meter, errors)
         return {"extraction": {"status": "inline", **report, "cost": meter.as_dict()},
                 "cost": meter.as_dict(), "errors": errors}
 

@@ -75,7 +75,8 @@ class InferPersonality:
         errors: list[str] = []
         update: dict[str, Any] = {}
         try:
-            update["personality"] = update_personality(res, ctx, turn, meter).as_dict()
+            update["personality"] = update_personality(res.in_background(), ctx, turn,
+                                                       meter).as_dict()
         except StructuredOutputError as exc:
             errors.append(f"{exc}; the personality is unchanged this turn")
         return {**update, "errors": errors, "cost": meter.as_dict()}

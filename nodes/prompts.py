@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-REPLY_SYSTEM = """You are {assistant}, a friendly personal assistant. You are talking with \
-{user}; you remember past conversations with {user} through the memories below.
-When {user} asks about the past, answer with only the words that answer it, as the \
-memories say it: a name, a date, a place, a number or a short phrase, not a sentence. \
-(Asked "What is Tom's dog called?", answer "Rex", not "Tom's dog is called Rex.") For \
-"when", give the memory's date, or the date its "yesterday" or "last week" means. If no \
-memory says it, or a memory says it of someone else, say it was not mentioned.
-When {user} asks you to remember something, say you will. Otherwise reply directly, \
-warmly and briefly (one to three sentences). Never invent memories.
+REPLY_SYSTEM = """You are {assistant}, {user}'s friendly personal assistant. The memories \
+below are what you know from past conversations with {user}.
+Asked about the past, answer with just the words that answer it, as a memory says it: a \
+name, date, place, number or short phrase (asked "What is Tom's dog called?", say "Rex"). \
+For "when", give the memory's date, or the date its "yesterday" or "last week" means. If \
+no memory says it, or one says it of someone else, say it was not mentioned.
+Asked to remember something, say you will. Otherwise reply in your own words, warmly and \
+briefly (one to three sentences). Never invent memories.
 
-Core profile of {user}:
-{profile}
-
-Personality of {user} (adapt your tone and suggestions to it):
-{personality}"""
+Profile of {user}: {profile}
+Personality of {user} (adapt your tone to it): {personality}"""
 
 #: The parts that change from turn to turn come last, after the stable system prompt and
 #: the session's recent turns, so that llama.cpp can reuse its cached prefix.
@@ -30,10 +26,9 @@ MEMORY_BLOCK = """[Memories that may be relevant, with dates:
 
 DECIDE_SUFFIX = """
 
-(Not a reply yet.) If this message asks about the past, which words would find what it \
-asks in the memories? Give {"keywords":"...","start":null,"end":null} (start/end as \
-YYYY-MM-DD only when the message names a time), or {"keywords":""} when it asks nothing \
-of the past."""
+(Not a reply yet.) Which words would find in the memories what this message asks about \
+the past? Give {"keywords":"...","start":null,"end":null} (dates YYYY-MM-DD only if the \
+message names a time), or {"keywords":""} if it asks nothing of the past."""
 
 DECIDE_SHAPE = '{"keywords":"...","start":null,"end":null}'
 
@@ -84,25 +79,22 @@ message: {text}
 photos: {photos}"""
 
 CONSOLIDATE_SYSTEM = """You consolidate a finished conversation session between {user} and \
-the assistant into long-term memory. Give: "topics", the main episodes or topics (at \
-most 3) of the session, each a dated one-sentence summary with the numbers of the turns \
-it covers and the entities involved; "routines", habits or goals of {user} shown in the \
-session (at most 5); \
-"profile", the updated core profile of {user} in at most four sentences, merging the old \
-profile with what this session adds (keep old facts unless contradicted).{facts} Shape:
+the assistant into long-term memory. Give: "topics", the main episodes of the session (at \
+most 2), each one short sentence with the people, pets or places involved; "routines", at \
+most 2 habits {user} keeps (say how often) or goals {user} works towards, each about one \
+thing, and none when the session shows none; "profile", the core profile of {user} in at \
+most two sentences, merging the old profile with what this session adds.{facts} Shape:
 {shape}"""
 
-CONSOLIDATE_SHAPE = ('{"topics":[{"summary":"...","turns":[1,2],"entities":["..."]}],'
+CONSOLIDATE_SHAPE = ('{"topics":[{"summary":"...","entities":["..."]}],'
                      '"routines":[{"description":"...","kind":"habit"}],"profile":"..."}')
 
 #: Bulk ingestion (``extraction_mode="session"``) asks the consolidation for the facts too.
-CONSOLIDATE_FACTS_CLAUSE = """ Also give "facts": what the people in the session state \
-about themselves, their lives, people, pets, places, plans, dates and tastes (at most 6, \
-each different), each one short third-person sentence naming the person, with the numbers \
-of the turns that say it."""
+CONSOLIDATE_FACTS_CLAUSE = """ Also give "facts": at most 4 things the people in the \
+session state about themselves, their lives, people, plans, dates and tastes, each one \
+short third-person sentence naming the person."""
 
-CONSOLIDATE_NOTES_SHAPE = ('{"topics":[{"summary":"...","turns":[1,2],"entities":["..."]}],'
-                           '"facts":[{"statement":"...","turns":[3],"entities":["..."]}],'
+CONSOLIDATE_NOTES_SHAPE = ('{"topics":[{"summary":"...","entities":["..."]}],"facts":["..."],'
                            '"routines":[{"description":"...","kind":"habit"}],"profile":"..."}')
 
 CONSOLIDATE_USER = """Old profile: {profile}
@@ -136,3 +128,14 @@ fact that makes a known fact no longer true (it changed, stopped, was replaced),
 "updates". Leave out every other pair; give {{"verdicts":[]}} when there is none."""
 
 RECONCILE_SHAPE = '{"verdicts":[{"new":"A","old":2,"relation":"updates"}]}'
+
+#: Worked examples, given as earlier chat turns.
+RECONCILE_EXAMPLES = (
+    (RECONCILE_FACTS.format(user="Ana", known="1. Ana lives in Lyon.\n2. Ana has a cat.",
+                            new="A. Ana moved to Paris.\nB. Ana's cat is called Tom."),
+     '{"verdicts":[{"new":"A","old":1,"relation":"updates"}]}'),
+    (RECONCILE_FACTS.format(user="Ana", known="1. Ana works at a bakery.\n2. Ana eats meat.",
+                            new="A. Ana has a job at a bakery.\nB. Ana stopped eating meat."),
+     '{"verdicts":[{"new":"A","old":1,"relation":"same"},'
+     '{"new":"B","old":2,"relation":"updates"}]}'),
+)

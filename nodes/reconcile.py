@@ -8,12 +8,12 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass, field
 
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from memory_graph.schema import Fact
 from memory_graph.text import tokenize
 from nodes.cost import CostMeter
-from nodes.prompts import RECONCILE_FACTS, RECONCILE_SHAPE
+from nodes.prompts import RECONCILE_EXAMPLES, RECONCILE_FACTS, RECONCILE_SHAPE
 from nodes.resources import Resources
 from nodes.schemas import FactReconciliation
 from nodes.structured import StructuredOutputError, call_structured
@@ -35,9 +35,19 @@ class Reconciled:
     closed: list[str] = field(default_factory=list)
 
 
+def reconcile_messages(prompt: str) -> list[BaseMessage]:
+    """The question after worked examples given as earlier chat turns (a small model
+    copies an example from the instructions, but follows one from past turns)."""
+    messages: list[BaseMessage] = []
+    for question, answer in RECONCILE_EXAMPLES:
+        messages += [HumanMessage(question), AIMessage(answer)]
+    return [*messages, HumanMessage(prompt)]
+
+
 def same_words(a: str, b: str) -> bool:
+    """Whether ``a`` adds nothing to ``b``: nearly the same word stems, or a subset."""
     x, y = set(tokenize(a)), set(tokenize(b))
-    return bool(x and y) and len(x & y) / len(x | y) >= SAME_WORDS
+    return bool(x and y) and (x <= y or len(x & y) / len(x | y) >= SAME_WORDS)
 
 
 def reconcile_facts(res: Resources, user_id: str, user_name: str, facts: list[Fact],
@@ -47,8 +57,11 @@ def reconcile_facts(res: Resources, user_id: str, user_name: str, facts: list[Fa
     with meter.store():
         known = res.memory.current_facts(user_id)
     left: list[Fact] = []
-    for fact in facts:
-        twin = next((k for k in known if same_words(k.statement, fact.statement)), None)
+    # The fuller statement first, so a shorter one saying part of it is the one dropped.
+    for fact in sorted(facts, key=lambda f: -len(set(tokenize(f.statement)))):
+        if any(same_words(fact.statement, f.statement) for f in left):
+            continue  # said twice in one turn
+        twin = next((k for k in known if same_words(fact.statement, k.statement)), None)
         if twin is None:
             left.append(fact)
         else:
@@ -73,7 +86,7 @@ def reconcile_facts(res: Resources, user_id: str, user_name: str, facts: list[Fa
                                         enumerate(shown, 1)),
         new="\n".join(f"{letter}. {f.statement}" for letter, f in letters.items()))
     try:
-        answer = call_structured(res.chat, [HumanMessage(prompt)], FactReconciliation, meter,
+        answer = call_structured(res.chat, reconcile_messages(prompt), FactReconciliation, meter,
                                  "reconcile_facts", shape=RECONCILE_SHAPE, max_tokens=120)
     except StructuredOutputError as exc:
         errors.append(f"{exc}; the new facts are stored as they are")

@@ -58,10 +58,11 @@ class Resources:
     media: MediaStore
     worker: BackgroundWorker
 
-    def in_background(self) -> Resources:
-        """The same resources for a job of the background worker: its model calls give
-        way to replies (``providers.gate``)."""
-        return replace(self, chat=for_background(self.chat))
+    def in_background(self, cache_slot: str = "") -> Resources:
+        """The same resources for memory work: its model calls give way to replies
+        (``providers.gate``), on a prompt cache of their own (``cache_slot`` for work that
+        repeats one long prompt prefix)."""
+        return replace(self, chat=for_background(self.chat, cache_slot))
 
 
 class ResourceProvider:

@@ -17,6 +17,8 @@ from langgraph.runtime import Runtime
 
 from memory_graph.errors import InvalidInputError
 from memory_graph.relative_dates import names_a_time
+from memory_graph.schema import Turn
+from memory_graph.search import MemoryHit
 from memory_graph.store import TimeWindow
 from memory_graph.text import tokenize
 from memory_graph.timeparse import parse_timestamp
@@ -56,9 +58,11 @@ class Retrieve:
         exclude = [*seen, turn["id"], *(t["id"] for t in state["background"]["recent"])]
         with meter.store():
             k = ctx.retrieval_k if round_number == 1 else min(ctx.retrieval_k, LATER_ROUND_K)
-            hits = res.search.search(ctx.user_id, query_spec["keywords"], k,
+            hits = res.search.search(ctx.user_id, query_spec["keywords"], 2 * k,
                                      window=window, exclude=exclude)
             prefs = res.memory.preferences(ctx.user_id, history=True)
+        raw_shown = {m["id"] for m in state.get("memories", []) if m["label"] == "Turn"}
+        hits = without_restatements(hits, raw_shown)[:k]
         notes = preference_notes(prefs)
         found = [memory_record(hit, render_hit(hit, notes), round_number,
                                query_spec["keywords"]) for hit in hits]
@@ -99,6 +103,21 @@ class Retrieve:
 
 def route_after_retrieve(state: State) -> str:
     return "retrieve" if state["retrieval"]["next"] == "retrieve" else "infer_personality"
+
+
+def without_restatements(hits: list[MemoryHit], raw_shown: set[str]) -> list[MemoryHit]:
+    """The hits without the derived memories (facts, topics) whose every source turn is
+    shown already, or ranked above them: the raw turn holds the exact words, and a copy of
+    it would take the place of another memory."""
+    seen = set(raw_shown)
+    kept = []
+    for hit in hits:
+        if isinstance(hit.node, Turn):
+            seen.add(hit.node.id)
+        elif hit.provenance and set(hit.provenance) <= seen:
+            continue
+        kept.append(hit)
+    return kept
 
 
 def already_shown(keywords: str, memories: list[RetrievedMemory]) -> bool:

@@ -46,7 +46,30 @@ def _unique_facts(facts: list[_F]) -> list[_F]:
     return list(kept.values())
 
 
+def _unique_texts(texts: list[str]) -> list[str]:
+    return list({t.strip().lower(): t.strip() for t in texts if t.strip()}.values())
+
+
 Prose = Annotated[str, AfterValidator(_without_loops)]
+
+
+def _clipped(limit: int) -> AfterValidator:
+    """Cut a text that runs past ``limit`` at its last whole sentence, else its last
+    word: a small model writes long, and the decoding grammar does not bound strings."""
+    def clip(text: str) -> str:
+        text = text.strip()
+        if len(text) <= limit:
+            return text
+        head = text[:limit]
+        end = max(head.rfind(". "), head.rfind("! "), head.rfind("? "))
+        return head[:end + 1] if end > limit // 3 else head.rsplit(" ", 1)[0]
+
+    return AfterValidator(clip)
+
+
+#: Prose of consolidation outputs, clipped rather than refused (a refusal costs a repair
+#: call as long as the output).
+Summary = Annotated[str, _clipped(240), AfterValidator(_without_loops)]
 Names = Annotated[list[str], AfterValidator(_unique_names)]
 
 
@@ -89,48 +112,36 @@ class TurnMemories(BaseModel):
 
 
 class EpisodicTopic(BaseModel):
-    summary: Prose = Field(min_length=3, max_length=400)
-    turns: list[int] = Field(default_factory=list, max_length=30,
-                             description="1-based numbers of the turns the topic covers.")
-    entities: Names = Field(default_factory=list, max_length=6)
+    """An episode of a session. Its turns are found by its words
+    (``nodes.consolidate.citing_turns``): asked for turn numbers, a small model lists them
+    all, and every output token costs ten prompt tokens' time."""
+
+    summary: Summary = Field(min_length=3)
+    entities: Names = Field(default_factory=list, max_length=3)
 
 
 class ProceduralMemory(BaseModel):
-    description: Prose = Field(min_length=3, max_length=300)
+    description: Summary = Field(min_length=3)
     kind: Literal["habit", "goal"] = "habit"
 
 
 class SessionConsolidation(BaseModel):
-    """What a finished session leaves behind."""
+    """What a finished session leaves behind. The bounds are enforced while decoding and
+    keep the call short (every output token costs more than ten prompt tokens)."""
 
-    topics: list[EpisodicTopic] = Field(default_factory=list, max_length=6)
-    routines: list[ProceduralMemory] = Field(default_factory=list, max_length=5)
-    profile: Prose = Field(default="", max_length=1200,
-                         description="Updated core profile of the user, a few sentences.")
-
-
-class SessionFact(BaseModel):
-    statement: Prose = Field(min_length=3, max_length=400,
-                             description="Self-contained third-person sentence naming who.")
-    turns: list[int] = Field(default_factory=list, max_length=4,
-                             description="1-based numbers of the turns that say it.")
-    entities: Names = Field(default_factory=list, max_length=5)
-
-
-class NotesTopic(EpisodicTopic):
-    turns: list[int] = Field(default_factory=list, max_length=8,
-                             description="1-based numbers of the main turns of the topic.")
+    topics: list[EpisodicTopic] = Field(default_factory=list, max_length=2)
+    routines: list[ProceduralMemory] = Field(default_factory=list, max_length=2)
+    profile: Annotated[str, _clipped(400), AfterValidator(_without_loops)] = Field(default="",
+                           description="Updated core profile of the user, a few sentences.")
 
 
 class SessionNotes(SessionConsolidation):
     """Bulk ingestion of a long history: the session's consolidation plus its facts, in one
-    call per session instead of one per turn. The list bounds are enforced while decoding:
-    a small model otherwise repeats its last fact until the token limit."""
+    call per session instead of one per turn. Facts are plain sentences; the turns that say
+    them are found by their words (``nodes.consolidate.citing_turns``)."""
 
-    topics: list[NotesTopic] = Field(default_factory=list, max_length=3)  # type: ignore[assignment]
-    facts: Annotated[list[SessionFact], AfterValidator(_unique_facts)] = Field(
-        default_factory=list, max_length=6)
-    routines: list[ProceduralMemory] = Field(default_factory=list, max_length=3)
+    facts: Annotated[list[Summary], AfterValidator(_unique_texts)] = Field(
+        default_factory=list, max_length=4)
 
 
 class RetrievalDecision(BaseModel):

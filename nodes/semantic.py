@@ -23,6 +23,7 @@ from nodes.state import TurnInfo
 from nodes.structured import call_structured
 
 FactKind = Literal["fact", "remember", "visual"]
+EXTRACTION_CACHE = "extraction"
 
 
 def extract_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMeter,
@@ -35,10 +36,13 @@ def extract_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, meter: C
     messages = extraction_messages(name, EXTRACT_USER.format(
         at=at.strftime("%Y-%m-%d %H:%M"), previous=previous[:300] or "none",
         text=turn["text"] or "(photo only)", photos=photos))
-    found = call_structured(res.chat, messages, TurnMemories, meter, "extract_memory",
+    # The prompt repeats its worked examples every turn: a prompt cache of its own keeps
+    # them evaluated (the reconciliation and entity questions below use the shared one).
+    chat = res.in_background(EXTRACTION_CACHE).chat
+    found = call_structured(chat, messages, TurnMemories, meter, "extract_memory",
                             shape=EXTRACT_SHAPE.replace("USER", name), max_tokens=400)
     grounded, ungrounded = keep_grounded(found, " ".join([turn["text"], *turn["captions"]]),
-                                         name)
+                                         name, ctx.assistant_name)
     result = write_turn_memories(res, ctx, turn, grounded, meter, errors)
     return {**result, "ungrounded": ungrounded}
 
@@ -62,22 +66,34 @@ def mentioned_in(name: str, source: str) -> bool:
 
 #: Share of a fact's words (other than the user's name) that the message must hold: a
 #: fact read from the assistant's words, or invented, shares few of them.
-GROUNDED_SHARE = 0.5
+GROUNDED_SHARE = 0.6
+MIN_NOTE_WORDS = 3
+
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 
 
-def said_in(statement: str, source: str, user_name: str) -> bool:
+def statements_of(message: str) -> str:
+    """The message without its questions: a question states nothing about the user."""
+    return " ".join(s for s in _SENTENCE.findall(message) if not s.strip().endswith("?"))
+
+
+def said_in(statement: str, source: str, user_name: str, questions: bool = False) -> bool:
     """Whether the message ``source`` says ``statement``: at least ``GROUNDED_SHARE`` of
-    the statement's word stems, the user's name aside, occur in it."""
+    the statement's word stems, the user's name aside, occur in its statements (and in its
+    questions too with ``questions``: "Can you remember that ...?" asks to remember)."""
     words = set(tokenize(statement)) - set(tokenize(user_name))
-    return bool(words) and len(words & set(tokenize(source))) / len(words) >= GROUNDED_SHARE
+    said = set(tokenize(source if questions else statements_of(source)))
+    return bool(words) and len(words & said) / len(words) >= GROUNDED_SHARE
 
 
-def keep_grounded(found: TurnMemories, source: str, user_name: str
+def keep_grounded(found: TurnMemories, source: str, user_name: str, assistant_name: str = ""
                   ) -> tuple[TurnMemories, list[str]]:
     """Drop what the message or its photo captions do not say: a small model sometimes
-    copies its worked example, or the previous assistant message, into the answer. Returns
-    what was dropped."""
+    copies its worked example, or the previous assistant message, into the answer, or
+    turns a question into a fact. A fact about the assistant is no fact about the user.
+    Returns what was dropped."""
     dropped: list[str] = []
+    assistant = set(tokenize(assistant_name))
 
     def keep(label: str, *names: str) -> bool:
         if any(mentioned_in(name, f"{user_name} {source}") for name in names):
@@ -85,8 +101,9 @@ def keep_grounded(found: TurnMemories, source: str, user_name: str
         dropped.append(label)
         return False
 
-    def stated(statement: str) -> bool:
-        if said_in(statement, source, user_name):
+    def stated(statement: str, questions: bool = False) -> bool:
+        if said_in(statement, source, user_name, questions) and \
+                not assistant & set(tokenize(statement)):
             return True
         dropped.append(statement)
         return False
@@ -94,7 +111,9 @@ def keep_grounded(found: TurnMemories, source: str, user_name: str
     grounded = found.model_copy(update={
         "facts": [f for f in found.facts if stated(f.statement)
                   and (not f.entities or keep(f.statement, *f.entities))],
-        "remember": [r for r in found.remember if stated(r)],
+        # A note to remember is a statement ("Lia's birthday is June 3"), not a topic.
+        "remember": [r for r in found.remember if len(set(tokenize(r))) >= MIN_NOTE_WORDS
+                     and stated(r, questions=True)],
         "preferences": [p for p in found.preferences if keep(p.entity, p.entity)],
         "visual": [v for v in found.visual if keep(v.entity, v.entity, v.description)],
         "entities": [e for e in found.entities if keep(e.name, e.name)],

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 
 from memory_graph.errors import PersonaVLMError
 from nodes.cost import CostMeter
@@ -89,6 +90,29 @@ def parse_json_object(text: str, schema: type[T]) -> T:
     return schema.model_validate_json(text[start:end + 1])
 
 
+def parse_cut_off(text: str, schema: type[T]) -> T | None:
+    """What an output cut off at the token limit completed: its finished items (an item
+    left open is dropped), when that is valid and not empty. The token limit is then what
+    bounds a call's cost, without a repair call."""
+    start = text.find("{")
+    if start < 0:
+        return None
+    try:
+        data = from_json(text[start:], allow_partial=True)
+        result = schema.model_validate(_without_open_items(data))
+    except (ValueError, ValidationError):
+        return None
+    return result if result.model_dump(exclude_defaults=True) else None
+
+
+def _without_open_items(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_open_items(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_open_items(v) for v in value if v != {}]
+    return value
+
+
 def call_structured(model: BaseChatModel, messages: Sequence[BaseMessage], schema: type[T],
                     meter: CostMeter, step: str, *, shape: str = "",
                     max_tokens: int | None = None) -> T:
@@ -100,6 +124,10 @@ def call_structured(model: BaseChatModel, messages: Sequence[BaseMessage], schem
     try:
         return parse_json_object(raw, schema)
     except (ValueError, ValidationError) as first:
+        cut = reply.response_metadata.get("finish_reason") == "length"
+        kept = parse_cut_off(raw, schema) if cut else None
+        if kept is not None:
+            return kept
         retry = _text(invoke_model(bound.bind(temperature=REPAIR_TEMPERATURE),
                                    repair_messages(messages, reply, first, schema, shape),
                                    meter, f"{step}:repair"))

@@ -25,13 +25,19 @@ PRIORITY_DESCRIPTION = ("Who waits for this model's calls: the user ('reply') or
 M = TypeVar("M", bound=BaseChatModel)
 
 
-def for_background(model: M) -> M:
+def for_background(model: M, cache_slot: str = "") -> M:
     """The copy of ``model`` that background memory work calls. A model with a
     ``priority`` field shares its loaded weights and its gate with the copy (a shallow
-    pydantic copy keeps the private attributes); any other model is returned as is."""
-    if "priority" not in type(model).model_fields:
+    pydantic copy keeps the private attributes); any other model is returned as is.
+    ``cache_slot`` names a prompt cache of its own where the model keeps one
+    (``ChatLlamaCpp``)."""
+    fields = type(model).model_fields
+    if "priority" not in fields:
         return model
-    return model.model_copy(update={"priority": "background"})
+    update: dict[str, object] = {"priority": "background"}
+    if "cache_slot" in fields:
+        update["cache_slot"] = cache_slot
+    return model.model_copy(update=update)
 
 
 class ComputeGate:

@@ -1,7 +1,9 @@
 """``ChatLlamaCpp``: a LangChain chat model over a local GGUF file (llama-cpp-python).
 
-Two ``Llama`` contexts share one memory-mapped model file: one for the replies the user
-waits for, one for background memory work, so neither evicts the other's prompt cache.
+``Llama`` contexts share one memory-mapped model file: one for the replies the user waits
+for, one for background memory work, and one more per ``cache_slot`` that memory work asks
+for (extraction repeats the same worked examples every turn), so none evicts another's
+prompt cache.
 A ``ComputeGate`` runs one call at a time and lets replies jump the queue; the background
 context evaluates tokens in small chunks and steps aside between them when a reply is
 waiting (its KV cache stays put, so the paused call resumes where it stopped).
@@ -43,11 +45,14 @@ class ChatLlamaCpp(BaseChatModel):
     temperature: float = 0.1
     seed: int = 7
     priority: Priority = Field(default="reply", description=PRIORITY_DESCRIPTION)
+    cache_slot: str = Field(default="", description=(
+        "Background calls with a slot name use a llama.cpp context of their own, so a "
+        "prompt prefix they repeat stays cached between them."))
     #: Structured output through llama.cpp grammars (see ``nodes.structured``).
     supports_json_schema: bool = True
     supports_vision: bool = False
 
-    _contexts: dict[bool, Any] = PrivateAttr(default_factory=dict)
+    _contexts: dict[str, Any] = PrivateAttr(default_factory=dict)
     _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _gate: ComputeGate = PrivateAttr(default_factory=ComputeGate)
 
@@ -59,9 +64,10 @@ class ChatLlamaCpp(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_path": self.model_path, "n_ctx": self.n_ctx}
 
-    def _context(self, background: bool) -> Any:
+    def _context(self, background: bool, slot: str = "") -> Any:
+        key = f"background:{slot}" if background else "reply"
         with self._load_lock:
-            llm = self._contexts.get(background)
+            llm = self._contexts.get(key)
             if llm is None:
                 if not Path(self.model_path).is_file():
                     raise FileNotFoundError(f"GGUF model {self.model_path} does not exist")
@@ -72,7 +78,7 @@ class ChatLlamaCpp(BaseChatModel):
                                  seed=self.seed, llama_class=kind)
                 # The reply context is chunked only while ``prefill`` runs on it.
                 llm.chunking = background
-                self._contexts[background] = llm
+                self._contexts[key] = llm
             return llm
 
     def count_tokens(self, text: str) -> int:
@@ -82,7 +88,7 @@ class ChatLlamaCpp(BaseChatModel):
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
         background = self.priority == "background"
-        llm = self._context(background)
+        llm = self._context(background, self.cache_slot)
         request: dict[str, Any] = {
             "messages": to_openai_messages(messages, images=False),
             "max_tokens": int(kwargs.pop("max_tokens", self.max_tokens)),

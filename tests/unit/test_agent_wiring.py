@@ -329,7 +329,8 @@ def test_contradicted_preference_is_closed_not_deleted(tmp_path: Path) -> None:
 def test_session_boundary_consolidates_the_previous_session(tmp_path: Path) -> None:
     agent, _, provider = make_agent(tmp_path, Script())
     agent.invoke({"text": "This is Pixel.", "at": "2024-03-02 19:05"}, context=ctx())
-    same = agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:30"}, context=ctx())
+    same = agent.invoke({"text": "I love coffee, an espresso every morning.",
+                         "at": "2024-03-02 19:30"}, context=ctx())
     assert not same["turn"]["new_session"]
     out = agent.invoke({"text": "Hello again.", "at": "2024-04-20 10:30"}, context=ctx())
     assert out["turn"]["new_session"]

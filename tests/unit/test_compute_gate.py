@@ -77,3 +77,13 @@ def test_the_background_copy_shares_weights_and_gate() -> None:
     assert background._gate is reply._gate
     assert background._contexts is reply._contexts
     assert background._load_lock is reply._load_lock
+
+
+def test_a_cache_slot_names_a_context_of_its_own_on_the_same_weights() -> None:
+    """Extraction asks for a prompt cache of its own; it still shares the loaded contexts'
+    registry and the gate with the reply model."""
+    reply = ChatLlamaCpp(model_path="/nonexistent/model.gguf")
+    extraction = for_background(reply, "extraction")
+    assert (extraction.priority, extraction.cache_slot) == ("background", "extraction")
+    assert for_background(reply).cache_slot == ""
+    assert extraction._gate is reply._gate and extraction._contexts is reply._contexts

@@ -16,6 +16,11 @@ def test_a_duplicate_fact_matches_once_and_counts_against_precision() -> None:
     assert score_facts(facts, labels) == (2, 2)  # 2 labels found, 2 of 4 facts right
 
 
+def test_one_fact_may_cover_several_labels() -> None:
+    labels = (("dog Bruno",), ("walked lake",), ("Tiago",))
+    assert score_facts(["Maya walked her dog Bruno by the lake with Tiago."], labels) == (3, 1)
+
+
 def test_junk_entities_count_against_entity_precision() -> None:
     found, good = score_entities(["Bruno", "slept", "yesterday", "the lake", "Tiago"],
                                  ["Bruno", "lake", "Tiago"])

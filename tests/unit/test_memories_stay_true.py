@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import HashingEmbedder, ScriptedFakeChatModel, step_of
@@ -16,9 +18,13 @@ from graphs import Context
 from graphs.agent import build_agent
 from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
-from memory_graph.schema import EdgeType, Fact, NodeLabel
+from memory_graph.schema import EdgeType, Fact, NodeLabel, Turn
+from memory_graph.search import MemoryHit
+from nodes.consolidate import citing_turns, real_routines
 from nodes.entity_names import junk_reason
 from nodes.resources import ResourceProvider
+from nodes.retrieve import without_restatements
+from nodes.schemas import ProceduralMemory
 from nodes.semantic import said_in
 
 FACTS = {
@@ -115,3 +121,46 @@ def test_a_fact_must_be_said_in_the_message(statement: str, said: bool) -> None:
     message = "My sister Lia says I should quit coffee completely."
     assert said_in(statement, message, "Maya") is said
 
+
+def test_a_question_states_no_fact_but_may_ask_to_remember() -> None:
+    question = "What's the weather like in general in spring?"
+    assert not said_in("The weather is generally good in spring.", question, "Maya")
+    ask = "Can you remember that Lia's birthday is June 3?"
+    assert said_in("Lia's birthday is June 3.", ask, "Maya", questions=True)
+
+
+
+def _turns(*texts: str) -> list[Turn]:
+    return [Turn(id=f"t{i}", user_id="maya", role="user", speaker="Maya", text=text,
+                 session_id="s1",
+                 at=datetime(2024, 3, 2, 19, i), seq=i) for i, text in enumerate(texts)]
+
+
+def test_a_routine_is_a_habit_said_with_how_often_or_a_stated_goal() -> None:
+    habit = ProceduralMemory(description="strong espresso before class", kind="habit")
+    goal = ProceduralMemory(description="run a half marathon in October", kind="goal")
+    muddled = ProceduralMemory(description="coffee drinking, brother's birthday")
+    assert real_routines([habit, goal, muddled], _turns(
+        "I have a strong espresso every morning before class.",
+        "I want to run a half marathon in October.")) == [habit, goal]
+    assert real_routines([habit, goal], _turns("I love coffee.", "Tiago is my brother.")) == []
+
+
+def test_a_session_fact_cites_the_turns_that_say_it() -> None:
+    turns = _turns("Hi there!", "My brother Tiago turns 30 on April 14.", "Nice weather.")
+    assert [t.id for t in citing_turns("Maya's brother Tiago turns 30.", turns)] == ["t1"]
+    assert citing_turns("Maya adopted a beagle.", turns) == []
+
+
+def _hit(node_id: str, label: str, provenance: list[str]) -> MemoryHit:
+    at = datetime(2024, 3, 2, 19, 0)
+    node: Any = Turn(id=node_id, user_id="maya", role="user", speaker="Maya", text="x",
+                     session_id="s1", at=at, seq=0) if label == "Turn" else \
+        Fact(id=node_id, user_id="maya", statement="Maya x.", at=at)
+    return MemoryHit(node=node, score=1.0, date=at, session_id="s1", provenance=provenance)
+
+
+def test_a_derived_memory_whose_turns_are_shown_gives_way_to_the_next_hit() -> None:
+    hits = [_hit("t1", "Turn", ["t1"]), _hit("f1", "Fact", ["t1"]),
+            _hit("f2", "Fact", ["t2"]), _hit("f3", "Fact", ["t0"])]
+    assert [h.node.id for h in without_restatements(hits, {"t0"})] == ["t1", "f2"]

@@ -74,3 +74,21 @@ def test_duplicate_entity_names_are_merged() -> None:
     model = ScriptedFakeJsonModel(replies=[(json.dumps(
         {"topics": [topic], "routines": [], "profile": ""}), "stop")])
     assert run(model).topics[0].entities == ["Lake", "Tent"]
+
+
+def test_an_output_cut_off_keeps_its_finished_items_without_a_repair() -> None:
+    cut = ('{"topics":[{"summary":"Ana went camping.","entities":["Ana"]},'
+           '{"summary":"Ana talked about her')
+    model = ScriptedFakeJsonModel(replies=[(cut, "length")])
+    result = run(model)
+    assert [t.summary for t in result.topics] == ["Ana went camping."]
+    assert len(model.calls) == 1
+
+
+def test_a_long_summary_is_clipped_not_refused() -> None:
+    long = "Ana went camping by the lake with her two sisters and their dogs. " * 2 + \
+        "They swam every morning and " * 10 + "so on."
+    model = ScriptedFakeJsonModel(replies=[(json.dumps(
+        {"topics": [{"summary": long}], "routines": [], "profile": ""}), "stop")])
+    summary = run(model).topics[0].summary
+    assert summary.endswith("dogs.") and len(summary) <= 240 and len(model.calls) == 1
