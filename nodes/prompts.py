@@ -24,6 +24,12 @@ MEMORY_BLOCK = """[Memories that may be relevant, with dates:
 
 {text}"""
 
+#: The last words of the reply prompt, by what the message is: a small model given one
+#: prompt for both answers memory questions tersely but then also echoes a chat message
+#: back (the demo's first reply repeated the user's introduction word for word).
+ANSWER_HINT = "\n\n(Answer from the memories, in a few words.)"
+CHAT_HINT = "\n\n(Reply to {user} in your own words; do not repeat the message.)"
+
 DECIDE_SUFFIX = """
 
 (Not a reply yet.) Which words would find in the memories what this message asks about \
@@ -38,8 +44,8 @@ and tastes, in this message. A question or greeting states nothing new: give emp
 for it. Write facts as short third-person sentences naming the user "{user}". \
 Preferences need what is liked or disliked, named as in the message. "remember" lists what \
 the user explicitly asks to remember. "visual" describes what each attached photo shows \
-(photo numbers start at 1). "entities" lists the people, pets, places, objects and \
-activities mentioned. Use empty lists when there is nothing."""
+(photo numbers start at 1); each fact names the people, pets, places, objects and \
+activities it is about in its "entities". Use empty lists when there is nothing."""
 
 #: Worked examples, given as earlier chat turns (a small model copies an example that sits
 #: in the instructions into its answer; as past turns it keeps them apart). USER stands
@@ -54,20 +60,17 @@ EXTRACT_EXAMPLES = (
      '"reason":"can\'t stand it"},{"entity":"swimming","kind":"activity","likes":true,'
      '"reason":"it is their thing"}],'
      '"remember":["Lia\'s birthday is June 3."],'
-     '"visual":[{"image":1,"entity":"Max","kind":"pet","description":"Max, a small beagle"}],'
-     '"entities":[{"name":"Max","kind":"pet"},{"name":"Lia","kind":"person"},'
-     '{"name":"jogging","kind":"activity"},{"name":"swimming","kind":"activity"}]}'),
+     '"visual":[{"image":1,"entity":"Max","kind":"pet","description":"Max, a small beagle"}]}'),
     ("Time: 2023-02-03 13:40\nPrevious assistant message: Enjoy your lunch!\nmessage: I "
      "stopped eating meat last week, I can't stand it anymore. Lentil soup is my new "
      "favourite.\nphotos: none",
      '{"facts":[{"statement":"USER stopped eating meat.","entities":["meat"]}],'
      '"preferences":[{"entity":"meat","kind":"food","likes":false,'
      '"reason":"can\'t stand it anymore"},{"entity":"lentil soup","kind":"food",'
-     '"likes":true,"reason":"new favourite"}],"remember":[],"visual":[],'
-     '"entities":[{"name":"meat","kind":"food"},{"name":"lentil soup","kind":"food"}]}'),
+     '"likes":true,"reason":"new favourite"}],"remember":[],"visual":[]}'),
     ("Time: 2023-01-12 20:15\nPrevious assistant message: none\nmessage: Any idea what I "
      "could cook tonight?\nphotos: none",
-     '{"facts":[],"preferences":[],"remember":[],"visual":[],"entities":[]}'),
+     '{"facts":[],"preferences":[],"remember":[],"visual":[]}'),
 )
 
 #: What the repair retry is shown as the expected shape.

@@ -23,6 +23,7 @@ SAME_WORDS = 0.8
 #: Cosine above which a known fact is shown to the model beside a new one.
 CANDIDATE_COSINE = 0.4
 CANDIDATES_PER_FACT = 3
+RECONCILE_CACHE = "reconcile"
 
 
 @dataclass
@@ -42,6 +43,14 @@ def reconcile_messages(prompt: str) -> list[BaseMessage]:
     for question, answer in RECONCILE_EXAMPLES:
         messages += [HumanMessage(question), AIMessage(answer)]
     return [*messages, HumanMessage(prompt)]
+
+
+def shares_a_subject(old: str, new: str, user_name: str) -> bool:
+    """Whether two statements share a word (the user's name aside): a fact can only make
+    untrue a fact about the same thing. The 1.5B model called "Maya went camping" an
+    update of "Maya adopted a cat"; this guard refuses such verdicts."""
+    name = set(tokenize(user_name))
+    return bool((set(tokenize(old)) - name) & (set(tokenize(new)) - name))
 
 
 def same_words(a: str, b: str) -> bool:
@@ -86,7 +95,9 @@ def reconcile_facts(res: Resources, user_id: str, user_name: str, facts: list[Fa
                                         enumerate(shown, 1)),
         new="\n".join(f"{letter}. {f.statement}" for letter, f in letters.items()))
     try:
-        answer = call_structured(res.chat, reconcile_messages(prompt), FactReconciliation, meter,
+        # Its worked examples stay evaluated in a prompt cache of their own.
+        chat = res.in_background(RECONCILE_CACHE).chat
+        answer = call_structured(chat, reconcile_messages(prompt), FactReconciliation, meter,
                                  "reconcile_facts", shape=RECONCILE_SHAPE, max_tokens=120)
     except StructuredOutputError as exc:
         errors.append(f"{exc}; the new facts are stored as they are")
@@ -101,7 +112,8 @@ def reconcile_facts(res: Resources, user_id: str, user_name: str, facts: list[Fa
         if verdict.relation == "same":
             result.restated.setdefault(old.id, said.id)
             absorbed.add(said.id)
-        elif old.at <= said.at and old.id not in result.closed:
+        elif old.at < said.at and shares_a_subject(old.statement, said.statement,
+                                                   user_name) and old.id not in result.closed:
             result.closed.append(old.id)
     result.new = [f for f in left if f.id not in absorbed]
     return result

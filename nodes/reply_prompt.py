@@ -6,6 +6,7 @@ question), so a local model reuses its prompt cache and pays for the memories on
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from memory_graph.schema import EdgeType, Entity, Event, Fact, Image, Node, Rout
 from memory_graph.search import MemoryHit
 from nodes.context import Context
 from nodes.personality import Personality
-from nodes.prompts import MEMORY_BLOCK, REPLY_SYSTEM
+from nodes.prompts import ANSWER_HINT, CHAT_HINT, MEMORY_BLOCK, REPLY_SYSTEM
 from nodes.state import RetrievedMemory, State, TurnInfo
 
 MAX_MEMORY_CHARS = 320
@@ -90,9 +91,10 @@ def attached_images(media: MediaStore, user_id: str, turn: TurnInfo) -> list[dic
              .decode("ascii")} for ref in turn["media"]]
 
 
-def reply_messages(state: State, ctx: Context, images: list[dict[str, Any]] | None = None
-                   ) -> list[BaseMessage]:
-    """The reply prompt; ``images`` (``attached_images``) for a model that can see them."""
+def reply_messages(state: State, ctx: Context, images: list[dict[str, Any]] | None = None,
+                   hint: bool = True) -> list[BaseMessage]:
+    """The reply prompt; ``images`` (``attached_images``) for a model that can see them.
+    ``hint`` ends it with how to reply (the retrieval decision asks its own question)."""
     background = state["background"]
     turn = state["turn"]
     messages = reply_prefix(background, state["personality"], ctx)
@@ -105,11 +107,24 @@ def reply_messages(state: State, ctx: Context, images: list[dict[str, Any]] | No
                                preferences=background["preferences"],
                                now=at.strftime("%Y-%m-%d %H:%M (%A)"),
                                text=(turn["text"] or "") + photos)
+    if hint:
+        text += ANSWER_HINT if is_question(turn["text"] or "") else \
+            CHAT_HINT.format(user=ctx.display_name)
     if images:
         messages.append(HumanMessage(content=[{"type": "text", "text": text}, *images]))
     else:
         messages.append(HumanMessage(text))
     return messages
+
+
+_QUESTION_START = re.compile(r"^\s*(what|when|where|who|whom|whose|which|why|how|do|does|did|"
+                             r"is|are|was|were|can|could|would|will|have|has|had)\b",
+                             re.IGNORECASE)
+
+
+def is_question(text: str) -> bool:
+    """Whether the message asks something (a question mark, or a question word first)."""
+    return "?" in text or bool(_QUESTION_START.match(text))
 
 
 def memory_record(hit: MemoryHit, text: str, round_number: int, query: str

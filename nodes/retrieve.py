@@ -1,5 +1,6 @@
 """retrieve (iterative): one round of hybrid search with the user's message, then the model
-gives search words (and a time window) for what the message asks of the past. A new round
+gives search words (and a time window) for what the message asks of the past (a message
+that asks no question is not sent to the model for that). A new round
 runs when they differ from every search so far and the memories shown do not already hold
 them (every search word in one memory), or when they come with a new time window (taken
 only when the message names a time). The
@@ -25,7 +26,13 @@ from memory_graph.timeparse import parse_timestamp
 from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.prompts import DECIDE_SHAPE, DECIDE_SUFFIX
-from nodes.reply_prompt import memory_record, preference_notes, render_hit, reply_messages
+from nodes.reply_prompt import (
+    is_question,
+    memory_record,
+    preference_notes,
+    render_hit,
+    reply_messages,
+)
 from nodes.resources import ResourceProvider
 from nodes.schemas import RetrievalDecision
 from nodes.state import RetrievalState, RetrievedMemory, State, add_memories
@@ -71,9 +78,11 @@ class Retrieve:
 
         decision = "answer"
         queries = list(retrieval["queries"])
-        if round_number < ctx.max_retrieval_rounds:
+        # A message that asks nothing (no question) asks nothing of the past either: the
+        # model is not asked for search words.
+        if round_number < ctx.max_retrieval_rounds and is_question(turn["text"] or ""):
             # The decision reads the photos' captions, not the photos: it only picks keywords.
-            messages = reply_messages({**state, "memories": memories}, ctx)
+            messages = reply_messages({**state, "memories": memories}, ctx, hint=False)
             last = messages[-1]
             messages[-1] = HumanMessage(f"{last.text!s}{DECIDE_SUFFIX}")
             try:

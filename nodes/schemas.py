@@ -73,11 +73,6 @@ Summary = Annotated[str, _clipped(240), AfterValidator(_without_loops)]
 Names = Annotated[list[str], AfterValidator(_unique_names)]
 
 
-class EntityMention(BaseModel):
-    name: str = Field(min_length=1, max_length=120, description="Short canonical name.")
-    kind: EntityKind = "other"
-
-
 class FactMemory(BaseModel):
     statement: Prose = Field(min_length=3, max_length=400,
                            description="Self-contained sentence about the user, in third person.")
@@ -108,7 +103,6 @@ class TurnMemories(BaseModel):
     remember: list[str] = Field(default_factory=list, max_length=4,
                                 description="Things the user explicitly asked to remember.")
     visual: list[VisualConcept] = Field(default_factory=list, max_length=6)
-    entities: list[EntityMention] = Field(default_factory=list, max_length=10)
 
 
 class EpisodicTopic(BaseModel):

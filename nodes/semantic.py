@@ -116,7 +116,6 @@ def keep_grounded(found: TurnMemories, source: str, user_name: str, assistant_na
                      and stated(r, questions=True)],
         "preferences": [p for p in found.preferences if keep(p.entity, p.entity)],
         "visual": [v for v in found.visual if keep(v.entity, v.entity, v.description)],
-        "entities": [e for e in found.entities if keep(e.name, e.name)],
     })
     return grounded, dropped
 
@@ -129,8 +128,6 @@ def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: Tur
     resolver = EntityResolver(memory, user_id, res.chat, meter, errors,
                               source=" ".join([turn["text"], *turn["captions"]]),
                               excluded=(ctx.display_name, ctx.assistant_name))
-    for mention in found.entities:
-        resolver.resolve_all([mention.name], mention.kind)
 
     facts: list[tuple[Fact, list[Entity]]] = []
 

@@ -145,7 +145,7 @@ def ctx(**overrides: Any) -> Context:
 
 def test_turn_flows_through_every_node_and_stores_memories(tmp_path: Path) -> None:
     agent, _model, provider = make_agent(tmp_path, Script())
-    out = agent.invoke({"text": "This is Pixel, my cat. I love coffee.", "at":
+    out = agent.invoke({"text": "This is Pixel, my cat. Do you know I love coffee?", "at":
                         "2024-03-02 19:05", "images": [base64.b64encode(PNG).decode()]},
                        context=ctx())
     assert out["reply"] == "scripted reply"
@@ -178,9 +178,9 @@ def test_a_thread_reused_for_a_second_turn_starts_that_turn_afresh(tmp_path: Pat
     agent, _model, _provider = make_agent(tmp_path, Script())
     agent.checkpointer = InMemorySaver()
     thread = {"configurable": {"thread_id": "t-thread"}}
-    first = agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"},
+    first = agent.invoke({"text": "Did I say I love coffee?", "at": "2024-03-02 19:05"},
                          config=thread, context=ctx())
-    second = agent.invoke({"text": "My cat is Pixel.", "at": "2024-03-02 19:07"},
+    second = agent.invoke({"text": "Do you know my cat is Pixel?", "at": "2024-03-02 19:07"},
                           config=thread, context=ctx())
     assert first["cost"]["model_calls"] == second["cost"]["model_calls"] == 4
     assert first["cost"]["by_step"] == second["cost"]["by_step"]
@@ -267,6 +267,15 @@ def test_temporal_filter_switch_decides_whether_the_window_reaches_the_store(
     assert any(w is not None for w in windows) is temporal_filter
 
 
+def test_a_message_that_asks_nothing_is_not_sent_for_search_words(tmp_path: Path) -> None:
+    agent, model, _provider = make_agent(tmp_path, Script(decisions=[APRIL]))
+    out = agent.invoke({"text": "We had a lake trip in April.", "at": "2024-04-12 10:00"},
+                       context=ctx(extract_memories=False))
+    assert out["retrieval"]["round"] == 1
+    assert not any(step_of(call) == "decide" for call in model.calls)
+    assert "do not repeat the message" in str(model.calls[-1][-1].content)
+
+
 def test_one_retrieval_round_asks_the_model_nothing_before_replying(tmp_path: Path) -> None:
     agent, model, _provider = make_agent(
         tmp_path, Script(decisions=[APRIL], question="Which trips"))
@@ -302,13 +311,14 @@ def test_repair_retry_then_success(tmp_path: Path) -> None:
 
 def test_failed_structured_output_is_reported_and_the_turn_kept(tmp_path: Path) -> None:
     agent, _, provider = make_agent(tmp_path, Script(broken_steps={"extract": 2, "decide": 2}))
-    out = agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=ctx())
+    out = agent.invoke({"text": "Did you know I love coffee?", "at": "2024-03-02 19:05"},
+                       context=ctx())
     assert out["reply"] == "scripted reply"
     assert any("extract_memory" in e and "TurnMemories" in e for e in out["errors"])
     assert any("retrieve_decision" in e for e in out["errors"])
     memory = provider.resolve(ctx()).memory
     texts = [t.text for t in memory.store.find_nodes("t-maya", NodeLabel.TURN)]  # type: ignore[attr-defined]
-    assert "I love coffee." in texts
+    assert "Did you know I love coffee?" in texts
 
 
 def test_contradicted_preference_is_closed_not_deleted(tmp_path: Path) -> None:
@@ -375,10 +385,11 @@ def test_the_next_reply_prompt_starts_with_what_was_warmed(tmp_path: Path) -> No
                   and "What is my cat called?" in str(call[-1].content))
     # Same session: the whole warmed prefix, personality after turn 1's update included.
     assert _as_pairs(decide)[:len(warmed)] == warmed
-    agent.invoke({"text": "Back from holidays.", "at": "2024-04-20 10:30"}, context=c)
+    agent.invoke({"text": "Back from holidays, did you miss me?", "at": "2024-04-20 10:30"},
+                 context=c)
     worker.drain("t-maya")
     first_of_session = next(call for call in model.calls if step_of(call) == "decide"
-                            and "Back from holidays." in str(call[-1].content))
+                            and "Back from holidays" in str(call[-1].content))
     # New session: no recent turns, and the warmed system prompt is still its prefix.
     assert _as_pairs(first_of_session)[:1] == _as_pairs(model.prefills[1])[:1]
 
