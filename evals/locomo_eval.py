@@ -1,7 +1,8 @@
 """``personavlm eval locomo``: LoCoMo question answering, every system in one run.
 
-Phase 1 stores each conversation's turns under its LoCoMo ids (and, when a system needs
-derived memories, consolidates every session with the chat model). Phase 2 asks each
+Phase 1 stores each conversation's turns under its LoCoMo ids and, when a system answers
+from derived memories (ours, paper-memory), consolidates every session with the chat model
+(bulk mode: topics, facts, routines and profile in one call per session). Phase 2 asks each
 question, system by system, and scores the official token F1 per category and the
 recall of the gold evidence turns among what reached the prompt. On request, a model-free
 pass scores the first retrieval round of the ranked systems on every question with
@@ -36,7 +37,7 @@ from evals.locomo_memory import build_memories, locomo_context, logged_seconds
 from evals.metrics import evidence_recall, locomo_score
 from evals.paired import compare_with_baselines
 from evals.report import format_cell, format_table
-from evals.system_names import ALL_SYSTEMS
+from evals.system_names import ALL_SYSTEMS, OURS_VARIANTS
 from evals.systems import Query, Reply, Workbench, make_systems
 from graphs.agent import build_agent
 from memory_graph.backends.networkx_store import NetworkxStore
@@ -55,7 +56,9 @@ CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop",
 #: LoCoMo has no personality to infer (neither speaker is the assistant's user), so the
 #: no-personality ablation would equal ``ours``.
 DEFAULT_SYSTEMS = tuple(s for s in ALL_SYSTEMS if s != "ours-no-personality")
-NEEDS_DERIVED = ("paper-memory",)
+#: Systems that answer from derived memories: ours normally has every session consolidated
+#: (``--raw-turns-only`` skips that, for a quick look at retrieval over raw turns).
+NEEDS_DERIVED = ("paper-memory", *OURS_VARIANTS)
 ANSWER_STYLE = "Answer with a short phrase, using exact words from our conversations " \
                "when you can."
 NOT_MENTIONED = "Not mentioned in the conversation"
@@ -73,6 +76,7 @@ class LocomoOptions:
     systems: tuple[str, ...] = DEFAULT_SYSTEMS
     conversations: tuple[str, ...] = ()
     limit: int | None = None
+    raw_turns_only: bool = False
     provider: str = "llamacpp"
     model: str = ""
     base_url: str = ""
@@ -187,7 +191,8 @@ def run(options: LocomoOptions) -> dict[str, Any]:
     store = NetworkxStore(options.out.with_suffix(".memory"))
     try:
         started = time.perf_counter()
-        derived = any(s in NEEDS_DERIVED for s in options.systems)
+        derived = not options.raw_turns_only and any(s in NEEDS_DERIVED
+                                                     for s in options.systems)
         ingest = build_memories(conversations, store, chat, embedder,
                                 options.out.with_suffix(".ingest.jsonl"), consolidate=derived,
                                 retry_failed=options.retry_failed)

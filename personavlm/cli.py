@@ -107,6 +107,9 @@ def _eval_commands(commands: Any) -> None:
     locomo.add_argument("--out", type=Path, default=Path("results/eval-locomo.json"))
     locomo.add_argument("--report-only", action="store_true",
                         help="only aggregate the answers already logged for --out")
+    locomo.add_argument("--raw-turns-only", action="store_true",
+                        help="do not consolidate sessions: ours answers from raw turns only "
+                             "(quicker, but not the memory ours normally has)")
     locomo.add_argument("--retry-failed", action="store_true",
                         help="consolidate again the sessions an earlier run logged as failed "
                              "(by default a resumed run skips them)")
@@ -178,7 +181,7 @@ def _run_eval(args: argparse.Namespace) -> int:
             window_tokens=args.window, report_only=args.report_only,
             first_round=args.first_round_recall, judge_provider=args.judge_provider,
             judge_model=args.judge_model, judge_base_url=args.judge_base_url,
-            retry_failed=args.retry_failed))
+            retry_failed=args.retry_failed, raw_turns_only=args.raw_turns_only))
     elif args.benchmark == "persona-mme":
         from evals.persona_mme import PersonaMMEOptions
         from evals.persona_mme import run as run_persona

@@ -273,7 +273,7 @@ def test_a_message_that_asks_nothing_is_not_sent_for_search_words(tmp_path: Path
                        context=ctx(extract_memories=False))
     assert out["retrieval"]["round"] == 1
     assert not any(step_of(call) == "decide" for call in model.calls)
-    assert "do not repeat the message" in str(model.calls[-1][-1].content)
+    assert "without repeating it" in str(model.calls[-1][-1].content)
 
 
 def test_one_retrieval_round_asks_the_model_nothing_before_replying(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from memory_graph.schema import EdgeType, Fact, NodeLabel, Turn
 from memory_graph.search import MemoryHit
 from nodes.consolidate import citing_turns, real_routines
 from nodes.entity_names import junk_reason
+from nodes.reconcile import shares_a_subject
 from nodes.resources import ResourceProvider
 from nodes.retrieve import without_restatements
 from nodes.schemas import ProceduralMemory
@@ -164,3 +165,14 @@ def test_a_derived_memory_whose_turns_are_shown_gives_way_to_the_next_hit() -> N
     hits = [_hit("t1", "Turn", ["t1"]), _hit("f1", "Fact", ["t1"]),
             _hit("f2", "Fact", ["t2"]), _hit("f3", "Fact", ["t0"])]
     assert [h.node.id for h in without_restatements(hits, {"t0"})] == ["t1", "f2"]
+
+
+@pytest.mark.parametrize(("old", "new", "same"), [
+    ("Maya drinks way too much coffee.", "Maya quit coffee completely.", True),
+    ("Maya works at Santa Maria hospital.", "Maya left the hospital.", True),
+    ("Maya adopted a cat named Pixel.", "Maya has a brother named Tiago.", False),
+    ("Maya adopted a cat named Pixel.", "Maya went camping.", False),
+])
+def test_only_a_fact_about_the_same_thing_can_be_closed(old: str, new: str, same: bool
+                                                         ) -> None:
+    assert shares_a_subject(old, new, "Maya") is same
