@@ -31,7 +31,10 @@ one says it of someone else, say it was not mentioned.)"""
 CHAT_HINT = """
 
 (Reply to {user} warmly, in one or two sentences of your own: respond to what {user} \
-said, without repeating it. If asked to remember something, say you will.)"""
+said, without repeating it or your last reply.)"""
+REMEMBER_HINT = """
+
+(In one short sentence, tell {user} you will remember it.)"""
 
 DECIDE_SUFFIX = """
 

@@ -18,7 +18,7 @@ from memory_graph.schema import EdgeType, Entity, Event, Fact, Image, Node, Rout
 from memory_graph.search import MemoryHit
 from nodes.context import Context
 from nodes.personality import Personality
-from nodes.prompts import ANSWER_HINT, CHAT_HINT, MEMORY_BLOCK, REPLY_SYSTEM
+from nodes.prompts import ANSWER_HINT, CHAT_HINT, MEMORY_BLOCK, REMEMBER_HINT, REPLY_SYSTEM
 from nodes.state import RetrievedMemory, State, TurnInfo
 
 MAX_MEMORY_CHARS = 320
@@ -108,8 +108,7 @@ def reply_messages(state: State, ctx: Context, images: list[dict[str, Any]] | No
                                now=at.strftime("%Y-%m-%d %H:%M (%A)"),
                                text=(turn["text"] or "") + photos)
     if hint:
-        text += ANSWER_HINT if is_question(turn["text"] or "") else \
-            CHAT_HINT.format(user=ctx.display_name)
+        text += reply_hint(turn["text"] or "").format(user=ctx.display_name)
     if images:
         messages.append(HumanMessage(content=[{"type": "text", "text": text}, *images]))
     else:
@@ -120,6 +119,17 @@ def reply_messages(state: State, ctx: Context, images: list[dict[str, Any]] | No
 _QUESTION_START = re.compile(r"^\s*(what|when|where|who|whom|whose|which|why|how|do|does|did|"
                              r"is|are|was|were|can|could|would|will|have|has|had)\b",
                              re.IGNORECASE)
+
+
+_REMEMBER = re.compile(r"\b(remember|don't forget|do not forget|remind me)\b", re.IGNORECASE)
+
+
+def reply_hint(text: str) -> str:
+    """How to reply to ``text``: a request to remember is acknowledged, a question answered
+    in a few words, anything else answered warmly."""
+    if _REMEMBER.search(text) and not text.rstrip().endswith("?"):
+        return REMEMBER_HINT
+    return ANSWER_HINT if is_question(text) else CHAT_HINT
 
 
 def is_question(text: str) -> bool:

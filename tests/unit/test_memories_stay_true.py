@@ -23,6 +23,7 @@ from memory_graph.search import MemoryHit
 from nodes.consolidate import citing_turns, real_routines
 from nodes.entity_names import junk_reason
 from nodes.reconcile import shares_a_subject
+from nodes.reply_prompt import reply_hint
 from nodes.resources import ResourceProvider
 from nodes.retrieve import without_restatements
 from nodes.schemas import ProceduralMemory
@@ -176,3 +177,14 @@ def test_a_derived_memory_whose_turns_are_shown_gives_way_to_the_next_hit() -> N
 def test_only_a_fact_about_the_same_thing_can_be_closed(old: str, new: str, same: bool
                                                          ) -> None:
     assert shares_a_subject(old, new, "Maya") is same
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("Please remember that Tiago's birthday is April 14.", "remember it"),
+    ("Do you remember my cat's name?", "Answer with just the words"),
+    ("When is Tiago's birthday?", "Answer with just the words"),
+    ("I'm back from camping!", "warmly"),
+])
+def test_the_reply_prompt_ends_with_how_to_reply_to_this_message(text: str, hint: str
+                                                                  ) -> None:
+    assert hint in reply_hint(text)
