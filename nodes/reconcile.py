@@ -1,7 +1,8 @@
 """Facts that stay true: a turn's new facts against the user's current ones. A restated
 fact is not stored again (the known fact gains the turn as provenance); a fact that makes
 a known one untrue closes it in valid time. Deterministic first (the same words), then one
-batched model question for the new facts that resemble a known fact (as Graphiti does)."""
+batched model question for the new facts that resemble a known fact about the same thing
+(a shared word besides the user's name and generic ones), as Graphiti does."""
 
 from __future__ import annotations
 
@@ -88,7 +89,8 @@ def reconcile_facts(res: Resources, user_id: str, user_name: str, facts: list[Fa
         for fact in left:
             for other, score in res.memory.similar_facts(user_id, fact.statement,
                                                          CANDIDATES_PER_FACT):
-                if score >= CANDIDATE_COSINE and other.id not in result.restated:
+                if score >= CANDIDATE_COSINE and other.id not in result.restated and \
+                        shares_a_subject(other.statement, fact.statement, user_name):
                     candidates.setdefault(other.id, other)
     if not candidates:
         result.new = left
