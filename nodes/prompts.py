@@ -48,8 +48,8 @@ EXTRACT_SYSTEM = """You extract long-term memories about the user from one chat 
 Only keep what the user states about themselves, their life, people, pets, places, plans \
 and tastes, in this message. A question or greeting states nothing new: give empty lists \
 for it. Write facts as short third-person sentences naming the user "{user}". \
-Preferences need what is liked or disliked, named as in the message. "remember" lists what \
-the user explicitly asks to remember. "visual" describes what each attached photo shows \
+Every like, love, dislike or hate goes in "preferences", with what is liked or disliked \
+named as in the message. "remember" lists what the user explicitly asks to remember. "visual" describes what each attached photo shows \
 (photo numbers start at 1); each fact names the people, pets, places, objects and \
 activities it is about in its "entities". Use empty lists when there is nothing."""
 
