@@ -178,17 +178,13 @@ def replay_case(case: ExtractionCase, chat: BaseChatModel, embedder: Embedder,
                  if isinstance(n, Fact)]
         entities = [e.name for e in provider.resolve(ctx).memory.entities(ctx.user_id)
                     if e.name != ctx.display_name]
-    current = [f.statement for f in sorted(facts, key=lambda f: f.at) if _current(f)]
-    closed = [f.statement for f in facts if not _current(f)]
+    current = [f.statement for f in sorted(facts, key=lambda f: f.at) if f.is_current()]
+    closed = [f.statement for f in facts if not f.is_current()]
     hits, useful = score_facts(current, case.facts)
     found, good = score_entities(entities, case.entities)
     provider.close()
     return CaseResult(case.name, current, closed, entities, hits, len(case.facts), useful,
                       found, len(case.entities), good, errors)
-
-
-def _current(fact: Fact) -> bool:
-    return getattr(fact, "valid_to", None) is None
 
 
 def ratio(part: int, whole: int) -> float | None:

@@ -49,9 +49,10 @@ Only keep what the user states about themselves, their life, people, pets, place
 and tastes, in this message. A question or greeting states nothing new: give empty lists \
 for it. Write facts as short third-person sentences naming the user "{user}". \
 Every like, love, dislike or hate goes in "preferences", with what is liked or disliked \
-named as in the message. "remember" lists what the user explicitly asks to remember. "visual" describes what each attached photo shows \
-(photo numbers start at 1); each fact names the people, pets, places, objects and \
-activities it is about in its "entities". Use empty lists when there is nothing."""
+named as in the message. "remember" lists what the user explicitly asks to remember. \
+"visual" describes what each attached photo shows (photo numbers start at 1); each fact \
+names the people, pets, places, objects and activities it is about in its "entities". Use \
+empty lists when there is nothing."""
 
 #: Worked examples, given as earlier chat turns (a small model copies an example that sits
 #: in the instructions into its answer; as past turns it keeps them apart). USER stands
