@@ -23,11 +23,11 @@ from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.entities import EntityResolver, normalise_name
 from nodes.prompts import (
-    CONSOLIDATE_FACTS_CLAUSE,
-    CONSOLIDATE_NOTES_SHAPE,
     CONSOLIDATE_SHAPE,
     CONSOLIDATE_SYSTEM,
     CONSOLIDATE_USER,
+    NOTES_SHAPE,
+    NOTES_SYSTEM,
 )
 from nodes.reconcile import reconcile_facts
 from nodes.resources import Resources
@@ -54,12 +54,16 @@ def consolidate_session(res: Resources, ctx: Context, session_id: str, meter: Co
         user = memory.user(user_id)
     if session is None or not turns or session.summary:
         return {"status": "skipped"}
-    with_facts = ctx.extraction_mode == "session"
-    schema = SessionNotes if with_facts else SessionConsolidation
-    result = call_structured(res.chat, consolidation_messages(ctx, user.profile, turns),
-                             schema, meter, "consolidate_session",
-                             shape=CONSOLIDATE_NOTES_SHAPE if with_facts else CONSOLIDATE_SHAPE,
-                             max_tokens=CONSOLIDATION_TOKENS)
+    messages = consolidation_messages(ctx, user.profile, turns)
+    result: SessionConsolidation | SessionNotes
+    if ctx.extraction_mode == "session":
+        result = call_structured(res.chat, messages, SessionNotes, meter,
+                                 "consolidate_session", shape=NOTES_SHAPE,
+                                 max_tokens=CONSOLIDATION_TOKENS)
+    else:
+        result = call_structured(res.chat, messages, SessionConsolidation, meter,
+                                 "consolidate_session", shape=CONSOLIDATE_SHAPE,
+                                 max_tokens=CONSOLIDATION_TOKENS)
     return write_consolidation(res, ctx, session, turns, result, meter, errors)
 
 
@@ -76,9 +80,8 @@ def consolidation_messages(ctx: Context, profile: str, turns: list[Turn]
     if len(transcript) > MAX_TRANSCRIPT_CHARS:
         transcript = "...\n" + transcript[-MAX_TRANSCRIPT_CHARS:]
     return [
-        SystemMessage(CONSOLIDATE_SYSTEM.format(
-            user=ctx.display_name, facts=CONSOLIDATE_FACTS_CLAUSE if with_facts else "",
-            shape=CONSOLIDATE_NOTES_SHAPE if with_facts else CONSOLIDATE_SHAPE)),
+        SystemMessage(NOTES_SYSTEM.format(shape=NOTES_SHAPE) if with_facts else
+                      CONSOLIDATE_SYSTEM.format(user=ctx.display_name, shape=CONSOLIDATE_SHAPE)),
         HumanMessage(CONSOLIDATE_USER.format(profile=profile or "(empty)",
                                              date=turns[0].at.date().isoformat(),
                                              transcript=transcript)),
@@ -86,7 +89,7 @@ def consolidation_messages(ctx: Context, profile: str, turns: list[Turn]
 
 
 def write_consolidation(res: Resources, ctx: Context, session: Session, turns: list[Turn],
-                        result: SessionConsolidation, meter: CostMeter,
+                        result: SessionConsolidation | SessionNotes, meter: CostMeter,
                         errors: list[str]) -> dict[str, Any]:
     user_id = ctx.user_id
     memory = res.memory
@@ -116,6 +119,7 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
     routines = [Routine(id=stable_id(user_id, "routine", normalise_name(r.description)),
                         user_id=user_id, description=r.description.strip(), kind=r.kind,
                         updated_at=end) for r in real_routines(result.routines, turns)]
+    profile = result.profile if isinstance(result, SessionConsolidation) else ""
     with meter.store():
         kept = memory.record_consolidation(user_id, SessionConsolidationWrite(
             session=session, turn_ids=[t.id for t in turns], ended_at=end,
@@ -124,14 +128,14 @@ def write_consolidation(res: Resources, ctx: Context, session: Session, turns: l
             facts=[CitedFact(fact, cited, [e.id for e in linked])
                    for fact, cited, linked in facts],
             routines=routines, entities=list(resolver.touched()),
-            profile=result.profile, keep_routines=MAX_ROUTINES, restated=restated))
+            profile=profile, keep_routines=MAX_ROUTINES, restated=restated))
     return {"topics": len(events), "facts": len(facts), "restated": len(restated),
             "routines": kept,
-            "profile_updated": bool(result.profile.strip())}
+            "profile_updated": bool(profile.strip())}
 
 
 def session_facts(user_id: str, session: Session, turns: list[Turn],
-                  result: SessionConsolidation, resolver: EntityResolver
+                  result: SessionConsolidation | SessionNotes, resolver: EntityResolver
                   ) -> list[tuple[Fact, list[str], list[Entity]]]:
     """The facts of a bulk consolidation, each with the turns that say it and the entities
     it names. A fact no turn says (``citing_turns`` finds none) is dropped, as in per-turn
@@ -140,7 +144,10 @@ def session_facts(user_id: str, session: Session, turns: list[Turn],
         return []
     known = list(resolver.touched())
     facts = []
-    for statement in result.facts:
+    # A small model packs several facts into one string: each sentence is cited apart.
+    sentences = [part.strip() for fact in result.facts
+                 for part in re.split(r"(?<=[.!?])\s+", fact) if len(part.strip()) > 3]
+    for statement in dict.fromkeys(sentences):
         cited = citing_turns(statement, turns)
         if not cited:
             continue

@@ -89,23 +89,28 @@ message: {text}
 photos: {photos}"""
 
 CONSOLIDATE_SYSTEM = """You consolidate a finished conversation session between {user} and \
-the assistant into long-term memory. Give: "topics", the main episodes of the session (at \
-most 2), each one short sentence with the people, pets or places involved; "routines", at \
-most 2 habits {user} keeps (say how often) or goals {user} works towards, each about one \
-thing, and none when the session shows none; "profile", the core profile of {user} in at \
-most two sentences, merging the old profile with what this session adds.{facts} Shape:
+the assistant into long-term memory. Give, in this order: "profile", the core profile of \
+{user} in at most two sentences, merging the old profile with what this session adds; \
+"topics", the main episodes of the session (at most 2), each one sentence of at most 15 \
+words with the people, pets or places involved; "routines", at most 2 habits {user} \
+keeps (say how often) or goals {user} works towards, each about one thing, and none when \
+the session shows none. Shape:
 {shape}"""
 
-CONSOLIDATE_SHAPE = ('{"topics":[{"summary":"...","entities":["..."]}],'
-                     '"routines":[{"description":"...","kind":"habit"}],"profile":"..."}')
+CONSOLIDATE_SHAPE = ('{"profile":"...","topics":[{"summary":"...","entities":["..."]}],'
+                     '"routines":[{"description":"...","kind":"habit"}]}')
 
-#: Bulk ingestion (``extraction_mode="session"``) asks the consolidation for the facts too.
-CONSOLIDATE_FACTS_CLAUSE = """ Also give "facts": at most 4 things the people in the \
-session state about themselves, their lives, people, plans, dates and tastes, each one \
-short third-person sentence naming the person."""
+#: Bulk ingestion (``extraction_mode="session"``): topics, the session's facts, routines.
+NOTES_SYSTEM = """You take notes of a finished conversation session for long-term memory. \
+Give, in this order: "topics", the main episodes of the session (at most 2), each one \
+sentence of at most 15 words with the people, pets or places involved; "facts", at most 4 \
+things the people state about themselves, their lives, people, plans, dates and tastes, \
+each one short third-person sentence naming the person; "routines", at most 2 habits or \
+goals of the people, each about one thing, none when the session shows none. Shape:
+{shape}"""
 
-CONSOLIDATE_NOTES_SHAPE = ('{"topics":[{"summary":"...","entities":["..."]}],"facts":["..."],'
-                           '"routines":[{"description":"...","kind":"habit"}],"profile":"..."}')
+NOTES_SHAPE = ('{"topics":[{"summary":"...","entities":["..."]}],"facts":["..."],'
+               '"routines":[{"description":"...","kind":"habit"}]}')
 
 CONSOLIDATE_USER = """Old profile: {profile}
 Session of {date}:

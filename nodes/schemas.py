@@ -120,22 +120,27 @@ class ProceduralMemory(BaseModel):
 
 
 class SessionConsolidation(BaseModel):
-    """What a finished session leaves behind. The bounds are enforced while decoding and
-    keep the call short (every output token costs more than ten prompt tokens)."""
+    """What a finished session leaves behind, in the order it is decoded (the grammar
+    follows the field order): the profile first, so an output cut off at the token limit
+    still updates it. The bounds keep the call short (every output token costs more than
+    ten prompt tokens)."""
 
-    topics: list[EpisodicTopic] = Field(default_factory=list, max_length=2)
-    routines: list[ProceduralMemory] = Field(default_factory=list, max_length=2)
     profile: Annotated[str, _clipped(400), AfterValidator(_without_loops)] = Field(default="",
                            description="Updated core profile of the user, a few sentences.")
+    topics: list[EpisodicTopic] = Field(default_factory=list, max_length=2)
+    routines: list[ProceduralMemory] = Field(default_factory=list, max_length=2)
 
 
-class SessionNotes(SessionConsolidation):
-    """Bulk ingestion of a long history: the session's consolidation plus its facts, in one
-    call per session instead of one per turn. Facts are plain sentences; the turns that say
-    them are found by their words (``nodes.consolidate.citing_turns``)."""
+class SessionNotes(BaseModel):
+    """Bulk ingestion of a long history: one call per session instead of one per turn,
+    with the session's facts (plain sentences; the turns that say them are found by their
+    words, ``nodes.consolidate.citing_turns``). No profile: asked for one, the 1.5B model
+    invented an age and a degree for a LoCoMo speaker, and looped on it."""
 
+    topics: list[EpisodicTopic] = Field(default_factory=list, max_length=2)
     facts: Annotated[list[Summary], AfterValidator(_unique_texts)] = Field(
         default_factory=list, max_length=4)
+    routines: list[ProceduralMemory] = Field(default_factory=list, max_length=2)
 
 
 class RetrievalDecision(BaseModel):

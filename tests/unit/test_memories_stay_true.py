@@ -188,3 +188,21 @@ def test_only_a_fact_about_the_same_thing_can_be_closed(old: str, new: str, same
 def test_the_reply_prompt_ends_with_how_to_reply_to_this_message(text: str, hint: str
                                                                   ) -> None:
     assert hint in reply_hint(text)
+
+
+def test_each_sentence_of_a_packed_session_fact_is_cited_apart() -> None:
+    from memory_graph.schema import Session
+    from nodes.consolidate import session_facts
+    from nodes.schemas import SessionNotes
+
+    class NoEntities:
+        def touched(self) -> list[Any]:
+            return []
+
+    turns = _turns("I went to a support group yesterday.", "I paint sunsets by the lake.")
+    notes = SessionNotes(facts=["Maya went to a support group. Maya paints sunsets by the lake."])
+    session = Session(id="s1", user_id="maya", started_at=turns[0].at)
+    cited = [(f.statement, ids) for f, ids, _ in
+             session_facts("maya", session, turns, notes, NoEntities())]  # type: ignore[arg-type]
+    assert cited == [("Maya went to a support group.", ["t0"]),
+                     ("Maya paints sunsets by the lake.", ["t1"])]
