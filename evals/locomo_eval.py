@@ -235,10 +235,30 @@ def report(options: LocomoOptions, config: dict[str, Any], log: ItemLog, selecte
                "first_round_recall_all_questions": recall_all,
                "paired": compare_with_baselines(records, PAIRED_METRICS, "ours",
                                                 PAIRED_BASELINES),
+               "oracle_gap_closed": oracle_gap_closed(records),
                "items": sorted(records, key=lambda r: (r["system"], r["item_id"]))}
     write_outputs(options.out, payload, render(payload), "LoCoMo F1 per category",
                   {s: v["f1_by_category_name"] for s, v in systems.items()}, "F1", "f1")
     return payload
+
+
+def oracle_gap_closed(records: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """How much of the simple-rag -> oracle F1 gap ours closes on categories 1-4, over
+    the questions all three answered (None without them, or without a gap)."""
+    by_item: dict[str, dict[str, float]] = {}
+    for record in records:
+        if record["category"] != 5 and record["system"] in ("ours", "simple-rag", "oracle"):
+            by_item.setdefault(record["item_id"], {})[record["system"]] = record["f1"]
+    common = [scores for scores in by_item.values() if len(scores) == 3]
+    if not common:
+        return None
+    means = {name: sum(s[name] for s in common) / len(common)
+             for name in ("ours", "simple-rag", "oracle")}
+    gap = means["oracle"] - means["simple-rag"]
+    if gap <= 0:
+        return None
+    return {"n": len(common), **{k: round(v, 4) for k, v in means.items()},
+            "share": round((means["ours"] - means["simple-rag"]) / gap, 3)}
 
 
 def _selected(log: ItemLog, systems: Sequence[str], items: set[str]) -> list[dict[str, Any]]:
@@ -276,6 +296,11 @@ def render(payload: dict[str, Any]) -> str:
         headers = ["pair", "metric", "n", "difference", "95% CI", "better/worse/same"]
         text += ("\nPaired differences on the same questions (95% bootstrap interval):\n\n"
                  f"{format_table(headers, paired_rows)}\n")
+    gap = payload.get("oracle_gap_closed")
+    if gap:
+        text += (f"\nCategories 1-4, the {gap['n']} questions all three answered: simple-rag "
+                 f"{gap['simple-rag']:.3f}, oracle {gap['oracle']:.3f}, ours {gap['ours']:.3f}; "
+                 f"ours closes {gap['share']:.0%} of the simple-rag -> oracle gap.\n")
     ingest = payload["ingest"]
     if "turns" in ingest:
         text += (f"\nIngestion: {ingest['turns']} turns, {ingest['sessions']} sessions, "

@@ -118,3 +118,15 @@ def test_aggregate_per_group_and_cost() -> None:
     assert summary["f1_by_category"] == {"a": 0.5, "b": 0.5}
     assert summary["total_seconds"] == 3.0
     assert EvalItem("i", "u", "t", "now").meta == {}
+
+
+def test_the_share_of_the_oracle_gap_ours_closes_counts_common_answerable_items() -> None:
+    from evals.locomo_eval import oracle_gap_closed
+
+    rows = [{"item_id": f"q{i}", "category": 1, "system": s, "f1": f}
+            for i in range(2) for s, f in (("ours", 0.6), ("simple-rag", 0.4), ("oracle", 0.8))]
+    rows += [{"item_id": "adv", "category": 5, "system": "ours", "f1": 0.0},
+             {"item_id": "only-ours", "category": 1, "system": "ours", "f1": 0.0}]
+    gap = oracle_gap_closed(rows)
+    assert gap is not None and gap["n"] == 2 and gap["share"] == 0.5
+    assert oracle_gap_closed([r for r in rows if r["system"] != "oracle"]) is None
