@@ -128,12 +128,17 @@ def call_structured(model: BaseChatModel, messages: Sequence[BaseMessage], schem
         kept = parse_cut_off(raw, schema) if cut else None
         if kept is not None:
             return kept
-        retry = _text(invoke_model(bound.bind(temperature=REPAIR_TEMPERATURE),
-                                   repair_messages(messages, reply, first, schema, shape),
-                                   meter, f"{step}:repair"))
+        second_reply = invoke_model(bound.bind(temperature=REPAIR_TEMPERATURE),
+                                    repair_messages(messages, reply, first, schema, shape),
+                                    meter, f"{step}:repair")
+        retry = _text(second_reply)
         try:
             return parse_json_object(retry, schema)
         except (ValueError, ValidationError) as second:
+            if second_reply.response_metadata.get("finish_reason") == "length":
+                kept = parse_cut_off(retry, schema)
+                if kept is not None:
+                    return kept
             raise StructuredOutputError(step, schema.__name__, _short(second), retry) from second
 
 

@@ -92,3 +92,10 @@ def test_a_long_summary_is_clipped_not_refused() -> None:
         {"topics": [{"summary": long}], "routines": [], "profile": ""}), "stop")])
     summary = run(model).topics[0].summary
     assert summary.endswith("dogs.") and len(summary) <= 240 and len(model.calls) == 1
+
+
+def test_a_repair_cut_off_keeps_its_finished_items_too() -> None:
+    looping = '{"topics":[{"summary":"a a a a'
+    cut = '{"topics":[{"summary":"Ana went camping.","entities":["Ana"]}],"routines":[{"desc'
+    result = run(ScriptedFakeJsonModel(replies=[(looping, "length"), (cut, "length")]))
+    assert [t.summary for t in result.topics] == ["Ana went camping."]
