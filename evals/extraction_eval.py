@@ -29,7 +29,7 @@ from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
 from evals.harness import model_identity
-from evals.report import format_table, write_json
+from evals.report import format_table, write_report
 from graphs.agent import build_agent
 from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
@@ -213,7 +213,6 @@ def run(chat: BaseChatModel, embedder: Embedder, out: Path,
         "seconds": round(time.perf_counter() - started, 1)}
     payload = {"config": {"benchmark": "extraction", "model": model_identity(chat)},
                "summary": summary, "cases": [vars(r) for r in results]}
-    write_json(out, payload)
     rows = [[r.name, f"{r.fact_hits}/{r.fact_labels}", f"{r.facts_matched}/{len(r.facts)}",
              f"{r.entity_hits}/{r.entity_labels}", f"{r.entities_matched}/{len(r.entities)}",
              len(r.closed), "; ".join(r.facts)[:120]] for r in results]
@@ -223,8 +222,7 @@ def run(chat: BaseChatModel, embedder: Embedder, out: Path,
                 f"{summary['fact_recall']}; entity precision {summary['entity_precision']}, "
                 f"recall {summary['entity_recall']} ({len(results)} dialogues, "
                 f"{summary['seconds']} s)\n")
-    out.with_suffix(".md").write_text(markdown, "utf-8")
-    print(markdown)
+    write_report(out, payload, markdown)
     _plot(out.with_suffix(".png"), results)
     print(f"wrote {out}, .md and .png")
     return payload

@@ -18,7 +18,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from evals.report import write_json
+from evals.report import write_report
 from evals.systems import Query, Reply, System
 from memory_graph.errors import ConfigurationError
 from providers.gguf import file_sha256
@@ -196,9 +196,7 @@ def write_outputs(out: Path, payload: dict[str, Any], markdown: str, title: str,
                   by_group: dict[str, dict[str, float | None]], score_label: str,
                   score_key: str) -> None:
     """A run's JSON, Markdown table (also printed) and comparison plot beside ``out``."""
-    write_json(out, payload)
-    out.with_suffix(".md").write_text(markdown, "utf-8")
-    print(markdown)
+    write_report(out, payload, markdown)
     systems: dict[str, dict[str, Any]] = payload["systems"]
     plot_comparison(out.with_suffix(".png"), title, by_group, score_label,
                     {s: v["prompt_tokens"] for s, v in systems.items()},

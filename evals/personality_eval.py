@@ -20,7 +20,7 @@ from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
 from evals.harness import model_identity
-from evals.report import format_table, write_json
+from evals.report import format_table, write_report
 from nodes.cost import CostMeter
 from nodes.infer_personality import RECENT_USER_TURNS, observe_traits
 from nodes.personality import TRAITS, Personality, trait_level
@@ -159,7 +159,6 @@ def run(chat: BaseChatModel, out: Path) -> dict[str, Any]:
                "seconds": round(time.perf_counter() - started, 1)}
     payload = {"config": {"benchmark": "personality", "model": model_identity(chat)},
                "summary": summary, "rows": rows, "errors": errors}
-    write_json(out, payload)
     table = format_table(
         ["dialogue", *TRAITS],
         [[case.name, *(_cell(r) for r in rows if r["case"] == case.name)] for case in CASES])
@@ -167,8 +166,7 @@ def run(chat: BaseChatModel, out: Path) -> dict[str, Any]:
                 f"(dialogue, trait) pairs; shown traits {summary['shown_traits']:.3f} "
                 f"({len(shown)}); traits not shown left neutral "
                 f"{summary['unshown_traits_neutral']:.3f} ({len(unshown)})\n")
-    out.with_suffix(".md").write_text(markdown, "utf-8")
-    print(markdown)
+    write_report(out, payload, markdown)
     _plot(out.with_suffix(".png"), rows)
     print(f"wrote {out}, .md and .png")
     return payload

@@ -32,6 +32,13 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n", "utf-8")
 
 
+def write_report(out: Path, payload: dict[str, Any], markdown: str) -> None:
+    """A run's JSON at ``out`` and its Markdown beside it, the Markdown also printed."""
+    write_json(out, payload)
+    out.with_suffix(".md").write_text(markdown, "utf-8")
+    print(markdown)
+
+
 def save_plot(path: Path, title: str, series: dict[str, Sequence[float]], xs: Sequence[float],
               xlabel: str, ylabel: str, log_x: bool = False) -> None:
     """One line per series over ``xs``."""
