@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+          "september", "october", "november", "december")
 NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
            "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 _COUNT = r"(\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten)"
@@ -83,8 +85,9 @@ def resolve_relative_dates(text: str, said_at: datetime) -> str:
 
 
 #: A time named outright: a month, a weekday, a year, a date, "today" or "this week".
+#: "may" is left out: as a word it is far more often the verb.
 _NAMED_TIME = re.compile(
-    r"\b(january|february|march|april|june|july|august|september|october|november|december"
+    rf"\b({'|'.join(m for m in MONTHS if m != 'may')}"
     rf"|{'|'.join(WEEKDAYS)}|today|tonight|(19|20)\d\d|\d{{1,2}}/\d{{1,2}}"
     r"|(this|that) (week|weekend|month|year|summer|winter|spring|autumn))\b", re.IGNORECASE)
 

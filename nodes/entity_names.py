@@ -7,14 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from memory_graph.relative_dates import MONTHS, WEEKDAYS
+
 TIME_WORDS = frozenset("""
     today yesterday tomorrow tonight morning afternoon evening night day days week weeks
     weekend weekends month months year years hour hours minute minutes time times moment
-    monday tuesday wednesday thursday friday saturday sunday january february march april
-    may june july august september october november december spring summer autumn fall
-    winter last next this ago recently lately now one two three four five six seven eight
-    nine ten eleven twelve few several couple
-""".split())
+    spring summer autumn fall winter last next this ago recently lately now one two three
+    four five six seven eight nine ten eleven twelve few several couple
+""".split()) | frozenset(WEEKDAYS) | frozenset(MONTHS)
 
 #: A name that starts with one of these is a phrase, not a thing ("right by the lake").
 PHRASE_STARTS = frozenset("""
