@@ -59,9 +59,9 @@ def shares_a_subject(old: str, new: str, user_name: str) -> bool:
     return bool((set(tokenize(old)) - ignored) & (set(tokenize(new)) - ignored))
 
 
-def same_words(a: str, b: str) -> bool:
-    """Whether ``a`` adds nothing to ``b``: nearly the same word stems, or a subset."""
-    x, y = set(tokenize(a)), set(tokenize(b))
+def same_words(x: set[str], y: set[str]) -> bool:
+    """Whether a statement with the word stems ``x`` adds nothing to one with ``y``:
+    nearly the same stems, or a subset."""
     return bool(x and y) and (x <= y or len(x & y) / len(x | y) >= SAME_WORDS)
 
 
@@ -71,12 +71,16 @@ def reconcile_facts(res: Resources, user_id: str, user_name: str, facts: list[Fa
     result = Reconciled()
     with meter.store():
         known = res.memory.current_facts(user_id)
+    # Every current fact of the user is compared: its stems are computed once.
+    known_stems = [(k, set(tokenize(k.statement))) for k in known]
+    stems_of = {f.id: set(tokenize(f.statement)) for f in facts}
     left: list[Fact] = []
     # The fuller statement first, so a shorter one saying part of it is the one dropped.
-    for fact in sorted(facts, key=lambda f: -len(set(tokenize(f.statement)))):
-        if any(same_words(fact.statement, f.statement) for f in left):
+    for fact in sorted(facts, key=lambda f: -len(stems_of[f.id])):
+        if any(same_words(stems_of[fact.id], stems_of[f.id]) for f in left):
             continue  # said twice in one turn
-        twin = next((k for k in known if same_words(fact.statement, k.statement)), None)
+        twin = next((k for k, stems in known_stems if same_words(stems_of[fact.id], stems)),
+                    None)
         if twin is None:
             left.append(fact)
         else:
