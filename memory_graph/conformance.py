@@ -38,7 +38,12 @@ from memory_graph.schema import (
 )
 from memory_graph.search import HybridSearch, recipe
 from memory_graph.store import GraphStore, TimeWindow, WriteBatch
-from memory_graph.writes import CitedFact, SessionConsolidationWrite, SessionEvent
+from memory_graph.writes import (
+    CitedFact,
+    SessionConsolidationWrite,
+    SessionEvent,
+    TurnMemoryWrite,
+)
 
 __all__ = [
     "HashingEmbedder",
@@ -47,6 +52,7 @@ __all__ = [
     "test_a_batch_deletes_and_writes_together",
     "test_a_batch_that_fails_anywhere_leaves_nothing",
     "test_a_consolidation_links_its_provenance_chains_events_and_prunes_routines",
+    "test_a_fact_and_a_routine_made_untrue_are_closed_in_valid_time",
     "test_a_mixed_batch_commits_whole",
     "test_a_statement_failing_inside_the_database_rolls_the_batch_back",
     "test_bad_turns_are_rejected_and_nothing_changes",
@@ -408,6 +414,23 @@ def test_a_consolidation_links_its_provenance_chains_events_and_prunes_routines(
     [s2] = store.get_nodes("t-ana", ["s2"])
     assert isinstance(s2, Session) and s2.summary == "summary s2"
     assert ana.user("t-ana").profile == "profile after s2"
+
+
+def test_a_fact_and_a_routine_made_untrue_are_closed_in_valid_time(ana: MemoryGraph
+                                                                  ) -> None:
+    _consolidate(ana, "s1", T0, "walks Pixel")
+    assert [r.id for r, _ in ana.similar_routines("t-ana", "walks Pixel", 3)] == \
+        ["r-walks Pixel"]
+    later = T0 + timedelta(days=30)
+    ana.record_turn_memories("t-ana", TurnMemoryWrite(
+        turn_id="s2-1", at=later, closed=["r-walks Pixel", "f-s1", "s2-0"]))
+    closed = {n.id: n for n in ana.store.get_nodes("t-ana", ["r-walks Pixel", "f-s1"])}
+    assert {i: getattr(n, "valid_to", None) for i, n in closed.items()} == \
+        {"r-walks Pixel": later, "f-s1": later}
+    assert ana.similar_routines("t-ana", "walks Pixel", 3) == []
+    assert "f-s1" not in {f.id for f in ana.current_facts("t-ana")}
+    [turn] = ana.store.get_nodes("t-ana", ["s2-0"])  # a turn is no memory to close
+    assert isinstance(turn, Turn)
 
 
 def test_memory_graph_reads_what_the_agent_needs(ana: MemoryGraph) -> None:

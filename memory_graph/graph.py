@@ -201,16 +201,18 @@ class MemoryGraph:
             edges += self.preference_edges(user_id, change.entity_id, likes=change.likes,
                                            at=at, reason=change.reason, from_turns=[turn_id])
         edges += _restatement_edges(user_id, memories.restated, at)
-        closed = self._closed_facts(user_id, memories.closed, at)
+        closed = self._closed_memories(user_id, memories.closed, at)
         self.commit(user_id, WriteBatch(nodes=[*memories.entities, *facts, *closed],
                                         edges=edges))
 
-    def _closed_facts(self, user_id: str, fact_ids: Sequence[str], at: datetime
-                      ) -> list[Fact]:
-        """The current facts among ``fact_ids``, with their valid time ended at ``at``."""
+    def _closed_memories(self, user_id: str, ids: Sequence[str], at: datetime
+                         ) -> list[Fact | Routine]:
+        """The current facts and routines among ``ids`` that began before ``at``, with
+        their valid time ended at ``at``."""
         return [node.model_copy(update={"valid_to": at})
-                for node in self.store.get_nodes(user_id, list(dict.fromkeys(fact_ids)))
-                if isinstance(node, Fact) and node.is_current() and node.at <= at]
+                for node in self.store.get_nodes(user_id, list(dict.fromkeys(ids)))
+                if isinstance(node, Fact | Routine) and node.is_current()
+                and (node.event_time() or at) <= at]
 
     def current_facts(self, user_id: str) -> list[Fact]:
         """The user's stated facts ("fact" and "remember") that no later fact closed."""
@@ -224,6 +226,15 @@ class MemoryGraph:
                 self.store.vector_search(user_id, NodeLabel.FACT, vector, k * 2)
                 if isinstance(h.node, Fact) and h.node.kind != "visual"
                 and h.node.is_current()][:k]
+
+    def similar_routines(self, user_id: str, text: str, k: int
+                         ) -> list[tuple[Routine, float]]:
+        """The ``k`` current habits and goals closest in meaning to ``text``, with their
+        cosine."""
+        vector = self.embedder.embed_query(text)
+        return [(h.node, h.score) for h in
+                self.store.vector_search(user_id, NodeLabel.ROUTINE, vector, k * 2)
+                if isinstance(h.node, Routine) and h.node.is_current()][:k]
 
     def record_consolidation(self, user_id: str, write: SessionConsolidationWrite) -> int:
         """Store a session's consolidation in one transaction: events chained (NEXT) after
@@ -241,7 +252,9 @@ class MemoryGraph:
         known = {r.id: r for r in self.store.find_nodes(user_id, NodeLabel.ROUTINE)
                  if isinstance(r, Routine)}
         known.update((r.id, r) for r in write.routines)
-        newest = sorted(known.values(), key=lambda r: r.updated_at, reverse=True)
+        # Closed routines (history) give way first, then the oldest.
+        newest = sorted(known.values(), key=lambda r: (r.is_current(), r.updated_at),
+                        reverse=True)
         stale = {r.id for r in newest[write.keep_routines:]}
         routines = [r for r in write.routines if r.id not in stale]
         chain = previous + sorted(events, key=lambda e: e.occurred_at)

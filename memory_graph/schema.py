@@ -187,9 +187,15 @@ class Routine(SearchableNode):
     description: str = Field(min_length=1, max_length=2000)
     kind: Literal["habit", "goal"] = "habit"
     updated_at: datetime = Field(default_factory=utc_now)
+    valid_to: datetime | None = Field(
+        default=None, description="When a later fact made this habit or goal untrue (closed "
+                                  "in valid time, kept as history); None while it holds.")
 
     def search_text(self) -> str:
         return self.description
+
+    def is_current(self) -> bool:
+        return self.valid_to is None
 
     def event_time(self) -> datetime | None:
         return self.updated_at

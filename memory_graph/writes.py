@@ -41,7 +41,8 @@ class Restatement:
 class TurnMemoryWrite:
     """What one user turn taught: entities and facts (FROM_TURN the turn), the entities its
     photos show (DEPICTS, by image id), preference changes, stored facts it restated, and
-    stored facts it made untrue (``closed``: their valid time ends at the turn)."""
+    stored facts and routines it made untrue (``closed``: their valid time ends at the
+    turn)."""
 
     turn_id: str
     at: datetime

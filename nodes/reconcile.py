@@ -1,17 +1,19 @@
 """Facts that stay true: a turn's new facts against the user's current ones. A restated
 fact is not stored again (the known fact gains the turn as provenance); a fact that makes
-a known one untrue closes it in valid time. Deterministic first (the same words), then one
-batched model question for the new facts that resemble a known fact about the same thing
-(a shared word besides the user's name and generic ones), as Graphiti does."""
+a known fact, habit or goal untrue closes it in valid time. Deterministic first (the same
+words), then one batched model question for the new facts that resemble a known fact or
+routine about the same thing (a shared word besides the user's name and generic ones), as
+Graphiti does."""
 
 from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from memory_graph.schema import Fact
+from memory_graph.schema import Fact, Routine
 from memory_graph.text import tokenize
 from nodes.cost import CostMeter
 from nodes.prompts import RECONCILE_EXAMPLES, RECONCILE_FACTS, RECONCILE_SHAPE
@@ -34,7 +36,7 @@ GENERIC_STEMS = frozenset(tokenize("named name called has have like likes love l
 @dataclass
 class Reconciled:
     """What to store: the new facts that are new, the known facts restated (by id, for
-    each the new fact's id it absorbed) and the known facts made untrue."""
+    each the new fact's id it absorbed) and the known facts and routines made untrue."""
 
     new: list[Fact] = field(default_factory=list)
     restated: dict[str, str] = field(default_factory=dict)
@@ -57,6 +59,11 @@ def shares_a_subject(old: str, new: str, user_name: str) -> bool:
     adopted a cat named Pixel"; this guard refuses such verdicts."""
     ignored = set(tokenize(user_name)) | GENERIC_STEMS
     return bool((set(tokenize(old)) - ignored) & (set(tokenize(new)) - ignored))
+
+
+def started(memory: Fact | Routine) -> datetime:
+    """When a known memory began to hold: a fact when said, a routine when last seen."""
+    return memory.at if isinstance(memory, Fact) else memory.updated_at
 
 
 def same_words(x: set[str], y: set[str]) -> bool:
@@ -88,21 +95,23 @@ def reconcile_facts(res: Resources, user_id: str, user_name: str, facts: list[Fa
     if not ask_model or not left or not known:
         result.new = left
         return result
-    candidates: dict[str, Fact] = {}
+    candidates: dict[str, Fact | Routine] = {}
     with meter.store():
         for fact in left:
-            for other, score in res.memory.similar_facts(user_id, fact.statement,
-                                                         CANDIDATES_PER_FACT):
+            similar: list[tuple[Fact | Routine, float]] = [
+                *res.memory.similar_facts(user_id, fact.statement, CANDIDATES_PER_FACT),
+                *res.memory.similar_routines(user_id, fact.statement, CANDIDATES_PER_FACT)]
+            for other, score in similar:
                 if score >= CANDIDATE_COSINE and other.id not in result.restated and \
-                        shares_a_subject(other.statement, fact.statement, user_name):
+                        shares_a_subject(other.search_text(), fact.statement, user_name):
                     candidates.setdefault(other.id, other)
     if not candidates:
         result.new = left
         return result
-    shown = sorted(candidates.values(), key=lambda f: f.at)
+    shown = sorted(candidates.values(), key=started)
     letters = dict(zip(string.ascii_uppercase, left, strict=False))
     prompt = RECONCILE_FACTS.format(
-        user=user_name, known="\n".join(f"{i}. {f.statement}" for i, f in
+        user=user_name, known="\n".join(f"{i}. {m.search_text()}" for i, m in
                                         enumerate(shown, 1)),
         new="\n".join(f"{letter}. {f.statement}" for letter, f in letters.items()))
     try:
@@ -121,10 +130,13 @@ def reconcile_facts(res: Resources, user_id: str, user_name: str, facts: list[Fa
             continue
         old = shown[verdict.old - 1]
         if verdict.relation == "same":
-            result.restated.setdefault(old.id, said.id)
-            absorbed.add(said.id)
-        elif old.at < said.at and shares_a_subject(old.statement, said.statement,
-                                                   user_name) and old.id not in result.closed:
+            # A fact restating a habit is still a fact of its own: only facts merge.
+            if isinstance(old, Fact):
+                result.restated.setdefault(old.id, said.id)
+                absorbed.add(said.id)
+        elif started(old) < said.at and shares_a_subject(old.search_text(), said.statement,
+                                                         user_name) \
+                and old.id not in result.closed:
             result.closed.append(old.id)
     result.new = [f for f in left if f.id not in absorbed]
     return result

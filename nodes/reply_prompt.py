@@ -49,7 +49,8 @@ def describe_node(node: Node) -> str:
     if isinstance(node, Event):
         return f"episode: {node.summary}"
     if isinstance(node, Routine):
-        return f"{node.kind}: {node.description}"
+        until = f" (no longer true from {day_text(node.valid_to)})" if node.valid_to else ""
+        return f"{node.kind}: {node.description}{until}"
     if isinstance(node, Image):
         return f"shared photo: {node.caption or 'no description'}"
     if isinstance(node, Entity):

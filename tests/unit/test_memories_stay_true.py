@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from graphs import Context
 from graphs.agent import build_agent
 from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
-from memory_graph.schema import EdgeType, Fact, NodeLabel, Turn
+from memory_graph.schema import EdgeType, Fact, NodeLabel, Routine, Turn
 from memory_graph.search import MemoryHit
 from nodes.consolidate import citing_turns, real_routines
 from nodes.entity_names import junk_reason
@@ -47,6 +47,9 @@ def script(messages: list[BaseMessage]) -> str:
         return json.dumps({"facts": facts, "preferences": [], "remember": [], "visual": [],
                            "entities": [{"name": "slept", "kind": "activity"},
                                         {"name": "Mira", "kind": "person"}]})
+    if step == "consolidate":
+        return json.dumps({"profile": "", "topics": [], "routines": [
+            {"description": "Maya drinks coffee", "kind": "habit"}] if "coffee" in last else []})
     if step == "reconcile":
         known = re.findall(r"^(\d+)\. (.*)$", last, re.MULTILINE)
         new = re.findall(r"^([A-Z])\. (.*)$", last, re.MULTILINE)
@@ -93,6 +96,17 @@ def test_a_fact_made_untrue_is_closed_at_the_turn_that_says_so(tmp_path: Path) -
     assert new.is_current()
     memory = provider.resolve(Context(user_id="maya")).memory
     assert [f.statement for f in memory.current_facts("maya")] == [FACTS["quit coffee"]]
+
+
+def test_a_habit_made_untrue_is_closed_and_shown_as_history(tmp_path: Path) -> None:
+    assistant, provider = replay(tmp_path, ["I drink five cups of coffee every day."])
+    assistant.replay("I quit coffee last week.", "Good for you!", "2024-05-28 21:00")
+    memory = provider.resolve(Context(user_id="maya")).memory
+    routines = [n for n in memory.nodes("maya", NodeLabel.ROUTINE) if isinstance(n, Routine)]
+    assert [r.description for r in routines] == ["Maya drinks coffee"]
+    assert routines[0].valid_to == datetime(2024, 5, 28, 21, 0, tzinfo=UTC)
+    shown = [row["text"] for row in assistant.memories() if row["kind"] == "routine"]
+    assert shown == ["habit: Maya drinks coffee (no longer true from 28 May 2024)"]
 
 
 def test_what_the_assistant_said_is_no_fact_and_junk_is_no_entity(tmp_path: Path) -> None:
