@@ -115,6 +115,7 @@ def answer_items(systems: Sequence[System], items: Sequence[EvalItem],
                      "completion_tokens": reply.completion_tokens,
                      "model_calls": reply.model_calls, "seconds": round(reply.seconds, 2),
                      "later_rounds": reply.retrieval_rounds - 1,
+                     "time_window": reply.time_window, "graph_memories": reply.graph_memories,
                      "errors": reply.errors, **score(item, reply)})
         spent[system.name] = round(time.perf_counter() - started, 1)
     return spent

@@ -227,7 +227,8 @@ def report(options: LocomoOptions, config: dict[str, Any], log: ItemLog, selecte
         record["f1_answerable"] = None if record["category"] == 5 else record["f1"]
     systems = aggregate(records, "f1", "category_name",
                         extra=(*(f"recall@{k}" for k in RECALL_KS), "recall_prompt",
-                               "credited_turns", "judge", "f1_answerable", "later_rounds"))
+                               "credited_turns", "judge", "f1_answerable", "later_rounds",
+                               "time_window", "graph_memories"))
     payload = {"config": config, "ingest": {
                    **ingest, "seconds_all_invocations": logged_seconds(
                        options.out.with_suffix(".ingest.jsonl"))},
@@ -275,11 +276,12 @@ def render(payload: dict[str, Any]) -> str:
              *(format_cell(v[key]) for key in ("recall@5", "recall@10", "recall_prompt")),
              format_cell(v["credited_turns"], 1), format_cell(v["prompt_tokens"], 0),
              format_cell(v["model_calls"], 2), format_cell(v["later_rounds"], 2),
+             format_cell(v["time_window"], 2), format_cell(v["graph_memories"], 2),
              format_cell(v["seconds"], 1)]
             for name, v in systems.items()]
     headers = ["system", "n", "F1", "F1 1-4", *(["judge"] if judged else []), *names, "R@5",
                "R@10", "R(prompt)", "turns", "prompt tok", "calls", "later rounds",
-               "s/answer"]
+               "windowed", "via graph", "s/answer"]
     table = format_table(headers, rows)
     text = f"## LoCoMo ({', '.join(payload['config']['conversations'])})\n\n{table}\n"
     recall = payload["first_round_recall_all_questions"]

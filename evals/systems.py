@@ -89,6 +89,10 @@ class Reply:
     errors: list[str] = field(default_factory=list)
     #: Retrieval rounds the answer took (ours; 1 for a single search).
     retrieval_rounds: int = 1
+    #: Whether a round searched within a time window (ours).
+    time_window: bool = False
+    #: Prompt memories only the graph neighbourhood found (ours).
+    graph_memories: int = 0
 
 
 class System(Protocol):
@@ -338,12 +342,17 @@ class Ours:
         retrieved = list(dict.fromkeys(t for m in out.get("memories", [])
                                        for t in m["provenance"]))
         cost: dict[str, Any] = dict(out.get("cost") or {})
+        queries = out.get("retrieval", {}).get("queries", [])
         return Reply(text=str(out.get("reply", "")).strip(), retrieved=retrieved,
                      prompt_tokens=int(cost.get("prompt_tokens", 0)),
                      completion_tokens=int(cost.get("completion_tokens", 0)),
                      model_calls=int(cost.get("model_calls", 0)),
                      seconds=time.perf_counter() - start, errors=list(out.get("errors", [])),
-                     retrieval_rounds=int(out.get("retrieval", {}).get("round", 1)))
+                     retrieval_rounds=int(out.get("retrieval", {}).get("round", 1)),
+                     time_window=ctx.temporal_filter and any(
+                         q.get("start") or q.get("end") for q in queries),
+                     graph_memories=sum(m.get("found_by") == ["neighbourhood"]
+                                        for m in out.get("memories", [])))
 
 
 def make_systems(bench: Workbench, names: Sequence[str]) -> list[System]:

@@ -144,4 +144,5 @@ def memory_record(hit: MemoryHit, text: str, round_number: int, query: str
             "content": text.partition("] ")[2] if text.startswith("[") else text,
             "date": hit.date.isoformat() if hit.date else None, "session_id": hit.session_id,
             "provenance": list(hit.provenance), "score": round(float(hit.score), 4),
-            "round": round_number, "query": query}
+            "round": round_number, "query": query,
+            "found_by": sorted(signal for signal in hit.signals if signal != "rerank")}

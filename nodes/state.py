@@ -62,6 +62,8 @@ class RetrievedMemory(TypedDict):
     score: float
     round: int
     query: str
+    #: The search signals that found it: keyword, vector, neighbourhood (the graph).
+    found_by: list[str]
 
 
 class RetrievalState(TypedDict):

@@ -20,6 +20,7 @@ from langchain_core.messages import BaseMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import Field
 
+from evals.systems import Ours, Query, Workbench
 from graphs import Context, build_agent
 from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
@@ -190,11 +191,12 @@ def test_a_thread_reused_for_a_second_turn_starts_that_turn_afresh(tmp_path: Pat
 
 
 def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path: Path) -> None:
-    agent, _, _provider = make_agent(tmp_path, Script(decisions=[
+    script = Script(decisions=[
         {"keywords": "lake trip", "start": "2024-04-01",
          "end": "2024-04-30"},
         {"keywords": "lake holiday", "start": None, "end": None},
-    ], question="Which trips"))
+    ], question="Which trips")
+    agent, model, provider = make_agent(tmp_path, script)
     c = ctx(extract_memories=False)
     agent.invoke({"text": "We had a lake trip in March.", "at": "2024-03-10 10:00"},
                  context=c)
@@ -217,6 +219,19 @@ def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path:
         assert memory["date"] is not None and memory["date"].startswith("2024-04")
     ids = [m["id"] for m in out["memories"]]
     assert len(ids) == len(set(ids))
+    for memory in out["memories"]:  # each says which search signals found it
+        assert memory["found_by"] and set(memory["found_by"]) <= {"keyword", "vector",
+                                                                 "neighbourhood"}
+    # the evaluation logs that a window was searched, unless the filter is off
+    script.decisions += [{"keywords": "lake trip", "start": "2024-04-01",
+                          "end": "2024-04-30"}] * 2
+    bench = Workbench(chat=model, memory=provider.resolve(c).memory, agent=agent,
+                      window_tokens=8192)
+    question = Query(item_id="q", context=ctx(retrieval_k=1, max_retrieval_rounds=3),
+                     text="Which trips did I make in April?", at="2024-06-01 10:00")
+    assert Ours(bench, "ours", {}).answer(question).time_window
+    assert not Ours(bench, "ours-no-temporal", {"temporal_filter": False}
+                    ).answer(question).time_window
 
 
 def test_no_later_round_for_search_words_a_shown_memory_already_holds(tmp_path: Path
@@ -545,7 +560,7 @@ def test_a_window_the_message_does_not_name_is_ignored(tmp_path: Path) -> None:
     """A small model dates every search; "Which trips did I make?" names no time, so the
     April window it gives is not applied (and adds no round when the words are shown)."""
     windows: list[Any] = []
-    agent, _, _provider = make_agent(tmp_path, Script(decisions=[
+    agent, _model, _provider = make_agent(tmp_path, Script(decisions=[
         {"keywords": "lake trip", "start": "2024-04-01", "end": "2024-04-30"}],
         question="Which trips"), windows)
     agent.invoke({"text": "We had a lake trip in April.", "at": "2024-04-12 10:00"},
