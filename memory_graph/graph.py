@@ -221,20 +221,24 @@ class MemoryGraph:
 
     def similar_facts(self, user_id: str, text: str, k: int) -> list[tuple[Fact, float]]:
         """The ``k`` current facts closest in meaning to ``text``, with their cosine."""
-        vector = self.embedder.embed_query(text)
-        return [(h.node, h.score) for h in
-                self.store.vector_search(user_id, NodeLabel.FACT, vector, k * 2)
-                if isinstance(h.node, Fact) and h.node.kind != "visual"
-                and h.node.is_current()][:k]
+        return [(node, score) for node, score in
+                self._nearest_current(user_id, NodeLabel.FACT, text, k * 2)
+                if isinstance(node, Fact) and node.kind != "visual"][:k]
 
     def similar_routines(self, user_id: str, text: str, k: int
                          ) -> list[tuple[Routine, float]]:
         """The ``k`` current habits and goals closest in meaning to ``text``, with their
         cosine."""
+        return [(node, score) for node, score in
+                self._nearest_current(user_id, NodeLabel.ROUTINE, text, k * 2)
+                if isinstance(node, Routine)][:k]
+
+    def _nearest_current(self, user_id: str, label: NodeLabel, text: str, n: int
+                         ) -> list[tuple[Fact | Routine, float]]:
+        """The ``n`` nodes of ``label`` nearest to ``text``, those no later fact closed."""
         vector = self.embedder.embed_query(text)
-        return [(h.node, h.score) for h in
-                self.store.vector_search(user_id, NodeLabel.ROUTINE, vector, k * 2)
-                if isinstance(h.node, Routine) and h.node.is_current()][:k]
+        return [(h.node, h.score) for h in self.store.vector_search(user_id, label, vector, n)
+                if isinstance(h.node, Fact | Routine) and h.node.is_current()]
 
     def record_consolidation(self, user_id: str, write: SessionConsolidationWrite) -> int:
         """Store a session's consolidation in one transaction: events chained (NEXT) after
