@@ -1,17 +1,23 @@
-"""Entry point for ``langgraph.json``: the agent the LangGraph server serves. Models and
-stores open on the first run, from that run's context (defaults: the offline model and
-the embedded store). The server process owns one ``ResourceProvider``; at exit it finishes
-queued memory work for at most ``SHUTDOWN_SECONDS`` (logged) and closes the stores."""
+"""Entry point for ``langgraph.json``: the agent the LangGraph server serves.
+
+Served, every caller is a stranger (``nodes.serving.ServedCaller``): the user is the
+authenticated caller (``graphs/auth.py``), and the store, media directory, chat model and
+embedder come from the server's ``PERSONAVLM_*`` environment (``ServerSettings``), read once
+here; a run's context cannot choose them. Models and stores open on the first run. The
+server process owns one ``ResourceProvider``; at exit it finishes queued memory work for at
+most ``SHUTDOWN_SECONDS`` (logged) and closes the stores."""
 
 import atexit
 
 from graphs.agent import build_agent
 from nodes.resources import ResourceProvider
+from nodes.serving import ServedCaller, ServerSettings
 from providers.llama_runtime import configure_openmp
 
 SHUTDOWN_SECONDS = 30.0
 
 configure_openmp()
-resources = ResourceProvider()
+settings = ServerSettings.from_env()
+resources = ResourceProvider(media_dir=settings.media_path, policy=ServedCaller(settings))
 atexit.register(resources.close, SHUTDOWN_SECONDS)
 graph = build_agent(provider=resources)

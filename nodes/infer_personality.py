@@ -62,7 +62,7 @@ class InferPersonality:
         self.provider = provider
 
     def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        ctx = runtime.context
+        ctx = self.provider.run_context(runtime)
         turn = state["turn"]
         if not turn["stored"] or not ctx.extract_memories or not turn["text"]:
             return {}

@@ -34,7 +34,7 @@ class Perceive:
         self.provider = provider
 
     def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        ctx = runtime.context
+        ctx = self.provider.run_context(runtime)
         text = state.get("text") or ""
         if not isinstance(text, str):
             raise InvalidInputError("text must be a string")
@@ -45,7 +45,8 @@ class Perceive:
         sources = state.get("images") or []
         if len(sources) > MAX_IMAGES_PER_TURN:
             raise InvalidInputError(f"at most {MAX_IMAGES_PER_TURN} images per turn")
-        images = [load_image(source) for source in sources]
+        allow_paths = self.provider.policy.image_paths_allowed
+        images = [load_image(source, allow_paths=allow_paths) for source in sources]
         if not text and not images:
             raise InvalidInputError("a turn needs text or at least one image")
         at = parse_timestamp(state["at"]) if state.get("at") else utc_now()

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.runtime import Runtime
 
 from memory_graph.backends import open_store
 from memory_graph.embedding import Embedder
@@ -26,6 +27,7 @@ from memory_graph.search import HybridSearch, Reranker, recipe
 from memory_graph.store import GraphStore
 from nodes.background import BackgroundWorker
 from nodes.context import Context
+from nodes.serving import RunPolicy, TrustedCaller
 from providers.chat import make_chat_model
 from providers.embeddings import MINILM_NAME, SentenceTransformerEmbedder, default_embedder
 from providers.gate import for_background
@@ -67,12 +69,16 @@ class Resources:
 
 class ResourceProvider:
     """Resolves a ``Context`` to ``Resources``; objects passed in from Python win and are
-    not closed by ``close`` (their owner closes them)."""
+    not closed by ``close`` (their owner closes them). ``policy`` decides which context a
+    run works with: as given (``TrustedCaller``, the default) or the authenticated caller's
+    with the server's own resources (``ServedCaller``, the LangGraph server)."""
 
     def __init__(self, *, chat_model: BaseChatModel | None = None,
                  embedder: Embedder | None = None, store: GraphStore | None = None,
                  media_dir: str | Path | None = None,
-                 worker: BackgroundWorker | None = None) -> None:
+                 worker: BackgroundWorker | None = None,
+                 policy: RunPolicy | None = None) -> None:
+        self.policy: RunPolicy = policy or TrustedCaller()
         self._chat_model = chat_model
         self._embedder = embedder
         self._store = store
@@ -87,6 +93,10 @@ class ResourceProvider:
         self._reranker_loaded = False
         self._lock = threading.RLock()
         self._closed = False
+
+    def run_context(self, runtime: Runtime[Context]) -> Context:
+        """The context every node of a run works with (``policy``)."""
+        return self.policy.context(runtime)
 
     def chat(self, context: Context) -> BaseChatModel:
         if self._chat_model is not None:

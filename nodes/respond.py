@@ -25,7 +25,7 @@ class Respond:
         self.provider = provider
 
     def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        ctx = runtime.context
+        ctx = self.provider.run_context(runtime)
         res = self.provider.resolve(ctx)
         try:
             return self._reply(state, ctx, res)

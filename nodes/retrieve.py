@@ -47,7 +47,7 @@ class Retrieve:
         self.provider = provider
 
     def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        ctx = runtime.context
+        ctx = self.provider.run_context(runtime)
         res = self.provider.resolve(ctx)
         meter = CostMeter()
         errors: list[str] = []

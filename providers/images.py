@@ -2,7 +2,10 @@
 
 Every form becomes a ``LoadedImage``: decoded once (so a broken file fails here, before
 anything is stored), re-encoded as PNG or JPEG, and addressed by the SHA-256 of its bytes.
-URLs are refused on purpose: the assistant runs offline and must not fetch anything.
+URLs are refused on purpose: the assistant runs offline and must not fetch anything. File
+paths are for in-process callers only: a network client (``allow_paths=False``) sends bytes,
+base64 or a data URL, never a name of a file on the server. Limits in bytes and pixels are
+checked before the pixels are decoded, so a decompression bomb costs nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from memory_graph.errors import InvalidInputError
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
+PATHS_REFUSED = ("images from network clients are sent as bytes, base64 or a data URL; "
+                 "file paths are only for in-process callers (Python, the command line)")
 
 ImageSource = str | bytes | Path | PILImage.Image | dict[str, Any]
 
@@ -46,36 +51,55 @@ class LoadedImage:
         return ".jpg" if self.mime == "image/jpeg" else ".png"
 
 
-def load_image(source: ImageSource, caption: str = "") -> LoadedImage:
+def load_image(source: ImageSource, caption: str = "", *,
+               allow_paths: bool = True) -> LoadedImage:
     """Decode one image. ``source`` may also be ``{"path"|"base64": ..., "caption": ...}``,
-    the JSON form used over the LangGraph server."""
+    the JSON form used over the LangGraph server. With ``allow_paths=False`` (a network
+    client) a file path is refused and a string must be base64 or a data URL."""
     if isinstance(source, dict):
         caption = str(source.get("caption") or caption)
+        if "path" in source and not allow_paths:
+            raise InvalidInputError(PATHS_REFUSED)
         inner = source.get("path") or source.get("base64") or source.get("data")
         if inner is None:
             raise InvalidInputError("an image dict needs 'path' or 'base64'")
-        return load_image(inner, caption)
+        return load_image(inner, caption, allow_paths=allow_paths)
     if isinstance(source, PILImage.Image):
+        _check_pixels(source.width, source.height)
         return _from_pil(source, caption)
     if isinstance(source, bytes):
         return _from_bytes(source, caption)
     if isinstance(source, Path):
+        if not allow_paths:
+            raise InvalidInputError(PATHS_REFUSED)
         return _from_path(source, caption)
     if isinstance(source, str):
-        text = source.strip()
-        if text.startswith(("http://", "https://")):
-            raise InvalidInputError("image URLs are not fetched; pass a path, bytes or base64")
-        if text.startswith("data:"):
-            text = text.partition(",")[2]
-        if len(text) < 4096 and Path(text).expanduser().exists():
-            return _from_path(Path(text).expanduser(), caption)
-        try:
-            raw = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise InvalidInputError(
-                f"image {text[:60]!r} is neither an existing file nor base64") from exc
-        return _from_bytes(raw, caption)
+        return _from_text(source.strip(), caption, allow_paths)
     raise InvalidInputError(f"unsupported image type {type(source).__name__}")
+
+
+def _from_text(text: str, caption: str, allow_paths: bool) -> LoadedImage:
+    if text.startswith(("http://", "https://")):
+        raise InvalidInputError("image URLs are not fetched; pass bytes or base64")
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    elif allow_paths and len(text) < 4096 and Path(text).expanduser().exists():
+        return _from_path(Path(text).expanduser(), caption)
+    if len(text) > MAX_IMAGE_BYTES * 4 // 3 + 4:
+        raise InvalidInputError(f"image is larger than {MAX_IMAGE_BYTES} bytes")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        what = "an existing file nor base64" if allow_paths else "base64 nor a data URL"
+        raise InvalidInputError(f"image text is neither {what}"
+                                + ("" if allow_paths else f"; {PATHS_REFUSED}")) from exc
+    return _from_bytes(raw, caption)
+
+
+def _check_pixels(width: int, height: int) -> None:
+    if width * height > MAX_IMAGE_PIXELS:
+        raise InvalidInputError(f"image has {width}x{height} pixels; the limit is "
+                                f"{MAX_IMAGE_PIXELS}")
 
 
 def _from_path(path: Path, caption: str) -> LoadedImage:
@@ -93,11 +117,14 @@ def _from_bytes(raw: bytes, caption: str) -> LoadedImage:
         raise InvalidInputError(f"image is larger than {MAX_IMAGE_BYTES} bytes")
     try:
         with PILImage.open(io.BytesIO(raw)) as probe:
-            if probe.width * probe.height > MAX_IMAGE_PIXELS:
-                raise InvalidInputError(f"image has {probe.width}x{probe.height} pixels; "
-                                        f"the limit is {MAX_IMAGE_PIXELS}")
+            _check_pixels(probe.width, probe.height)
             probe.load()
             return _from_pil(probe, caption)
+    except InvalidInputError:
+        raise
+    except PILImage.DecompressionBombError as exc:
+        raise InvalidInputError(f"image has too many pixels (the limit is "
+                                f"{MAX_IMAGE_PIXELS}): {exc}") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InvalidInputError(f"cannot decode image: {exc}") from exc
 

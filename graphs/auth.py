@@ -1,0 +1,113 @@
+"""Authentication and ownership for the LangGraph server (``auth.path`` in langgraph.json).
+
+Built in: static bearer tokens from the JSON file named by ``PERSONAVLM_AUTH_TOKENS``
+(``{"<token>": "<user id>"}``). A request without a known token gets 401. Every thread,
+run and cron is stamped with its owner and visible only to them; store items live under a
+namespace that starts with the caller's id; assistants are the server's (read only). A run
+whose context names another user or sets a server-owned field is refused with 403 before
+it is created (``nodes.serving.refusals``; the graph checks again).
+
+Without ``PERSONAVLM_AUTH_TOKENS`` the server runs unauthenticated for local development:
+it says so loudly at start, accepts only loopback clients, and takes the user from each
+run's context. To use JWT/OIDC instead, replace ``authenticate`` (docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from langgraph_sdk import Auth
+
+from graphs.tokens import TOKENS_VARIABLE, tokens_from_env, user_of_token
+from nodes.serving import UNAUTHENTICATED_LOCAL, refusals
+
+LOCAL_IDENTITY = "local"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+OWNER_KEY = "owner"
+
+log = logging.getLogger("personavlm.auth")
+
+
+def _warn_unauthenticated() -> None:
+    message = (f"PersonaVLM: {TOKENS_VARIABLE} is not set, so this server runs WITHOUT "
+               "AUTHENTICATION: it accepts loopback clients only and takes the user from "
+               "each run's context. Set it to a tokens file before serving anyone else "
+               "(docs/deployment.md).")
+    log.warning(message)
+    print(f"\n{'!' * 88}\n{message}\n{'!' * 88}\n", file=sys.stderr, flush=True)
+
+
+def build_auth(tokens: Mapping[str, str] | None) -> Auth:
+    """The server's ``Auth``: bearer tokens from ``tokens``, or the unauthenticated local
+    mode when ``tokens`` is None."""
+    auth = Auth()
+    if tokens is None:
+        _warn_unauthenticated()
+
+    @auth.authenticate
+    async def authenticate(authorization: str | None,
+                           scope: dict[str, Any]) -> Auth.types.MinimalUserDict:
+        if tokens is None:
+            client = scope.get("client") or ("", 0)
+            if client[0] not in LOOPBACK_HOSTS:
+                raise Auth.exceptions.HTTPException(
+                    status_code=403, detail="this server runs without authentication and "
+                                            "accepts loopback clients only")
+            return {"identity": LOCAL_IDENTITY, "is_authenticated": True,
+                    "permissions": [UNAUTHENTICATED_LOCAL]}
+        user = user_of_token(tokens, authorization)
+        if user is None:
+            raise Auth.exceptions.HTTPException(
+                status_code=401, detail="a valid 'Authorization: Bearer <token>' header is "
+                                        "required", headers={"WWW-Authenticate": "Bearer"})
+        return {"identity": user, "is_authenticated": True, "permissions": []}
+
+    @auth.on
+    async def owned_by_caller(ctx: Auth.types.AuthContext,
+                              value: dict[str, Any]) -> Auth.types.FilterType:
+        """Threads, runs and crons: stamped with their owner, and only theirs to see."""
+        _stamp_owner(ctx, value)
+        return {OWNER_KEY: ctx.user.identity}
+
+    @auth.on.threads.create_run
+    async def run_as_caller(ctx: Auth.types.AuthContext,
+                            value: Auth.types.RunsCreate) -> Auth.types.FilterType:
+        kwargs = value.get("kwargs") or {}
+        requested = dict((kwargs.get("config") or {}).get("configurable") or {})
+        requested.update(kwargs.get("context") or {})
+        identity = None if tokens is None else ctx.user.identity
+        reasons = refusals(requested, identity)
+        if reasons:
+            raise Auth.exceptions.HTTPException(status_code=403, detail="; ".join(reasons))
+        _stamp_owner(ctx, value)  # type: ignore[arg-type]
+        return {OWNER_KEY: ctx.user.identity}
+
+    @auth.on.assistants
+    async def assistants_are_the_servers(ctx: Auth.types.AuthContext,
+                                         value: dict[str, Any]) -> None:
+        if ctx.action not in ("read", "search"):
+            raise Auth.exceptions.HTTPException(
+                status_code=403, detail="assistants are configured by the server")
+
+    @auth.on.store()
+    async def own_namespace(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> None:
+        """Store items live under the caller's id: a namespace that does not start with
+        it is moved under it, so no read or write reaches another user's items."""
+        namespace = tuple(value.get("namespace") or ())
+        if namespace[:1] != (ctx.user.identity,):
+            value["namespace"] = (ctx.user.identity, *namespace)
+
+    return auth
+
+
+def _stamp_owner(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> None:
+    metadata = value.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = value["metadata"] = {}
+    metadata[OWNER_KEY] = ctx.user.identity
+
+
+auth = build_auth(tokens_from_env())
