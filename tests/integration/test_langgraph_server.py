@@ -19,9 +19,13 @@ PHOTO = REPO / "personavlm/samples/images/cat_on_sofa.png"
 def test_agent_served_by_langgraph_dev(tmp_path: Path) -> None:
     port = free_port()
     command = [str(Path(REPO / ".venv/bin/langgraph")) if (REPO / ".venv/bin/langgraph").exists()
-               else "langgraph", "dev", "--no-browser", "--no-reload", "--port", str(port)]
+               else "langgraph", "dev", "--no-browser", "--no-reload", "--port", str(port),
+               "--config", str(REPO / "langgraph.json")]
     env = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(tmp_path / "data")}
-    with running(command, f"http://127.0.0.1:{port}/ok", tmp_path / "server.log", env=env):
+    # From a scratch directory (the server keeps threads there); no tokens file: the
+    # unauthenticated local mode, which takes the user from the context and says so loudly.
+    with running(command, f"http://127.0.0.1:{port}/ok", tmp_path / "server.log", env=env,
+                 cwd=tmp_path):
         client = get_sync_client(url=f"http://127.0.0.1:{port}")
         thread = client.threads.create()
         context = {"user_id": "t-served", "user_name": "Maya"}
@@ -49,3 +53,4 @@ def test_agent_served_by_langgraph_dev(tmp_path: Path) -> None:
         assert first_session and first_session != question["turn"]["session_id"]
         assert hits[0]["date"].startswith("2024-03-02")
         assert question["retrieval"]["round"] >= 1
+    assert "WITHOUT AUTHENTICATION" in (tmp_path / "server.log").read_text()

@@ -61,10 +61,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     port = free_port()
     binary = REPO / ".venv/bin/langgraph"
     command = [str(binary) if binary.exists() else "langgraph", "dev", "--no-browser",
-               "--no-reload", "--port", str(port)]
+               "--no-reload", "--port", str(port), "--config", str(REPO / "langgraph.json")]
     env = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(root / "data"),
            "PERSONAVLM_AUTH_TOKENS": str(tokens)}
-    with running(command, f"http://127.0.0.1:{port}/ok", root / "server.log", env=env):
+    # Run from a scratch directory: the server keeps its threads and checkpoints there.
+    with running(command, f"http://127.0.0.1:{port}/ok", root / "server.log", env=env,
+                 cwd=root):
         yield f"http://127.0.0.1:{port}", root
 
 
