@@ -4,8 +4,9 @@ Built in: static bearer tokens from the JSON file named by ``PERSONAVLM_AUTH_TOK
 (``{"<token>": "<user id>"}``). A request without a known token gets 401. Every thread,
 run and cron is stamped with its owner and visible only to them; store items live under a
 namespace that starts with the caller's id; assistants are the server's (read only). A run
-whose context names another user or sets a server-owned field is refused with 403 before
-it is created (``nodes.serving.refusals``; the graph checks again).
+(or cron) whose context names another user or sets a server-owned field, or that asks for a
+webhook, is refused with 403 before it is created (``nodes.serving.refusals``; the graph
+checks again).
 
 Without ``PERSONAVLM_AUTH_TOKENS`` the server runs unauthenticated for local development:
 it says so loudly at start, accepts only loopback clients, and takes the user from each
@@ -72,16 +73,27 @@ def build_auth(tokens: Mapping[str, str] | None) -> Auth:
         _stamp_owner(ctx, value)
         return {OWNER_KEY: ctx.user.identity}
 
+    def check_run_request(ctx: Auth.types.AuthContext, run: Mapping[str, Any]) -> None:
+        requested = dict((run.get("config") or {}).get("configurable") or {})
+        requested.update(run.get("context") or {})
+        reasons = refusals(requested, None if tokens is None else ctx.user.identity)
+        if run.get("webhook"):
+            reasons.append("webhooks are not accepted: the server connects to no URL a "
+                           "client chooses")
+        if reasons:
+            raise Auth.exceptions.HTTPException(status_code=403, detail="; ".join(reasons))
+
     @auth.on.threads.create_run
     async def run_as_caller(ctx: Auth.types.AuthContext,
                             value: Auth.types.RunsCreate) -> Auth.types.FilterType:
-        kwargs = value.get("kwargs") or {}
-        requested = dict((kwargs.get("config") or {}).get("configurable") or {})
-        requested.update(kwargs.get("context") or {})
-        identity = None if tokens is None else ctx.user.identity
-        reasons = refusals(requested, identity)
-        if reasons:
-            raise Auth.exceptions.HTTPException(status_code=403, detail="; ".join(reasons))
+        check_run_request(ctx, value.get("kwargs") or {})
+        _stamp_owner(ctx, value)  # type: ignore[arg-type]
+        return {OWNER_KEY: ctx.user.identity}
+
+    @auth.on.crons.create
+    async def cron_as_caller(ctx: Auth.types.AuthContext,
+                             value: Auth.types.CronsCreate) -> Auth.types.FilterType:
+        check_run_request(ctx, value.get("payload") or {})
         _stamp_owner(ctx, value)  # type: ignore[arg-type]
         return {OWNER_KEY: ctx.user.identity}
 

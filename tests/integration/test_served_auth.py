@@ -155,6 +155,10 @@ def test_a_context_cannot_choose_server_resources(server: tuple[str, Path]) -> N
             thread["thread_id"], "agent", input={"text": "hello"},
             config={"configurable": {"chat_model": "/etc/passwd"}}), 403)
         assert "chat_model" in error.response.text
+        error = refused(lambda: bob.runs.create(
+            thread["thread_id"], "agent", input={"text": "hello"},
+            webhook="https://93.184.216.34/hook"), 403)
+        assert "webhooks are not accepted" in error.response.text
     finally:
         listener.close()
     assert listener.connections == 0
