@@ -41,3 +41,20 @@ class StoreUnavailableError(MemoryGraphError, ConnectionError):
 
 class StoreLockedError(MemoryGraphError):
     """Another process holds the embedded store's data directory."""
+
+
+class StoreCorruptedError(MemoryGraphError):
+    """A store file is damaged (a record fails its checksum, a snapshot cannot be read).
+    The file is left exactly as it was; only the user it belongs to is unavailable.
+    ``personavlm repair`` sets the damaged records aside and keeps every intact one."""
+
+    def __init__(self, path: str, offset: int, reason: str) -> None:
+        super().__init__(path, offset, reason)
+        self.path = path
+        self.offset = offset
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return (f"{self.path} is damaged at byte {self.offset}: {self.reason}. The file was "
+                f"left as it is; `personavlm repair` sets the damaged records aside "
+                f"(kept in a quarantine file) and keeps every intact one")

@@ -1,27 +1,42 @@
 """Crash-safe persistence for one user's embedded graph: snapshot + write-ahead log.
 
-A write is acknowledged only after its log line is fsynced. Each line carries a CRC, so a
-line torn by a kill mid-write is detected on reopen and cut off; every earlier line is
-intact. Compaction writes the snapshot to a temporary file, fsyncs it, renames it over the
-old one and then empties the log; operations are idempotent and numbered, so a crash
-between the rename and the truncation replays nothing twice. Compaction after a deletion
-rewrites both files, so forgotten text survives in neither.
+A write is acknowledged only after its log line is fsynced. Each line carries a CRC. Only
+one kind of damage is repaired on open: a final line without its newline, which is what a
+kill in the middle of an append leaves; it is cut off and logged. Any other damaged line,
+and a snapshot that fails its CRC, raise ``StoreCorruptedError`` naming the file and the
+byte offset, and the files are left as they are: ``repair`` sets damaged lines aside in a
+quarantine file and keeps every intact one. Sequence numbers come from the files, so a
+journal reopened after any loss continues after the highest number it holds.
+
+Compaction writes the snapshot to a temporary file, fsyncs it, renames it over the old one
+and then empties the log; operations are idempotent and numbered, so a crash between the
+rename and the truncation replays nothing twice. Compaction after a deletion rewrites both
+files, so forgotten text survives in neither.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import zlib
-from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from memory_graph.errors import StoreCorruptedError
+
 SNAPSHOT = "snapshot.json"
 LOG = "wal.jsonl"
+QUARANTINE = "quarantine"
+#: The first line of a snapshot: its body's CRC (snapshots without it are read as before).
+SNAPSHOT_MAGIC = b"personavlm-snapshot crc32="
+
+log = logging.getLogger("personavlm.store")
 
 
 def encode_vector(vector: list[float] | None) -> str | None:
@@ -63,6 +78,84 @@ def _unframe(line: bytes) -> dict[str, Any] | None:
     return record
 
 
+def _snapshot_bytes(state: dict[str, Any]) -> bytes:
+    body = json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return SNAPSHOT_MAGIC + f"{zlib.crc32(body):08x}\n".encode() + body
+
+
+def read_snapshot(path: Path) -> dict[str, Any]:
+    """A snapshot file's state; ``StoreCorruptedError`` when it fails its CRC or parse."""
+    raw = path.read_bytes()
+    body = raw
+    if raw.startswith(SNAPSHOT_MAGIC):
+        header, _, body = raw.partition(b"\n")
+        try:
+            intact = int(header[len(SNAPSHOT_MAGIC):], 16) == zlib.crc32(body)
+        except ValueError:
+            intact = False
+        if not intact:
+            raise StoreCorruptedError(str(path), 0, "the snapshot fails its checksum")
+    try:
+        state = json.loads(body)
+        int(state["seq"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StoreCorruptedError(str(path), 0, f"the snapshot cannot be read ({exc})") from exc
+    if not isinstance(state, dict):
+        raise StoreCorruptedError(str(path), 0, "the snapshot is not a JSON object")
+    return state
+
+
+@dataclass
+class LogScan:
+    """A log file read line by line: the intact records, and where the damage is."""
+    records: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    #: (offset, line) of every line that fails its CRC, in order.
+    damaged: list[tuple[int, bytes]] = field(default_factory=list)
+    #: Offset of a final line without its newline (a torn append), or None.
+    torn_at: int | None = None
+    size: int = 0
+
+
+def scan_log(path: Path) -> LogScan:
+    scan = LogScan()
+    if not path.exists():
+        return scan
+    data = path.read_bytes()
+    scan.size = len(data)
+    offset = 0
+    while offset < len(data):
+        end = data.find(b"\n", offset)
+        if end < 0:
+            scan.torn_at = offset
+            break
+        line = data[offset:end + 1]
+        record = _unframe(line)
+        if record is None:
+            scan.damaged.append((offset, line))
+        else:
+            scan.records.append((offset, record))
+        offset = end + 1
+    return scan
+
+
+@dataclass
+class RepairReport:
+    directory: Path
+    kept_records: int = 0
+    quarantined_records: int = 0
+    quarantined_snapshot: bool = False
+    quarantined_user_file: bool = False
+    torn_bytes: int = 0
+    #: Edges dropped because a node they join was in a quarantined snapshot.
+    dropped_edges: int = 0
+    quarantine_file: Path | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.quarantined_records or self.quarantined_snapshot
+                    or self.quarantined_user_file or self.torn_bytes or self.dropped_edges)
+
+
 class Journal:
     """Snapshot and log files of one user's graph in ``directory``."""
 
@@ -75,34 +168,76 @@ class Journal:
         self._snapshot_bytes = 0
 
     def load(self) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The last snapshot and the log operations after it; a torn tail is cut off."""
+        """The last snapshot and the log operations after it. A torn final line is cut
+        off (logged); any other damage raises ``StoreCorruptedError`` and changes nothing."""
         snapshot: dict[str, Any] | None = None
         snap_path = self.directory / SNAPSHOT
         if snap_path.exists():
-            snapshot = json.loads(snap_path.read_text("utf-8"))
+            snapshot = read_snapshot(snap_path)
             self.seq = int(snapshot["seq"])
             self._snapshot_bytes = snap_path.stat().st_size
-        return snapshot, list(self._replay())
-
-    def _replay(self) -> Iterator[dict[str, Any]]:
         log_path = self.directory / LOG
-        if not log_path.exists():
-            return
-        good = 0
-        with log_path.open("rb") as handle:
-            for line in handle:
-                record = _unframe(line)
-                if record is None:
-                    break
-                good += len(line)
-                if record["seq"] > self.seq:
-                    self.seq = int(record["seq"])
-                    yield record["op"]
-        if good != log_path.stat().st_size:
+        scan = scan_log(log_path)
+        if scan.damaged:
+            offset, _ = scan.damaged[0]
+            raise StoreCorruptedError(str(log_path), offset,
+                                      f"{len(scan.damaged)} log record(s) fail their checksum")
+        ops = []
+        for _, record in scan.records:
+            if record["seq"] > self.seq:
+                self.seq = int(record["seq"])
+                ops.append(record["op"])
+        if scan.torn_at is not None:
+            log.warning("%s: cut off a torn final record of %d bytes at byte %d (a write "
+                        "interrupted before it was acknowledged)", log_path,
+                        scan.size - scan.torn_at, scan.torn_at)
             with log_path.open("r+b") as handle:
-                handle.truncate(good)
+                handle.truncate(scan.torn_at)
                 os.fsync(handle.fileno())
-        self._log_bytes = good
+        self._log_bytes = scan.torn_at if scan.torn_at is not None else scan.size
+        return snapshot, ops
+
+    def repair(self) -> RepairReport:
+        """Set damaged log lines and an unreadable snapshot aside in the directory's
+        ``quarantine`` folder and rewrite the log from its intact lines (atomically)."""
+        report = RepairReport(self.directory)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        quarantine = self.directory / QUARANTINE
+        snap_path = self.directory / SNAPSHOT
+        if snap_path.exists():
+            try:
+                read_snapshot(snap_path)
+            except StoreCorruptedError:
+                quarantine.mkdir(exist_ok=True)
+                os.replace(snap_path, quarantine / f"{SNAPSHOT}.{stamp}")
+                report.quarantined_snapshot = True
+        log_path = self.directory / LOG
+        scan = scan_log(log_path)
+        report.kept_records = len(scan.records)
+        if scan.torn_at is not None:
+            report.torn_bytes = scan.size - scan.torn_at
+        if scan.damaged or scan.torn_at is not None:
+            quarantine.mkdir(exist_ok=True)
+            target = quarantine / f"{LOG}.{stamp}"
+            with target.open("wb") as handle:
+                for offset, line in scan.damaged:
+                    handle.write(f"# byte {offset}\n".encode() + line)
+                if scan.torn_at is not None:
+                    handle.write(f"# byte {scan.torn_at} (torn)\n".encode()
+                                 + log_path.read_bytes()[scan.torn_at:] + b"\n")
+                os.fsync(handle.fileno())
+            report.quarantined_records = len(scan.damaged)
+            report.quarantine_file = target
+            data = log_path.read_bytes()
+            kept = b"".join(data[offset:data.index(b"\n", offset) + 1]
+                            for offset, _ in scan.records)
+            tmp = self.directory / (LOG + ".tmp")
+            with tmp.open("wb") as handle:
+                handle.write(kept)
+                os.fsync(handle.fileno())
+            os.replace(tmp, log_path)
+            _fsync_dir(self.directory)
+        return report
 
     def append(self, op: dict[str, Any]) -> None:
         """Durably append one operation; returns once it is on disk."""
@@ -121,7 +256,7 @@ class Journal:
         """Replace snapshot and log by one snapshot of ``state`` (crash-safe)."""
         state = {**state, "seq": self.seq}
         tmp = self.directory / (SNAPSHOT + ".tmp")
-        data = json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        data = _snapshot_bytes(state)
         with tmp.open("wb") as handle:
             handle.write(data)
             handle.flush()

@@ -9,6 +9,8 @@ user's data. One process owns a data directory at a time (an OS file lock).
 from __future__ import annotations
 
 import json
+import logging
+import os
 import shutil
 import threading
 from collections.abc import Sequence
@@ -19,8 +21,21 @@ import networkx as nx
 from filelock import FileLock, Timeout
 
 from memory_graph.backends.indexes import BM25Index, VectorIndex
-from memory_graph.backends.journal import Journal, decode_vector, encode_vector
-from memory_graph.errors import InvalidInputError, StoreLockedError, UnknownUserError
+from memory_graph.backends.journal import (
+    LOG,
+    QUARANTINE,
+    SNAPSHOT,
+    Journal,
+    RepairReport,
+    decode_vector,
+    encode_vector,
+)
+from memory_graph.errors import (
+    InvalidInputError,
+    StoreCorruptedError,
+    StoreLockedError,
+    UnknownUserError,
+)
 from memory_graph.schema import (
     SEARCHABLE_LABELS,
     Edge,
@@ -43,6 +58,8 @@ from memory_graph.store import (
 )
 
 META = "user.json"
+
+log = logging.getLogger("personavlm.store")
 
 
 def _node_record(node: Node) -> dict[str, Any]:
@@ -129,6 +146,11 @@ class _UserGraph:
         self.apply({"kind": "nodes", "items": snapshot["nodes"]})
         self.apply({"kind": "edges", "items": snapshot["edges"]})
 
+    def dangling_edges(self) -> list[tuple[str, str, str]]:
+        """Edges whose endpoint has no node (only after damage was set aside)."""
+        return [(source, target, key) for source, target, key in self.graph.edges(keys=True)
+                if "node" not in self.graph.nodes[source] or "node" not in self.graph.nodes[target]]
+
     def write(self, op: dict[str, Any], compact: bool = False) -> None:
         """Journal first (the acknowledgement), then apply in memory."""
         if self.journal is not None:
@@ -148,7 +170,8 @@ class NetworkxStore:
         self._root = Path(data_dir) if data_dir is not None else None
         self._compact_bytes = compact_bytes
         self._users: dict[str, _UserGraph] = {}
-        self._lock = threading.Lock()
+        self._damaged: dict[str, StoreCorruptedError] = {}
+        self._lock = threading.RLock()
         self._file_lock: FileLock | None = None
         if self._root is not None:
             self._root.mkdir(parents=True, exist_ok=True)
@@ -169,10 +192,89 @@ class NetworkxStore:
         if not users_dir.exists():
             return
         for directory in sorted(users_dir.iterdir()):
-            meta = directory / META
-            if not meta.exists():
+            if not directory.is_dir():
                 continue
+            try:
+                user_id = self._read_meta(directory)
+            except StoreCorruptedError as exc:
+                self._damaged[directory.name] = exc
+                log.error("%s", exc)
+                continue
+            if user_id is None:
+                if (directory / LOG).exists() or (directory / SNAPSHOT).exists():
+                    log.warning("%s has memories but no %s: they are reopened when their "
+                                "user is next named", directory, META)
+                continue
+            try:
+                self._users[user_id] = self._open_user(directory, user_id)
+            except StoreCorruptedError as exc:
+                self._damaged[directory.name] = exc
+                log.error("user %r is unavailable: %s", user_id, exc)
+
+    @staticmethod
+    def _read_meta(directory: Path) -> str | None:
+        meta = directory / META
+        if not meta.exists():
+            return None
+        try:
             user_id = json.loads(meta.read_text("utf-8"))["user_id"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreCorruptedError(str(meta), 0, f"the user file cannot be read ({exc})"
+                                      ) from exc
+        if not isinstance(user_id, str) or stable_id("user", user_id) != directory.name:
+            raise StoreCorruptedError(str(meta), 0, "the user file names a user whose "
+                                                    "directory this is not")
+        return user_id
+
+    def _open_user(self, directory: Path, user_id: str) -> _UserGraph:
+        journal = Journal(directory, self._compact_bytes)
+        user = _UserGraph(user_id, journal)
+        snapshot, ops = journal.load()
+        if snapshot is not None:
+            user.restore(snapshot)
+        for op in ops:
+            user.apply(op)
+        dangling = user.dangling_edges()
+        if dangling:
+            raise StoreCorruptedError(str(directory / LOG), 0, f"{len(dangling)} edge(s) "
+                                      "point to nodes the files do not hold")
+        return user
+
+    def _unavailable(self, user_id: str) -> StoreCorruptedError | None:
+        if self._root is None:
+            return None
+        return self._damaged.get(stable_id("user", user_id))
+
+    def repair(self) -> list[RepairReport]:
+        """Set the damaged records of every damaged user aside (kept in each user's
+        ``quarantine`` folder), keep every intact record, and reopen those users."""
+        assert self._root is not None, "a memory-only store has nothing to repair"
+        reports = []
+        with self._lock:
+            for name in sorted(self._damaged):
+                directory = self._root / "users" / name
+                report = Journal(directory, self._compact_bytes).repair()
+                try:
+                    user_id = self._read_meta(directory)
+                except StoreCorruptedError:
+                    # Reopened when the user is next named (the directory is its id's hash).
+                    (directory / QUARANTINE).mkdir(exist_ok=True)
+                    os.replace(directory / META, directory / QUARANTINE / META)
+                    report.quarantined_user_file = True
+                    user_id = None
+                if user_id is not None:
+                    user, report.dropped_edges = self._open_user_dropping_dangling(
+                        directory, user_id)
+                    self._users[user_id] = user
+                del self._damaged[name]
+                reports.append(report)
+        return reports
+
+    def _open_user_dropping_dangling(self, directory: Path, user_id: str
+                                     ) -> tuple[_UserGraph, int]:
+        try:
+            return self._open_user(directory, user_id), 0
+        except StoreCorruptedError:
             journal = Journal(directory, self._compact_bytes)
             user = _UserGraph(user_id, journal)
             snapshot, ops = journal.load()
@@ -180,18 +282,52 @@ class NetworkxStore:
                 user.restore(snapshot)
             for op in ops:
                 user.apply(op)
-            self._users[user_id] = user
+            dangling = user.dangling_edges()
+            for source, target, key in dangling:
+                user.graph.remove_edge(source, target, key=key)
+            user.graph.remove_nodes_from([n for n, data in list(user.graph.nodes(data=True))
+                                          if "node" not in data])
+            journal.compact(user.state())
+            return user, len(dangling)
+
+    def damaged(self) -> dict[str, StoreCorruptedError]:
+        """The user directories that could not be opened, and why."""
+        return dict(self._damaged)
 
     def _user(self, user_id: str) -> _UserGraph:
         user = self._users.get(check_user_id(user_id))
         if user is None:
-            raise UnknownUserError(user_id)
+            damage = self._unavailable(user_id)
+            if damage is not None:
+                raise damage
+            user = self._reopen_orphan(user_id)
+            if user is None:
+                raise UnknownUserError(user_id)
         return user
+
+    def _reopen_orphan(self, user_id: str) -> _UserGraph | None:
+        """The user's graph from a directory whose ``user.json`` was lost, if there is one."""
+        if self._root is None:
+            return None
+        directory = self._user_dir(user_id)
+        if not ((directory / LOG).exists() or (directory / SNAPSHOT).exists()):
+            return None
+        with self._lock:
+            if user_id in self._users:
+                return self._users[user_id]
+            user = self._open_user(directory, user_id)
+            (directory / META).write_text(json.dumps({"user_id": user_id}), "utf-8")
+            log.warning("reopened %r from %s, whose %s was missing", user_id, directory, META)
+            self._users[user_id] = user
+            return user
 
     # -- GraphStore --
     def ensure_user(self, user: User) -> None:
         with self._lock:
-            if user.user_id not in self._users:
+            damage = self._unavailable(user.user_id)
+            if damage is not None:
+                raise damage
+            if user.user_id not in self._users and self._reopen_orphan(user.user_id) is None:
                 journal = None
                 if self._root is not None:
                     directory = self._user_dir(user.user_id)
@@ -201,7 +337,12 @@ class NetworkxStore:
         self.upsert_nodes(user.user_id, [user])
 
     def has_user(self, user_id: str) -> bool:
-        return check_user_id(user_id) in self._users
+        if check_user_id(user_id) in self._users:
+            return True
+        damage = self._unavailable(user_id)
+        if damage is not None:
+            raise damage
+        return self._reopen_orphan(user_id) is not None
 
     def users(self) -> list[str]:
         return sorted(self._users)
@@ -325,11 +466,21 @@ class NetworkxStore:
         self.commit(user_id, WriteBatch(delete_edge_ids=edge_ids))
 
     def drop_user(self, user_id: str) -> None:
-        user = self._user(user_id)
-        with self._lock, user.lock:
-            del self._users[user_id]
-            if self._root is not None:
-                shutil.rmtree(self._user_dir(user_id), ignore_errors=False)
+        """Delete the user and their files; works for a damaged user too."""
+        check_user_id(user_id)
+        with self._lock:
+            user = self._users.get(user_id)
+            directory = self._user_dir(user_id) if self._root is not None else None
+            on_disk = directory is not None and directory.exists()
+            if user is None and not on_disk:
+                raise UnknownUserError(user_id)
+            if user is not None:
+                with user.lock:
+                    del self._users[user_id]
+            if directory is not None:
+                self._damaged.pop(directory.name, None)
+                if on_disk:
+                    shutil.rmtree(directory)
 
     def close(self) -> None:
         if self._file_lock is not None:
