@@ -267,6 +267,12 @@ def _agent_commands(commands: Any) -> None:
     target.add_argument("--all", action="store_true")
     _agent_options(forget)
 
+    repair = commands.add_parser(
+        "repair", help="set damaged records of the embedded store aside (kept in each "
+                       "user's quarantine folder) and keep every intact one")
+    repair.add_argument("--location", default="",
+                        help="data dir of the embedded store; default $PERSONAVLM_DATA/memory")
+
     graph = commands.add_parser("graph", help="write the user's memory graph")
     graph.add_argument("--html", type=Path, required=True)
     _agent_options(graph)
@@ -277,6 +283,35 @@ def _context(args: argparse.Namespace, **extra: Any) -> Context:
                    user_name=getattr(args, "user_name", ""), store_backend=args.backend,
                    store_location=args.location, chat_provider=args.provider,
                    chat_model=args.model, chat_base_url=args.base_url, **extra)
+
+
+def _repair(location: str) -> int:
+    from memory_graph.backends.networkx_store import NetworkxStore
+    from nodes.resources import data_home
+
+    root = Path(location).expanduser() if location else data_home() / "memory"
+    store = NetworkxStore(root)
+    try:
+        damaged = store.damaged()
+        if not damaged:
+            print(f"{root}: nothing is damaged")
+            return 0
+        for name, error in damaged.items():
+            print(f"damaged: users/{name}: {error.path} at byte {error.offset}: "
+                  f"{error.reason}")
+        for report in store.repair():
+            print(f"repaired {report.directory}: kept {report.kept_records} log records, "
+                  f"set aside {report.quarantined_records}"
+                  + (", the snapshot" if report.quarantined_snapshot else "")
+                  + (", the user file" if report.quarantined_user_file else "")
+                  + (f"; cut a torn tail of {report.torn_bytes} bytes"
+                     if report.torn_bytes else "")
+                  + (f"; dropped {report.dropped_edges} edges to lost nodes"
+                     if report.dropped_edges else "")
+                  + (f" -> {report.quarantine_file}" if report.quarantine_file else ""))
+    finally:
+        store.close()
+    return 0
 
 
 def _run_agent_command(args: argparse.Namespace) -> None:
@@ -348,6 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              args.threads)
         elif args.command == "eval":
             return _run_eval(args)
+        elif args.command == "repair":
+            return _repair(args.location)
         else:
             _run_agent_command(args)
     except (PersonaVLMError, FileNotFoundError) as exc:

@@ -153,3 +153,19 @@ def test_a_damaged_user_can_still_be_erased(tmp_path: Path) -> None:
     with pytest.raises(UnknownUserError):
         store.find_nodes("ana", NodeLabel.TURN)
     store.close()
+
+
+def test_the_repair_command_reports_what_it_set_aside(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from personavlm.cli import main
+
+    write_turns(tmp_path, "ana", 10)
+    assert main(["repair", "--location", str(tmp_path)]) == 0
+    assert "nothing is damaged" in capsys.readouterr().out
+    flip_middle_byte(user_dir(tmp_path, "ana") / LOG)
+    assert main(["repair", "--location", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "damaged: users/" in out and "set aside 1" in out
+    store = NetworkxStore(tmp_path)
+    assert len(turn_ids(store, "ana")) == 9
+    store.close()
