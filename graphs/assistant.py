@@ -13,6 +13,7 @@ from typing import Any, cast
 from graphs import Context, build_agent
 from graphs.agent import Agent
 from memory_graph.errors import ConfigurationError
+from memory_graph.forgetting import ForgetReport
 from memory_graph.schema import Edge, EdgeType, Fact, Node, NodeLabel, Turn
 from nodes.consolidate import consolidate_session
 from nodes.cost import CostMeter
@@ -115,27 +116,42 @@ class Assistant:
         return [Personality.from_snapshot(s) for s in history]
 
     def forget(self, *, turn_id: str | None = None, session_id: str | None = None,
-               everything: bool = False) -> None:
-        """Forget a turn, a session or the whole user, with every memory derived from it
-        and the image files no memory refers to any more."""
+               everything: bool = False) -> ForgetReport:
+        """Forget a turn (with the reply of its exchange), a session or the whole user,
+        with their text everywhere it reached (``memory_graph.forgetting``) and the image
+        files no memory refers to any more. Returns what was removed, by kind; an id that
+        is not one of the user's turns or sessions is an ``UnknownMemoryError`` and
+        changes nothing."""
         self.wait()
         res = self.resources
         user_id = self.context.user_id
         res.memory.user(user_id)
         if everything:
+            report = ForgetReport()
+            for label in NodeLabel:
+                report.counts[label.value.lower() + "s"] = len(res.memory.nodes(user_id, label))
             res.memory.forget_user(user_id)
-            res.media.drop_user(user_id)
-            return
+            report.counts["image files"] = len(res.media.drop_user(user_id))
+            return report
         if turn_id:
-            res.memory.forget_turn(user_id, turn_id)
+            report = res.memory.forget_turn(user_id, turn_id)
         elif session_id:
-            res.memory.forget_session(user_id, session_id)
+            report = res.memory.forget_session(user_id, session_id)
+        else:
+            raise ValueError("forget needs turn_id, session_id or everything=True")
         kept = {getattr(n, "sha256", "") for n in
                 res.memory.nodes(user_id, NodeLabel.IMAGE)}
-        res.media.delete_unreferenced(user_id, kept)
+        report.counts["image files"] = len(res.media.delete_unreferenced(user_id, kept))
+        return report
 
     def turns(self) -> list[Turn]:
         return self.resources.memory.turns(self.context.user_id)
+
+    def turn_rows(self) -> list[dict[str, Any]]:
+        """The user's raw turns, oldest first, as ``personavlm memories --json`` lists them
+        (the ids are what ``forget --turn`` and ``forget --session`` take)."""
+        return [{"id": t.id, "session_id": t.session_id, "at": t.at.isoformat(),
+                 "role": t.role, "text": t.text} for t in self.turns()]
 
 
 def _row(node: Node, when: datetime | None) -> dict[str, Any]:

@@ -23,7 +23,12 @@ import numpy as np
 import pytest
 
 from memory_graph.embedding import DEFAULT_EMBEDDING_DIMENSION
-from memory_graph.errors import InvalidInputError, InvalidTimestampError, UnknownUserError
+from memory_graph.errors import (
+    InvalidInputError,
+    InvalidTimestampError,
+    UnknownMemoryError,
+    UnknownUserError,
+)
 from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import (
     Edge,
@@ -60,7 +65,9 @@ __all__ = [
     "test_contradicted_preference_is_closed_not_deleted",
     "test_edges_to_missing_or_foreign_nodes_are_rejected",
     "test_forgetting_a_session_removes_its_turns",
+    "test_forgetting_a_turn_removes_its_text_from_everywhere_it_reached",
     "test_forgetting_a_turn_removes_what_was_derived_from_it",
+    "test_forgetting_an_id_that_is_not_the_users_turn_or_session_changes_nothing",
     "test_hybrid_search_uses_neighbourhood_time_window_and_exclusions",
     "test_keyword_search_ranks_matches_and_filters_by_time",
     "test_memory_graph_reads_what_the_agent_needs",
@@ -265,6 +272,86 @@ def test_forgetting_a_session_removes_its_turns(ana: MemoryGraph) -> None:
     remaining = {n.id for n in ana.store.find_nodes("t-ana", NodeLabel.TURN)}
     assert remaining == {"s2-0", "s2-1"}
     assert ana.store.get_nodes("t-ana", ["s1"]) == []
+
+
+SECRET = "4417"
+
+
+def _plant_a_secret(ana: MemoryGraph) -> None:
+    """A secret told in s3, echoed by the reply, and everything derived from it: a fact only
+    from it, a fact restated in another turn, a topic and a routine blending both turns, the
+    session's summary, the core profile, an entity summary and a preference."""
+    t3 = T0 + timedelta(days=60)
+    ana.add_turns("t-ana", [
+        TurnInput(text=f"My bank PIN is {SECRET}, I walk Pixel at 7", at=t3, session_id="s3",
+                  seq=0, speaker="Ana", turn_id="s3-0"),
+        TurnInput(text=f"Noted: your PIN is {SECRET}.", at=t3 + timedelta(seconds=5),
+                  session_id="s3", seq=1, role="assistant", speaker="Persona",
+                  turn_id="s3-1"),
+        TurnInput(text="I walk Pixel at 7 every morning", at=t3 + timedelta(minutes=1),
+                  session_id="s3", seq=2, speaker="Ana", turn_id="s3-2"),
+    ])
+    pin = Fact(id="f-pin", user_id="t-ana", statement=f"Ana's bank PIN is {SECRET}", at=t3)
+    walk = Fact(id="f-walk", user_id="t-ana", statement="Ana walks Pixel at 7", at=t3)
+    topic = Event(id="ev-s3", user_id="t-ana", occurred_at=t3,
+                  summary=f"Ana shared her PIN {SECRET} and her walks with Pixel")
+    habit = Routine(id="r-walk", user_id="t-ana", description=f"Walks Pixel after PIN {SECRET}")
+    bank = Entity(id="e-bank", user_id="t-ana", name="bank", kind="place",
+                  summary=f"where PIN {SECRET} is used")
+    session = ana.store.get_nodes("t-ana", ["s3"])[0]
+    user = ana.user("t-ana")
+    edges = [Edge(type=EdgeType.FROM_TURN, user_id="t-ana", source=source, target=turn)
+             for source, turns in (("f-pin", ["s3-0"]), ("f-walk", ["s3-0", "s3-2"]),
+                                   ("ev-s3", ["s3-0", "s3-2"]), ("r-walk", ["s3-0", "s3-2"]),
+                                   ("e-bank", ["s3-0", "s3-2"]))
+             for turn in turns]
+    ana.commit("t-ana", WriteBatch(
+        nodes=[pin, walk, topic, habit, bank,
+               session.model_copy(update={"summary": f"PIN {SECRET} and walks"}),
+               user.model_copy(update={"profile": f"Ana, whose PIN is {SECRET}"})],
+        edges=edges))
+    ana.set_preference("t-ana", "e-bank", likes=True, at=t3, reason=f"PIN {SECRET}",
+                       from_turns=["s3-0"])
+
+
+def _texts(ana: MemoryGraph) -> str:
+    store = ana.store
+    nodes = [n.model_dump_json() for label in NodeLabel for n in store.find_nodes("t-ana", label)]
+    edges = [e.model_dump_json() for e in store.edges("t-ana")]
+    return " ".join(nodes + edges)
+
+
+def test_forgetting_a_turn_removes_its_text_from_everywhere_it_reached(ana: MemoryGraph
+                                                                       ) -> None:
+    _plant_a_secret(ana)
+    assert SECRET in _texts(ana)
+    report = ana.forget_turn("t-ana", "s3-0")
+    assert SECRET not in _texts(ana)
+    for label in (NodeLabel.TURN, NodeLabel.FACT, NodeLabel.EVENT, NodeLabel.ROUTINE,
+                  NodeLabel.ENTITY):
+        assert all(SECRET not in h.node.search_text()
+                   for h in ana.store.keyword_search("t-ana", label, f"PIN {SECRET}", 10))
+    assert {n.id for n in ana.store.get_nodes("t-ana", ["s3-0", "s3-1", "s3-2", "f-pin",
+                                                        "f-walk", "ev-s3", "r-walk",
+                                                        "e-bank"])} == {"s3-2", "f-walk",
+                                                                        "e-bank"}
+    assert ana.source_turns("t-ana", "f-walk") == ["s3-2"]
+    assert dict(report.counts) == {"turns": 1, "replies": 1, "facts": 1, "events": 1,
+                                   "routines": 1, "preferences": 1, "entity summaries": 1,
+                                   "session summaries": 1, "profile": 1}
+
+
+def test_forgetting_an_id_that_is_not_the_users_turn_or_session_changes_nothing(
+        ana: MemoryGraph) -> None:
+    before = _snapshot(ana, "t-ana")
+    for turn_id in ("t-ana", "s1", "doesnotexist"):
+        with pytest.raises(UnknownMemoryError):
+            ana.forget_turn("t-ana", turn_id)
+    for session_id in ("s1-0", "t-ana"):
+        with pytest.raises(UnknownMemoryError):
+            ana.forget_session("t-ana", session_id)
+    assert _snapshot(ana, "t-ana") == before
+    assert ana.user("t-ana").name == "Ana"
 
 
 @pytest.mark.parametrize("bad", [

@@ -58,3 +58,17 @@ class StoreCorruptedError(MemoryGraphError):
         return (f"{self.path} is damaged at byte {self.offset}: {self.reason}. The file was "
                 f"left as it is; `personavlm repair` sets the damaged records aside "
                 f"(kept in a quarantine file) and keeps every intact one")
+
+
+class UnknownMemoryError(MemoryGraphError, KeyError):
+    """The id names no turn (or session) of this user: nothing was changed."""
+
+    def __init__(self, user_id: str, kind: str, memory_id: str) -> None:
+        super().__init__(user_id, kind, memory_id)
+        self.user_id = user_id
+        self.kind = kind
+        self.memory_id = memory_id
+
+    def __str__(self) -> str:
+        return (f"user {self.user_id!r} has no {self.kind} {self.memory_id!r}; "
+                f"`personavlm memories --user {self.user_id} --ids` lists them")

@@ -17,6 +17,13 @@ from pydantic import ValidationError
 
 from memory_graph.embedding import Embedder
 from memory_graph.errors import InvalidInputError, UnknownUserError
+from memory_graph.forgetting import (
+    ForgetReport,
+    plan_forget,
+    user_session,
+    user_turn,
+    with_replies,
+)
 from memory_graph.schema import (
     PREFERENCE_EDGES,
     Edge,
@@ -390,30 +397,25 @@ class MemoryGraph:
     def forget_user(self, user_id: str) -> None:
         self.store.drop_user(user_id)
 
-    def forget_session(self, user_id: str, session_id: str) -> None:
-        turns = [t.id for t in self.session_turns(user_id, session_id)]
-        self._forget_turns(user_id, turns, extra_nodes=[session_id])
+    def forget_session(self, user_id: str, session_id: str) -> ForgetReport:
+        """Forget a session: its turns and everything derived from them, and the session;
+        ``UnknownMemoryError`` (nothing changed) when it is not one of the user's."""
+        session = user_session(self.store, user_id, session_id)
+        turns = self.session_turns(user_id, session.id)
+        batch, report = plan_forget(self.store, user_id, turns, extra_node_ids=[session.id])
+        self.commit(user_id, batch)
+        report.counts["sessions"] += 1
+        return report
 
-    def forget_turn(self, user_id: str, turn_id: str) -> None:
-        self._forget_turns(user_id, [turn_id])
-
-    def _forget_turns(self, user_id: str, turn_ids: Sequence[str],
-                      extra_nodes: Sequence[str] = ()) -> None:
-        """Delete turns and everything derived from them (memories, images, edges)."""
-        doomed_turns = set(turn_ids)
-        doomed_nodes = set(turn_ids) | set(extra_nodes)
-        around = self.store.edges(user_id, list(doomed_turns), None, "both")
-        for edge in around:
-            if edge.type is EdgeType.FROM_TURN:
-                doomed_nodes.add(edge.source)
-            elif edge.type is EdgeType.HAS_IMAGE:
-                doomed_nodes.add(edge.target)
-        derived_edges = [
-            e.id for e in self.store.edges(user_id, [user_id], None, "out")
-            if doomed_turns.intersection(e.source_turns)
-        ]
-        self.commit(user_id, WriteBatch(delete_node_ids=sorted(doomed_nodes),
-                                        delete_edge_ids=derived_edges))
+    def forget_turn(self, user_id: str, turn_id: str) -> ForgetReport:
+        """Forget a turn, the reply of its exchange and their text everywhere it reached
+        (``memory_graph.forgetting``); ``UnknownMemoryError`` (nothing changed) when the id
+        is not one of the user's turns."""
+        turn = user_turn(self.store, user_id, turn_id)
+        batch, report = plan_forget(self.store, user_id,
+                                    with_replies(self.store, user_id, [turn]))
+        self.commit(user_id, batch)
+        return report
 
 
 def _restatement_edges(user_id: str, restated: Sequence[Restatement], moment: datetime

@@ -52,8 +52,10 @@ class MediaStore:
                     removed.append(path)
         return removed
 
-    def drop_user(self, user_id: str) -> None:
-        self.delete_unreferenced(user_id, set())
+    def drop_user(self, user_id: str) -> list[Path]:
+        """Remove every file of the user and their folder; returns the files removed."""
+        removed = self.delete_unreferenced(user_id, set())
         folder = self.user_dir(user_id)
         if folder.is_dir():
             folder.rmdir()
+        return removed

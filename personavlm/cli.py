@@ -257,14 +257,20 @@ def _agent_commands(commands: Any) -> None:
 
     memories = commands.add_parser("memories", help="list what is remembered about a user")
     memories.add_argument("--as-of", default=None, help="only what was known then")
-    memories.add_argument("--json", action="store_true")
+    memories.add_argument("--json", action="store_true",
+                          help='print {"memories": [...], "turns": [...]} as JSON')
+    memories.add_argument("--ids", action="store_true",
+                          help="also list the raw turns with their ids and session ids "
+                               "(what forget --turn / --session take)")
     _agent_options(memories)
 
-    forget = commands.add_parser("forget", help="forget a turn, a session or a user")
+    forget = commands.add_parser(
+        "forget", help="forget a turn (with the reply of its exchange), a session or a "
+                       "user, with every memory and summary their text reached")
     target = forget.add_mutually_exclusive_group(required=True)
-    target.add_argument("--turn")
-    target.add_argument("--session")
-    target.add_argument("--all", action="store_true")
+    target.add_argument("--turn", help="a turn id (personavlm memories --ids lists them)")
+    target.add_argument("--session", help="a session id")
+    target.add_argument("--all", action="store_true", help="everything about the user")
     _agent_options(forget)
 
     repair = commands.add_parser(
@@ -344,12 +350,20 @@ def _run_agent_command(args: argparse.Namespace) -> None:
         elif args.command == "memories":
             rows = assistant.memories(as_of=args.as_of)
             if args.json:
-                print(json.dumps(rows, indent=2))
-            for row in [] if args.json else rows:
+                print(json.dumps({"memories": rows, "turns": assistant.turn_rows()},
+                                 indent=2))
+                return
+            for row in rows:
                 print(f"{(row['date'] or '')[:16]:16}  {row['kind']:10}  {row['text']}")
+            if args.ids:
+                print("\nturns (id, session, time, who, text):")
+                for turn in assistant.turn_rows():
+                    print(f"{turn['id']}  {turn['session_id']}  {turn['at'][:16]}  "
+                          f"{turn['role']:9}  {turn['text'][:80]}")
         elif args.command == "forget":
-            assistant.forget(turn_id=args.turn, session_id=args.session, everything=args.all)
-            print("forgotten")
+            report = assistant.forget(turn_id=args.turn, session_id=args.session,
+                                      everything=args.all)
+            print(f"forgotten: {report}")
         elif args.command == "graph":
             from personavlm.graph_html import write_graph_html
 
