@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from evals.locomo import parse_locomo
 from memory_graph.errors import InvalidInputError
 from memory_graph.timeparse import parse_timestamp
@@ -31,35 +33,70 @@ class History:
     profile: dict[str, Any] = field(default_factory=dict)
 
 
+class PersonaMMETurn(BaseModel):
+    """One exchange of a Persona-MME ``user_data.json`` session."""
+    model_config = ConfigDict(extra="ignore")
+    time: str
+    user: str = ""
+    assistant: str = ""
+
+
+class PersonaMMEHistory(BaseModel):
+    """The parts of a Persona-MME ``user_data.json`` that ingestion reads."""
+    model_config = ConfigDict(extra="ignore")
+    sessions: list[list[PersonaMMETurn]]
+    imgs: list[str] = []
+    profile: dict[str, Any] | None = None
+
+
 def load_history(path: Path, conversation: str | None = None) -> History:
+    """The exchanges of a history file, every one checked (timestamps included) before any
+    is replayed: a malformed file is an ``InvalidInputError`` and nothing is stored."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise InvalidInputError(f"cannot read history {path}: {exc}") from exc
-    if isinstance(data, dict) and "sessions" in data:
-        return _persona_mme(data, path.parent)
-    if isinstance(data, list) and data and "conversation" in data[0]:
-        return _locomo(data, conversation)
-    raise InvalidInputError(f"{path} is neither Persona-MME user_data.json nor LoCoMo")
+    try:
+        if isinstance(data, dict) and "sessions" in data:
+            history = _persona_mme(PersonaMMEHistory.model_validate(data), path.parent)
+        elif (isinstance(data, list) and data and isinstance(data[0], dict)
+              and "conversation" in data[0]):
+            history = _locomo(data, conversation)
+        else:
+            raise InvalidInputError(f"{path} is neither Persona-MME user_data.json nor LoCoMo")
+    except ValidationError as exc:
+        raise InvalidInputError(f"{path} is not a valid Persona-MME history: "
+                                f"{_first_error(exc)}") from exc
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise InvalidInputError(f"{path} is not a valid LoCoMo history: {exc!r}") from exc
+    for number, exchange in enumerate(history.exchanges, 1):
+        try:
+            parse_timestamp(exchange.at)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{path}: exchange {number}: {exc}") from exc
+    return history
 
 
-def _persona_mme(data: dict[str, Any], root: Path) -> History:
-    images = [str(_resolve(root, p)) for p in data.get("imgs", [])]
+def _first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']} ({len(error.errors())} problem(s) in all)"
+
+
+def _persona_mme(data: PersonaMMEHistory, root: Path) -> History:
+    images = [str(_resolve(root, p)) for p in data.imgs]
     cursor = 0
     exchanges = []
-    for session in data["sessions"]:
+    for session in data.sessions:
         for turn in session:
-            text = str(turn.get("user", ""))
-            count = text.count(IMG_MARKER)
+            count = turn.user.count(IMG_MARKER)
             mine = images[cursor:cursor + count]
             cursor += count
-            exchanges.append(Exchange(at=str(turn["time"]),
-                                      user=text.replace(IMG_MARKER, "").strip(),
-                                      reply=str(turn.get("assistant", "")), images=mine))
-    profile = data.get("profile") or {}
-    name = str(profile.get("name", "")) if isinstance(profile, dict) else ""
-    return History(user_name=name, exchanges=exchanges,
-                   profile=profile if isinstance(profile, dict) else {})
+            exchanges.append(Exchange(at=turn.time, user=turn.user.replace(IMG_MARKER, "")
+                                      .strip(), reply=turn.assistant, images=mine))
+    profile = data.profile or {}
+    return History(user_name=str(profile.get("name", "")), exchanges=exchanges,
+                   profile=profile)
 
 
 def _resolve(root: Path, image: str) -> Path:

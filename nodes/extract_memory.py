@@ -13,7 +13,7 @@ from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.resources import ResourceProvider, Resources
 from nodes.semantic import extract_turn_memories
-from nodes.state import State, TurnInfo
+from nodes.state import State, TurnInfo, replaying
 from nodes.structured import StructuredOutputError
 
 
@@ -64,7 +64,7 @@ class ExtractMemory:
 
 def route_after_extract(state: State) -> str:
     """A replayed turn with its given reply needs no retrieval."""
-    return "infer_personality" if state.get("given_reply") else "retrieve"
+    return "infer_personality" if replaying(state) else "retrieve"
 
 
 def _background(res: Resources, ctx: Context, turn: TurnInfo) -> None:

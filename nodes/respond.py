@@ -14,7 +14,7 @@ from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.reply_prompt import attached_images, reply_messages
 from nodes.resources import ResourceProvider, Resources
-from nodes.state import State
+from nodes.state import State, replaying
 from nodes.structured import invoke_model
 from nodes.warm_prefix import submit_warm_prefix
 from providers.chat import supports_vision
@@ -37,9 +37,9 @@ class Respond:
 
     def _reply(self, state: State, ctx: Context, res: Resources) -> dict[str, Any]:
         meter = CostMeter()
-        given = (state.get("given_reply") or "").strip()
+        given = replaying(state)
         if given:
-            text = given
+            text = (state.get("given_reply") or "").strip()
         else:
             images = (attached_images(res.media, ctx.user_id, state["turn"])
                       if supports_vision(res.chat) else None)

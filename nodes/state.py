@@ -18,8 +18,9 @@ class InputState(TypedDict, total=False):
     images: list[Any]
     #: When the user said it (ISO 8601 or "YYYY-MM-DD HH:MM"); default now.
     at: str
-    #: Replaying a history: the reply that was given. Stored as is; nothing is generated
-    #: and nothing retrieved, but memories and personality are extracted as usual.
+    #: Replaying a history: the reply that was given. Stored as is (nothing when empty);
+    #: nothing is generated and nothing retrieved, but memories and personality are
+    #: extracted as usual (unless ``extract_memories`` is off: then no model call at all).
     given_reply: str
     given_reply_speaker: str
 
@@ -70,6 +71,11 @@ class RetrievalState(TypedDict):
     round: int
     queries: list[dict[str, Any]]
     next: str
+
+
+def replaying(state: InputState) -> bool:
+    """Whether this turn replays a history (a reply was given, even an empty one)."""
+    return state.get("given_reply") is not None
 
 
 def add_errors(left: list[str], right: list[str]) -> list[str]:
