@@ -60,6 +60,7 @@ __all__ = [
     "test_a_fact_and_a_routine_made_untrue_are_closed_in_valid_time",
     "test_a_mixed_batch_commits_whole",
     "test_a_statement_failing_inside_the_database_rolls_the_batch_back",
+    "test_a_turn_stored_before_its_reply_is_unanswered_until_the_reply",
     "test_bad_turns_are_rejected_and_nothing_changes",
     "test_concurrent_writers_of_different_users_stay_apart",
     "test_contradicted_preference_is_closed_not_deleted",
@@ -339,6 +340,19 @@ def test_forgetting_a_turn_removes_its_text_from_everywhere_it_reached(ana: Memo
     assert dict(report.counts) == {"turns": 1, "replies": 1, "facts": 1, "events": 1,
                                    "routines": 1, "preferences": 1, "entity summaries": 1,
                                    "session summaries": 1, "profile": 1}
+
+
+def test_a_turn_stored_before_its_reply_is_unanswered_until_the_reply(ana: MemoryGraph
+                                                                       ) -> None:
+    t4 = T0 + timedelta(days=90)
+    ana.add_turns("t-ana", [TurnInput(text="Are you there?", at=t4, session_id="s4",
+                                      turn_id="s4-0", answered=False)])
+    assert [t.id for t in ana.unanswered_turns("t-ana")] == ["s4-0"]
+    ana.add_turns("t-ana", [TurnInput(text="Yes.", at=t4 + timedelta(seconds=1),
+                                      session_id="s4", role="assistant", seq=1)],
+                  answering="s4-0")
+    assert ana.unanswered_turns("t-ana") == []
+    assert [t.text for t in ana.session_turns("t-ana", "s4")] == ["Are you there?", "Yes."]
 
 
 def test_forgetting_an_id_that_is_not_the_users_turn_or_session_changes_nothing(

@@ -65,6 +65,9 @@ class TurnInput:
     role: str = "user"
     speaker: str = ""
     turn_id: str | None = None
+    #: False for a user turn stored before its reply (``add_turns(answering=...)`` of the
+    #: reply sets it); see ``unanswered_turns``.
+    answered: bool = True
     seq: int = 0
     image_captions: Sequence[str] = field(default_factory=tuple)
 
@@ -96,16 +99,24 @@ class MemoryGraph:
         self.store.commit(user_id, batch)
 
     def add_turns(self, user_id: str, turns: Sequence[TurnInput],
-                  images: Mapping[str, Sequence[Image]] | None = None) -> list[Turn]:
+                  images: Mapping[str, Sequence[Image]] | None = None,
+                  answering: str | None = None) -> list[Turn]:
         """Store raw turns (and their sessions, and the photos shared in them, by turn id)
-        in one transaction; all-or-nothing."""
+        in one transaction; all-or-nothing. ``answering``: the id of the user turn these
+        turns reply to, marked answered in the same transaction (the exchange is whole)."""
         check_user_id(user_id)
         built = [self._build_turn(user_id, t) for t in turns]
+        answered: list[Node] = []
+        if answering is not None:
+            question = self.store.get_nodes(user_id, [answering])
+            if not question or not isinstance(question[0], Turn):
+                raise InvalidInputError(f"no turn {answering!r} to answer")
+            answered = [question[0].model_copy(update={"answered": True})]
         sessions = self._sessions_after(user_id, built)
         chronology = self._chronology_edges(user_id, built)
         photos = [(turn, image) for turn in built for image in (images or {}).get(turn.id, ())]
         self.commit(user_id, WriteBatch(
-            nodes=[*sessions.values(), *built, *(image for _, image in photos)],
+            nodes=[*sessions.values(), *built, *(image for _, image in photos), *answered],
             edges=[*(Edge(type=EdgeType.IN_SESSION, user_id=user_id, source=t.id,
                           target=t.session_id, recorded_at=t.at) for t in built),
                    *chronology,
@@ -187,7 +198,8 @@ class MemoryGraph:
             return Turn(id=turn_id, user_id=user_id, session_id=turn.session_id,
                         role="assistant" if turn.role == "assistant" else "user",
                         speaker=turn.speaker, text=text, at=at, seq=turn.seq,
-                        image_captions=[c for c in turn.image_captions if c])
+                        image_captions=[c for c in turn.image_captions if c],
+                        answered=turn.answered)
         except ValidationError as exc:
             raise InvalidInputError(f"invalid turn: {exc}") from exc
 
@@ -366,6 +378,15 @@ class MemoryGraph:
               direction: Direction = "both") -> list[Edge]:
         """Every stored version of the edges at ``node_ids`` (no temporal filtering)."""
         return self.store.edges(user_id, list(node_ids), types, direction)
+
+    def unanswered_turns(self, user_id: str) -> list[Turn]:
+        """User turns stored before a reply that never came (a failed or killed run)."""
+        return [t for t in self.store.find_nodes(user_id, NodeLabel.TURN)
+                if isinstance(t, Turn) and not t.answered]
+
+    def has_turn(self, user_id: str, turn_id: str) -> bool:
+        found = self.store.get_nodes(user_id, [turn_id], embeddings=False)
+        return bool(found) and isinstance(found[0], Turn)
 
     def turns(self, user_id: str) -> list[Turn]:
         """The user's raw turns in the order they were said."""

@@ -125,6 +125,10 @@ class Turn(SearchableNode):
     at: datetime
     seq: int = Field(default=0, ge=0, description="Position of the turn in its session.")
     image_captions: list[str] = Field(default_factory=list)
+    answered: bool = Field(
+        default=True, description="False while the reply to this user turn is being "
+                                  "written: an exchange whose reply never came is removed "
+                                  "whole (MemoryGraph.unanswered_turns).")
 
     def search_text(self) -> str:
         prefix = f"{self.speaker}: " if self.speaker else ""

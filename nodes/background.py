@@ -46,6 +46,11 @@ class BackgroundWorker:
             while self._replying_now(user_id) and time.monotonic() < deadline:
                 self._replies.wait(timeout=1.0)
 
+    def replying(self, user_id: str) -> bool:
+        """Whether a reply of this user is in progress in this process."""
+        with self._replies:
+            return self._replying_now(user_id)
+
     def _replying_now(self, user_id: str) -> bool:
         """Whether a reply of this user is in progress; one begun longer than
         ``REPLY_WAIT_SECONDS`` ago is taken for a failed turn and forgotten."""

@@ -68,6 +68,8 @@ def route_after_extract(state: State) -> str:
 
 
 def _background(res: Resources, ctx: Context, turn: TurnInfo) -> None:
+    if not res.memory.has_turn(ctx.user_id, turn["id"]):
+        return  # forgotten, or its exchange failed and was removed, before the work ran
     errors: list[str] = []
     extraction_job(res, ctx, turn, CostMeter(), errors)
     if errors:

@@ -83,4 +83,6 @@ class InferPersonality:
 
 
 def _background(res: Resources, ctx: Context, turn: TurnInfo) -> None:
+    if not res.memory.has_turn(ctx.user_id, turn["id"]):
+        return  # forgotten, or its exchange failed and was removed, before the work ran
     update_personality(res, ctx, turn, CostMeter())

@@ -80,9 +80,10 @@ class Perceive:
             if not new_session and last is not None:
                 recent = recent_turns(res, ctx, last.id)
             if ctx.update_memory:
+                errors += remove_unanswered(res, ctx.user_id)
                 res.memory.add_turns(ctx.user_id, [TurnInput(
                     text=text or "[photo]", at=at, session_id=session_id, role="user",
-                    speaker=speaker, turn_id=turn_id,
+                    speaker=speaker, turn_id=turn_id, answered=False,
                     image_captions=[n.caption or "a photo" for n in image_nodes])],
                     images={turn_id: image_nodes})
             background = snapshot_background(res, ctx, recent)
@@ -134,6 +135,20 @@ class Perceive:
             refs.append({"image_id": node.id, "sha256": image.sha256, "suffix": image.suffix,
                          "mime": image.mime, "transient": not ctx.update_memory and not existed})
         return refs
+
+
+def remove_unanswered(res: Resources, user_id: str) -> list[str]:
+    """Remove whole the exchanges an earlier run stored but never answered (it failed or
+    was killed before the reply was written), unless a reply of this user is in progress
+    in this process. Returns what was removed, for the turn's ``errors``."""
+    if res.worker.replying(user_id):
+        return []
+    removed = []
+    for turn in res.memory.unanswered_turns(user_id):
+        res.memory.forget_turn(user_id, turn.id)
+        removed.append(f"an earlier message ({turn.at.isoformat()}: {turn.text[:60]!r}) got "
+                       "no reply and was removed whole")
+    return removed
 
 
 def recent_turns(res: Resources, ctx: Context, session_id: str) -> list[Turn]:

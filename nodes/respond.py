@@ -29,6 +29,11 @@ class Respond:
         res = self.provider.resolve(ctx)
         try:
             return self._reply(state, ctx, res)
+        except BaseException:
+            # An exchange is stored whole or not at all: the question goes with its reply.
+            if state["turn"]["stored"]:
+                res.memory.forget_turn(ctx.user_id, state["turn"]["id"])
+            raise
         finally:
             res.worker.end_reply(ctx.user_id)  # begun by perceive
             for ref in state["turn"]["media"]:
@@ -47,13 +52,14 @@ class Respond:
             model = res.chat.bind(max_tokens=ctx.max_reply_tokens)
             text = str(invoke_model(model, messages, meter, "respond").text).strip()
         turn = state["turn"]
-        if turn["stored"] and text:
+        if turn["stored"]:
             said_at = datetime.fromisoformat(turn["at"]) + timedelta(seconds=1)
             speaker = (state.get("given_reply_speaker") or "") if given else ""
+            reply = [TurnInput(text=text[:20_000], at=said_at, session_id=turn["session_id"],
+                               role="assistant", speaker=speaker or ctx.assistant_name,
+                               seq=1)] if text else []
             with meter.store():
-                res.memory.add_turns(ctx.user_id, [TurnInput(
-                    text=text[:20_000], at=said_at, session_id=turn["session_id"],
-                    role="assistant", speaker=speaker or ctx.assistant_name, seq=1)])
+                res.memory.add_turns(ctx.user_id, reply, answering=turn["id"])
             if not given:
                 submit_warm_prefix(res, ctx, turn["session_id"])
         return {"reply": text, "cost": meter.as_dict()}

@@ -70,3 +70,41 @@ def test_forgetting_an_unknown_id_or_the_user_id_changes_nothing(assistant: Assi
         assistant.forget(session_id=before[0]["id"])
     assert assistant.turn_rows() == before
     assert assistant.resources.memory.user("maya").id == "maya"
+
+
+def failing_reply(messages: list[BaseMessage]) -> str:
+    if "JSON" in str(messages[0].content):
+        return '{"action": "answer"}'
+    if "explode" in str(messages[-1].content):
+        raise RuntimeError("the model fell over")
+    return "Noted."
+
+
+def test_an_exchange_is_stored_whole_or_not_at_all(tmp_path: Path) -> None:
+    provider = ResourceProvider(chat_model=ScriptedFakeChatModel(script=failing_reply),
+                                embedder=HashingEmbedder(), store=NetworkxStore(tmp_path / "db"),
+                                media_dir=tmp_path / "media")
+    context = Context(user_id="maya", background_extraction=False, extract_memories=False)
+    assistant = Assistant(context, build_agent(provider=provider), provider)
+    assistant.say("I teach chemistry in Porto.", at="2024-05-01 10:00")
+    with pytest.raises(RuntimeError, match="fell over"):
+        assistant.say(f"Please explode, my PIN is {SECRET}.", at="2024-05-01 10:01")
+    assert [t["text"] for t in assistant.turn_rows()] == ["I teach chemistry in Porto.",
+                                                          "Noted."]
+    assert files_mentioning(tmp_path, SECRET.encode()) == []
+    provider.close()
+
+
+def test_an_exchange_a_killed_run_left_unanswered_is_removed_at_the_next_turn(
+        assistant: Assistant) -> None:
+    from memory_graph.graph import TurnInput
+
+    memory = assistant.resources.memory
+    memory.ensure_user("maya")
+    memory.add_turns("maya", [TurnInput(text=f"My PIN is {SECRET}", at="2024-05-01 10:00",
+                                        session_id="s-killed", answered=False)])
+    assert [t.text for t in memory.unanswered_turns("maya")] == [f"My PIN is {SECRET}"]
+    out = assistant.say("Hello again.", at="2024-05-01 10:30")
+    assert any("got no reply and was removed whole" in e for e in out["errors"])
+    assert [t["text"] for t in assistant.turn_rows()] == ["Hello again.", "Noted."]
+    assert memory.unanswered_turns("maya") == []
