@@ -5,6 +5,7 @@ through the LangGraph graph or the memory graph API."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -17,6 +18,8 @@ from memory_graph.forgetting import ForgetReport
 from memory_graph.schema import Edge, EdgeType, Fact, Node, NodeLabel, Turn
 from nodes.consolidate import consolidate_session
 from nodes.cost import CostMeter
+from nodes.memory_work import status as memory_work_status
+from nodes.memory_work import sync as sync_memory_work
 from nodes.personality import Personality
 from nodes.reply_prompt import describe_node
 from nodes.resources import ResourceProvider, Resources
@@ -87,6 +90,17 @@ class Assistant:
         except StructuredOutputError as exc:
             return {"status": "failed", "errors": [*errors, str(exc)]}
         return {**report, "errors": errors}
+
+    def sync(self, progress: Callable[[str], None] = print) -> dict[str, int]:
+        """Run this user's outstanding memory work (pending or failed extraction, finished
+        sessions not yet consolidated) to completion (``nodes.memory_work.sync``)."""
+        self.wait()
+        return sync_memory_work(self.resources, self.context, progress)
+
+    def status(self) -> dict[str, Any]:
+        """The user's memory-work states and failures (``nodes.memory_work.status``)."""
+        self.resources.memory.user(self.context.user_id)
+        return memory_work_status(self.resources, self.context)
 
     def memories(self, as_of: str | datetime | None = None,
                  labels: tuple[NodeLabel, ...] = (NodeLabel.FACT, NodeLabel.EVENT,

@@ -32,6 +32,7 @@ from memory_graph.schema import (
     Event,
     Fact,
     Image,
+    MemoryWorkState,
     Node,
     NodeLabel,
     PersonalitySnapshot,
@@ -68,6 +69,7 @@ class TurnInput:
     #: False for a user turn stored before its reply (``add_turns(answering=...)`` of the
     #: reply sets it); see ``unanswered_turns``.
     answered: bool = True
+    memory_work: MemoryWorkState = "none"
     seq: int = 0
     image_captions: Sequence[str] = field(default_factory=tuple)
 
@@ -199,7 +201,7 @@ class MemoryGraph:
                         role="assistant" if turn.role == "assistant" else "user",
                         speaker=turn.speaker, text=text, at=at, seq=turn.seq,
                         image_captions=[c for c in turn.image_captions if c],
-                        answered=turn.answered)
+                        answered=turn.answered, memory_work=turn.memory_work)
         except ValidationError as exc:
             raise InvalidInputError(f"invalid turn: {exc}") from exc
 
@@ -378,6 +380,29 @@ class MemoryGraph:
               direction: Direction = "both") -> list[Edge]:
         """Every stored version of the edges at ``node_ids`` (no temporal filtering)."""
         return self.store.edges(user_id, list(node_ids), types, direction)
+
+    def mark_turn_work(self, user_id: str, turn_id: str, state: MemoryWorkState,
+                       error: str = "") -> None:
+        """Record how a turn's memory work went (a failure counts an attempt)."""
+        found = self.store.get_nodes(user_id, [turn_id])
+        if not found or not isinstance(found[0], Turn):
+            return  # forgotten meanwhile
+        turn = found[0]
+        self.commit(user_id, WriteBatch(nodes=[turn.model_copy(update={
+            "memory_work": state, "memory_error": error[:2000],
+            "memory_attempts": turn.memory_attempts + (state == "failed")})]))
+
+    def mark_consolidation_failed(self, user_id: str, session_id: str, error: str) -> None:
+        session = self.session(user_id, session_id)
+        if session is not None:
+            self.commit(user_id, WriteBatch(nodes=[session.model_copy(update={
+                "consolidation_error": error[:2000] or "failed",
+                "consolidation_attempts": session.consolidation_attempts + 1})]))
+
+    def sessions(self, user_id: str) -> list[Session]:
+        """The user's sessions, oldest first."""
+        return sorted((s for s in self.store.find_nodes(user_id, NodeLabel.SESSION)
+                       if isinstance(s, Session)), key=lambda s: s.started_at)
 
     def unanswered_turns(self, user_id: str) -> list[Turn]:
         """User turns stored before a reply that never came (a failed or killed run)."""

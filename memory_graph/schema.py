@@ -35,6 +35,10 @@ def stable_id(*parts: str) -> str:
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
+#: The state of the memory work a turn or a session needs (extraction, consolidation).
+MemoryWorkState = Literal["none", "pending", "done", "failed"]
+
+
 class NodeLabel(StrEnum):
     USER = "User"
     SESSION = "Session"
@@ -109,6 +113,16 @@ class Session(Node):
     started_at: datetime
     ended_at: datetime | None = None
     summary: str = Field(default="", max_length=4000)
+    consolidation_error: str = Field(default="", max_length=2000,
+                                     description="Why the last consolidation failed.")
+    consolidation_attempts: int = Field(default=0, ge=0)
+
+    @property
+    def consolidation(self) -> MemoryWorkState:
+        """done (it has a summary), failed (the last attempt failed) or pending."""
+        if self.summary:
+            return "done"
+        return "failed" if self.consolidation_error else "pending"
 
     def event_time(self) -> datetime | None:
         return self.started_at
@@ -129,6 +143,11 @@ class Turn(SearchableNode):
         default=True, description="False while the reply to this user turn is being "
                                   "written: an exchange whose reply never came is removed "
                                   "whole (MemoryGraph.unanswered_turns).")
+    memory_work: MemoryWorkState = Field(
+        default="none", description="The turn's memory extraction: none (not asked for), "
+                                    "pending, done, or failed (with memory_error).")
+    memory_error: str = Field(default="", max_length=2000)
+    memory_attempts: int = Field(default=0, ge=0)
 
     def search_text(self) -> str:
         prefix = f"{self.speaker}: " if self.speaker else ""

@@ -24,6 +24,8 @@ class BackgroundWorker:
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="personavlm-bg")
         self._pending: dict[str, list[Future[None]]] = {}
+        self._keys: dict[Future[None], str] = {}
+        self._timers: dict[str, threading.Timer] = {}
         self._failures: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._replies = threading.Condition()
@@ -62,7 +64,9 @@ class BackgroundWorker:
             self._replying.pop(user_id, None)
         return bool(starts)
 
-    def submit(self, user_id: str, label: str, job: Callable[[], object]) -> None:
+    def submit(self, user_id: str, label: str, job: Callable[[], object],
+               key: str = "") -> None:
+        """Queue ``job``; ``key`` names the work it does (``queued_keys``)."""
         def run() -> None:
             self._wait_for_reply(user_id)
             try:
@@ -77,6 +81,29 @@ class BackgroundWorker:
             pending = [f for f in self._pending.get(user_id, []) if not f.done()]
             pending.append(future)
             self._pending[user_id] = pending
+            if key:
+                self._keys[future] = key
+            for done in [f for f in self._keys if f.done()]:
+                del self._keys[done]
+
+    def queued_keys(self, user_id: str) -> set[str]:
+        """The keys of this user's jobs queued or running in this process."""
+        with self._lock:
+            return {self._keys[f] for f in self._pending.get(user_id, [])
+                    if not f.done() and f in self._keys}
+
+    def schedule(self, user_id: str, delay: float, job: Callable[[], object]) -> None:
+        """Run ``job`` after ``delay`` seconds unless this user schedules again before
+        (a debounce: the idle-time consolidation of a user's last session). Cancelled by
+        ``close``; work it would have queued stays outstanding in the store."""
+        timer = threading.Timer(delay, job)
+        timer.daemon = True
+        with self._lock:
+            previous = self._timers.pop(user_id, None)
+            self._timers[user_id] = timer
+        if previous is not None:
+            previous.cancel()
+        timer.start()
 
     def pending(self, user_id: str) -> int:
         with self._lock:
@@ -100,6 +127,10 @@ class BackgroundWorker:
         started = time.monotonic()
         with self._lock:
             futures = [f for fs in self._pending.values() for f in fs if not f.done()]
+            timers = list(self._timers.values())
+            self._timers.clear()
+        for timer in timers:
+            timer.cancel()
         if futures:
             log.info("finishing %d memory job(s) before exit (at most %.0f s)", len(futures),
                      timeout)

@@ -3,38 +3,32 @@ consolidation of the finished session — inline, or after the reply in the back
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from langgraph.runtime import Runtime
 
-from nodes.consolidate import consolidate_session
 from nodes.context import Context
 from nodes.cost import CostMeter
+from nodes.memory_work import resume, run_session_work, run_turn_work
 from nodes.resources import ResourceProvider, Resources
-from nodes.semantic import extract_turn_memories
 from nodes.state import State, TurnInfo, replaying
-from nodes.structured import StructuredOutputError
 
 
 def extraction_job(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMeter,
                    errors: list[str]) -> dict[str, Any]:
     """Consolidate the previous session when this turn opened a new one, then extract the
-    turn's semantic memories. A failed model output is recorded, never swallowed: the raw
+    turn's semantic memories; the outcome of each is recorded in the store
+    (``nodes.memory_work``). A failed model output is recorded, never swallowed: the raw
     turn stays stored and searchable either way."""
     report: dict[str, Any] = {}
     previous = turn["previous_session_id"]
     if previous:
-        try:
-            report["session"] = consolidate_session(res, ctx, previous, meter, errors)
-        except StructuredOutputError as exc:
-            errors.append(str(exc))
+        report["session"] = run_session_work(res, ctx, previous, meter, errors)
     if ctx.extraction_mode == "session":
         return report
-    try:
-        report["turn"] = extract_turn_memories(res, ctx, turn, meter, errors)
-    except StructuredOutputError as exc:
-        errors.append(str(exc))
+    report["turn"] = run_turn_work(res, ctx, turn, meter, errors)
     return report
 
 
@@ -48,10 +42,13 @@ class ExtractMemory:
         if not turn["stored"] or not ctx.extract_memories:
             return {"extraction": {"status": "off"}}
         res = self.provider.resolve(ctx)
+        resumed = resume(res, ctx, datetime.fromisoformat(turn["at"]), exclude_turn=turn["id"],
+                         exclude_session=turn["previous_session_id"] or "")
         if ctx.background_extraction:
             res.worker.submit(ctx.user_id, "extract_memory",
-                              partial(_background, res.in_background(), ctx, turn))
-            return {"extraction": {"status": "background",
+                              partial(_background, res.in_background(), ctx, turn),
+                              key=f"turn:{turn['id']}")
+            return {"extraction": {"status": "background", "resumed": resumed,
                                    "pending": res.worker.pending(ctx.user_id)}}
         meter = CostMeter()
         errors: list[str] = []

@@ -12,6 +12,7 @@ from langgraph.runtime import Runtime
 from memory_graph.graph import TurnInput
 from nodes.context import Context
 from nodes.cost import CostMeter
+from nodes.memory_work import schedule_idle_consolidation
 from nodes.reply_prompt import attached_images, reply_messages
 from nodes.resources import ResourceProvider, Resources
 from nodes.state import State, replaying
@@ -60,6 +61,7 @@ class Respond:
                                seq=1)] if text else []
             with meter.store():
                 res.memory.add_turns(ctx.user_id, reply, answering=turn["id"])
+            schedule_idle_consolidation(res, ctx)
             if not given:
                 submit_warm_prefix(res, ctx, turn["session_id"])
         return {"reply": text, "cost": meter.as_dict()}

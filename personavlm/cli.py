@@ -273,6 +273,17 @@ def _agent_commands(commands: Any) -> None:
     target.add_argument("--all", action="store_true", help="everything about the user")
     _agent_options(forget)
 
+    status = commands.add_parser(
+        "status", help="a user's memory work: turns extracted, pending or failed, sessions "
+                       "consolidated or not, and every failure with its error")
+    status.add_argument("--json", action="store_true")
+    _agent_options(status)
+
+    sync = commands.add_parser(
+        "sync", help="run a user's pending memory work (extraction, consolidation of "
+                     "finished sessions) to completion and exit; exit code 1 if some failed")
+    _agent_options(sync)
+
     repair = commands.add_parser(
         "repair", help="set damaged records of the embedded store aside (kept in each "
                        "user's quarantine folder) and keep every intact one")
@@ -360,10 +371,24 @@ def _run_agent_command(args: argparse.Namespace) -> None:
                 for turn in assistant.turn_rows():
                     print(f"{turn['id']}  {turn['session_id']}  {turn['at'][:16]}  "
                           f"{turn['role']:9}  {turn['text'][:80]}")
+        elif args.command == "status":
+            work = assistant.status()
+            if args.json:
+                print(json.dumps(work, indent=2))
+                return
+            print(f"turns: {work['turns']}; sessions: {work['sessions']}; outstanding: "
+                  f"{work['outstanding']}")
+            for failure in work["failures"]:
+                print(f"  failed: {failure}")
+        elif args.command == "sync":
+            counts = assistant.sync()
+            print(f"sync: {counts}")
+            if counts["turns failed"] or counts["sessions failed"]:
+                raise SystemExit(1)
         elif args.command == "forget":
-            report = assistant.forget(turn_id=args.turn, session_id=args.session,
-                                      everything=args.all)
-            print(f"forgotten: {report}")
+            forgotten = assistant.forget(turn_id=args.turn, session_id=args.session,
+                                         everything=args.all)
+            print(f"forgotten: {forgotten}")
         elif args.command == "graph":
             from personavlm.graph_html import write_graph_html
 

@@ -1,0 +1,187 @@
+"""Durable memory work: the extraction of each stored user turn and the consolidation of
+each finished session, with their state kept in the store (``Turn.memory_work``,
+``Session.consolidation``), so nothing is lost with the process.
+
+A turn is stored ``pending``; its extraction marks it ``done`` or ``failed`` (with the
+error, counting an attempt). A session needs consolidating once it is finished: a later
+session exists, or it has been idle longer than the session gap. When the agent next runs
+for a user, ``resume`` queues whatever is still outstanding (failed work at most
+``MAX_ATTEMPTS`` times); ``sync`` runs it all to completion (``personavlm sync``);
+``status`` reports it (``personavlm status``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from memory_graph.schema import Session, Turn, utc_now
+from nodes.consolidate import consolidate_session
+from nodes.context import Context
+from nodes.cost import CostMeter
+from nodes.resources import Resources
+from nodes.semantic import extract_turn_memories
+from nodes.state import TurnInfo
+from nodes.structured import StructuredOutputError
+
+MAX_ATTEMPTS = 3
+
+
+def turn_info(turn: Turn) -> TurnInfo:
+    """What extraction needs of a stored turn (for work resumed after the run that stored
+    it is gone)."""
+    return {"id": turn.id, "session_id": turn.session_id, "at": turn.at.isoformat(),
+            "text": "" if turn.text == "[photo]" else turn.text, "speaker": turn.speaker,
+            "image_ids": [], "captions": list(turn.image_captions), "media": [],
+            "new_session": False, "previous_session_id": None, "stored": True}
+
+
+def run_turn_work(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMeter,
+                  errors: list[str]) -> dict[str, Any]:
+    """Extract a stored turn's memories and record the outcome in the store."""
+    if not res.memory.has_turn(ctx.user_id, turn["id"]):
+        return {"status": "forgotten"}
+    before = len(errors)
+    try:
+        report = extract_turn_memories(res, ctx, turn, meter, errors)
+    except StructuredOutputError as exc:
+        errors.append(str(exc))
+        report = {}
+    failed = "; ".join(errors[before:])
+    with meter.store():
+        res.memory.mark_turn_work(ctx.user_id, turn["id"], "failed" if failed else "done",
+                                  failed)
+    return report
+
+
+def run_session_work(res: Resources, ctx: Context, session_id: str, meter: CostMeter,
+                     errors: list[str]) -> dict[str, Any]:
+    """Consolidate a finished session and record a failure in the store."""
+    try:
+        return consolidate_session(res, ctx, session_id, meter, errors)
+    except StructuredOutputError as exc:
+        errors.append(str(exc))
+        with meter.store():
+            res.memory.mark_consolidation_failed(ctx.user_id, session_id, str(exc))
+        return {"status": "failed"}
+
+
+@dataclass
+class Outstanding:
+    turns: list[Turn] = field(default_factory=list)
+    sessions: list[Session] = field(default_factory=list)
+
+
+def outstanding(res: Resources, ctx: Context, now: datetime | None = None,
+                exclude_turn: str = "", exclude_session: str = "",
+                idle: bool = False) -> Outstanding:
+    """The user's memory work still to do: turns pending or failed (fewer than
+    ``MAX_ATTEMPTS`` times), sessions finished but not consolidated (same bound). The last
+    session is finished when it ended a session gap before ``now``, or when ``idle``."""
+    memory = res.memory
+    user_id = ctx.user_id
+    turns = [t for t in memory.turns(user_id)
+             if t.id != exclude_turn and t.role == "user" and t.answered
+             and (t.memory_work == "pending"
+                  or (t.memory_work == "failed" and t.memory_attempts < MAX_ATTEMPTS))]
+    sessions = memory.sessions(user_id)
+    gap = timedelta(minutes=ctx.session_gap_minutes)
+    moment = now or utc_now()
+    finished = sessions[:-1] + [
+        s for s in sessions[-1:] if idle or (s.ended_at or s.started_at) + gap < moment]
+    due = [s for s in finished if s.consolidation != "done" and s.id != exclude_session
+           and s.consolidation_attempts < MAX_ATTEMPTS]
+    return Outstanding(turns=turns, sessions=due)
+
+
+def resume(res: Resources, ctx: Context, now: datetime | None = None,
+           exclude_turn: str = "", exclude_session: str = "", idle: bool = False) -> int:
+    """Queue the user's outstanding memory work as of ``now`` on the background worker
+    (work already queued in this process is not queued twice; ``exclude_*`` is the work
+    the current turn does itself). Returns how many jobs were queued."""
+    if not ctx.extract_memories:
+        return 0
+    work = outstanding(res, ctx, now, exclude_turn, exclude_session, idle)
+    queued = res.worker.queued_keys(ctx.user_id)
+    jobs: list[tuple[str, Callable[[], object]]] = []
+    if ctx.extraction_mode == "turn":
+        jobs += [(f"turn:{t.id}", partial(_background_turn, res.in_background(), ctx,
+                                          turn_info(t))) for t in work.turns]
+    jobs += [(f"session:{s.id}", partial(_background_session, res.in_background(), ctx, s.id))
+             for s in work.sessions]
+    fresh = [(key, job) for key, job in jobs if key not in queued]
+    for key, job in fresh:
+        res.worker.submit(ctx.user_id, key.split(":")[0], job, key=key)
+    return len(fresh)
+
+
+def schedule_idle_consolidation(res: Resources, ctx: Context) -> None:
+    """After the session gap without a new turn (wall clock), queue the consolidation of
+    the user's last session; a new turn of the user restarts the wait."""
+    if ctx.extract_memories and ctx.update_memory:
+        res.worker.schedule(ctx.user_id, ctx.session_gap_minutes * 60,
+                            partial(resume, res, ctx, idle=True))
+
+
+def _background_turn(res: Resources, ctx: Context, turn: TurnInfo) -> None:
+    errors: list[str] = []
+    run_turn_work(res, ctx, turn, CostMeter(), errors)
+    if errors:
+        raise RuntimeError("; ".join(errors))
+
+
+def _background_session(res: Resources, ctx: Context, session_id: str) -> None:
+    errors: list[str] = []
+    run_session_work(res, ctx, session_id, CostMeter(), errors)
+    if errors:
+        raise RuntimeError("; ".join(errors))
+
+
+def sync(res: Resources, ctx: Context, progress: Callable[[str], None] = print,
+         now: datetime | None = None) -> dict[str, int]:
+    """Run the user's outstanding memory work inline, to completion: every pending or
+    retryable turn in the order said, then every finished session."""
+    work = outstanding(res, ctx, now)
+    counts = {"turns done": 0, "turns failed": 0, "sessions done": 0, "sessions failed": 0}
+    turns = work.turns if ctx.extraction_mode == "turn" else []
+    for number, turn in enumerate(turns, 1):
+        progress(f"extract {number}/{len(turns)}: {turn.text[:60]}")
+        errors: list[str] = []
+        run_turn_work(res.in_background(), ctx, turn_info(turn), CostMeter(), errors)
+        counts["turns failed" if errors else "turns done"] += 1
+    for number, session in enumerate(work.sessions, 1):
+        progress(f"consolidate {number}/{len(work.sessions)}: session of "
+                 f"{session.started_at:%Y-%m-%d %H:%M}")
+        errors = []
+        report = run_session_work(res.in_background(), ctx, session.id, CostMeter(), errors)
+        failed = errors or report.get("status") == "failed"
+        counts["sessions failed" if failed else "sessions done"] += 1
+    return counts
+
+
+def status(res: Resources, ctx: Context, now: datetime | None = None) -> dict[str, Any]:
+    """Counts of the user's turns by memory-work state and sessions by consolidation
+    state, the failures with their errors, and what is queued in this process."""
+    memory = res.memory
+    user_turns = [t for t in memory.turns(ctx.user_id) if t.role == "user"]
+    sessions = memory.sessions(ctx.user_id)
+    work = outstanding(res, ctx, now)
+    turns: dict[str, int] = {}
+    for turn in user_turns:
+        turns[turn.memory_work] = turns.get(turn.memory_work, 0) + 1
+    consolidation: dict[str, int] = {}
+    for session in sessions:
+        consolidation[session.consolidation] = consolidation.get(session.consolidation, 0) + 1
+    return {
+        "turns": turns, "sessions": consolidation,
+        "outstanding": {"turns": len(work.turns), "sessions": len(work.sessions)},
+        "queued in this process": res.worker.pending(ctx.user_id),
+        "failures": [{"turn": t.id, "at": t.at.isoformat(), "attempts": t.memory_attempts,
+                      "error": t.memory_error} for t in user_turns
+                     if t.memory_work == "failed"]
+        + [{"session": s.id, "attempts": s.consolidation_attempts,
+            "error": s.consolidation_error} for s in sessions if s.consolidation == "failed"],
+    }

@@ -1,0 +1,88 @@
+"""Durable memory work with a SCRIPTED FAKE chat model and the real embedded store: each
+stored user turn and session records its memory-work state; work left pending by a
+killed process is resumed at the user's next run; failures are recorded, retried a
+bounded number of times and reported by ``status``; ``sync`` runs everything to
+completion; a user's last session is consolidated after an idle time."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from test_agent_wiring import Script, ctx, make_agent
+
+from graphs.assistant import Assistant
+from memory_graph.graph import TurnInput
+from memory_graph.schema import NodeLabel
+from memory_graph.store import WriteBatch
+from nodes.memory_work import MAX_ATTEMPTS
+
+
+def facts(provider: Any, user: str) -> list[str]:
+    memory = provider.resolve(ctx()).memory
+    return [n.statement for n in memory.nodes(user, NodeLabel.FACT)]
+
+
+def test_work_a_killed_process_left_pending_is_resumed_at_the_next_run(tmp_path: Path) -> None:
+    agent, _, provider = make_agent(tmp_path, Script())
+    memory = provider.resolve(ctx()).memory
+    memory.ensure_user("t-maya", "Maya")
+    memory.add_turns("t-maya", [TurnInput(
+        text="I adopted a cat named Pixel.", at="2024-03-02 19:00", session_id="s-old",
+        turn_id="killed", memory_work="pending")])
+    out = agent.invoke({"text": "Hello!", "at": "2024-03-02 19:05"},
+                       context=ctx(background_extraction=True))
+    assert out["extraction"]["resumed"] == 1
+    provider.worker.drain("t-maya")
+    turns = {t.id: t for t in memory.turns("t-maya")}
+    assert turns["killed"].memory_work == "done"
+    assert turns[out["turn"]["id"]].memory_work == "done"
+    assert any("Pixel" in f for f in facts(provider, "t-maya"))
+
+
+def test_failures_are_recorded_retried_a_bounded_number_of_times_and_synced(
+        tmp_path: Path) -> None:
+    script = Script(broken_steps={"extract": 2 * (MAX_ATTEMPTS + 1)})
+    agent, _, provider = make_agent(tmp_path, script)
+    assistant = Assistant(ctx(), agent=agent, provider=provider)
+    out = assistant.say("I adopted a cat named Pixel.", at="2024-03-02 19:00")
+    assert out["errors"], "the broken extraction is reported in the turn"
+    report = assistant.status()
+    assert report["turns"] == {"failed": 1}
+    assert report["failures"][0]["attempts"] == 1 and report["failures"][0]["error"]
+    for _ in range(MAX_ATTEMPTS):
+        assistant.sync(progress=lambda line: None)
+    assert assistant.status()["failures"][0]["attempts"] == MAX_ATTEMPTS
+    assert assistant.status()["outstanding"]["turns"] == 0, "retries are bounded"
+    script.broken.clear()
+    memory = provider.resolve(ctx()).memory
+    turn = next(t for t in memory.turns("t-maya") if t.role == "user")
+    memory.commit("t-maya", WriteBatch(nodes=[turn.model_copy(update={"memory_work":
+                                                                      "pending"})]))
+    counts = assistant.sync(progress=lambda line: None)
+    assert counts["turns done"] == 1
+    assert assistant.status()["turns"] == {"done": 1}
+
+
+def test_sync_consolidates_a_users_last_session_once_it_is_idle(tmp_path: Path) -> None:
+    agent, _, provider = make_agent(tmp_path, Script())
+    assistant = Assistant(ctx(), agent=agent, provider=provider)
+    assistant.say("I adopted a cat named Pixel.", at="2024-03-02 19:00")
+    assert assistant.status()["sessions"] == {"pending": 1}
+    counts = assistant.sync(progress=lambda line: None)
+    assert counts["sessions done"] == 1
+    assert assistant.status()["sessions"] == {"done": 1}
+
+
+def test_the_last_session_is_consolidated_after_an_idle_time(tmp_path: Path) -> None:
+    agent, _, provider = make_agent(tmp_path, Script())
+    idle = ctx(session_gap_minutes=0.01, background_extraction=True)
+    assistant = Assistant(idle, agent=agent, provider=provider)
+    now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    assistant.say("I adopted a cat named Pixel.", at=now)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and assistant.status()["sessions"] != {"done": 1}:
+        time.sleep(0.2)
+        provider.worker.drain("t-maya")
+    assert assistant.status()["sessions"] == {"done": 1}
