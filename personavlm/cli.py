@@ -47,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     store.add_argument("--queries", type=int, default=200)
     store.add_argument("--out", type=Path, default=Path("results/store.json"))
 
+    faults = benches.add_parser(
+        "faults", help="acknowledged writes against what survives SIGKILL, a flipped byte, a "
+                       "truncated journal and a kill with memory work pending")
+    faults.add_argument("--rounds", type=int, default=5, help="rounds of each fault class")
+    faults.add_argument("--seed", type=int, default=0)
+    faults.add_argument("--out", type=Path, default=Path("results/faults.json"))
+
     agent = benches.add_parser("agent", help="per-turn latency and tokens of the agent with "
                                              "the offline model")
     agent.add_argument("--out", type=Path, default=Path("results/agent.json"))
@@ -409,6 +416,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from personavlm.demo import load_demo
 
             bench_agent.main(args.out, args.location, *load_demo())
+        elif args.command == "bench" and args.bench == "faults":
+            from evals import bench_faults
+
+            bench_faults.main(args.rounds, args.out, args.seed)
         elif args.command == "bench" and args.bench == "store":
             from evals import bench_store
 

@@ -188,14 +188,25 @@ class Journal:
                 self.seq = int(record["seq"])
                 ops.append(record["op"])
         if scan.torn_at is not None:
+            kept = self._set_aside(log_path.read_bytes()[scan.torn_at:], "torn")
             log.warning("%s: cut off a torn final record of %d bytes at byte %d (a write "
-                        "interrupted before it was acknowledged)", log_path,
-                        scan.size - scan.torn_at, scan.torn_at)
+                        "interrupted before it was acknowledged); its bytes are kept in %s",
+                        log_path, scan.size - scan.torn_at, scan.torn_at, kept)
             with log_path.open("r+b") as handle:
                 handle.truncate(scan.torn_at)
                 os.fsync(handle.fileno())
         self._log_bytes = scan.torn_at if scan.torn_at is not None else scan.size
         return snapshot, ops
+
+    def _set_aside(self, data: bytes, what: str) -> Path:
+        quarantine = self.directory / QUARANTINE
+        quarantine.mkdir(exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        target = quarantine / f"{LOG}.{stamp}.{what}"
+        with target.open("wb") as handle:
+            handle.write(data)
+            os.fsync(handle.fileno())
+        return target
 
     def repair(self) -> RepairReport:
         """Set damaged log lines and an unreadable snapshot aside in the directory's
