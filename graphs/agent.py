@@ -9,6 +9,7 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from graphs.memory_queue import QueueMemoryWork
 from memory_graph.embedding import Embedder
 from memory_graph.store import GraphStore
 from nodes.background import BackgroundWorker
@@ -27,11 +28,13 @@ Agent = CompiledStateGraph[State, Context, InputState, OutputState]
 def build_agent(*, chat_model: BaseChatModel | None = None, embedder: Embedder | None = None,
                 store: GraphStore | None = None, media_dir: str | Path | None = None,
                 worker: BackgroundWorker | None = None,
-                provider: ResourceProvider | None = None) -> Agent:
+                provider: ResourceProvider | None = None, internal_key: str = "") -> Agent:
     """The compiled agent. Pass a LangChain chat model, embeddings or a store to use them
     instead of the ones named in the run's ``Context``; nothing is loaded until a run.
     Pass your own ``provider`` to reach the resources afterwards and close them
-    (``provider.close()``); otherwise they live as long as the process."""
+    (``provider.close()``); otherwise they live as long as the process. A provider whose
+    policy queues memory work (the server's) adds a last node, ``queue_memory_work``, that
+    queues it on the server's run queue, marked with ``internal_key``."""
     resources = provider or ResourceProvider(chat_model=chat_model, embedder=embedder,
                                              store=store, media_dir=media_dir, worker=worker)
     builder = StateGraph(State, context_schema=Context, input_schema=InputState,
@@ -48,5 +51,10 @@ def build_agent(*, chat_model: BaseChatModel | None = None, embedder: Embedder |
     builder.add_conditional_edges("retrieve", route_after_retrieve,
                                   ["retrieve", "infer_personality"])
     builder.add_edge("infer_personality", "respond")
-    builder.add_edge("respond", END)
+    if resources.policy.queues_memory_work:
+        builder.add_node("queue_memory_work", QueueMemoryWork(resources, internal_key))
+        builder.add_edge("respond", "queue_memory_work")
+        builder.add_edge("queue_memory_work", END)
+    else:
+        builder.add_edge("respond", END)
     return builder.compile(name="personavlm")

@@ -18,6 +18,7 @@ from memory_graph.forgetting import ForgetReport
 from memory_graph.schema import Edge, EdgeType, Fact, Node, NodeLabel, Turn
 from nodes.consolidate import consolidate_session
 from nodes.cost import CostMeter
+from nodes.forget import forget_memories
 from nodes.memory_work import status as memory_work_status
 from nodes.memory_work import sync as sync_memory_work
 from nodes.personality import Personality
@@ -131,32 +132,11 @@ class Assistant:
 
     def forget(self, *, turn_id: str | None = None, session_id: str | None = None,
                everything: bool = False) -> ForgetReport:
-        """Forget a turn (with the reply of its exchange), a session or the whole user,
-        with their text everywhere it reached (``memory_graph.forgetting``) and the image
-        files no memory refers to any more. Returns what was removed, by kind; an id that
-        is not one of the user's turns or sessions is an ``UnknownMemoryError`` and
-        changes nothing."""
+        """Forget a turn (with the reply of its exchange), a session or the whole user
+        (``nodes.forget.forget_memories``), after this user's queued memory work."""
         self.wait()
-        res = self.resources
-        user_id = self.context.user_id
-        res.memory.user(user_id)
-        if everything:
-            report = ForgetReport()
-            for label in NodeLabel:
-                report.counts[label.value.lower() + "s"] = len(res.memory.nodes(user_id, label))
-            res.memory.forget_user(user_id)
-            report.counts["image files"] = len(res.media.drop_user(user_id))
-            return report
-        if turn_id:
-            report = res.memory.forget_turn(user_id, turn_id)
-        elif session_id:
-            report = res.memory.forget_session(user_id, session_id)
-        else:
-            raise ValueError("forget needs turn_id, session_id or everything=True")
-        kept = {getattr(n, "sha256", "") for n in
-                res.memory.nodes(user_id, NodeLabel.IMAGE)}
-        report.counts["image files"] = len(res.media.delete_unreferenced(user_id, kept))
-        return report
+        return forget_memories(self.resources, self.context.user_id, turn_id=turn_id,
+                               session_id=session_id, everything=everything)
 
     def turns(self) -> list[Turn]:
         return self.resources.memory.turns(self.context.user_id)

@@ -5,11 +5,14 @@ authenticated caller (``graphs/auth.py``), and the store, media directory, chat 
 embedder come from the server's ``PERSONAVLM_*`` environment (``ServerSettings``), read once
 here; a run's context cannot choose them. Models and stores open on the first run. The
 server process owns one ``ResourceProvider``; at exit it finishes queued memory work for at
-most ``SHUTDOWN_SECONDS`` (logged) and closes the stores."""
+most ``SHUTDOWN_SECONDS`` (logged) and closes the stores. ``memory`` is the second graph:
+the caller's memory work and forgetting (``graphs.memory_service``), on the same
+resources."""
 
 import atexit
 
 from graphs.agent import build_agent
+from graphs.memory_service import build_memory_service
 from nodes.resources import ResourceProvider
 from nodes.serving import ServedCaller, ServerSettings
 from providers.llama_runtime import configure_openmp
@@ -20,4 +23,5 @@ configure_openmp()
 settings = ServerSettings.from_env()
 resources = ResourceProvider(media_dir=settings.media_path, policy=ServedCaller(settings))
 atexit.register(resources.close, SHUTDOWN_SECONDS)
-graph = build_agent(provider=resources)
+graph = build_agent(provider=resources, internal_key=settings.internal_key)
+memory = build_memory_service(resources)

@@ -42,6 +42,8 @@ class ExtractMemory:
         if not turn["stored"] or not ctx.extract_memories:
             return {"extraction": {"status": "off"}}
         res = self.provider.resolve(ctx)
+        if ctx.background_extraction and self.provider.policy.queues_memory_work:
+            return {"extraction": {"status": "queued"}}  # graphs.memory_queue, after reply
         resumed = resume(res, ctx, datetime.fromisoformat(turn["at"]), exclude_turn=turn["id"],
                          exclude_session=turn["previous_session_id"] or "")
         if ctx.background_extraction:

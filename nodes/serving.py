@@ -12,12 +12,15 @@ auth handler (``graphs/auth.py``, an HTTP 403) and in the graph itself.
 
 from __future__ import annotations
 
+import hmac
 import os
+import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
 from memory_graph.backends import BACKENDS
@@ -31,6 +34,11 @@ SERVER_OWNED_FIELDS = ("store_backend", "store_location", "chat_provider", "chat
 #: Granted by ``graphs/auth.py`` when the server runs without authentication (no tokens
 #: file; loopback clients only): then a run's ``user_id`` is taken from its context.
 UNAUTHENTICATED_LOCAL = "personavlm:unauthenticated-local"
+#: Run metadata key of the server's own memory-work runs (``INTERNAL_KEY_VARIABLE``).
+INTERNAL_METADATA = "personavlm_internal"
+#: The key that marks the server's own runs; a random one per process when unset (set
+#: one shared key when several server processes share a run queue).
+INTERNAL_KEY_VARIABLE = "PERSONAVLM_INTERNAL_KEY"
 #: The environment variable of each server-owned setting.
 SETTING_VARIABLES = {
     "store_backend": "PERSONAVLM_STORE_BACKEND",
@@ -59,13 +67,16 @@ class ServerSettings:
     chat_model: str = ""
     chat_base_url: str = ""
     embedding_model: str = Context.embedding_model
+    #: Marks the runs the server queues for itself (memory work); never leaves the server.
+    internal_key: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
         env = os.environ if environ is None else environ
         values = {name: env[variable].strip() for name, variable in SETTING_VARIABLES.items()
                   if env.get(variable, "").strip()}
-        settings = cls(**values)
+        settings = cls(**values, internal_key=env.get(INTERNAL_KEY_VARIABLE, "").strip()
+                       or secrets.token_urlsafe(32))
         if settings.store_backend not in BACKENDS:
             raise ConfigurationError(f"PERSONAVLM_STORE_BACKEND must be one of "
                                      f"{', '.join(BACKENDS)}, not {settings.store_backend!r}")
@@ -108,6 +119,9 @@ def refusals(requested: Mapping[str, Any], identity: str | None) -> list[str]:
 class RunPolicy(Protocol):
     #: Whether images may be given as file paths (read from this machine's disk).
     image_paths_allowed: bool
+    #: Whether memory work goes to the LangGraph server's run queue (durable across
+    #: restarts) instead of this process's background worker.
+    queues_memory_work: bool
 
     def context(self, runtime: Runtime[Context]) -> Context:
         """The context a node works with."""
@@ -117,6 +131,7 @@ class TrustedCaller:
     """In-process use: one trusted caller, whose context is used as given."""
 
     image_paths_allowed = True
+    queues_memory_work = False
 
     def context(self, runtime: Runtime[Context]) -> Context:
         return runtime.context
@@ -126,6 +141,7 @@ class ServedCaller:
     """Served use: the user is the authenticated caller, the resources are the server's."""
 
     image_paths_allowed = False
+    queues_memory_work = True
 
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
@@ -133,6 +149,9 @@ class ServedCaller:
     def context(self, runtime: Runtime[Context]) -> Context:
         requested = runtime.context
         user = runtime.server_info.user if runtime.server_info is not None else None
+        if user is None and self._internal():
+            # A run the server queued for itself (memory work of the user it names).
+            return self.settings.apply(requested)
         if user is None or not getattr(user, "is_authenticated", True):
             raise AccessDeniedError("a served run needs an authenticated caller")
         local = UNAUTHENTICATED_LOCAL in tuple(getattr(user, "permissions", ()) or ())
@@ -143,4 +162,15 @@ class ServedCaller:
             raise AccessDeniedError("; ".join(reasons))
         context = self.settings.apply(requested)
         return context if identity is None else replace(context, user_id=identity)
+
+    def _internal(self) -> bool:
+        """Whether this run was queued by this server for itself: only such runs (created
+        through the in-process client, which has no caller) carry the internal key."""
+        try:
+            metadata = get_config().get("metadata") or {}
+        except RuntimeError:
+            return False
+        supplied = str(metadata.get(INTERNAL_METADATA, ""))
+        return bool(self.settings.internal_key) and hmac.compare_digest(
+            supplied.encode(), self.settings.internal_key.encode())
 

@@ -7,6 +7,7 @@ routes against the real ``langgraph dev`` server are in tests/integration/test_s
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import struct
@@ -75,9 +76,9 @@ def served(tmp_path: Path) -> Any:
 def run(agent: Any, caller: Caller | None, text: str = "My bank PIN is 4417.",
         **context: Any) -> Any:
     configurable = {} if caller is None else {"langgraph_auth_user": caller}
-    return agent.invoke({"text": text, "at": "2024-05-01 10:00"},
-                        context=Context(background_extraction=False, **context),
-                        config={"configurable": configurable})
+    return asyncio.run(agent.ainvoke({"text": text, "at": "2024-05-01 10:00"},
+                                     context=Context(background_extraction=False, **context),
+                                     config={"configurable": configurable}))
 
 
 def test_the_user_is_the_authenticated_caller(served: Any) -> None:
@@ -132,8 +133,9 @@ def test_unauthenticated_local_mode_takes_the_user_from_the_context(served: Any)
 def test_a_served_image_given_as_a_server_path_is_refused(served: Any, image: Any) -> None:
     agent, memory, tmp_path = served
     with pytest.raises(InvalidInputError, match="file paths are only for in-process"):
-        agent.invoke({"text": "look", "images": [image]}, context=Context(),
-                     config={"configurable": {"langgraph_auth_user": Caller("bob")}})
+        asyncio.run(agent.ainvoke(
+            {"text": "look", "images": [image]}, context=Context(),
+            config={"configurable": {"langgraph_auth_user": Caller("bob")}}))
     with pytest.raises(UnknownUserError):
         memory.user("bob")
     assert not (tmp_path / "media").exists() or not any((tmp_path / "media").rglob("*.png"))
@@ -145,9 +147,10 @@ def test_served_images_arrive_as_base64_or_data_urls(served: Any) -> None:
     for image in (encoded, f"data:image/png;base64,{encoded}", {"base64": encoded}):
         loaded = load_image(image, allow_paths=False)
         assert loaded.width > 0
-    out = agent.invoke({"text": "my cat", "images": [{"base64": encoded, "caption": "a cat"}]},
-                       context=Context(background_extraction=False),
-                       config={"configurable": {"langgraph_auth_user": Caller("carol")}})
+    out = asyncio.run(agent.ainvoke(
+        {"text": "my cat", "images": [{"base64": encoded, "caption": "a cat"}]},
+        context=Context(background_extraction=False),
+        config={"configurable": {"langgraph_auth_user": Caller("carol")}}))
     assert out["turn"]["captions"] == ["a cat"]
 
 
@@ -192,3 +195,28 @@ def test_tokens_file_is_validated_and_tokens_compared_exactly(tmp_path: Path) ->
         path.write_text(bad)
         with pytest.raises(ConfigurationError, match="PERSONAVLM_AUTH_TOKENS"):
             load_tokens(path)
+
+
+def test_only_the_servers_own_runs_may_name_a_user_without_a_caller(tmp_path: Path) -> None:
+    store = NetworkxStore(tmp_path / "store")
+    policy = ServedCaller(ServerSettings(internal_key="server-only"))
+    resources = ResourceProvider(chat_model=ScriptedFakeChatModel(script=reply_only),
+                                 embedder=HashingEmbedder(), store=store, policy=policy,
+                                 media_dir=tmp_path / "media")
+    agent = build_agent(provider=resources, internal_key="server-only")
+    memory = MemoryGraph(store, HashingEmbedder())
+
+    def internal_run(key: str) -> Any:
+        return asyncio.run(agent.ainvoke(
+            {"text": "hello", "at": "2024-05-01 10:00"},
+            context=Context(user_id="dora", background_extraction=False),
+            config={"metadata": {"personavlm_internal": key}}))
+
+    with pytest.raises(AccessDeniedError, match="authenticated caller"):
+        internal_run("guessed")
+    with pytest.raises(UnknownUserError):
+        memory.user("dora")
+    internal_run("server-only")
+    assert memory.user("dora").id == "dora"
+    assert "server-only" not in repr(policy.settings)
+    resources.close()

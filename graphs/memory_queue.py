@@ -1,0 +1,63 @@
+"""Served, a turn's memory work goes to the LangGraph server's own run queue: after the
+reply, ``QueueMemoryWork`` (the agent's last node) queues a ``sync`` run of the ``memory``
+graph for the caller, a few seconds later, and a second one a session gap later that also
+consolidates the last session (each new turn replaces the pending one: a debounce, as
+LangGraph's memory-template schedules its memory graph). The work itself is durable in the
+store (``nodes.memory_work``), so a server restart loses nothing: whatever a lost run did
+not do is still pending, and the caller's next turn queues it again.
+
+The runs are created through the server's in-process client, which has no caller; they
+carry the server's internal key in their metadata, by which ``ServedCaller`` trusts the
+user they name (``nodes.serving``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+
+from nodes.context import Context
+from nodes.resources import ResourceProvider
+from nodes.serving import INTERNAL_METADATA
+from nodes.state import State
+
+#: Seconds between a reply and its memory work (a burst of turns shares one run).
+EXTRACT_DELAY_SECONDS = 2
+#: Added to the session gap before the idle consolidation, so the session has ended.
+IDLE_MARGIN_SECONDS = 5
+MEMORY_GRAPH = "memory"
+
+
+def memory_thread(user_id: str, kind: str) -> str:
+    """The server thread that queues one kind of memory work of one user."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"personavlm:{user_id}:{kind}"))
+
+
+class QueueMemoryWork:
+    def __init__(self, provider: ResourceProvider, internal_key: str) -> None:
+        self.provider = provider
+        self.internal_key = internal_key
+
+    async def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        ctx = self.provider.run_context(runtime)
+        turn = state["turn"]
+        if not (turn["stored"] and ctx.extract_memories and ctx.background_extraction):
+            return {}
+        from langgraph_sdk import get_client
+
+        client = get_client()
+        context: dict[str, Any] = {"user_id": ctx.user_id, "user_name": ctx.user_name,
+                   "extraction_mode": ctx.extraction_mode,
+                   "session_gap_minutes": ctx.session_gap_minutes,
+                   "assistant_name": ctx.assistant_name}
+        metadata = {INTERNAL_METADATA: self.internal_key}
+        schedule: tuple[tuple[str, int, Literal["enqueue", "rollback"]], ...] = (
+            ("extract", EXTRACT_DELAY_SECONDS, "enqueue"),
+            ("idle", int(ctx.session_gap_minutes * 60) + IDLE_MARGIN_SECONDS, "rollback"))
+        for kind, delay, strategy in schedule:
+            await client.runs.create(memory_thread(ctx.user_id, kind), MEMORY_GRAPH,
+                                     input={"action": "sync"}, context=context,
+                                     metadata=metadata, multitask_strategy=strategy,
+                                     after_seconds=delay, if_not_exists="create")
+        return {"extraction": {**state.get("extraction", {}), "status": "queued"}}

@@ -1,0 +1,122 @@
+"""The ``memory`` graph of the LangGraph server: a user's memory work and forgetting, as
+runs of the authenticated caller (``langgraph_sdk``: ``runs.wait(None, "memory", input=...)``).
+
+- ``{"action": "status"}``: memory-work states and failures (``nodes.memory_work.status``);
+- ``{"action": "sync"}``: run the caller's outstanding memory work to completion;
+- ``{"action": "forget", "turn_id" | "session_id" | "everything": ...}``: forget, and also
+  delete the caller's LangGraph threads whose checkpoints hold what was forgotten (all of
+  the caller's threads for ``everything``), so the text leaves the server's storage too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, Literal, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+
+from memory_graph.errors import InvalidInputError
+from nodes.context import Context
+from nodes.forget import forget_memories
+from nodes.memory_work import status, sync
+from nodes.resources import ResourceProvider
+from nodes.serving import UNAUTHENTICATED_LOCAL
+
+log = logging.getLogger("personavlm.memory_service")
+OWNER_KEY = "owner"
+PAGE = 100
+
+
+class MemoryRequest(TypedDict, total=False):
+    """What the caller asks of their memory."""
+    action: Literal["status", "sync", "forget"]
+    #: forget: the turn (with the reply of its exchange) to forget.
+    turn_id: str
+    #: forget: the session to forget.
+    session_id: str
+    #: forget: everything about the caller.
+    everything: bool
+
+
+class MemoryResponse(TypedDict, total=False):
+    action: str
+    #: status / sync counts, or what a forget removed (by kind).
+    result: dict[str, Any]
+    #: forget: how many of the caller's threads were deleted with their checkpoints.
+    threads_deleted: int
+
+
+class ServeMemory:
+    def __init__(self, provider: ResourceProvider) -> None:
+        self.provider = provider
+
+    async def __call__(self, state: MemoryRequest, runtime: Runtime[Context]
+                       ) -> MemoryResponse:
+        ctx = self.provider.run_context(runtime)
+        res = self.provider.resolve(ctx)
+        action = state.get("action", "status")
+        if action == "status":
+            return {"action": action, "result": await asyncio.to_thread(status, res, ctx)}
+        if action == "sync":
+            counts = await asyncio.to_thread(sync, res, ctx, log.info)
+            return {"action": action, "result": dict(counts)}
+        if action != "forget":
+            raise InvalidInputError(f"unknown memory action {action!r}")
+        everything = bool(state.get("everything"))
+        turn_id, session_id = state.get("turn_id"), state.get("session_id")
+        if not (everything or turn_id or session_id):
+            raise InvalidInputError("forget needs turn_id, session_id or everything")
+        user = runtime.server_info.user if runtime.server_info is not None else None
+        local = user is None or UNAUTHENTICATED_LOCAL in tuple(
+            getattr(user, "permissions", ()) or ())
+        # An authenticated caller's threads are all theirs; in the local mode threads are
+        # shared, so only those that mention the forgotten turns go.
+        marks: set[str] | None = (
+            None if everything and not local else
+            {t.id for t in res.memory.turns(ctx.user_id)} if everything
+            else {turn_id or session_id or ""})
+        report = await asyncio.to_thread(forget_memories, res, ctx.user_id, turn_id=turn_id,
+                                         session_id=session_id, everything=everything)
+        deleted = await delete_threads(str(user.identity), marks) if user is not None else 0
+        return {"action": action, "result": dict(report.counts), "threads_deleted": deleted}
+
+
+async def delete_threads(owner: str, marks: set[str] | None) -> int:
+    """Delete the threads of ``owner`` whose checkpoints mention any of ``marks`` (turn or
+    session ids; None: all of them), through the server's own in-process client."""
+    from langgraph_sdk import get_client
+
+    client = get_client()
+    doomed = []
+    offset = 0
+    while True:
+        threads = await client.threads.search(metadata={OWNER_KEY: owner}, limit=PAGE,
+                                              offset=offset)
+        for thread in threads:
+            if marks is None:
+                doomed.append(thread["thread_id"])
+                continue
+            history = await client.threads.get_history(thread["thread_id"], limit=1000)
+            text = json.dumps([checkpoint["values"] for checkpoint in history], default=str)
+            if any(mark and mark in text for mark in marks):
+                doomed.append(thread["thread_id"])
+        if len(threads) < PAGE:
+            break
+        offset += PAGE
+    for thread_id in doomed:
+        await client.threads.delete(thread_id)
+    return len(doomed)
+
+
+def build_memory_service(provider: ResourceProvider) -> CompiledStateGraph[
+        MemoryResponse, Context, MemoryRequest, MemoryResponse]:
+    builder = StateGraph(MemoryResponse, context_schema=Context, input_schema=MemoryRequest,
+                         output_schema=MemoryResponse)
+    builder.add_node("serve_memory", ServeMemory(provider))
+    builder.add_edge(START, "serve_memory")
+    builder.add_edge("serve_memory", END)
+    return builder.compile(name="personavlm-memory")

@@ -1,0 +1,97 @@
+"""The ``memory`` graph on the real ``langgraph dev`` server (tokens for alice and bob, the
+offline model): alice's status, her forgetting of a turn that told a secret (the turn, its
+reply and the thread whose checkpoints held it go; another thread stays), bob unable to
+forget her turn, and forget-everything deleting all her threads. After the server stops,
+neither its storage nor the memory store holds the secret."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from langgraph_sdk import get_sync_client
+from servers import REPO, free_port, running
+
+pytestmark = pytest.mark.slow
+
+SECRET = "pin-4417-secret"
+
+
+def files_mentioning(root: Path, needle: bytes) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps({"alice-token": "alice", "bob-token": "bob"}))
+    port = free_port()
+    binary = REPO / ".venv/bin/langgraph"
+    command = [str(binary) if binary.exists() else "langgraph", "dev", "--no-browser",
+               "--no-reload", "--port", str(port), "--config", str(REPO / "langgraph.json")]
+    env = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(tmp_path / "data"),
+           "PERSONAVLM_AUTH_TOKENS": str(tokens)}
+    with running(command, f"http://127.0.0.1:{port}/ok", tmp_path / "server.log", env=env,
+                 cwd=tmp_path):
+        yield f"http://127.0.0.1:{port}", tmp_path
+
+
+def test_forgetting_on_the_server_removes_the_turn_its_reply_and_its_thread(
+        served: tuple[str, Path]) -> None:
+    url, root = served
+    alice = get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
+    bob = get_sync_client(url=url, headers={"Authorization": "Bearer bob-token"})
+    quiet = {"user_name": "Alice", "extract_memories": False, "max_reply_tokens": 24}
+    secret_thread = alice.threads.create()
+    told = alice.runs.wait(secret_thread["thread_id"], "agent", input={
+        "text": f"My locker code is {SECRET}, please repeat it back.",
+        "at": "2024-05-01 10:00"}, context=quiet)
+    assert isinstance(told, dict)
+    other_thread = alice.threads.create()
+    alice.runs.wait(other_thread["thread_id"], "agent", input={
+        "text": "I teach chemistry in Porto.", "at": "2024-05-02 10:00"}, context=quiet)
+    status = alice.runs.wait(None, "memory", input={"action": "status"})
+    assert isinstance(status, dict) and status["result"]["turns"] == {"none": 2}
+
+    with pytest.raises(Exception, match="has no turn"):
+        bob.runs.wait(None, "memory", input={"action": "forget",
+                                             "turn_id": told["turn"]["id"]})
+    forgot = alice.runs.wait(None, "memory", input={"action": "forget",
+                                                    "turn_id": told["turn"]["id"]})
+    assert isinstance(forgot, dict)
+    assert forgot["result"]["turns"] == 1 and forgot["result"]["replies"] == 1
+    assert forgot["threads_deleted"] == 1
+    with pytest.raises(httpx.HTTPStatusError):
+        alice.threads.get(secret_thread["thread_id"])
+    assert alice.threads.get(other_thread["thread_id"])
+    assert files_mentioning(root / "data", SECRET.encode()) == []
+
+    everything = alice.runs.wait(None, "memory", input={"action": "forget",
+                                                        "everything": True})
+    assert isinstance(everything, dict) and everything["threads_deleted"] == 1
+    assert alice.threads.search() == []
+
+
+def test_nothing_of_a_forgotten_turn_stays_in_the_servers_storage(tmp_path: Path) -> None:
+    port = free_port()
+    binary = REPO / ".venv/bin/langgraph"
+    command = [str(binary) if binary.exists() else "langgraph", "dev", "--no-browser",
+               "--no-reload", "--port", str(port), "--config", str(REPO / "langgraph.json")]
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps({"alice-token": "alice"}))
+    env = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(tmp_path / "data"),
+           "PERSONAVLM_AUTH_TOKENS": str(tokens)}
+    with running(command, f"http://127.0.0.1:{port}/ok", tmp_path / "server.log", env=env,
+                 cwd=tmp_path):
+        alice = get_sync_client(url=f"http://127.0.0.1:{port}",
+                                headers={"Authorization": "Bearer alice-token"})
+        thread = alice.threads.create()
+        told = alice.runs.wait(thread["thread_id"], "agent", input={
+            "text": f"My locker code is {SECRET}.", "at": "2024-05-01 10:00"},
+            context={"extract_memories": False, "max_reply_tokens": 16})
+        assert isinstance(told, dict)
+        alice.runs.wait(None, "memory", input={"action": "forget", "everything": True})
+    assert files_mentioning(tmp_path, SECRET.encode()) == []
