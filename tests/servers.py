@@ -18,7 +18,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 @contextmanager
 def running(command: list[str], ready_url: str, log: Path, timeout: float = 240,
-            env: dict[str, str] | None = None, cwd: Path = REPO) -> Iterator[None]:
+            env: dict[str, str] | None = None, cwd: Path = REPO
+            ) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``command``, wait until ``ready_url`` answers, yield the process; stop it
+    afterwards (unless it was already stopped, e.g. killed by the test)."""
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=cwd,
                                    env={**openmp_environment(), **(env or {})})
@@ -35,7 +38,7 @@ def running(command: list[str], ready_url: str, log: Path, timeout: float = 240,
                         raise RuntimeError(f"{ready_url} not ready:\n"
                                            f"{log.read_text()[-3000:]}") from None
                     time.sleep(1)
-            yield
+            yield process
         finally:
             process.terminate()
             try:

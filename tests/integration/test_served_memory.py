@@ -7,7 +7,8 @@ neither its storage nor the memory store holds the secret."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -73,6 +74,50 @@ def test_forgetting_on_the_server_removes_the_turn_its_reply_and_its_thread(
                                                         "everything": True})
     assert isinstance(everything, dict) and everything["threads_deleted"] == 1
     assert alice.threads.search() == []
+
+
+def wait_for(predicate: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(2)
+    return predicate()
+
+
+def test_memory_work_is_queued_on_the_server_and_survives_a_kill(tmp_path: Path) -> None:
+    port = free_port()
+    binary = REPO / ".venv/bin/langgraph"
+    command = [str(binary) if binary.exists() else "langgraph", "dev", "--no-browser",
+               "--no-reload", "--port", str(port), "--config", str(REPO / "langgraph.json")]
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps({"alice-token": "alice"}))
+    env = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(tmp_path / "data"),
+           "PERSONAVLM_AUTH_TOKENS": str(tokens)}
+    url = f"http://127.0.0.1:{port}"
+    talk = {"user_name": "Alice", "max_reply_tokens": 16}
+
+    def turns() -> dict[str, int]:
+        out = alice.runs.wait(None, "memory", input={"action": "status"})
+        assert isinstance(out, dict)
+        return dict(out["result"]["turns"])
+
+    with running(command, f"{url}/ok", tmp_path / "server.log", env=env,
+                 cwd=tmp_path) as server:
+        alice = get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
+        thread = alice.threads.create()
+        alice.runs.wait(thread["thread_id"], "agent", input={
+            "text": "I adopted an orange cat named Pixel.", "at": "2024-05-01 10:00"},
+            context=talk)
+        server.kill()  # before the queued memory run (2 s later) could finish
+        server.wait()
+    with running(command, f"{url}/ok", tmp_path / "server2.log", env=env, cwd=tmp_path):
+        alice = get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
+        # Recorded as pending (or already redone, if the run queue survived the kill).
+        assert sum(turns().values()) == 1 and "failed" not in turns()
+        alice.runs.wait(thread["thread_id"], "agent", input={
+            "text": "I teach chemistry in Porto.", "at": "2024-05-01 10:05"}, context=talk)
+        assert wait_for(lambda: turns() == {"done": 2}, 240), turns()
 
 
 def test_nothing_of_a_forgotten_turn_stays_in_the_servers_storage(tmp_path: Path) -> None:
