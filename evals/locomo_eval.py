@@ -63,10 +63,12 @@ ANSWER_STYLE = "Answer with a short phrase, using exact words from our conversat
                "when you can."
 NOT_MENTIONED = "Not mentioned in the conversation"
 RECALL_KS = (5, 10)
-#: What the paired comparison of ``ours`` reports, and against which baselines (the ones
-#: the target names): F1, F1 over categories 1-4 (answerable questions), recall@10.
+#: What the paired comparison of ``ours`` reports, and against which systems (the
+#: baselines the target names, and the ablations: what each part adds): F1, F1 over
+#: categories 1-4 (answerable questions), recall@10.
 PAIRED_METRICS = ("f1", "f1_answerable", "recall@10")
-PAIRED_BASELINES = ("simple-rag", "rag-turns", "paper-memory")
+PAIRED_BASELINES = ("simple-rag", "rag-turns", "paper-memory",
+                    *(name for name in OURS_VARIANTS if name != "ours"))
 
 
 @dataclass(frozen=True)
