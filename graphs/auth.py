@@ -73,7 +73,10 @@ def build_auth(tokens: Mapping[str, str] | None) -> Auth:
         _stamp_owner(ctx, value)
         return {OWNER_KEY: ctx.user.identity}
 
-    def check_run_request(ctx: Auth.types.AuthContext, run: Mapping[str, Any]) -> None:
+    def own_checked_run(ctx: Auth.types.AuthContext, value: dict[str, Any],
+                        run: Mapping[str, Any]) -> Auth.types.FilterType:
+        """A run (or a cron's runs) as the caller: refused (403) when its context names
+        another user or a server resource, or it asks for a webhook; else owned."""
         requested = dict((run.get("config") or {}).get("configurable") or {})
         requested.update(run.get("context") or {})
         reasons = refusals(requested, None if tokens is None else ctx.user.identity)
@@ -82,20 +85,18 @@ def build_auth(tokens: Mapping[str, str] | None) -> Auth:
                            "client chooses")
         if reasons:
             raise Auth.exceptions.HTTPException(status_code=403, detail="; ".join(reasons))
+        _stamp_owner(ctx, value)
+        return {OWNER_KEY: ctx.user.identity}
 
     @auth.on.threads.create_run
     async def run_as_caller(ctx: Auth.types.AuthContext,
                             value: Auth.types.RunsCreate) -> Auth.types.FilterType:
-        check_run_request(ctx, value.get("kwargs") or {})
-        _stamp_owner(ctx, value)  # type: ignore[arg-type]
-        return {OWNER_KEY: ctx.user.identity}
+        return own_checked_run(ctx, value, value.get("kwargs") or {})  # type: ignore[arg-type]
 
     @auth.on.crons.create
     async def cron_as_caller(ctx: Auth.types.AuthContext,
                              value: Auth.types.CronsCreate) -> Auth.types.FilterType:
-        check_run_request(ctx, value.get("payload") or {})
-        _stamp_owner(ctx, value)  # type: ignore[arg-type]
-        return {OWNER_KEY: ctx.user.identity}
+        return own_checked_run(ctx, value, value.get("payload") or {})  # type: ignore[arg-type]
 
     @auth.on.assistants
     async def assistants_are_the_servers(ctx: Auth.types.AuthContext,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -47,8 +48,29 @@ def running(command: list[str], ready_url: str, log: Path, timeout: float = 240,
                 process.kill()
 
 
+@contextmanager
+def langgraph_dev(directory: Path, tokens: dict[str, str] | None = None,
+                  log_name: str = "server.log", port: int | None = None
+                  ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``langgraph dev`` serving this repository's langgraph.json from ``directory`` (where
+    the server keeps its threads), with ``PERSONAVLM_DATA`` there too and, given
+    ``tokens``, a tokens file for them. Yields the URL and the process."""
+    port = port or free_port()
+    binary = REPO / ".venv/bin/langgraph"
+    command = [str(binary) if binary.exists() else "langgraph", "dev", "--no-browser",
+               "--no-reload", "--port", str(port), "--config", str(REPO / "langgraph.json")]
+    env = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(directory / "data")}
+    if tokens is not None:
+        (directory / "tokens.json").write_text(json.dumps(tokens))
+        env["PERSONAVLM_AUTH_TOKENS"] = str(directory / "tokens.json")
+    url = f"http://127.0.0.1:{port}"
+    with running(command, f"{url}/ok", directory / log_name, env=env,
+                 cwd=directory) as process:
+        yield url, process
+
+
 def python_bin() -> str:
     return sys.executable
 
 
-__all__ = ["free_port", "python_bin", "running"]
+__all__ = ["free_port", "langgraph_dev", "python_bin", "running"]

@@ -206,7 +206,7 @@ class NetworkxStore:
                                 "user is next named", directory, META)
                 continue
             try:
-                self._users[user_id] = self._open_user(directory, user_id)
+                self._users[user_id] = self._open_user(directory, user_id)[0]
             except StoreCorruptedError as exc:
                 self._damaged[directory.name] = exc
                 log.error("user %r is unavailable: %s", user_id, exc)
@@ -226,7 +226,11 @@ class NetworkxStore:
                                                     "directory this is not")
         return user_id
 
-    def _open_user(self, directory: Path, user_id: str) -> _UserGraph:
+    def _open_user(self, directory: Path, user_id: str,
+                   drop_dangling: bool = False) -> tuple[_UserGraph, int]:
+        """The user's graph from its files, and how many dangling edges were dropped:
+        edges to nodes the files do not hold are damage (``StoreCorruptedError``), unless
+        ``drop_dangling`` (repair, after a damaged snapshot was set aside)."""
         journal = Journal(directory, self._compact_bytes)
         user = _UserGraph(user_id, journal)
         snapshot, ops = journal.load()
@@ -235,10 +239,16 @@ class NetworkxStore:
         for op in ops:
             user.apply(op)
         dangling = user.dangling_edges()
-        if dangling:
+        if dangling and not drop_dangling:
             raise StoreCorruptedError(str(directory / LOG), 0, f"{len(dangling)} edge(s) "
                                       "point to nodes the files do not hold")
-        return user
+        if dangling:
+            for source, target, key in dangling:
+                user.graph.remove_edge(source, target, key=key)
+            user.graph.remove_nodes_from([n for n, data in list(user.graph.nodes(data=True))
+                                          if "node" not in data])
+            journal.compact(user.state())
+        return user, len(dangling)
 
     def _unavailable(self, user_id: str) -> StoreCorruptedError | None:
         if self._root is None:
@@ -263,32 +273,12 @@ class NetworkxStore:
                     report.quarantined_user_file = True
                     user_id = None
                 if user_id is not None:
-                    user, report.dropped_edges = self._open_user_dropping_dangling(
-                        directory, user_id)
+                    user, report.dropped_edges = self._open_user(directory, user_id,
+                                                                 drop_dangling=True)
                     self._users[user_id] = user
                 del self._damaged[name]
                 reports.append(report)
         return reports
-
-    def _open_user_dropping_dangling(self, directory: Path, user_id: str
-                                     ) -> tuple[_UserGraph, int]:
-        try:
-            return self._open_user(directory, user_id), 0
-        except StoreCorruptedError:
-            journal = Journal(directory, self._compact_bytes)
-            user = _UserGraph(user_id, journal)
-            snapshot, ops = journal.load()
-            if snapshot is not None:
-                user.restore(snapshot)
-            for op in ops:
-                user.apply(op)
-            dangling = user.dangling_edges()
-            for source, target, key in dangling:
-                user.graph.remove_edge(source, target, key=key)
-            user.graph.remove_nodes_from([n for n, data in list(user.graph.nodes(data=True))
-                                          if "node" not in data])
-            journal.compact(user.state())
-            return user, len(dangling)
 
     def damaged(self) -> dict[str, StoreCorruptedError]:
         """The user directories that could not be opened, and why."""
@@ -315,7 +305,7 @@ class NetworkxStore:
         with self._lock:
             if user_id in self._users:
                 return self._users[user_id]
-            user = self._open_user(directory, user_id)
+            user = self._open_user(directory, user_id)[0]
             (directory / META).write_text(json.dumps({"user_id": user_id}), "utf-8")
             log.warning("reopened %r from %s, whose %s was missing", user_id, directory, META)
             self._users[user_id] = user

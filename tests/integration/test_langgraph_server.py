@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from langgraph_sdk import get_sync_client
-from servers import REPO, free_port, running
+from servers import REPO, langgraph_dev
 
 pytestmark = pytest.mark.slow
 
@@ -17,16 +17,10 @@ PHOTO = REPO / "personavlm/samples/images/cat_on_sofa.png"
 
 
 def test_agent_served_by_langgraph_dev(tmp_path: Path) -> None:
-    port = free_port()
-    command = [str(Path(REPO / ".venv/bin/langgraph")) if (REPO / ".venv/bin/langgraph").exists()
-               else "langgraph", "dev", "--no-browser", "--no-reload", "--port", str(port),
-               "--config", str(REPO / "langgraph.json")]
-    env = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(tmp_path / "data")}
-    # From a scratch directory (the server keeps threads there); no tokens file: the
-    # unauthenticated local mode, which takes the user from the context and says so loudly.
-    with running(command, f"http://127.0.0.1:{port}/ok", tmp_path / "server.log", env=env,
-                 cwd=tmp_path):
-        client = get_sync_client(url=f"http://127.0.0.1:{port}")
+    # No tokens file: the unauthenticated local mode, which takes the user from the
+    # context and says so loudly at start.
+    with langgraph_dev(tmp_path) as (url, _):
+        client = get_sync_client(url=url)
         thread = client.threads.create()
         context = {"user_id": "t-served", "user_name": "Maya"}
         photo = {"base64": base64.b64encode(PHOTO.read_bytes()).decode(),

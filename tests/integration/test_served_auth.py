@@ -18,7 +18,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
-from servers import REPO, free_port, running
+from servers import REPO, langgraph_dev
 
 pytestmark = pytest.mark.slow
 
@@ -56,18 +56,8 @@ class Listener:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     root = tmp_path_factory.mktemp("served")
-    tokens = root / "tokens.json"
-    tokens.write_text(json.dumps({"alice-token": "alice", "bob-token": "bob"}))
-    port = free_port()
-    binary = REPO / ".venv/bin/langgraph"
-    command = [str(binary) if binary.exists() else "langgraph", "dev", "--no-browser",
-               "--no-reload", "--port", str(port), "--config", str(REPO / "langgraph.json")]
-    env = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(root / "data"),
-           "PERSONAVLM_AUTH_TOKENS": str(tokens)}
-    # Run from a scratch directory: the server keeps its threads and checkpoints there.
-    with running(command, f"http://127.0.0.1:{port}/ok", root / "server.log", env=env,
-                 cwd=root):
-        yield f"http://127.0.0.1:{port}", root
+    with langgraph_dev(root, {"alice-token": "alice", "bob-token": "bob"}) as (url, _):
+        yield url, root
 
 
 def client_for(url: str, token: str | None) -> SyncLangGraphClient:

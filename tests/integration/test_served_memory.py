@@ -6,7 +6,6 @@ neither its storage nor the memory store holds the secret."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from langgraph_sdk import get_sync_client
-from servers import REPO, free_port, running
+from servers import free_port, langgraph_dev
 
 pytestmark = pytest.mark.slow
 
@@ -25,19 +24,13 @@ def files_mentioning(root: Path, needle: bytes) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
+TOKENS = {"alice-token": "alice", "bob-token": "bob"}
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    tokens = tmp_path / "tokens.json"
-    tokens.write_text(json.dumps({"alice-token": "alice", "bob-token": "bob"}))
-    port = free_port()
-    binary = REPO / ".venv/bin/langgraph"
-    command = [str(binary) if binary.exists() else "langgraph", "dev", "--no-browser",
-               "--no-reload", "--port", str(port), "--config", str(REPO / "langgraph.json")]
-    env = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(tmp_path / "data"),
-           "PERSONAVLM_AUTH_TOKENS": str(tokens)}
-    with running(command, f"http://127.0.0.1:{port}/ok", tmp_path / "server.log", env=env,
-                 cwd=tmp_path):
-        yield f"http://127.0.0.1:{port}", tmp_path
+    with langgraph_dev(tmp_path, TOKENS) as (url, _):
+        yield url, tmp_path
 
 
 def test_forgetting_on_the_server_removes_the_turn_its_reply_and_its_thread(
@@ -86,24 +79,15 @@ def wait_for(predicate: Callable[[], bool], seconds: float) -> bool:
 
 
 def test_memory_work_is_queued_on_the_server_and_survives_a_kill(tmp_path: Path) -> None:
-    port = free_port()
-    binary = REPO / ".venv/bin/langgraph"
-    command = [str(binary) if binary.exists() else "langgraph", "dev", "--no-browser",
-               "--no-reload", "--port", str(port), "--config", str(REPO / "langgraph.json")]
-    tokens = tmp_path / "tokens.json"
-    tokens.write_text(json.dumps({"alice-token": "alice"}))
-    env = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(tmp_path / "data"),
-           "PERSONAVLM_AUTH_TOKENS": str(tokens)}
-    url = f"http://127.0.0.1:{port}"
     talk = {"user_name": "Alice", "max_reply_tokens": 16}
+    port = free_port()
 
     def turns() -> dict[str, int]:
         out = alice.runs.wait(None, "memory", input={"action": "status"})
         assert isinstance(out, dict)
         return dict(out["result"]["turns"])
 
-    with running(command, f"{url}/ok", tmp_path / "server.log", env=env,
-                 cwd=tmp_path) as server:
+    with langgraph_dev(tmp_path, TOKENS, port=port) as (url, server):
         alice = get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
         thread = alice.threads.create()
         alice.runs.wait(thread["thread_id"], "agent", input={
@@ -111,7 +95,7 @@ def test_memory_work_is_queued_on_the_server_and_survives_a_kill(tmp_path: Path)
             context=talk)
         server.kill()  # before the queued memory run (2 s later) could finish
         server.wait()
-    with running(command, f"{url}/ok", tmp_path / "server2.log", env=env, cwd=tmp_path):
+    with langgraph_dev(tmp_path, TOKENS, "server2.log", port=port) as (url, _):
         alice = get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
         # Recorded as pending (or already redone, if the run queue survived the kill).
         assert sum(turns().values()) == 1 and "failed" not in turns()
@@ -121,18 +105,8 @@ def test_memory_work_is_queued_on_the_server_and_survives_a_kill(tmp_path: Path)
 
 
 def test_nothing_of_a_forgotten_turn_stays_in_the_servers_storage(tmp_path: Path) -> None:
-    port = free_port()
-    binary = REPO / ".venv/bin/langgraph"
-    command = [str(binary) if binary.exists() else "langgraph", "dev", "--no-browser",
-               "--no-reload", "--port", str(port), "--config", str(REPO / "langgraph.json")]
-    tokens = tmp_path / "tokens.json"
-    tokens.write_text(json.dumps({"alice-token": "alice"}))
-    env = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(tmp_path / "data"),
-           "PERSONAVLM_AUTH_TOKENS": str(tokens)}
-    with running(command, f"http://127.0.0.1:{port}/ok", tmp_path / "server.log", env=env,
-                 cwd=tmp_path):
-        alice = get_sync_client(url=f"http://127.0.0.1:{port}",
-                                headers={"Authorization": "Bearer alice-token"})
+    with langgraph_dev(tmp_path, TOKENS) as (url, _):
+        alice = get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
         thread = alice.threads.create()
         told = alice.runs.wait(thread["thread_id"], "agent", input={
             "text": f"My locker code is {SECRET}.", "at": "2024-05-01 10:00"},
