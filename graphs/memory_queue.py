@@ -16,6 +16,7 @@ import uuid
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
+from langgraph_sdk import get_client
 
 from nodes.context import Context
 from nodes.resources import ResourceProvider
@@ -44,10 +45,7 @@ class QueueMemoryWork:
         turn = state["turn"]
         if not (turn["stored"] and ctx.extract_memories and ctx.background_extraction):
             return {}
-        from langgraph_sdk import get_client
-
-        client = get_client()
-        context: dict[str, Any] = {"user_id": ctx.user_id, "user_name": ctx.user_name,
+            context: dict[str, Any] = {"user_id": ctx.user_id, "user_name": ctx.user_name,
                    "extraction_mode": ctx.extraction_mode,
                    "session_gap_minutes": ctx.session_gap_minutes,
                    "assistant_name": ctx.assistant_name}
@@ -55,9 +53,10 @@ class QueueMemoryWork:
         schedule: tuple[tuple[str, int, Literal["enqueue", "rollback"]], ...] = (
             ("extract", EXTRACT_DELAY_SECONDS, "enqueue"),
             ("idle", int(ctx.session_gap_minutes * 60) + IDLE_MARGIN_SECONDS, "rollback"))
-        for kind, delay, strategy in schedule:
-            await client.runs.create(memory_thread(ctx.user_id, kind), MEMORY_GRAPH,
-                                     input={"action": "sync"}, context=context,
-                                     metadata=metadata, multitask_strategy=strategy,
-                                     after_seconds=delay, if_not_exists="create")
+        async with get_client() as client:
+            for kind, delay, strategy in schedule:
+                await client.runs.create(memory_thread(ctx.user_id, kind), MEMORY_GRAPH,
+                                         input={"action": "sync"}, context=context,
+                                         metadata=metadata, multitask_strategy=strategy,
+                                         after_seconds=delay, if_not_exists="create")
         return {"extraction": {**state.get("extraction", {}), "status": "queued"}}

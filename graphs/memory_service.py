@@ -18,6 +18,8 @@ from typing import Any, Literal, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
 
 from memory_graph.errors import InvalidInputError
 from nodes.context import Context
@@ -88,28 +90,27 @@ class ServeMemory:
 async def delete_threads(owner: str, marks: set[str] | None) -> int:
     """Delete the threads of ``owner`` whose checkpoints mention any of ``marks`` (turn or
     session ids; None: all of them), through the server's own in-process client."""
-    from langgraph_sdk import get_client
-
-    client = get_client()
     doomed = []
     offset = 0
-    while True:
-        threads = await client.threads.search(metadata={OWNER_KEY: owner}, limit=PAGE,
-                                              offset=offset)
-        for thread in threads:
-            if marks is None:
-                doomed.append(thread["thread_id"])
-                continue
-            history = await client.threads.get_history(thread["thread_id"], limit=1000)
-            text = json.dumps([checkpoint["values"] for checkpoint in history], default=str)
-            if any(mark and mark in text for mark in marks):
-                doomed.append(thread["thread_id"])
-        if len(threads) < PAGE:
-            break
-        offset += PAGE
-    for thread_id in doomed:
-        await client.threads.delete(thread_id)
+    async with get_client() as client:
+        while True:
+            threads = await client.threads.search(metadata={OWNER_KEY: owner}, limit=PAGE,
+                                                  offset=offset)
+            for thread in threads:
+                if marks is None or await _mentions(client, thread["thread_id"], marks):
+                    doomed.append(thread["thread_id"])
+            if len(threads) < PAGE:
+                break
+            offset += PAGE
+        for thread_id in doomed:
+            await client.threads.delete(thread_id)
     return len(doomed)
+
+
+async def _mentions(client: LangGraphClient, thread_id: str, marks: set[str]) -> bool:
+    history = await client.threads.get_history(thread_id, limit=1000)
+    text = json.dumps([checkpoint["values"] for checkpoint in history], default=str)
+    return any(mark and mark in text for mark in marks)
 
 
 def build_memory_service(provider: ResourceProvider) -> CompiledStateGraph[
