@@ -45,10 +45,10 @@ class QueueMemoryWork:
         turn = state["turn"]
         if not (turn["stored"] and ctx.extract_memories and ctx.background_extraction):
             return {}
-            context: dict[str, Any] = {"user_id": ctx.user_id, "user_name": ctx.user_name,
-                   "extraction_mode": ctx.extraction_mode,
-                   "session_gap_minutes": ctx.session_gap_minutes,
-                   "assistant_name": ctx.assistant_name}
+        context: dict[str, Any] = {"user_id": ctx.user_id, "user_name": ctx.user_name,
+                                   "extraction_mode": ctx.extraction_mode,
+                                   "session_gap_minutes": ctx.session_gap_minutes,
+                                   "assistant_name": ctx.assistant_name}
         metadata = {INTERNAL_METADATA: self.internal_key}
         schedule: tuple[tuple[str, int, Literal["enqueue", "rollback"]], ...] = (
             ("extract", EXTRACT_DELAY_SECONDS, "enqueue"),

@@ -15,6 +15,8 @@ import json
 import logging
 from typing import Any, Literal, TypedDict
 
+from langgraph.checkpoint.memory import PersistentDict
+from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
@@ -83,13 +85,17 @@ class ServeMemory:
             else {turn_id or session_id or ""})
         report = await asyncio.to_thread(forget_memories, res, ctx.user_id, turn_id=turn_id,
                                          session_id=session_id, everything=everything)
-        deleted = await delete_threads(str(user.identity), marks) if user is not None else 0
+        own_thread = str(get_config().get("configurable", {}).get("thread_id", ""))
+        deleted = (await delete_threads(str(user.identity), marks, keep=own_thread)
+                   if user is not None else 0)
         return {"action": action, "result": dict(report.counts), "threads_deleted": deleted}
 
 
-async def delete_threads(owner: str, marks: set[str] | None) -> int:
+async def delete_threads(owner: str, marks: set[str] | None, keep: str = "") -> int:
     """Delete the threads of ``owner`` whose checkpoints mention any of ``marks`` (turn or
-    session ids; None: all of them), through the server's own in-process client."""
+    session ids; None: all of them), except ``keep`` (the thread of the run that asks: a
+    threadless run's temporary thread, deleted when it ends), through the server's own
+    in-process client."""
     doomed = []
     offset = 0
     async with get_client() as client:
@@ -97,12 +103,15 @@ async def delete_threads(owner: str, marks: set[str] | None) -> int:
             threads = await client.threads.search(metadata={OWNER_KEY: owner}, limit=PAGE,
                                                   offset=offset)
             for thread in threads:
+                if thread["thread_id"] == keep:
+                    continue
                 if marks is None or await _mentions(client, thread["thread_id"], marks):
                     doomed.append(thread["thread_id"])
             if len(threads) < PAGE:
                 break
             offset += PAGE
         for thread_id in doomed:
+            _purge_dev_checkpoints(thread_id)
             await client.threads.delete(thread_id)
     return len(doomed)
 
@@ -111,6 +120,25 @@ async def _mentions(client: LangGraphClient, thread_id: str, marks: set[str]) ->
     history = await client.threads.get_history(thread_id, limit=1000)
     text = json.dumps([checkpoint["values"] for checkpoint in history], default=str)
     return any(mark and mark in text for mark in marks)
+
+
+def _purge_dev_checkpoints(thread_id: str) -> None:
+    """``langgraph dev``'s in-memory runtime, deleting a thread, keeps the checkpoints'
+    channel values (the saver's blobs) and swaps its pending writes for a copy that is no
+    longer saved, so the last saved copy on disk (``.langgraph_api``) keeps a forgotten
+    text. Delete the thread from the saver first and save its files at once. Runtimes with
+    a database (Postgres) delete all of it with the thread, and then this does nothing."""
+    try:
+        from langgraph_runtime_inmem import checkpoint as dev_runtime
+    except ImportError:
+        return
+    saver = getattr(dev_runtime, "MEMORY", None)
+    if saver is None:
+        return
+    saver.delete_thread(thread_id)
+    for table in (saver.storage, saver.writes, saver.blobs):
+        if isinstance(table, PersistentDict):
+            table.sync()
 
 
 def build_memory_service(provider: ResourceProvider) -> CompiledStateGraph[

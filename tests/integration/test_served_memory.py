@@ -39,18 +39,20 @@ def test_forgetting_on_the_server_removes_the_turn_its_reply_and_its_thread(
     alice = get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
     bob = get_sync_client(url=url, headers={"Authorization": "Bearer bob-token"})
     quiet = {"user_name": "Alice", "extract_memories": False, "max_reply_tokens": 24}
+    # The other thread comes first: a later one could retrieve the secret into its state
+    # (and would then be deleted with it, rightly).
+    other_thread = alice.threads.create()
+    alice.runs.wait(other_thread["thread_id"], "agent", input={
+        "text": "I teach chemistry in Porto.", "at": "2024-05-01 09:00"}, context=quiet)
     secret_thread = alice.threads.create()
     told = alice.runs.wait(secret_thread["thread_id"], "agent", input={
         "text": f"My locker code is {SECRET}, please repeat it back.",
-        "at": "2024-05-01 10:00"}, context=quiet)
+        "at": "2024-05-02 10:00"}, context=quiet)
     assert isinstance(told, dict)
-    other_thread = alice.threads.create()
-    alice.runs.wait(other_thread["thread_id"], "agent", input={
-        "text": "I teach chemistry in Porto.", "at": "2024-05-02 10:00"}, context=quiet)
     status = alice.runs.wait(None, "memory", input={"action": "status"})
     assert isinstance(status, dict) and status["result"]["turns"] == {"none": 2}
 
-    with pytest.raises(Exception, match="has no turn"):
+    with pytest.raises(Exception, match=r"unknown user .bob."):  # his memory, not hers
         bob.runs.wait(None, "memory", input={"action": "forget",
                                              "turn_id": told["turn"]["id"]})
     forgot = alice.runs.wait(None, "memory", input={"action": "forget",
