@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
 from langgraph.checkpoint.memory import PersistentDict
 from langgraph.config import get_config
@@ -22,6 +22,8 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict
 
 from memory_graph.errors import InvalidInputError
 from nodes.context import Context
@@ -35,23 +37,28 @@ OWNER_KEY = "owner"
 PAGE = 100
 
 
+@with_config(ConfigDict(use_attribute_docstrings=True))
 class MemoryRequest(TypedDict, total=False):
     """What the caller asks of their memory."""
     action: Literal["status", "sync", "forget"]
-    #: forget: the turn (with the reply of its exchange) to forget.
+    """status: memory-work states and failures; sync: run outstanding memory work now;
+    forget: a turn, a session or everything."""
     turn_id: str
-    #: forget: the session to forget.
+    """forget: the turn (with the reply of its exchange) to forget."""
     session_id: str
-    #: forget: everything about the caller.
+    """forget: the session to forget."""
     everything: bool
+    """forget: everything about the caller, and all of their threads."""
 
 
+@with_config(ConfigDict(use_attribute_docstrings=True))
 class MemoryResponse(TypedDict, total=False):
     action: str
-    #: status / sync counts, or what a forget removed (by kind).
+    """The action that ran."""
     result: dict[str, Any]
-    #: forget: how many of the caller's threads were deleted with their checkpoints.
+    """status / sync counts, or what a forget removed (by kind)."""
     threads_deleted: int
+    """forget: how many of the caller's threads were deleted with their checkpoints."""
 
 
 class ServeMemory:

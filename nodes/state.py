@@ -1,76 +1,122 @@
 """The agent's state. ``InputState`` is what a caller sends per turn; ``State`` is what
-every node reads and what a run returns (turn, memories with dates and provenance,
-personality, reply, per-turn cost and errors). ``cost``, ``errors`` and ``memories`` have
-reducers: nodes return only what they add. ``perceive`` resets every per-turn field at the
-start of a turn (``Overwrite`` bypasses the reducers), so a LangGraph server thread can be
-reused turn after turn."""
+every node reads; ``OutputState`` is what a run returns (turn, memories with dates and
+provenance, personality, reply, per-turn cost and errors). ``cost``, ``errors`` and
+``memories`` have reducers: nodes return only what they add. ``perceive`` resets every
+per-turn field at the start of a turn (``Overwrite`` bypasses the reducers), so a
+LangGraph server thread can be reused turn after turn.
+
+Every field has a docstring: LangGraph's schemas (Studio's input form, the server's
+``/assistants/{id}/schemas``) show them as descriptions. ``typing_extensions.TypedDict``
+because pydantic cannot read ``typing.TypedDict`` on Python < 3.12."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict
 
 from nodes.cost import merge_costs
 
+DESCRIBED = ConfigDict(use_attribute_docstrings=True)
 
+
+@with_config(DESCRIBED)
 class InputState(TypedDict, total=False):
     text: str
-    #: Paths, raw bytes, base64 strings, PIL images, or {"path"|"base64": ..., "caption": ...}.
+    """What the user says this turn."""
     images: list[Any]
-    #: When the user said it (ISO 8601 or "YYYY-MM-DD HH:MM"); default now.
+    """Photos the user shares: base64 text, data URLs or {"base64": ..., "caption": ...};
+    in-process callers may also pass paths, bytes or PIL images."""
     at: str
-    #: Replaying a history: the reply that was given. Stored as is (nothing when empty);
-    #: nothing is generated and nothing retrieved, but memories and personality are
-    #: extracted as usual (unless ``extract_memories`` is off: then no model call at all).
+    """When the user said it (ISO 8601 or "YYYY-MM-DD HH:MM"); default now."""
     given_reply: str
+    """Replaying a history: the reply that was given. Stored as is (nothing when empty);
+    nothing is generated and nothing retrieved, but memories and personality are extracted
+    as usual (unless extract_memories is off: then no model call at all)."""
     given_reply_speaker: str
+    """Replaying a history: who gave the reply (default: the assistant's name)."""
 
 
+@with_config(DESCRIBED)
 class MediaRef(TypedDict):
     """A photo of the turn in the media store: how nodes after perceive reach its bytes
     (``MediaStore.load``) without decoding the run's input again."""
     image_id: str
+    """The Image node's id."""
     sha256: str
+    """SHA-256 of the stored bytes (the file's name in the media store)."""
     suffix: str
+    """.png or .jpg."""
     mime: str
-    #: Saved for this turn only (memory updates off): removed after the reply.
+    """image/png or image/jpeg."""
     transient: bool
+    """Saved for this turn only (memory updates off): removed after the reply."""
 
 
+@with_config(DESCRIBED)
 class TurnInfo(TypedDict):
+    """The stored user turn of this run."""
     id: str
+    """The turn's id (what forget --turn takes)."""
     session_id: str
+    """The session the turn belongs to."""
     at: str
+    """When it was said (ISO 8601)."""
     text: str
+    """What the user said."""
     speaker: str
+    """The user's name as the assistant calls them."""
     image_ids: list[str]
+    """Ids of the photos shared in the turn."""
     captions: list[str]
+    """The photos' captions (given, or described by a vision model)."""
     media: list[MediaRef]
+    """Where the turn's photos are in the media store."""
     new_session: bool
+    """Whether this turn opened a new session."""
     previous_session_id: str | None
+    """The session this turn's new session follows, if any."""
     stored: bool
+    """Whether the turn was stored (update_memory)."""
 
 
+@with_config(DESCRIBED)
 class RetrievedMemory(TypedDict):
+    """A memory the reply prompt showed."""
     id: str
+    """The memory's node (or preference edge) id."""
     label: str
-    #: As shown in the prompt: "[date] content".
+    """Its kind: Turn, Fact, Event, Routine, Image, Entity or Preference."""
     text: str
-    #: The memory without its date.
+    """As shown in the prompt: "[date] content"."""
     content: str
+    """The memory without its date."""
     date: str | None
+    """When it happened or was said (ISO 8601), if known."""
     session_id: str | None
+    """The session it comes from, if any."""
     provenance: list[str]
+    """Ids of the turns it was learned from."""
     score: float
+    """Its hybrid search score."""
     round: int
+    """The retrieval round that found it (1 = first)."""
     query: str
-    #: The search signals that found it: keyword, vector, neighbourhood (the graph).
+    """The search words of that round."""
     found_by: list[str]
+    """The search signals that found it: keyword, vector, neighbourhood (the graph)."""
 
 
+@with_config(DESCRIBED)
 class RetrievalState(TypedDict):
+    """How retrieval went this turn."""
     round: int
+    """Rounds run so far."""
     queries: list[dict[str, Any]]
+    """Each round's search words and time window."""
     next: str
+    """The step after the last round: retrieve again or go on to the reply."""
 
 
 def replaying(state: InputState) -> bool:
@@ -98,26 +144,44 @@ def add_memories(left: list[RetrievedMemory], right: list[RetrievedMemory]
     return merged
 
 
+@with_config(DESCRIBED)
 class State(InputState, total=False):
     turn: TurnInfo
-    #: Snapshot of the user's profile, preferences and recent turns taken at perceive, so
-    #: every model call of the turn sees the same prompt prefix (llama.cpp reuses its cache).
+    """The stored user turn of this run."""
     background: dict[str, Any]
+    """Snapshot of the user's profile, preferences and recent turns taken at perceive, so
+    every model call of the turn sees the same prompt prefix (llama.cpp reuses its cache)."""
     memories: Annotated[list[RetrievedMemory], add_memories]
+    """The memories the reply prompt showed, in the order found."""
     retrieval: RetrievalState
+    """How retrieval went: rounds, search words, time windows."""
     personality: dict[str, Any]
+    """The user's Big Five estimate (1-5) after this turn, with its description."""
     extraction: dict[str, Any]
+    """What memory extraction did with this turn (off, inline report, background, queued)."""
     reply: str
+    """The assistant's reply."""
     cost: Annotated[dict[str, Any], merge_costs]
+    """Model calls, tokens and seconds this turn, per step."""
     errors: Annotated[list[str], add_errors]
+    """Errors of this turn and of earlier background memory work, in order."""
 
 
+@with_config(DESCRIBED)
 class OutputState(TypedDict, total=False):
     reply: str
+    """The assistant's reply."""
     turn: TurnInfo
+    """The stored user turn of this run (its id is what forget --turn takes)."""
     memories: list[RetrievedMemory]
+    """The memories the reply prompt showed, with dates and provenance."""
     retrieval: RetrievalState
+    """How retrieval went: rounds, search words, time windows."""
     personality: dict[str, Any]
+    """The user's Big Five estimate (1-5) after this turn, with its description."""
     extraction: dict[str, Any]
+    """What memory extraction did with this turn."""
     cost: dict[str, Any]
+    """Model calls, tokens and seconds this turn, per step."""
     errors: list[str]
+    """Errors of this turn and of earlier background memory work."""

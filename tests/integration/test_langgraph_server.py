@@ -21,6 +21,12 @@ def test_agent_served_by_langgraph_dev(tmp_path: Path) -> None:
     # context and says so loudly at start.
     with langgraph_dev(tmp_path) as (url, _):
         client = get_sync_client(url=url)
+        for assistant in client.assistants.search():
+            schemas = client.assistants.get_schemas(assistant["assistant_id"])
+            for which in ("input_schema", "output_schema", "context_schema"):
+                properties = (schemas.get(which) or {}).get("properties") or {}
+                assert properties, (assistant["graph_id"], which)
+                assert all(spec.get("description") for spec in properties.values()), which
         thread = client.threads.create()
         context = {"user_id": "t-served", "user_name": "Maya"}
         photo = {"base64": base64.b64encode(PHOTO.read_bytes()).decode(),
