@@ -32,7 +32,8 @@ class UnknownUserError(MemoryGraphError, KeyError):
         self.user_id = user_id
 
     def __str__(self) -> str:
-        return f"unknown user {self.user_id!r}: create it with ensure_user() first"
+        return (f"unknown user {self.user_id!r}: nothing is stored for this user yet (talk "
+                f"to the assistant or run `personavlm ingest` first)")
 
 
 class StoreUnavailableError(MemoryGraphError, ConnectionError):

@@ -41,14 +41,15 @@ def data_home() -> Path:
     """``$PERSONAVLM_DATA``, else ``$XDG_DATA_HOME/personavlm``, else ~/.local/share/..."""
     explicit = os.environ.get("PERSONAVLM_DATA")
     if explicit:
-        return Path(explicit)
+        return Path(explicit).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "personavlm"
+    return Path(base).expanduser() / "personavlm"
 
 
 def store_location(context: Context) -> str:
     if context.store_location:
-        return context.store_location
+        return (str(Path(context.store_location).expanduser())
+                if context.store_backend == "networkx" else context.store_location)
     return str(data_home() / "memory") if context.store_backend == "networkx" else ""
 
 
@@ -82,7 +83,7 @@ class ResourceProvider:
         self._chat_model = chat_model
         self._embedder = embedder
         self._store = store
-        self._media_dir = Path(media_dir) if media_dir is not None else None
+        self._media_dir = Path(media_dir).expanduser() if media_dir is not None else None
         self.worker = worker or BackgroundWorker()
         self._owns_worker = worker is None
         self._chats: dict[tuple[str, str, str], BaseChatModel] = {}

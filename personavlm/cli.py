@@ -1,4 +1,6 @@
-"""The ``personavlm`` command line."""
+"""personavlm: a long-term personalized assistant that remembers what a user shares in a
+temporal knowledge graph. Run `personavlm demo` for the main job, `personavlm chat --user U`
+to talk, `personavlm COMMAND --help` for each command."""
 
 from __future__ import annotations
 

@@ -35,8 +35,10 @@ def run_demo(out_dir: Path, base: Context) -> dict[str, Any]:
             assistant.forget(everything=True)  # a rerun starts from a clean memory
 
         print(f"Replaying {sum(map(len, script['sessions']))} turns of {context.user_name} "
-              f"through {context.chat_provider} (memory: {context.store_backend} at "
-              f"{context.store_location})\n")
+              f"(user id {context.user_id!r}) through {context.chat_provider} (memory: "
+              f"{context.store_backend} at {context.store_location}; look later with "
+              f"`personavlm memories --user {context.user_id} --location "
+              f"{context.store_location}`)\n")
         turns: list[dict[str, Any]] = []
         flat = [turn for session in script["sessions"] for turn in session]
         for turn in tqdm(flat, desc="conversation", unit="turn", leave=False):

@@ -167,7 +167,7 @@ class NetworkxStore:
 
     def __init__(self, data_dir: str | Path | None = None,
                  compact_bytes: int = 32 * 1024 * 1024) -> None:
-        self._root = Path(data_dir) if data_dir is not None else None
+        self._root = Path(data_dir).expanduser() if data_dir is not None else None
         self._compact_bytes = compact_bytes
         self._users: dict[str, _UserGraph] = {}
         self._damaged: dict[str, StoreCorruptedError] = {}

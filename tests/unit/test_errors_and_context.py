@@ -3,6 +3,8 @@ when the Context is made, not later inside a node."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from memory_graph.backends.networkx_store import NetworkxStore
@@ -49,3 +51,13 @@ def test_unknown_user_message_names_the_user_once(tmp_path) -> None:  # type: ig
     assert caught.value.user_id == "ana"
     assert str(caught.value).count("unknown user") == 1
     store.close()
+
+
+def test_a_tilde_in_a_data_directory_means_home(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    store = NetworkxStore("~/memories")
+    store.close()
+    assert (tmp_path / "memories").is_dir()
+    assert not (tmp_path / "~").exists()
