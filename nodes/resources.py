@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -29,7 +30,12 @@ from nodes.background import BackgroundWorker
 from nodes.context import Context
 from nodes.serving import RunPolicy, TrustedCaller
 from providers.chat import make_chat_model
-from providers.embeddings import MINILM_NAME, SentenceTransformerEmbedder, default_embedder
+from providers.embeddings import (
+    MINILM_NAME,
+    LazyEmbedder,
+    SentenceTransformerEmbedder,
+    default_embedder,
+)
 from providers.gate import for_background
 from providers.reranker import default_reranker
 
@@ -126,8 +132,8 @@ class ResourceProvider:
         with self._lock:
             if name not in self._embedders:
                 bundled = name in ("", MINILM_NAME, f"sentence-transformers/{MINILM_NAME}")
-                self._embedders[name] = (default_embedder() if bundled
-                                         else SentenceTransformerEmbedder(name))
+                self._embedders[name] = LazyEmbedder(
+                    default_embedder if bundled else partial(SentenceTransformerEmbedder, name))
             return self._embedders[name]
 
     def reranker(self) -> Reranker | None:

@@ -11,8 +11,10 @@ import io
 import os
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
+from memory_graph.embedding import Embedder
 from memory_graph.errors import ConfigurationError
 from providers.cache import cache_dir
 
@@ -64,6 +66,28 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+
+class LazyEmbedder:
+    """An embedder loaded on its first use: commands that only read memories (``memories``,
+    ``graph``, ``status``) never load the model, so they start in about a second."""
+
+    def __init__(self, load: Callable[[], Embedder]) -> None:
+        self._load = load
+        self._embedder: Embedder | None = None
+        self._lock = threading.Lock()
+
+    def _loaded(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = self._load()
+            return self._embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._loaded().embed_documents(texts) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._loaded().embed_query(text)
 
 
 def default_embedder() -> SentenceTransformerEmbedder:
