@@ -51,7 +51,8 @@ class Respond:
                       if supports_vision(res.chat) else None)
             messages = reply_messages(state, ctx, images)
             model = res.chat.bind(max_tokens=ctx.max_reply_tokens)
-            text = str(invoke_model(model, messages, meter, "respond").text).strip()
+            text = str(invoke_model(model, messages, meter, "respond", user_facing=True)
+                       .text).strip()
         turn = state["turn"]
         if turn["stored"]:
             said_at = datetime.fromisoformat(turn["at"]) + timedelta(seconds=1)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langgraph.constants import TAG_NOSTREAM
 from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 
@@ -30,9 +31,14 @@ class StructuredOutputError(PersonaVLMError, RuntimeError):
 
 
 def invoke_model(model: BaseChatModel | Any, messages: Sequence[BaseMessage], meter: CostMeter,
-                 step: str) -> AIMessage:
+                 step: str, *, user_facing: bool = False) -> AIMessage:
+    """One model call, metered under ``step`` and tagged ``personavlm:<step>``. Only the
+    reply is ``user_facing``: every other call (retrieval decision, extraction,
+    personality, captions) is tagged ``nostream``, so LangGraph's ``messages`` stream and a
+    chat UI show the reply's tokens and nothing else."""
     start = time.perf_counter()
-    reply = model.invoke(list(messages))
+    tags = [f"personavlm:{step}"] + ([] if user_facing else [TAG_NOSTREAM])
+    reply = model.invoke(list(messages), config={"tags": tags})
     if not isinstance(reply, AIMessage):
         reply = AIMessage(content=str(getattr(reply, "content", reply)))
     meter.record(step, reply, (time.perf_counter() - start) * 1000)

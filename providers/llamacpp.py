@@ -17,20 +17,26 @@ JSON-schema-constrained decoding (a llama.cpp grammar) is available with
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr
 
 from providers.gate import PRIORITY_DESCRIPTION, ComputeGate, Priority
 from providers.llama_runtime import import_llama_cpp, load_llama
 from providers.messages import to_openai_messages
+
+
+def _usage(prompt_tokens: int, completion_tokens: int) -> UsageMetadata:
+    return {"input_tokens": prompt_tokens, "output_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens}
 
 
 class PrefillInterrupted(Exception):
@@ -84,11 +90,8 @@ class ChatLlamaCpp(BaseChatModel):
     def count_tokens(self, text: str) -> int:
         return len(self._context(False).tokenize(text.encode("utf-8"), add_bos=False))
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None,
-                  **kwargs: Any) -> ChatResult:
-        background = self.priority == "background"
-        llm = self._context(background, self.cache_slot)
+    def _request(self, messages: list[BaseMessage], stop: list[str] | None,
+                 kwargs: dict[str, Any]) -> dict[str, Any]:
         request: dict[str, Any] = {
             "messages": to_openai_messages(messages, images=False),
             "max_tokens": int(kwargs.pop("max_tokens", self.max_tokens)),
@@ -99,20 +102,54 @@ class ChatLlamaCpp(BaseChatModel):
         schema = kwargs.pop("json_schema", None)
         if schema is not None:
             request["response_format"] = {"type": "json_object", "schema": schema}
+        return request
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        background = self.priority == "background"
+        llm = self._context(background, self.cache_slot)
+        request = self._request(messages, stop, kwargs)
         with self._gate.hold(background):
             output = llm.create_chat_completion(**request)
         choice = output["choices"][0]
         usage = output.get("usage") or {}
-        prompt_tokens = int(usage.get("prompt_tokens", 0))
-        completion_tokens = int(usage.get("completion_tokens", 0))
         message = AIMessage(
             content=choice["message"].get("content") or "",
-            usage_metadata={"input_tokens": prompt_tokens, "output_tokens": completion_tokens,
-                            "total_tokens": prompt_tokens + completion_tokens},
+            usage_metadata=_usage(int(usage.get("prompt_tokens", 0)),
+                                  int(usage.get("completion_tokens", 0))),
             response_metadata={"finish_reason": choice.get("finish_reason"),
                                "model": Path(self.model_path).name},
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        """Token by token (LangGraph's ``stream_mode="messages"``); the last chunk carries
+        the token usage and the finish reason."""
+        background = self.priority == "background"
+        llm = self._context(background, self.cache_slot)
+        request = self._request(messages, stop, kwargs)
+        generated = 0
+        finish = None
+        with self._gate.hold(background):
+            for part in llm.create_chat_completion(**request, stream=True):
+                choice = part["choices"][0]
+                finish = choice.get("finish_reason") or finish
+                text = (choice.get("delta") or {}).get("content") or ""
+                if not text:
+                    continue
+                generated += 1
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                if run_manager is not None:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+            # The context holds the prompt and what was generated (llama.cpp's own count).
+            prompt_tokens = max(0, int(llm.n_tokens) - generated)
+        yield ChatGenerationChunk(message=AIMessageChunk(
+            content="", usage_metadata=_usage(prompt_tokens, generated),
+            response_metadata={"finish_reason": finish, "model": Path(self.model_path).name}))
 
     def prefill(self, messages: list[BaseMessage]) -> bool:
         """Evaluate ``messages`` (the start of a future reply prompt) into the reply

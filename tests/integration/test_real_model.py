@@ -63,6 +63,25 @@ def test_agent_answers_from_an_earlier_session(tmp_path: Path, chat) -> None:  #
     assert out["cost"]["max_prompt_tokens"] <= 2500
 
 
+def test_the_reply_streams_token_by_token_and_nothing_else_does(tmp_path: Path, chat
+                                                                ) -> None:  # type: ignore[no-untyped-def]
+    provider = ResourceProvider(chat_model=chat)
+    agent = build_agent(provider=provider)
+    context = Context(user_id="t-stream", user_name="Ana", store_location=str(tmp_path),
+                      background_extraction=False, max_reply_tokens=40)
+    agent.invoke({"text": "My cat is called Biscuit.", "at": "2024-03-02 19:05"},
+                 context=context)
+    chunks = list(agent.stream({"text": "What is my cat called?", "at": "2024-03-02 19:06"},
+                               context=context, stream_mode="messages"))
+    provider.close()
+    nodes = {metadata["langgraph_node"] for _, metadata in chunks}
+    assert nodes == {"respond"}, nodes  # decision, extraction, personality: not streamed
+    texts = [str(message.content) for message, _ in chunks if message.content]
+    assert len(texts) > 3 and "Biscuit" in "".join(texts)
+    usage = [m.usage_metadata for m, _ in chunks if getattr(m, "usage_metadata", None)]
+    assert usage and usage[-1]["input_tokens"] > 0 and usage[-1]["output_tokens"] == len(texts)
+
+
 def test_reply_overtakes_a_running_background_call(chat) -> None:  # type: ignore[no-untyped-def]
     finished: dict[str, float] = {}
     started = threading.Event()

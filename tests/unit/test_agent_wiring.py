@@ -570,3 +570,14 @@ def test_a_window_the_message_does_not_name_is_ignored(tmp_path: Path) -> None:
                        context=ctx(update_memory=False))
     assert out["retrieval"]["round"] == 1
     assert all(w is None for w in windows)
+
+
+def test_only_the_reply_reaches_the_messages_stream(tmp_path: Path) -> None:
+    agent, _, _ = make_agent(tmp_path, Script(decisions=[{"keywords": "cat name"}],
+                                              question="cat"))
+    chunks = list(agent.stream({"text": "What is my cat called?", "at": "2024-03-02 19:05"},
+                               context=ctx(), stream_mode="messages"))
+    assert chunks
+    assert {metadata["langgraph_node"] for _, metadata in chunks} == {"respond"}
+    assert all("keywords" not in str(message.content) for message, _ in chunks)
+    assert all("personavlm:respond" in metadata["tags"] for _, metadata in chunks)
