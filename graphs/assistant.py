@@ -5,7 +5,7 @@ through the LangGraph graph or the memory graph API."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -65,6 +65,27 @@ class Assistant:
             payload["at"] = at
         context = replace(self.context, **overrides) if overrides else self.context
         return cast(OutputState, self.agent.invoke(cast(InputState, payload), context=context))
+
+    def say_streaming(self, text: str, on_token: Callable[[str], None],
+                      images: list[Any] | None = None, at: str | None = None,
+                      **overrides: Any) -> OutputState:
+        """``say``, with the reply's tokens handed to ``on_token`` as the model writes
+        them (LangGraph's ``messages`` stream: internal model calls never reach it)."""
+        payload: dict[str, Any] = {"text": text, "images": images or []}
+        if at:
+            payload["at"] = at
+        context = replace(self.context, **overrides) if overrides else self.context
+        final: Any = {}
+        for mode, data in cast(Iterator[tuple[str, Any]], self.agent.stream(
+                cast(InputState, payload), context=context,
+                stream_mode=["messages", "values"])):
+            if mode == "messages":
+                message = data[0]
+                if isinstance(message.content, str) and message.content:
+                    on_token(message.content)
+            elif mode == "values":
+                final = data
+        return cast(OutputState, final)
 
     def replay(self, text: str, reply: str, at: str, images: list[Any] | None = None,
                reply_speaker: str = "") -> OutputState:

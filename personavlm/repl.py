@@ -4,9 +4,14 @@ the next message, ``/memories`` lists what is remembered, ``/quit`` leaves."""
 from __future__ import annotations
 
 import shlex
+import sys
+import time
+from typing import Any
 
 from graphs.assistant import Assistant
 from memory_graph.errors import MemoryGraphError
+from personavlm.waiting import Spinner, finish_memory_work
+from providers.chat import supports_vision
 
 
 def chat(assistant: Assistant) -> None:
@@ -30,17 +35,49 @@ def chat(assistant: Assistant) -> None:
             if not parts:
                 print("usage: /image PATH [caption]")
                 continue
-            images.append({"path": parts[0], "caption": " ".join(parts[1:])})
+            caption = " ".join(parts[1:])
+            if not caption and not supports_vision(assistant.resources.chat):
+                print("  the model cannot see photos: say in a few words what it shows, so "
+                      "it can be remembered (empty: stored without a description)")
+                caption = input("caption> ").strip()
+            images.append({"path": parts[0], "caption": caption})
             print(f"  (photo {parts[0]} attached to your next message)")
             continue
         try:
-            out = assistant.say(line, images=images)
+            out = _reply(assistant, line, images)
         except MemoryGraphError as exc:
             print(f"error: {exc}")
             continue
         finally:
             images = []
-        print(f"assistant> {out['reply']}")
         for error in out.get("errors", []):
             print(f"  warning: {error}")
-    assistant.wait()
+        pending = out.get("extraction", {}).get("pending", 0)
+        if pending:
+            print(f"  ({pending} memory job(s) pending: what you said is remembered in the "
+                  "background; /memories shows it when done)")
+    finish_memory_work(assistant)
+
+
+def _reply(assistant: Assistant, line: str, images: list[dict[str, str]]) -> dict[str, Any]:
+    """The reply, printed as it is written, after a spinner; then its timing."""
+    start = time.perf_counter()
+    first: list[float] = []
+    spinner = Spinner("thinking")
+
+    def show(token: str) -> None:
+        if not first:
+            spinner.stop()
+            first.append(time.perf_counter() - start)
+            print("assistant> ", end="")
+        print(token, end="", flush=True)
+
+    with spinner:
+        out = assistant.say_streaming(line, show, images=images)
+    if not first:  # a model that does not stream: the reply comes whole
+        first.append(time.perf_counter() - start)
+        print(f"assistant> {out.get('reply', '')}", end="")
+    print()
+    print(f"  ({first[0]:.1f} s to the first token, {time.perf_counter() - start:.1f} s in "
+          "all)", file=sys.stderr)
+    return dict(out)
