@@ -11,6 +11,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, cast
 
+from langchain_core.messages import AIMessage, AIMessageChunk
+
 from graphs import Context, build_agent
 from graphs.agent import Agent
 from memory_graph.errors import ConfigurationError
@@ -81,7 +83,8 @@ class Assistant:
                 stream_mode=["messages", "values"])):
             if mode == "messages":
                 message = data[0]
-                if isinstance(message.content, str) and message.content:
+                if isinstance(message, AIMessage | AIMessageChunk) and isinstance(
+                        message.content, str) and message.content:
                     on_token(message.content)
             elif mode == "values":
                 final = data

@@ -15,6 +15,7 @@ from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MAX_TURN_CHARS, TurnInput
 from memory_graph.schema import EdgeType, Image, Turn, stable_id, utc_now
 from memory_graph.timeparse import parse_timestamp
+from nodes.chat_messages import pending_user_message
 from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.personality import Personality
@@ -36,13 +37,16 @@ class Perceive:
     def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = self.provider.run_context(runtime)
         text = state.get("text") or ""
+        sources = state.get("images") or []
+        from_messages = pending_user_message(state.get("messages") or [])
+        if not text and not sources and from_messages is not None:
+            text, sources = from_messages
         if not isinstance(text, str):
             raise InvalidInputError("text must be a string")
         text = text.strip()
         if len(text) > MAX_TURN_CHARS:
             raise InvalidInputError(f"the message has {len(text)} characters; the limit is "
                                     f"{MAX_TURN_CHARS}")
-        sources = state.get("images") or []
         if len(sources) > MAX_IMAGES_PER_TURN:
             raise InvalidInputError(f"at most {MAX_IMAGES_PER_TURN} images per turn")
         allow_paths = self.provider.policy.image_paths_allowed
@@ -100,7 +104,11 @@ class Perceive:
             "stored": ctx.update_memory,
         }
         # A new turn: the channels with reducers start again, not from the last turn.
+        # Given as text, the turn joins the thread's messages too (as messages, it is there).
+        said = [] if from_messages is not None and text == from_messages[0].strip() else [
+            HumanMessage(content=text or "[photo]")]
         return {"turn": turn, "background": background, "memories": Overwrite([]),
+                "messages": said,
                 "retrieval": {"round": 0, "queries": [], "next": "retrieve"},
                 "personality": personality.as_dict(), "extraction": {}, "reply": "",
                 "cost": Overwrite(meter.as_dict()), "errors": Overwrite(errors)}

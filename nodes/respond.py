@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
 from memory_graph.graph import TurnInput
@@ -44,6 +45,7 @@ class Respond:
     def _reply(self, state: State, ctx: Context, res: Resources) -> dict[str, Any]:
         meter = CostMeter()
         given = replaying(state)
+        reply_id: str | None = None
         if given:
             text = (state.get("given_reply") or "").strip()
         else:
@@ -51,8 +53,8 @@ class Respond:
                       if supports_vision(res.chat) else None)
             messages = reply_messages(state, ctx, images)
             model = res.chat.bind(max_tokens=ctx.max_reply_tokens)
-            text = str(invoke_model(model, messages, meter, "respond", user_facing=True)
-                       .text).strip()
+            answer = invoke_model(model, messages, meter, "respond", user_facing=True)
+            text, reply_id = str(answer.text).strip(), answer.id
         turn = state["turn"]
         if turn["stored"]:
             said_at = datetime.fromisoformat(turn["at"]) + timedelta(seconds=1)
@@ -65,4 +67,9 @@ class Respond:
             schedule_idle_consolidation(res, ctx)
             if not given:
                 submit_warm_prefix(res, ctx, turn["session_id"])
-        return {"reply": text, "cost": meter.as_dict()}
+        # The reply joins the thread's messages (with the id its streamed tokens had, so a
+        # messages stream does not show it twice); the turn's input is cleared, so the next
+        # run of the thread reads only what it is given.
+        return {"reply": text, "cost": meter.as_dict(),
+                "messages": [AIMessage(content=text, id=reply_id)], "text": None,
+                "images": None, "at": None, "given_reply": None, "given_reply_speaker": None}

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
@@ -23,6 +25,10 @@ DESCRIBED = ConfigDict(use_attribute_docstrings=True)
 
 @with_config(DESCRIBED)
 class InputState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation of this thread (LangGraph chat messages): a new last user message
+    is this turn, read when no text is given; its image content blocks are its photos. The
+    reply is appended."""
     text: str
     """What the user says this turn."""
     images: list[Any]
@@ -169,6 +175,8 @@ class State(InputState, total=False):
 
 @with_config(DESCRIBED)
 class OutputState(TypedDict, total=False):
+    messages: list[AnyMessage]
+    """The conversation of this thread, the reply last."""
     reply: str
     """The assistant's reply."""
     turn: TurnInfo

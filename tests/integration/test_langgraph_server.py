@@ -53,4 +53,9 @@ def test_agent_served_by_langgraph_dev(tmp_path: Path) -> None:
         assert first_session and first_session != question["turn"]["session_id"]
         assert hits[0]["date"].startswith("2024-03-02")
         assert question["retrieval"]["round"] >= 1
+        chat = client.runs.wait(thread["thread_id"], "agent", input={"messages": [
+            {"role": "user", "content": "Where do I teach?"}]}, context=context)
+        assert isinstance(chat, dict)
+        assert [m["type"] for m in chat["messages"][-2:]] == ["human", "ai"]
+        assert chat["messages"][-1]["content"] == chat["reply"]
     assert "WITHOUT AUTHENTICATION" in (tmp_path / "server.log").read_text()

@@ -16,7 +16,7 @@ from urllib.request import url2pathname
 
 import pytest
 from helpers import HashingEmbedder, ScriptedFakeChatModel, step_of
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import Field
 
@@ -577,7 +577,35 @@ def test_only_the_reply_reaches_the_messages_stream(tmp_path: Path) -> None:
                                               question="cat"))
     chunks = list(agent.stream({"text": "What is my cat called?", "at": "2024-03-02 19:05"},
                                context=ctx(), stream_mode="messages"))
-    assert chunks
-    assert {metadata["langgraph_node"] for _, metadata in chunks} == {"respond"}
+    replies = [(m, meta) for m, meta in chunks if isinstance(m, AIMessage | AIMessageChunk)]
+    assert replies
+    assert {metadata["langgraph_node"] for _, metadata in replies} == {"respond"}
+    assert "".join(str(m.content) for m, _ in replies) == "scripted reply"  # once
     assert all("keywords" not in str(message.content) for message, _ in chunks)
-    assert all("personavlm:respond" in metadata["tags"] for _, metadata in chunks)
+
+
+def test_a_thread_speaks_the_messages_channel(tmp_path: Path) -> None:
+    """Studio's chat and any client of {"messages": [...]}: the last user message is the
+    turn (an image block is its photo), the reply is appended, and a text turn on the same
+    thread joins the same conversation."""
+    agent, _, provider = make_agent(tmp_path, Script())
+    agent.checkpointer = InMemorySaver()
+    thread = {"configurable": {"thread_id": "t-chat"}}
+    photo = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    first = agent.invoke({"messages": [{"role": "user", "content": [
+        {"type": "text", "text": "This is Pixel, my cat."},
+        {"type": "image_url", "image_url": {"url": photo}}]}]}, config=thread, context=ctx())
+    assert first["turn"]["text"] == "This is Pixel, my cat."
+    assert len(first["turn"]["image_ids"]) == 1
+    second = agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:07"},
+                          config=thread, context=ctx())
+    third = agent.invoke({"messages": [{"role": "user", "content": "What is my cat called?"}]},
+                         config=thread, context=ctx())
+    roles = [m.type for m in third["messages"]]
+    assert roles == ["human", "ai", "human", "ai", "human", "ai"]
+    assert [m.content for m in third["messages"]][2] == "I love coffee."
+    assert third["turn"]["text"] == "What is my cat called?"
+    assert second["reply"] == third["messages"][3].content
+    memory = provider.resolve(ctx()).memory
+    assert sorted(t.text for t in memory.turns("t-maya") if t.role == "user") == [
+        "I love coffee.", "This is Pixel, my cat.", "What is my cat called?"]

@@ -1,0 +1,37 @@
+"""The ``messages`` channel: a turn given as LangGraph chat messages (Studio's chat, any
+client that speaks ``{"messages": [...]}``), read into the text and images ``perceive``
+works with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AnyMessage, HumanMessage
+
+from memory_graph.errors import InvalidInputError
+
+
+def pending_user_message(messages: list[AnyMessage]) -> tuple[str, list[Any]] | None:
+    """Text and images of the last message when it is the user's and not answered yet;
+    None otherwise. Images are content blocks: ``image_url`` with a data URL, or ``image``
+    with base64 data (OpenAI and LangChain's standard forms)."""
+    if not messages or not isinstance(messages[-1], HumanMessage):
+        return None
+    content = messages[-1].content
+    if isinstance(content, str):
+        return content, []
+    texts: list[str] = []
+    images: list[Any] = []
+    for block in content:
+        if isinstance(block, str):
+            texts.append(block)
+        elif block.get("type") == "text":
+            texts.append(str(block.get("text", "")))
+        elif block.get("type") == "image_url":
+            url = block.get("image_url")
+            images.append(url.get("url") if isinstance(url, dict) else url)
+        elif block.get("type") == "image":
+            images.append(block.get("base64") or block.get("data") or block.get("url"))
+        else:
+            raise InvalidInputError(f"unsupported message content block {block.get('type')!r}")
+    return " ".join(t for t in texts if t).strip(), images
