@@ -107,8 +107,10 @@ class Perceive:
         # Given as text, the turn joins the thread's messages too (as messages, it is there).
         said = [] if from_messages is not None and text == from_messages[0].strip() else [
             HumanMessage(content=text or "[photo]")]
+        # The turn's input is read: cleared, so a later run of the thread (even after this
+        # one fails) reads only what it is given.
         return {"turn": turn, "background": background, "memories": Overwrite([]),
-                "messages": said,
+                "messages": said, "text": None, "images": None, "at": None,
                 "retrieval": {"round": 0, "queries": [], "next": "retrieve"},
                 "personality": personality.as_dict(), "extraction": {}, "reply": "",
                 "cost": Overwrite(meter.as_dict()), "errors": Overwrite(errors)}

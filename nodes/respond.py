@@ -68,8 +68,8 @@ class Respond:
             if not given:
                 submit_warm_prefix(res, ctx, turn["session_id"])
         # The reply joins the thread's messages (with the id its streamed tokens had, so a
-        # messages stream does not show it twice); the turn's input is cleared, so the next
-        # run of the thread reads only what it is given.
+        # messages stream does not show it twice); the given reply is cleared like the rest
+        # of the turn's input (by perceive).
         return {"reply": text, "cost": meter.as_dict(),
-                "messages": [AIMessage(content=text, id=reply_id)], "text": None,
-                "images": None, "at": None, "given_reply": None, "given_reply_speaker": None}
+                "messages": [AIMessage(content=text, id=reply_id)], "given_reply": None,
+                "given_reply_speaker": None}
