@@ -78,7 +78,7 @@ def test_the_reply_streams_token_by_token_and_nothing_else_does(tmp_path: Path, 
     nodes = {metadata["langgraph_node"] for _, metadata in replies}
     assert nodes == {"respond"}, nodes  # decision, extraction, personality: not streamed
     texts = [str(message.content) for message, _ in replies if message.content]
-    assert len(texts) > 3 and "Biscuit" in "".join(texts)
+    assert len(texts) > 1 and "Biscuit" in "".join(texts)  # several chunks, not one
     usage = [m.usage_metadata for m, _ in replies if getattr(m, "usage_metadata", None)]
     assert usage and usage[-1]["input_tokens"] > 0 and usage[-1]["output_tokens"] == len(texts)
 
