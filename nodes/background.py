@@ -121,9 +121,10 @@ class BackgroundWorker:
         wait(futures, timeout=timeout)
 
     def close(self, timeout: float) -> None:
-        """Wait up to ``timeout`` seconds for queued jobs, then stop the worker thread;
-        jobs still queued then are cancelled and logged (they are not silently lost: the
-        turns they belong to are stored, only their memory work is not done)."""
+        """Wait up to ``timeout`` seconds for queued jobs (saying so: a warning, which
+        Python prints to stderr even without logging set up), then stop the worker thread;
+        jobs still queued then are cancelled and logged. Nothing is lost: their turns are
+        stored with their memory work pending, and it resumes at the user's next turn."""
         started = time.monotonic()
         with self._lock:
             futures = [f for fs in self._pending.values() for f in fs if not f.done()]
@@ -132,8 +133,9 @@ class BackgroundWorker:
         for timer in timers:
             timer.cancel()
         if futures:
-            log.info("finishing %d memory job(s) before exit (at most %.0f s)", len(futures),
-                     timeout)
+            log.warning("finishing %d memory job(s) before exit (at most %.0f s; they are "
+                        "recorded in the store and resume later if cut short)", len(futures),
+                        timeout)
         _, unfinished = wait(futures, timeout=timeout)
         if unfinished:
             log.warning("stopped with %d memory job(s) unfinished after %.0f s",
