@@ -346,8 +346,9 @@ def test_a_turn_stored_before_its_reply_is_unanswered_until_the_reply(ana: Memor
                                                                        ) -> None:
     t4 = T0 + timedelta(days=90)
     ana.add_turns("t-ana", [TurnInput(text="Are you there?", at=t4, session_id="s4",
-                                      turn_id="s4-0", answered=False)])
+                                      turn_id="s4-0", answered=False, memory_work="pending")])
     assert [t.id for t in ana.unanswered_turns("t-ana")] == ["s4-0"]
+    assert [t.id for t in ana.turns_with_work("t-ana", ("pending", "failed"))] == ["s4-0"]
     ana.add_turns("t-ana", [TurnInput(text="Yes.", at=t4 + timedelta(seconds=1),
                                       session_id="s4", role="assistant", seq=1)],
                   answering="s4-0")

@@ -405,9 +405,18 @@ class MemoryGraph:
                        if isinstance(s, Session)), key=lambda s: s.started_at)
 
     def unanswered_turns(self, user_id: str) -> list[Turn]:
-        """User turns stored before a reply that never came (a failed or killed run)."""
-        return [t for t in self.store.find_nodes(user_id, NodeLabel.TURN)
-                if isinstance(t, Turn) and not t.answered]
+        """User turns stored before a reply that never came (a failed or killed run). Asked
+        of the store by property, not by reading every turn: it runs at every turn."""
+        return [t for t in self.store.find_nodes(user_id, NodeLabel.TURN,
+                                                 where={"answered": False})
+                if isinstance(t, Turn)]
+
+    def turns_with_work(self, user_id: str, states: Sequence[MemoryWorkState]) -> list[Turn]:
+        """The user's turns whose memory work is in one of ``states``, in the order said
+        (asked of the store by property: it runs at every turn)."""
+        found = [t for state in states for t in self.store.find_nodes(
+            user_id, NodeLabel.TURN, where={"memory_work": state}) if isinstance(t, Turn)]
+        return sorted(found, key=lambda t: (t.at, t.seq))
 
     def has_turn(self, user_id: str, turn_id: str) -> bool:
         found = self.store.get_nodes(user_id, [turn_id], embeddings=False)

@@ -83,10 +83,9 @@ def outstanding(res: Resources, ctx: Context, now: datetime | None = None,
     session is finished when it ended a session gap before ``now``, or when ``idle``."""
     memory = res.memory
     user_id = ctx.user_id
-    turns = [t for t in memory.turns(user_id)
+    turns = [t for t in memory.turns_with_work(user_id, ("pending", "failed"))
              if t.id != exclude_turn and t.role == "user" and t.answered
-             and (t.memory_work == "pending"
-                  or (t.memory_work == "failed" and t.memory_attempts < MAX_ATTEMPTS))]
+             and (t.memory_work == "pending" or t.memory_attempts < MAX_ATTEMPTS)]
     sessions = memory.sessions(user_id)
     gap = timedelta(minutes=ctx.session_gap_minutes)
     moment = now or utc_now()

@@ -149,6 +149,10 @@ HAS_USER = "MATCH (u:User {user_id: $uid, id: $uid}) RETURN count(u) AS n"
 LIST_USERS = "MATCH (u:User) WHERE u.id = u.user_id RETURN u.user_id AS uid"
 
 
+#: Node fields stored as properties of their own, so ``find_nodes`` can filter on them.
+FILTERABLE = ("session_id", "name", "kind", "role", "seq", "answered", "memory_work")
+
+
 def node_row(node: Node) -> dict[str, Any]:
     """Properties stored for a node: scalars for indexes and filters, JSON for the rest."""
     data = node.model_dump(mode="json", exclude={"embedding"})
@@ -160,7 +164,7 @@ def node_row(node: Node) -> dict[str, Any]:
     }
     if node.searchable:
         props["search_text"] = node.search_text()
-    for key in ("session_id", "name", "kind", "role", "seq"):
+    for key in FILTERABLE:
         if key in data:
             props[key] = data[key]
     return {"id": node.id, "props": props, "emb": getattr(node, "embedding", None)}
@@ -288,8 +292,7 @@ class CypherStore(ABC):
                    where: dict[str, Scalar] | None = None, limit: int | None = None) -> list[Node]:
         self._require(user_id)
         conditions = where or {}
-        allowed = set(NODE_TYPES[label].model_fields) & {"session_id", "name", "kind", "role",
-                                                         "seq", "id"}
+        allowed = set(NODE_TYPES[label].model_fields) & {*FILTERABLE, "id"}
         unknown = set(conditions) - allowed
         if unknown:
             raise InvalidInputError(f"cannot filter {label} on {sorted(unknown)}; "
