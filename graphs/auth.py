@@ -23,6 +23,7 @@ from typing import Any
 from langgraph_sdk import Auth
 
 from graphs.tokens import TOKENS_VARIABLE, tokens_from_env, user_of_token
+from memory_graph.langgraph_store import AGENT_NAMESPACES
 from nodes.serving import UNAUTHENTICATED_LOCAL, refusals
 
 LOCAL_IDENTITY = "local"
@@ -108,10 +109,15 @@ def build_auth(tokens: Mapping[str, str] | None) -> Auth:
     @auth.on.store()
     async def own_namespace(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> None:
         """Store items live under the caller's id: a namespace that does not start with
-        it is moved under it, so no read or write reaches another user's items."""
+        it is moved under it, so no read or write reaches another user's items. (In the
+        unauthenticated local mode the namespace names the user, as a run's context does.)"""
         namespace = tuple(value.get("namespace") or ())
-        if namespace[:1] != (ctx.user.identity,):
-            value["namespace"] = (ctx.user.identity, *namespace)
+        if tokens is not None and namespace[:1] != (ctx.user.identity,):
+            namespace = value["namespace"] = (ctx.user.identity, *namespace)
+        if ctx.action == "put" and namespace[1:2] and namespace[1] in AGENT_NAMESPACES:
+            raise Auth.exceptions.HTTPException(
+                status_code=403, detail=f"{namespace[:2]!r} holds the memories the agent "
+                                        "learned and is read only; put items elsewhere")
 
     return auth
 

@@ -7,12 +7,19 @@ here; a run's context cannot choose them. Models and stores open on the first ru
 server process owns one ``ResourceProvider``; at exit it finishes queued memory work for at
 most ``SHUTDOWN_SECONDS`` (logged) and closes the stores. ``memory`` is the second graph:
 the caller's memory work and forgetting (``graphs.memory_service``), on the same
-resources."""
+resources. ``memory_store`` is the server's long-term store (``store.path``): the same
+memory graph as a LangGraph ``BaseStore``, so ``/store`` clients and any graph's tools
+search it (each caller only under their own id, ``graphs/auth.py``)."""
 
 import atexit
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from graphs.agent import build_agent
 from graphs.memory_service import build_memory_service
+from memory_graph.langgraph_store import MemoryGraphStore
+from memory_graph.search import HybridSearch, recipe
+from nodes.context import Context
 from nodes.resources import ResourceProvider
 from nodes.serving import ServedCaller, ServerSettings
 from providers.llama_runtime import configure_openmp
@@ -25,3 +32,10 @@ resources = ResourceProvider(media_dir=settings.media_path, policy=ServedCaller(
 atexit.register(resources.close, SHUTDOWN_SECONDS)
 graph = build_agent(provider=resources, internal_key=settings.internal_key)
 memory = build_memory_service(resources)
+
+
+@asynccontextmanager
+async def memory_store() -> AsyncIterator[MemoryGraphStore]:
+    memory = resources.memory(settings.apply(Context()))
+    yield MemoryGraphStore(memory, HybridSearch(memory, recipe("hybrid"),
+                                                load_reranker=resources.reranker))

@@ -39,6 +39,7 @@ from memory_graph.schema import (
     NodeLabel,
     Routine,
     Session,
+    StoreItemRef,
     Turn,
 )
 from memory_graph.search import HybridSearch, recipe
@@ -58,6 +59,7 @@ __all__ = [
     "test_a_batch_that_fails_anywhere_leaves_nothing",
     "test_a_consolidation_links_its_provenance_chains_events_and_prunes_routines",
     "test_a_fact_and_a_routine_made_untrue_are_closed_in_valid_time",
+    "test_a_memory_kept_on_request_is_searchable_replaceable_and_forgettable",
     "test_a_mixed_batch_commits_whole",
     "test_a_statement_failing_inside_the_database_rolls_the_batch_back",
     "test_a_turn_stored_before_its_reply_is_unanswered_until_the_reply",
@@ -367,6 +369,34 @@ def test_forgetting_an_id_that_is_not_the_users_turn_or_session_changes_nothing(
             ana.forget_session("t-ana", session_id)
     assert _snapshot(ana, "t-ana") == before
     assert ana.user("t-ana").name == "Ana"
+
+
+def test_a_memory_kept_on_request_is_searchable_replaceable_and_forgettable(
+        ana: MemoryGraph) -> None:
+    """``remember`` (the LangGraph store's ``put``) and ``forget_memory`` (its ``delete``)."""
+    ref = StoreItemRef(namespace=["notes"], key="k1", value_json='{"content": "x"}')
+    first = ana.remember("t-ana", "Ana is allergic to hazelnuts", memory_id="m-1",
+                         at=T0, stored_as=ref)
+    found = ana.store.get_nodes("t-ana", ["m-1"])
+    assert [n.model_dump(exclude={"embedding"}) for n in found] == \
+        [first.model_dump(exclude={"embedding"})]
+    assert isinstance(found[0], Fact) and found[0].stored_as == ref
+    assert [h.node.id for h in ana.store.keyword_search("t-ana", NodeLabel.FACT,
+                                                        "hazelnuts", 5)] == ["m-1"]
+    again = ana.remember("t-ana", "Ana is allergic to walnuts", memory_id="m-1", at=T0)
+    assert again.created_at == first.created_at
+    assert ana.store.keyword_search("t-ana", NodeLabel.FACT, "hazelnuts", 5) == []
+    with pytest.raises(InvalidInputError):
+        ana.remember("t-ana", "", memory_id="m-2")
+    with pytest.raises(InvalidInputError):
+        ana.remember("t-ana", "replaces a turn", memory_id="s1-0")
+    report = ana.forget_memory("t-ana", "m-1")
+    assert report.counts["facts"] == 1
+    assert ana.store.get_nodes("t-ana", ["m-1"]) == []
+    assert ana.store.keyword_search("t-ana", NodeLabel.FACT, "walnuts", 5) == []
+    with pytest.raises(UnknownMemoryError):
+        ana.forget_memory("t-ana", "m-1")
+    assert ana.forget_memory("t-ana", "s1-0").counts["turns"] == 1
 
 
 @pytest.mark.parametrize("bad", [

@@ -51,7 +51,8 @@ class ForgetReport:
         return ", ".join(removed) or "nothing"
 
 
-_KIND = {NodeLabel.FACT: "facts", NodeLabel.EVENT: "events", NodeLabel.ROUTINE: "routines",
+#: The ``ForgetReport`` count each kind of derived memory is reported under.
+KIND_OF_LABEL = {NodeLabel.FACT: "facts", NodeLabel.EVENT: "events", NodeLabel.ROUTINE: "routines",
          NodeLabel.ENTITY: "entities", NodeLabel.IMAGE: "images",
          NodeLabel.PERSONALITY: "personality"}
 
@@ -114,8 +115,8 @@ def plan_forget(store: GraphStore, user_id: str, turns: Sequence[Turn],
                 rewritten.append(node.model_copy(update={"summary": "", "embedding": None}))
                 report.counts["entity summaries"] += 1
     for node in store.get_nodes(user_id, sorted(doomed - doomed_turns), embeddings=False):
-        if node.label in _KIND:
-            report.counts[_KIND[node.label]] += 1
+        if node.label in KIND_OF_LABEL:
+            report.counts[KIND_OF_LABEL[node.label]] += 1
     for edge in store.edges(user_id, [user_id], None, "out"):
         if edge.type in PREFERENCE_EDGES and doomed_turns.intersection(edge.source_turns):
             dropped_edges.add(edge.id)

@@ -8,6 +8,7 @@ whole dependency chains. Reads default to what is valid now; ``as_of`` and
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,8 +17,9 @@ from itertools import pairwise
 from pydantic import ValidationError
 
 from memory_graph.embedding import Embedder
-from memory_graph.errors import InvalidInputError, UnknownUserError
+from memory_graph.errors import InvalidInputError, UnknownMemoryError, UnknownUserError
 from memory_graph.forgetting import (
+    KIND_OF_LABEL,
     ForgetReport,
     plan_forget,
     user_session,
@@ -39,6 +41,7 @@ from memory_graph.schema import (
     Routine,
     SearchableNode,
     Session,
+    StoreItemRef,
     Turn,
     User,
     stable_id,
@@ -54,6 +57,9 @@ from memory_graph.writes import (
 )
 
 MAX_TURN_CHARS = 20_000
+#: Nodes ``forget_memory`` does not take by id: the user (``forget_user``), a personality
+#: estimate and a photo (they go with the turn they came from).
+UNFORGETTABLE_ALONE = frozenset({NodeLabel.USER, NodeLabel.PERSONALITY, NodeLabel.IMAGE})
 
 
 @dataclass(frozen=True)
@@ -234,6 +240,43 @@ class MemoryGraph:
                 for node in self.store.get_nodes(user_id, list(dict.fromkeys(ids)))
                 if isinstance(node, Fact | Routine) and node.is_current()
                 and (node.event_time() or at) <= at]
+
+    def remember(self, user_id: str, statement: str, *, memory_id: str,
+                 at: datetime | None = None, stored_as: StoreItemRef | None = None) -> Fact:
+        """Store a memory the user, or an agent on their behalf, asked to keep: a current
+        "remember" fact from ``at`` (now by default), with no turn behind it. The same
+        ``memory_id`` again replaces it (keeping when it was first recorded). One
+        transaction; the user is created if new."""
+        self.ensure_user(user_id)
+        moment = at or utc_now()
+        earlier = self.store.get_nodes(user_id, [memory_id], embeddings=False)
+        try:
+            fact = Fact(id=memory_id, user_id=user_id, statement=statement, kind="remember",
+                        at=moment, stored_as=stored_as,
+                        created_at=earlier[0].created_at if earlier else utc_now())
+        except ValidationError as exc:
+            raise InvalidInputError(f"invalid memory: {exc}") from exc
+        if earlier and not isinstance(earlier[0], Fact):
+            raise InvalidInputError(f"{memory_id!r} is a {earlier[0].label.value}, not a "
+                                    "memory that can be replaced")
+        self.commit(user_id, WriteBatch(nodes=[fact]))
+        return fact
+
+    def forget_memory(self, user_id: str, memory_id: str) -> ForgetReport:
+        """Forget one memory by id: a turn or a session as ``forget_turn`` and
+        ``forget_session`` do; any other memory (a fact, event, routine or entity)
+        alone, with its edges and index entries (a photo goes with its turn).
+        ``UnknownMemoryError`` (nothing changed) when the id names none of these."""
+        found = self.store.get_nodes(user_id, [memory_id], embeddings=False)
+        if not found or found[0].label in UNFORGETTABLE_ALONE:
+            raise UnknownMemoryError(user_id, "memory", memory_id)
+        node = found[0]
+        if isinstance(node, Turn):
+            return self.forget_turn(user_id, node.id)
+        if isinstance(node, Session):
+            return self.forget_session(user_id, node.id)
+        self.commit(user_id, WriteBatch(delete_node_ids=[node.id]))
+        return ForgetReport(counts=Counter({KIND_OF_LABEL[node.label]: 1}))
 
     def current_facts(self, user_id: str) -> list[Fact]:
         """The user's stated facts ("fact" and "remember") that no later fact closed."""

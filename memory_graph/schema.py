@@ -35,6 +35,9 @@ def stable_id(*parts: str) -> str:
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
+#: The largest value (as JSON) a LangGraph store item may carry.
+MAX_STORED_VALUE_CHARS = 20_000
+
 #: The state of the memory work a turn or a session needs (extraction, consolidation).
 MemoryWorkState = Literal["none", "pending", "done", "failed"]
 
@@ -224,6 +227,17 @@ class Routine(SearchableNode):
         return self.updated_at
 
 
+class StoreItemRef(BaseModel):
+    """A LangGraph store item's address and value, kept on the memory it became."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    namespace: list[str] = Field(max_length=8, description="The namespace after the user id.")
+    key: str = Field(min_length=1, max_length=256)
+    value_json: str = Field(max_length=MAX_STORED_VALUE_CHARS,
+                            description="The value as it was put, as JSON.")
+
+
 class Fact(SearchableNode):
     """A semantic memory stated in one turn: a fact, an explicit "remember this", or a
     visual concept seen in a shared photo. Linked to its turn (FROM_TURN), to the entities
@@ -236,6 +250,10 @@ class Fact(SearchableNode):
     valid_to: datetime | None = Field(
         default=None, description="When a later fact made this one untrue (closed in valid "
                                   "time, kept as history); None while it holds.")
+    stored_as: StoreItemRef | None = Field(
+        default=None, description="Where a memory put through the LangGraph store adapter "
+                                  "(memory_graph.langgraph_store) lives there; None for the "
+                                  "memories the agent learned.")
 
     def search_text(self) -> str:
         return self.statement

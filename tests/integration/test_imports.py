@@ -31,3 +31,15 @@ def test_each_module_imports_first() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         failures = [r for r in pool.map(_import_alone, modules) if r[1] != 0]
     assert not failures, failures
+
+
+def test_the_memory_graph_loads_without_langgraph() -> None:
+    """Only ``memory_graph.langgraph_store`` imports LangGraph; the rest of the package,
+    the embedded store and the search among it, never loads it."""
+    code = ("import sys, memory_graph.graph, memory_graph.search, memory_graph.backends; "
+            "memory_graph.backends.open_store; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('langgraph', 'langchain_core')))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]", done.stdout

@@ -3,7 +3,8 @@ alice and bob and the offline model: no token gets 401; alice tells a secret in 
 bob, by every route (threads.search, get_state, a run or a delete on her thread, a run whose
 context names alice, store search, a question to the agent), gets none of it; a context
 that chooses a server resource is refused, creates nothing and connects nowhere; an image
-given as a server path is refused. docs/deployment.md's threat model cites these tests."""
+given as a server path is refused. The server's store is the memory graph, searched by
+meaning and never across callers. docs/deployment.md's threat model cites these tests."""
 
 from __future__ import annotations
 
@@ -124,6 +125,29 @@ def test_bob_gets_nothing_of_alices_by_any_route(server: tuple[str, Path],
     alice = client_for(url, "alice-token")
     assert alice.threads.get_state(thread_id)["values"]["turn"]["text"].endswith(f"{SECRET}.")
     assert alice.store.get_item(("alice", "notes"), "pin")["value"]["text"] == f"PIN {SECRET}"
+
+
+def test_the_servers_store_is_each_callers_own_memory_graph(
+        server: tuple[str, Path], alices_thread: dict[str, Any]) -> None:
+    """The /store API searches the memory graph (``memory_graph.langgraph_store``): alice
+    finds her told turn and her item by meaning; bob, asking the same, finds neither."""
+    url, _ = server
+    alice, bob = client_for(url, "alice-token"), client_for(url, "bob-token")
+    found = alice.store.search_items(("alice",), query="bank PIN number", limit=10)["items"]
+    namespaces = {tuple(item["namespace"]) for item in found}
+    assert {("alice", "turns"), ("alice", "notes")} <= namespaces, found
+    assert any(SECRET in item["value"].get("content", "") for item in found
+               if tuple(item["namespace"]) == ("alice", "turns"))
+    assert all(item["score"] is not None for item in found)
+    bob.store.put_item(("bob", "notes"), "tea", {"content": "Bob likes oolong tea."})
+    for query in ("bank PIN number", "tea"):
+        seen = bob.store.search_items(("alice",), query=query)["items"]
+        seen += bob.store.search_items((), query=query)["items"]
+        assert all(item["namespace"][0] == "bob" for item in seen), seen
+        assert SECRET not in json.dumps(seen)
+    refused(lambda: alice.store.put_item(("alice", "turns"), "x", {"content": "no"}), 403)
+    assert ("alice", "turns") in {tuple(n) for n in
+                                  alice.store.list_namespaces(prefix=("alice",))["namespaces"]}
 
 
 def test_a_context_cannot_choose_server_resources(server: tuple[str, Path]) -> None:
