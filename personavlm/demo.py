@@ -16,7 +16,7 @@ from tqdm import tqdm
 from graphs import Context
 from graphs.assistant import Assistant
 from personavlm.graph_html import write_graph_html
-from personavlm.plots import plot_personality
+from personavlm.plots import personality_steps, plot_personality
 
 
 def load_demo() -> tuple[dict[str, Any], Path]:
@@ -83,7 +83,8 @@ def run_demo(out_dir: Path, base: Context) -> dict[str, Any]:
 
         graph_stats = write_graph_html(assistant.resources.memory, context.user_id,
                                        out_dir / "memory_graph.html")
-        plot_personality(trajectory, out_dir / "personality.png",
+        plot_personality(personality_steps(assistant.resources.memory, context.user_id),
+                         out_dir / "personality.png",
                          f"Big Five of {context.user_name} over the conversation")
         summary = {"turns": turns, "closing_consolidation": closing, "memories": memories,
                    "personality": [p.as_dict() for p in trajectory], "answers": answers,

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/chromium.sh
 npm ci --prefix tools/cypher-lint --no-audit --no-fund --loglevel=error
 if [ -z "${PERSONA_DATA_DIR:-}" ] && [ -d ../shared/data ]; then
   export PERSONA_DATA_DIR="$(cd ../shared/data && pwd)"
