@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from nodes.personality import TRAITS, Personality
@@ -28,10 +29,10 @@ def test_every_trait_is_visible_in_the_picture(tmp_path: Path) -> None:
     path = tmp_path / "personality.png"
     plot_personality(steps(), path, "Big Five of Maya")
     with Image.open(path) as picture:
-        pixels = list(picture.convert("RGB").get_flattened_data())
+        pixels = np.asarray(picture.convert("RGB"), dtype=int)
     for colour in COLOURS:
-        rgb = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
-        near = sum(1 for p in pixels if sum(abs(a - b) for a, b in zip(p, rgb, strict=True)) < 30)
+        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        near = int((np.abs(pixels - rgb).sum(axis=2) < 30).sum())
         assert near > 200, (colour, near)
 
 
