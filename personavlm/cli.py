@@ -299,8 +299,12 @@ def _agent_commands(commands: Any) -> None:
     repair.add_argument("--location", default="",
                         help="data dir of the embedded store; default $PERSONAVLM_DATA/memory")
 
-    graph = commands.add_parser("graph", help="write the user's memory graph")
-    graph.add_argument("--html", type=Path, required=True)
+    graph = commands.add_parser("graph", help="write the user's memory as an HTML page")
+    graph.add_argument("--html", type=Path, required=True, help="the page to write")
+    graph.add_argument("--png", type=Path,
+                       help="also a screenshot of it (headless Chromium, scripts/chromium.sh)")
+    graph.add_argument("--png-height", type=int, default=1600,
+                       help="screenshot height in CSS pixels (width 1200)")
     _agent_options(graph)
 
 
@@ -403,6 +407,10 @@ def _run_agent_command(args: argparse.Namespace) -> None:
 
             stats = write_graph_html(assistant.resources.memory, args.user, args.html)
             print(f"wrote {args.html} ({stats['nodes']} nodes, {stats['edges']} edges)")
+            if args.png:
+                from personavlm.screenshot import screenshot
+
+                print(f"wrote {screenshot(args.html, args.png, height=args.png_height)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
