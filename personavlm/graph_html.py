@@ -224,7 +224,7 @@ def _preference_bar(edge: Edge, x1: float, x2: float, y: float, label_x: float) 
            f'<path d="M{x2:.0f},{y + 1} l8,8 l-8,8 z" fill="{colour}"/>')
     return (f'<g><title>{html.escape(edge.reason or edge.fact)}</title>'
             f'<rect x="{x1:.0f}" y="{y + 2}" width="{max(x2 - x1, 4):.0f}" height="14" '
-            f'fill="{colour}" fill-opacity="{0.85 if current else 0.35}" stroke="{colour}"'
+            f'fill="{colour}" fill-opacity="{0.85 if current else 0.5}" stroke="{colour}"'
             f'{dash}/>{end}<text x="{label_x + 14:.0f}" y="{y + 13}" '
             f'fill="{colour if current else "#555"}">{html.escape(label)}</text></g>')
 
