@@ -40,7 +40,7 @@ KINDS: dict[NodeLabel, tuple[str, str]] = {
 LIKES, DISLIKES, CLOSED = "#2e7d32", "#c62828", "#9e9e9e"
 #: Names an extraction may give the user themself; such an entity is drawn as the user.
 SELF_NAMES = frozenset({"user", "me", "i", "myself", "you"})
-TEXT_CHARS = 64
+TEXT_CHARS = 58
 
 
 @dataclass(frozen=True)
@@ -256,8 +256,8 @@ def _graph_svg(name: str, entities: Sequence[Entity], memories: Sequence[Memory]
     for key in sorted(groups, key=lambda k: order.get(k, -1)):
         lighter = min(columns, key=lambda c: sum(len(g) for _, g in c))
         lighter.append((key, groups[key]))
-    row, top, gap = 22, 90, 16
-    middle, reach = 590, 190
+    row, top, gap = 20, 90, 14
+    middle, reach = 590, 150
     position: dict[str, tuple[float, float]] = {}
     group_y: dict[str, list[float]] = {}
     for side, column in zip((-1, 1), columns, strict=True):
@@ -268,8 +268,8 @@ def _graph_svg(name: str, entities: Sequence[Entity], memories: Sequence[Memory]
                 group_y.setdefault(key, []).append(y)
                 y += row
             y += gap
-    entity_y = _spread([sum(group_y.get(e.id, [top + 44.0 * order[e.id]])) /
-                        len(group_y.get(e.id, [0.0])) for e in entities], 44, top)
+    entity_y = _spread([sum(group_y.get(e.id, [top + 24.0 * order[e.id]])) /
+                        len(group_y.get(e.id, [0.0])) for e in entities], 24, top)
     height = max([top + 40.0, *entity_y, *(y for _, y in position.values())]) + 40
     user_xy = (float(middle), 40.0)
     at_entity = {e.id: (float(middle), y) for e, y in zip(entities, entity_y, strict=True)}
@@ -279,19 +279,19 @@ def _graph_svg(name: str, entities: Sequence[Entity], memories: Sequence[Memory]
     for entity in entities:
         ex, ey = at_entity[entity.id]
         pref = current_pref.get(entity.id)
-        colour = (LIKES if pref.type is EdgeType.PREFERS else DISLIKES) if pref else "#ccc"
-        lines.append(f'<path class="k-entities" d="M{user_xy[0]:.0f},{user_xy[1]:.0f} '
-                     f'C{middle - 70},{user_xy[1] + 30:.0f} {middle - 70},{ey - 30:.0f} '
-                     f'{ex:.0f},{ey:.0f}" fill="none" stroke="{colour}" '
-                     f'stroke-width="{2.5 if pref else 1}"/>')
-        marks.append(f'<g class="k-entities"><circle cx="{ex:.0f}" cy="{ey:.0f}" r="8" '
-                     f'fill="{KINDS[NodeLabel.ENTITY][1]}"/><text x="{ex:.0f}" '
-                     f'y="{ey - 11:.0f}" text-anchor="middle" font-weight="bold" '
-                     f'class="halo">{html.escape(_short(entity.name, 22))}</text>'
-                     f'<text x="{ex:.0f}" y="{ey + 20:.0f}" text-anchor="middle" '
-                     f'font-size="10" fill="#555" class="halo">{html.escape(entity.kind)}'
-                     f'</text></g>')
-    drawn = len(entities)
+        if pref is not None:
+            colour = LIKES if pref.type is EdgeType.PREFERS else DISLIKES
+            lines.append(f'<path class="k-preferences" d="M{user_xy[0]:.0f},'
+                         f'{user_xy[1]:.0f} C{middle - 90},{user_xy[1] + 30:.0f} '
+                         f'{middle - 90},{ey:.0f} {ex:.0f},{ey:.0f}" fill="none" '
+                         f'stroke="{colour}" stroke-width="2.5"/>')
+        kind = "" if entity.kind in ("other", "thing") else f" · {entity.kind}"
+        marks.append(f'<g class="k-entities"><circle cx="{ex:.0f}" cy="{ey:.0f}" r="7" '
+                     f'fill="{KINDS[NodeLabel.ENTITY][1]}"/><text x="{ex + 11:.0f}" '
+                     f'y="{ey + 4:.0f}" font-weight="bold" class="halo">'
+                     f'{html.escape(_short(entity.name, 22))}<tspan font-weight="normal" '
+                     f'fill="#555">{html.escape(kind)}</tspan></text></g>')
+    drawn = 0
     for item in (m for m in memories if m.node.id in position):
         mx, my = position[item.node.id]
         for target in item.about or ("",):
@@ -301,12 +301,12 @@ def _graph_svg(name: str, entities: Sequence[Entity], memories: Sequence[Memory]
                          f'stroke-opacity="0.3"/>')
             drawn += 1
         marks.append(_memory_label(item, mx, my, left=mx < middle))
-    svg = (f'<svg width="{2 * middle}" height="{height:.0f}" font-size="12">'
+    svg = (f'<svg width="{2 * middle}" height="{height:.0f}" font-size="11.5">'
            f'{"".join(lines)}<circle cx="{user_xy[0]:.0f}" cy="{user_xy[1]:.0f}" r="20" '
            f'fill="#212121"/><text x="{user_xy[0]:.0f}" y="{user_xy[1] + 4:.0f}" '
            f'text-anchor="middle" fill="white" font-weight="bold">'
            f'{html.escape(_short(name, 9))}</text>{"".join(marks)}</svg>')
-    return svg, drawn
+    return svg, drawn + len(current_pref)
 
 
 def _spread(wanted: Sequence[float], gap: float, top: float) -> list[float]:
@@ -361,6 +361,7 @@ h2 {{ margin-top: 32px; border-bottom: 1px solid #ddd; }}
 .badge {{ color: white; border-radius: 8px; padding: 1px 7px; font-size: 12px; }}
 table {{ border-collapse: collapse; }}
 td {{ padding: 4px 10px; border-bottom: 1px solid #eee; vertical-align: top; }}
+td:first-child {{ white-space: nowrap; }}
 td img {{ max-width: 120px; max-height: 90px; border-radius: 4px; }}
 .closed {{ text-decoration: line-through; color: #777; }}
 .halo {{ paint-order: stroke; stroke: white; stroke-width: 3px; }}
@@ -378,8 +379,8 @@ changed.</p>
 {timeline}
 <h2>Graph</h2>
 <p>{name} at the top; below them the people, pets, places and things they talked about
-(green line: likes now, red: dislikes now); left and right, each memory beside what it is
-about, with its date. Crossed out: no longer true.</p>
+(a green line from {name}: likes it now, red: dislikes it now); left and right, each memory
+with its date, linked to what it is about. Crossed out: no longer true.</p>
 {radial}
 <h2>Memories by date</h2>
 <table>{listing}</table>

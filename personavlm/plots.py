@@ -79,7 +79,7 @@ def _mark_biggest_move(axis: Axes, steps: Sequence[PersonalityStep],
               markeredgecolor="black")
     said = steps[index].said
     quote = said if len(said) <= QUOTE_CHARS else said[:QUOTE_CHARS - 1].rstrip() + "…"
-    above = values[index] < 4
+    above = (delta >= 0 and values[index] < 4.2) or values[index] < 1.8
     axis.annotate(f"{delta:+.2f}: \u201c{quote}\u201d" if quote else f"{delta:+.2f}",
                   (index, values[index]), textcoords="offset points",
                   xytext=(8, 10 if above else -14), fontsize=8,
