@@ -17,14 +17,13 @@ from graphs import Context, build_agent
 from graphs.agent import Agent
 from memory_graph.errors import ConfigurationError
 from memory_graph.forgetting import ForgetReport
-from memory_graph.schema import Edge, EdgeType, Fact, Node, NodeLabel, Turn
+from memory_graph.schema import Turn
 from nodes.consolidate import consolidate_session
 from nodes.cost import CostMeter
 from nodes.forget import forget_memories
-from nodes.memory_work import status as memory_work_status
+from nodes.memory_view import memory_rows, turn_rows, work_status
 from nodes.memory_work import sync as sync_memory_work
 from nodes.personality import Personality
-from nodes.reply_prompt import describe_node
 from nodes.resources import ResourceProvider, Resources
 from nodes.state import InputState, OutputState
 from nodes.structured import StructuredOutputError
@@ -123,32 +122,13 @@ class Assistant:
         return sync_memory_work(self.resources, self.context, progress)
 
     def status(self) -> dict[str, Any]:
-        """The user's memory-work states and failures (``nodes.memory_work.status``)."""
-        self.resources.memory.user(self.context.user_id)
-        return memory_work_status(self.resources, self.context)
+        """The user's memory-work states and failures (``nodes.memory_view.work_status``)."""
+        return work_status(self.resources.memory, self.context,
+                           self.resources.worker.pending(self.context.user_id))
 
-    def memories(self, as_of: str | datetime | None = None,
-                 labels: tuple[NodeLabel, ...] = (NodeLabel.FACT, NodeLabel.EVENT,
-                                                  NodeLabel.ROUTINE, NodeLabel.IMAGE)
-                 ) -> list[dict[str, Any]]:
+    def memories(self, as_of: str | datetime | None = None) -> list[dict[str, Any]]:
         """Derived memories, oldest first; ``as_of`` keeps what was known at that time."""
-        from memory_graph.timeparse import parse_timestamp
-
-        res = self.resources
-        user_id = self.context.user_id
-        res.memory.user(user_id)
-        moment = parse_timestamp(as_of) if as_of is not None else None
-        rows: list[dict[str, Any]] = []
-        for label in labels:
-            for node in res.memory.nodes(user_id, label):
-                when = node.event_time()
-                if moment is not None and when is not None and when > moment:
-                    continue
-                rows.append(_row(node, when))
-        preferences = res.memory.preferences(user_id, as_of=moment)
-        names = res.memory.preference_names(user_id, preferences)
-        rows += [_preference_row(edge, names[edge.target]) for edge in preferences]
-        return sorted(rows, key=lambda r: (r["date"] or "", r["kind"]))
+        return memory_rows(self.resources.memory, self.context.user_id, as_of)
 
     def personality_trajectory(self) -> list[Personality]:
         history = self.resources.memory.personality_history(self.context.user_id)
@@ -166,21 +146,5 @@ class Assistant:
         return self.resources.memory.turns(self.context.user_id)
 
     def turn_rows(self) -> list[dict[str, Any]]:
-        """The user's raw turns, oldest first, as ``personavlm memories --json`` lists them
-        (the ids are what ``forget --turn`` and ``forget --session`` take)."""
-        return [{"id": t.id, "session_id": t.session_id, "at": t.at.isoformat(),
-                 "role": t.role, "text": t.text} for t in self.turns()]
-
-
-def _row(node: Node, when: datetime | None) -> dict[str, Any]:
-    kind = node.kind if isinstance(node, Fact) else node.label.value.lower()
-    return {"id": node.id, "kind": kind, "date": when.isoformat() if when else None,
-            "text": describe_node(node)}
-
-
-def _preference_row(edge: Edge, name: str) -> dict[str, Any]:
-    verb = "likes" if edge.type is EdgeType.PREFERS else "dislikes"
-    until = f" (until {edge.valid_to.date()})" if edge.valid_to else ""
-    return {"id": edge.id, "kind": "preference",
-            "date": edge.valid_from.isoformat() if edge.valid_from else None,
-            "text": f"{verb} {name}{until}" + (f": {edge.reason}" if edge.reason else "")}
+        """The user's raw turns (``nodes.memory_view.turn_rows``)."""
+        return turn_rows(self.resources.memory, self.context.user_id)

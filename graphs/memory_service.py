@@ -1,7 +1,7 @@
 """The ``memory`` graph of the LangGraph server: a user's memory work and forgetting, as
 runs of the authenticated caller (``langgraph_sdk``: ``runs.wait(None, "memory", input=...)``).
 
-- ``{"action": "status"}``: memory-work states and failures (``nodes.memory_work.status``);
+- ``{"action": "status"}``: memory-work states and failures (``nodes.memory_view.work_status``);
 - ``{"action": "sync"}``: run the caller's outstanding memory work to completion;
 - ``{"action": "forget", "turn_id" | "session_id" | "everything": ...}``: forget, and also
   delete the caller's LangGraph threads whose checkpoints hold what was forgotten (all of
@@ -28,7 +28,8 @@ from typing_extensions import TypedDict
 from memory_graph.errors import InvalidInputError
 from nodes.context import Context
 from nodes.forget import forget_memories
-from nodes.memory_work import status, sync
+from nodes.memory_view import work_status
+from nodes.memory_work import sync
 from nodes.resources import ResourceProvider
 from nodes.serving import UNAUTHENTICATED_LOCAL
 
@@ -71,7 +72,9 @@ class ServeMemory:
         res = self.provider.resolve(ctx)
         action = state.get("action", "status")
         if action == "status":
-            return {"action": action, "result": await asyncio.to_thread(status, res, ctx)}
+            result = await asyncio.to_thread(work_status, res.memory, ctx,
+                                             res.worker.pending(ctx.user_id))
+            return {"action": action, "result": result}
         if action == "sync":
             counts = await asyncio.to_thread(sync, res, ctx, log.info)
             return {"action": action, "result": dict(counts)}

@@ -3,7 +3,9 @@ descriptions; every node reads them from ``runtime.context``."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Literal, get_args, get_origin, get_type_hints
 
 from memory_graph.backends import BackendName
@@ -91,3 +93,19 @@ class Context:
     @property
     def display_name(self) -> str:
         return self.user_name or self.user_id
+
+
+def data_home() -> Path:
+    """``$PERSONAVLM_DATA``, else ``$XDG_DATA_HOME/personavlm``, else ~/.local/share/..."""
+    explicit = os.environ.get("PERSONAVLM_DATA")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "personavlm"
+
+
+def store_location(context: Context) -> str:
+    if context.store_location:
+        return (str(Path(context.store_location).expanduser())
+                if context.store_backend == "networkx" else context.store_location)
+    return str(data_home() / "memory") if context.store_backend == "networkx" else ""

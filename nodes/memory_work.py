@@ -7,27 +7,25 @@ error, counting an attempt). A session needs consolidating once it is finished: 
 session exists, or it has been idle longer than the session gap. When the agent next runs
 for a user, ``resume`` queues whatever is still outstanding (failed work at most
 ``MAX_ATTEMPTS`` times); ``sync`` runs it all to completion (``personavlm sync``);
-``status`` reports it (``personavlm status``).
+``nodes.memory_view.work_status`` reports it (``personavlm status``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 
-from memory_graph.schema import Session, Turn, utc_now
+from memory_graph.schema import Turn
 from nodes.consolidate import consolidate_session
 from nodes.context import Context
 from nodes.cost import CostMeter
+from nodes.memory_view import outstanding
 from nodes.resources import Resources
 from nodes.semantic import extract_turn_memories
 from nodes.state import TurnInfo
 from nodes.structured import StructuredOutputError
-
-MAX_ATTEMPTS = 3
 
 
 def turn_info(turn: Turn) -> TurnInfo:
@@ -69,33 +67,6 @@ def run_session_work(res: Resources, ctx: Context, session_id: str, meter: CostM
         return {"status": "failed"}
 
 
-@dataclass
-class Outstanding:
-    turns: list[Turn] = field(default_factory=list)
-    sessions: list[Session] = field(default_factory=list)
-
-
-def outstanding(res: Resources, ctx: Context, now: datetime | None = None,
-                exclude_turn: str = "", exclude_session: str = "",
-                idle: bool = False) -> Outstanding:
-    """The user's memory work still to do: turns pending or failed (fewer than
-    ``MAX_ATTEMPTS`` times), sessions finished but not consolidated (same bound). The last
-    session is finished when it ended a session gap before ``now``, or when ``idle``."""
-    memory = res.memory
-    user_id = ctx.user_id
-    turns = [t for t in memory.turns_with_work(user_id, ("pending", "failed"))
-             if t.id != exclude_turn and t.role == "user" and t.answered
-             and (t.memory_work == "pending" or t.memory_attempts < MAX_ATTEMPTS)]
-    sessions = memory.sessions(user_id)
-    gap = timedelta(minutes=ctx.session_gap_minutes)
-    moment = now or utc_now()
-    finished = sessions[:-1] + [
-        s for s in sessions[-1:] if idle or (s.ended_at or s.started_at) + gap < moment]
-    due = [s for s in finished if s.consolidation != "done" and s.id != exclude_session
-           and s.consolidation_attempts < MAX_ATTEMPTS]
-    return Outstanding(turns=turns, sessions=due)
-
-
 def resume(res: Resources, ctx: Context, now: datetime | None = None,
            exclude_turn: str = "", exclude_session: str = "", idle: bool = False) -> int:
     """Queue the user's outstanding memory work as of ``now`` on the background worker
@@ -103,7 +74,7 @@ def resume(res: Resources, ctx: Context, now: datetime | None = None,
     the current turn does itself). Returns how many jobs were queued."""
     if not ctx.extract_memories:
         return 0
-    work = outstanding(res, ctx, now, exclude_turn, exclude_session, idle)
+    work = outstanding(res.memory, ctx, now, exclude_turn, exclude_session, idle)
     queued = res.worker.queued_keys(ctx.user_id)
     jobs: list[tuple[str, Callable[[], object]]] = []
     if ctx.extraction_mode == "turn":
@@ -143,7 +114,7 @@ def sync(res: Resources, ctx: Context, progress: Callable[[str], None] = print,
          now: datetime | None = None) -> dict[str, int]:
     """Run the user's outstanding memory work inline, to completion: every pending or
     retryable turn in the order said, then every finished session."""
-    work = outstanding(res, ctx, now)
+    work = outstanding(res.memory, ctx, now)
     counts = {"turns done": 0, "turns failed": 0, "sessions done": 0, "sessions failed": 0}
     turns = work.turns if ctx.extraction_mode == "turn" else []
     for number, turn in enumerate(turns, 1):
@@ -161,26 +132,3 @@ def sync(res: Resources, ctx: Context, progress: Callable[[str], None] = print,
     return counts
 
 
-def status(res: Resources, ctx: Context, now: datetime | None = None) -> dict[str, Any]:
-    """Counts of the user's turns by memory-work state and sessions by consolidation
-    state, the failures with their errors, and what is queued in this process."""
-    memory = res.memory
-    user_turns = [t for t in memory.turns(ctx.user_id) if t.role == "user"]
-    sessions = memory.sessions(ctx.user_id)
-    work = outstanding(res, ctx, now)
-    turns: dict[str, int] = {}
-    for turn in user_turns:
-        turns[turn.memory_work] = turns.get(turn.memory_work, 0) + 1
-    consolidation: dict[str, int] = {}
-    for session in sessions:
-        consolidation[session.consolidation] = consolidation.get(session.consolidation, 0) + 1
-    return {
-        "turns": turns, "sessions": consolidation,
-        "outstanding": {"turns": len(work.turns), "sessions": len(work.sessions)},
-        "queued in this process": res.worker.pending(ctx.user_id),
-        "failures": [{"turn": t.id, "at": t.at.isoformat(), "attempts": t.memory_attempts,
-                      "error": t.memory_error} for t in user_turns
-                     if t.memory_work == "failed"]
-        + [{"session": s.id, "attempts": s.consolidation_attempts,
-            "error": s.consolidation_error} for s in sessions if s.consolidation == "failed"],
-    }

@@ -14,9 +14,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from memory_graph.media import MediaStore
 from memory_graph.relative_dates import day_text, resolve_relative_dates
-from memory_graph.schema import EdgeType, Entity, Event, Fact, Image, Node, Routine, Turn
+from memory_graph.schema import EdgeType, Entity
 from memory_graph.search import MemoryHit
 from nodes.context import Context
+from nodes.memory_view import describe_node
 from nodes.personality import Personality
 from nodes.prompts import ANSWER_HINT, CHAT_HINT, MEMORY_BLOCK, REMEMBER_HINT, REPLY_SYSTEM
 from nodes.state import RetrievedMemory, State, TurnInfo
@@ -36,26 +37,6 @@ def render_hit(hit: MemoryHit, preference_notes: dict[str, str]) -> str:
     if isinstance(node, Entity) and node.id in preference_notes:
         text += f"; {preference_notes[node.id]}"
     return f"[{when}] {text}"[:MAX_MEMORY_CHARS]
-
-
-def describe_node(node: Node) -> str:
-    if isinstance(node, Turn):
-        who = "assistant" if node.role == "assistant" else (node.speaker or "user")
-        return f"{who} said: {node.search_text().removeprefix(f'{node.speaker}: ')}"
-    if isinstance(node, Fact):
-        until = f" (no longer true from {day_text(node.valid_to)})" if node.valid_to else ""
-        return {"remember": "asked to remember: ", "visual": ""}.get(node.kind, "") + \
-            node.statement + until
-    if isinstance(node, Event):
-        return f"episode: {node.summary}"
-    if isinstance(node, Routine):
-        until = f" (no longer true from {day_text(node.valid_to)})" if node.valid_to else ""
-        return f"{node.kind}: {node.description}{until}"
-    if isinstance(node, Image):
-        return f"shared photo: {node.caption or 'no description'}"
-    if isinstance(node, Entity):
-        return node.search_text()
-    return node.label.value
 
 
 def preference_notes(edges: list[Any]) -> dict[str, str]:

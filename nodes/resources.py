@@ -10,7 +10,6 @@ each make one).
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, replace
 from functools import partial
@@ -27,7 +26,7 @@ from memory_graph.media import MediaStore
 from memory_graph.search import HybridSearch, Reranker, recipe
 from memory_graph.store import GraphStore
 from nodes.background import BackgroundWorker
-from nodes.context import Context
+from nodes.context import Context, data_home, store_location
 from nodes.serving import RunPolicy, TrustedCaller
 from providers.chat import make_chat_model
 from providers.embeddings import (
@@ -41,22 +40,6 @@ from providers.reranker import default_reranker
 
 #: How long ``close`` waits for queued memory work before it gives up (and says so).
 CLOSE_TIMEOUT_SECONDS = 120.0
-
-
-def data_home() -> Path:
-    """``$PERSONAVLM_DATA``, else ``$XDG_DATA_HOME/personavlm``, else ~/.local/share/..."""
-    explicit = os.environ.get("PERSONAVLM_DATA")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser() / "personavlm"
-
-
-def store_location(context: Context) -> str:
-    if context.store_location:
-        return (str(Path(context.store_location).expanduser())
-                if context.store_backend == "networkx" else context.store_location)
-    return str(data_home() / "memory") if context.store_backend == "networkx" else ""
 
 
 @dataclass(frozen=True)

@@ -317,7 +317,7 @@ def _context(args: argparse.Namespace, **extra: Any) -> Context:
 
 def _repair(location: str) -> int:
     from memory_graph.backends.networkx_store import NetworkxStore
-    from nodes.resources import data_home
+    from nodes.context import data_home
 
     root = Path(location).expanduser() if location else data_home() / "memory"
     store = NetworkxStore(root)
@@ -342,6 +342,56 @@ def _repair(location: str) -> int:
     finally:
         store.close()
     return 0
+
+
+#: Commands that only read the memory: served without the agent, LangGraph or a model.
+READ_ONLY_COMMANDS = ("memories", "status", "graph")
+
+
+def _run_read_command(args: argparse.Namespace) -> None:
+    from memory_graph.backends import open_store
+    from memory_graph.graph import MemoryGraph
+    from nodes.context import store_location
+    from nodes.memory_view import memory_rows, turn_rows, work_status
+    from providers.embeddings import LazyEmbedder, default_embedder
+
+    context = _context(args)
+    store = open_store(context.store_backend, store_location(context) or None)
+    try:
+        memory = MemoryGraph(store, LazyEmbedder(default_embedder))
+        if args.command == "memories":
+            rows = memory_rows(memory, args.user, args.as_of)
+            if args.json:
+                print(json.dumps({"memories": rows, "turns": turn_rows(memory, args.user)},
+                                 indent=2))
+                return
+            for row in rows:
+                print(f"{(row['date'] or '')[:16]:16}  {row['kind']:10}  {row['text']}")
+            if args.ids:
+                print("\nturns (id, session, time, who, text):")
+                for turn in turn_rows(memory, args.user):
+                    print(f"{turn['id']}  {turn['session_id']}  {turn['at'][:16]}  "
+                          f"{turn['role']:9}  {turn['text'][:80]}")
+        elif args.command == "status":
+            work = work_status(memory, context)
+            if args.json:
+                print(json.dumps(work, indent=2))
+                return
+            print(f"turns: {work['turns']}; sessions: {work['sessions']}; outstanding: "
+                  f"{work['outstanding']}")
+            for failure in work["failures"]:
+                print(f"  failed: {failure}")
+        elif args.command == "graph":
+            from personavlm.graph_html import write_graph_html
+
+            stats = write_graph_html(memory, args.user, args.html)
+            print(f"wrote {args.html} ({stats['nodes']} nodes, {stats['edges']} edges)")
+            if args.png:
+                from personavlm.screenshot import screenshot
+
+                print(f"wrote {screenshot(args.html, args.png, height=args.png_height)}")
+    finally:
+        store.close()
 
 
 def _run_agent_command(args: argparse.Namespace) -> None:
@@ -371,28 +421,6 @@ def _run_agent_command(args: argparse.Namespace) -> None:
             print(out["reply"])
             for memory in out["memories"]:
                 print(f"  - round {memory['round']}: {memory['text']}")
-        elif args.command == "memories":
-            rows = assistant.memories(as_of=args.as_of)
-            if args.json:
-                print(json.dumps({"memories": rows, "turns": assistant.turn_rows()},
-                                 indent=2))
-                return
-            for row in rows:
-                print(f"{(row['date'] or '')[:16]:16}  {row['kind']:10}  {row['text']}")
-            if args.ids:
-                print("\nturns (id, session, time, who, text):")
-                for turn in assistant.turn_rows():
-                    print(f"{turn['id']}  {turn['session_id']}  {turn['at'][:16]}  "
-                          f"{turn['role']:9}  {turn['text'][:80]}")
-        elif args.command == "status":
-            work = assistant.status()
-            if args.json:
-                print(json.dumps(work, indent=2))
-                return
-            print(f"turns: {work['turns']}; sessions: {work['sessions']}; outstanding: "
-                  f"{work['outstanding']}")
-            for failure in work["failures"]:
-                print(f"  failed: {failure}")
         elif args.command == "sync":
             counts = assistant.sync()
             print(f"sync: {counts}")
@@ -402,15 +430,6 @@ def _run_agent_command(args: argparse.Namespace) -> None:
             forgotten = assistant.forget(turn_id=args.turn, session_id=args.session,
                                          everything=args.all)
             print(f"forgotten: {forgotten}")
-        elif args.command == "graph":
-            from personavlm.graph_html import write_graph_html
-
-            stats = write_graph_html(assistant.resources.memory, args.user, args.html)
-            print(f"wrote {args.html} ({stats['nodes']} nodes, {stats['edges']} edges)")
-            if args.png:
-                from personavlm.screenshot import screenshot
-
-                print(f"wrote {screenshot(args.html, args.png, height=args.png_height)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -445,6 +464,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_eval(args)
         elif args.command == "repair":
             return _repair(args.location)
+        elif args.command in READ_ONLY_COMMANDS:
+            _run_read_command(args)
         else:
             _run_agent_command(args)
     except (PersonaVLMError, FileNotFoundError) as exc:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
 from memory_graph.errors import ConfigurationError
+
+if TYPE_CHECKING:  # the provider names are read by commands that never load a model
+    from langchain_core.language_models import BaseChatModel
 
 ChatProviderName = Literal["llamacpp", "hf", "openai"]
 CHAT_PROVIDERS: tuple[ChatProviderName, ...] = get_args(ChatProviderName)

@@ -16,7 +16,7 @@ from graphs.assistant import Assistant
 from memory_graph.graph import TurnInput
 from memory_graph.schema import NodeLabel
 from memory_graph.store import WriteBatch
-from nodes.memory_work import MAX_ATTEMPTS
+from nodes.memory_view import MAX_ATTEMPTS
 
 
 def facts(provider: Any, user: str) -> list[str]:

@@ -1,0 +1,145 @@
+"""What the user's memory looks like to a reader: one line per memory, the raw turns, and
+the state of the memory work. Imports neither LangGraph nor LangChain nor a model, so the
+command line's read-only commands (``memories``, ``status``, ``graph``) start in about a
+second."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from memory_graph.graph import MemoryGraph
+from memory_graph.relative_dates import day_text
+from memory_graph.schema import (
+    Edge,
+    EdgeType,
+    Entity,
+    Event,
+    Fact,
+    Image,
+    Node,
+    NodeLabel,
+    Routine,
+    Session,
+    Turn,
+    utc_now,
+)
+from memory_graph.timeparse import parse_timestamp
+from nodes.context import Context
+
+#: How often failed memory work is retried before it waits for ``personavlm sync``.
+MAX_ATTEMPTS = 3
+MEMORY_LABELS = (NodeLabel.FACT, NodeLabel.EVENT, NodeLabel.ROUTINE, NodeLabel.IMAGE)
+
+
+def describe_node(node: Node) -> str:
+    if isinstance(node, Turn):
+        who = "assistant" if node.role == "assistant" else (node.speaker or "user")
+        return f"{who} said: {node.search_text().removeprefix(f'{node.speaker}: ')}"
+    if isinstance(node, Fact):
+        until = f" (no longer true from {day_text(node.valid_to)})" if node.valid_to else ""
+        return {"remember": "asked to remember: ", "visual": ""}.get(node.kind, "") + \
+            node.statement + until
+    if isinstance(node, Event):
+        return f"episode: {node.summary}"
+    if isinstance(node, Routine):
+        until = f" (no longer true from {day_text(node.valid_to)})" if node.valid_to else ""
+        return f"{node.kind}: {node.description}{until}"
+    if isinstance(node, Image):
+        return f"shared photo: {node.caption or 'no description'}"
+    if isinstance(node, Entity):
+        return node.search_text()
+    return node.label.value
+
+
+def memory_rows(memory: MemoryGraph, user_id: str, as_of: str | datetime | None = None,
+                labels: tuple[NodeLabel, ...] = MEMORY_LABELS) -> list[dict[str, Any]]:
+    """Derived memories and preferences, oldest first; ``as_of`` keeps what was known then."""
+    memory.user(user_id)
+    moment = parse_timestamp(as_of) if as_of is not None else None
+    rows: list[dict[str, Any]] = []
+    for label in labels:
+        for node in memory.nodes(user_id, label):
+            when = node.event_time()
+            if moment is not None and when is not None and when > moment:
+                continue
+            rows.append(_row(node, when))
+    preferences = memory.preferences(user_id, as_of=moment)
+    names = memory.preference_names(user_id, preferences)
+    rows += [_preference_row(edge, names[edge.target]) for edge in preferences]
+    return sorted(rows, key=lambda r: (r["date"] or "", r["kind"]))
+
+
+def turn_rows(memory: MemoryGraph, user_id: str) -> list[dict[str, Any]]:
+    """The user's raw turns, oldest first, as ``personavlm memories --json`` lists them
+    (the ids are what ``forget --turn`` and ``forget --session`` take)."""
+    return [{"id": t.id, "session_id": t.session_id, "at": t.at.isoformat(),
+             "role": t.role, "text": t.text} for t in memory.turns(user_id)]
+
+
+@dataclass
+class Outstanding:
+    turns: list[Turn] = field(default_factory=list)
+    sessions: list[Session] = field(default_factory=list)
+
+
+def outstanding(memory: MemoryGraph, ctx: Context, now: datetime | None = None,
+                exclude_turn: str = "", exclude_session: str = "",
+                idle: bool = False) -> Outstanding:
+    """The user's memory work still to do: turns pending or failed (fewer than
+    ``MAX_ATTEMPTS`` times), sessions finished but not consolidated (same bound). The last
+    session is finished when it ended a session gap before ``now``, or when ``idle``."""
+    user_id = ctx.user_id
+    turns = [t for t in memory.turns_with_work(user_id, ("pending", "failed"))
+             if t.id != exclude_turn and t.role == "user" and t.answered
+             and (t.memory_work == "pending" or t.memory_attempts < MAX_ATTEMPTS)]
+    sessions = memory.sessions(user_id)
+    gap = timedelta(minutes=ctx.session_gap_minutes)
+    moment = now or utc_now()
+    finished = sessions[:-1] + [
+        s for s in sessions[-1:] if idle or (s.ended_at or s.started_at) + gap < moment]
+    due = [s for s in finished if s.consolidation != "done" and s.id != exclude_session
+           and s.consolidation_attempts < MAX_ATTEMPTS]
+    return Outstanding(turns=turns, sessions=due)
+
+
+def work_status(memory: MemoryGraph, ctx: Context, queued: int = 0,
+                now: datetime | None = None) -> dict[str, Any]:
+    """Counts of the user's turns by memory-work state and sessions by consolidation
+    state, the failures with their errors, and ``queued``: the jobs waiting in this
+    process's worker."""
+    memory.user(ctx.user_id)
+    user_turns = [t for t in memory.turns(ctx.user_id) if t.role == "user"]
+    sessions = memory.sessions(ctx.user_id)
+    work = outstanding(memory, ctx, now)
+    turns: dict[str, int] = {}
+    for turn in user_turns:
+        turns[turn.memory_work] = turns.get(turn.memory_work, 0) + 1
+    consolidation: dict[str, int] = {}
+    for session in sessions:
+        consolidation[session.consolidation] = consolidation.get(session.consolidation, 0) + 1
+    return {
+        "turns": turns, "sessions": consolidation,
+        "outstanding": {"turns": len(work.turns), "sessions": len(work.sessions)},
+        "queued in this process": queued,
+        "failures": [{"turn": t.id, "at": t.at.isoformat(), "attempts": t.memory_attempts,
+                      "error": t.memory_error} for t in user_turns
+                     if t.memory_work == "failed"]
+        + [{"session": s.id, "attempts": s.consolidation_attempts,
+            "error": s.consolidation_error} for s in sessions if s.consolidation == "failed"],
+    }
+
+
+def _row(node: Node, when: datetime | None) -> dict[str, Any]:
+    kind = node.kind if isinstance(node, Fact) else node.label.value.lower()
+    return {"id": node.id, "kind": kind, "date": when.isoformat() if when else None,
+            "text": describe_node(node)}
+
+
+def _preference_row(edge: Edge, name: str) -> dict[str, Any]:
+    verb = "likes" if edge.type is EdgeType.PREFERS else "dislikes"
+    until = f" (until {edge.valid_to.date()})" if edge.valid_to else ""
+    return {"id": edge.id, "kind": "preference",
+            "date": edge.valid_from.isoformat() if edge.valid_from else None,
+            "text": f"{verb} {name}{until}" + (f": {edge.reason}" if edge.reason else "")}
