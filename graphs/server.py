@@ -4,8 +4,9 @@ Served, every caller is a stranger (``nodes.serving.ServedCaller``): the user is
 authenticated caller (``graphs/auth.py``), and the store, media directory, chat model and
 embedder come from the server's ``PERSONAVLM_*`` environment (``ServerSettings``), read once
 here; a run's context cannot choose them. Models and stores open on the first run. The
-server process owns one ``ResourceProvider``; at exit it finishes queued memory work for at
-most ``SHUTDOWN_SECONDS`` (logged) and closes the stores. ``memory`` is the second graph:
+server process owns one ``ResourceProvider``; at exit it finishes model calls and memory
+work in progress for at most ``SHUTDOWN_SECONDS``, saying so (``graphs.shutdown``), and
+closes the stores. ``memory`` is the second graph:
 the caller's memory work and forgetting (``graphs.memory_service``), on the same
 resources. ``memory_store`` is the server's long-term store (``store.path``): the same
 memory graph as a LangGraph ``BaseStore``, so ``/store`` clients and any graph's tools
@@ -17,6 +18,7 @@ from contextlib import asynccontextmanager
 
 from graphs.agent import build_agent
 from graphs.memory_service import build_memory_service
+from graphs.shutdown import exit_within, terminal
 from memory_graph.langgraph_store import MemoryGraphStore
 from memory_graph.search import HybridSearch, recipe
 from nodes.context import Context
@@ -24,10 +26,12 @@ from nodes.resources import ResourceProvider
 from nodes.serving import ServedCaller, ServerSettings
 from providers.llama_runtime import configure_openmp
 
-SHUTDOWN_SECONDS = 30.0
+#: How long the stopping server waits for model calls and memory work in progress.
+SHUTDOWN_SECONDS = 20.0
 
 configure_openmp()
 settings = ServerSettings.from_env()
+console = terminal()
 resources = ResourceProvider(media_dir=settings.media_path, policy=ServedCaller(settings))
 atexit.register(resources.close, SHUTDOWN_SECONDS)
 graph = build_agent(provider=resources, internal_key=settings.internal_key)
@@ -36,6 +40,11 @@ memory = build_memory_service(resources)
 
 @asynccontextmanager
 async def memory_store() -> AsyncIterator[MemoryGraphStore]:
+    """``store.path``: yields the server's store; its exit is the start of the server's
+    teardown, which is bounded from there (``graphs.shutdown``)."""
     memory = resources.memory(settings.apply(Context()))
-    yield MemoryGraphStore(memory, HybridSearch(memory, recipe("hybrid"),
-                                                load_reranker=resources.reranker))
+    try:
+        yield MemoryGraphStore(memory, HybridSearch(memory, recipe("hybrid"),
+                                                    load_reranker=resources.reranker))
+    finally:
+        exit_within(SHUTDOWN_SECONDS, "model calls and memory work in progress", console)
