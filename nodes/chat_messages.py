@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.messages import AnyMessage, HumanMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
 from memory_graph.errors import InvalidInputError
 
@@ -35,3 +35,16 @@ def pending_user_message(messages: list[AnyMessage]) -> tuple[str, list[Any]] | 
         else:
             raise InvalidInputError(f"unsupported message content block {block.get('type')!r}")
     return " ".join(t for t in texts if t).strip(), images
+
+
+def thread_turns(messages: list[AnyMessage], pending: bool, limit: int
+                 ) -> list[dict[str, Any]]:
+    """The thread's conversation before this turn (the last ``limit`` user and assistant
+    messages with text), as the reply prompt's recent turns; ``pending``: the last message
+    is this turn's and is left out. Empty for a thread without earlier messages."""
+    earlier = messages[:-1] if pending else messages
+    said = [m for m in earlier if isinstance(m, HumanMessage | AIMessage) and str(m.text).strip()
+            and not (isinstance(m, AIMessage) and m.tool_calls)]
+    return [{"role": "assistant" if isinstance(m, AIMessage) else "user",
+             "text": str(m.text).strip(), "at": None, "id": m.id or ""}
+            for m in said[-limit:]] if limit > 0 else []

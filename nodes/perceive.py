@@ -15,7 +15,7 @@ from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MAX_TURN_CHARS, TurnInput
 from memory_graph.schema import EdgeType, Image, Turn, stable_id, utc_now
 from memory_graph.timeparse import parse_timestamp
-from nodes.chat_messages import pending_user_message
+from nodes.chat_messages import pending_user_message, thread_turns
 from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.personality import Personality
@@ -38,8 +38,10 @@ class Perceive:
         ctx = self.provider.run_context(runtime)
         text = state.get("text") or ""
         sources = state.get("images") or []
-        from_messages = pending_user_message(state.get("messages") or [])
-        if not text and not sources and from_messages is not None:
+        thread = state.get("messages") or []
+        from_messages = pending_user_message(thread)
+        said_as_message = not text and not sources and from_messages is not None
+        if said_as_message and from_messages is not None:
             text, sources = from_messages
         if not isinstance(text, str):
             raise InvalidInputError("text must be a string")
@@ -94,6 +96,10 @@ class Perceive:
                     images={turn_id: image_nodes})
             background = snapshot_background(res, ctx, recent)
             personality = Personality.latest(res.memory, ctx.user_id)
+        # A thread is a conversation: when it has one, its messages are the recent turns.
+        conversation = thread_turns(thread, said_as_message, ctx.recent_turns)
+        if conversation:
+            background["recent"] = conversation
         res.worker.begin_reply(ctx.user_id)  # ended by respond
         turn: TurnInfo = {
             "id": turn_id, "session_id": session_id, "at": at.isoformat(), "text": text,

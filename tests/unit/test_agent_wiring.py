@@ -609,3 +609,22 @@ def test_a_thread_speaks_the_messages_channel(tmp_path: Path) -> None:
     memory = provider.resolve(ctx()).memory
     assert sorted(t.text for t in memory.turns("t-maya") if t.role == "user") == [
         "I love coffee.", "This is Pixel, my cat.", "What is my cat called?"]
+
+
+def test_a_threads_messages_are_the_recent_turns_of_its_reply_prompt(tmp_path: Path) -> None:
+    """Two threads of one user in the same session: each reply prompt quotes its own
+    thread's conversation as the recent turns, not the other thread's turns (which the
+    session in the store has too)."""
+    agent, model, _ = make_agent(tmp_path, Script())
+    agent.checkpointer = InMemorySaver()
+    one, two = ({"configurable": {"thread_id": t}} for t in ("t-one", "t-two"))
+    agent.invoke({"messages": [{"role": "user", "content": "My sister lives in Oslo."}]},
+                 config=one, context=ctx())
+    agent.invoke({"messages": [{"role": "user", "content": "I play the cello."}]},
+                 config=two, context=ctx())
+    model.calls.clear()
+    agent.invoke({"messages": [{"role": "user", "content": "Any concert tips?"}]},
+                 config=two, context=ctx(extract_memories=False))
+    reply_prompt = next(c for c in model.calls if step_of(c) == "reply")
+    recent = [str(m.content) for m in reply_prompt[1:-1]]
+    assert recent == ["I play the cello.", "scripted reply"]
