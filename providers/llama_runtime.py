@@ -55,11 +55,35 @@ def configure_openmp() -> None:
     os.environ.update(_missing_openmp_defaults(os.environ))
 
 
+class _LeaveOutputAlone:
+    """Stands in for llama-cpp-python's ``suppress_stdout_stderr``, which points the whole
+    process's stdout and stderr (file descriptors and ``sys`` streams) at /dev/null while
+    a model loads: every other thread's output was lost meanwhile (a reply's timing line,
+    the server's log and its shutdown notice), and two loads at once could leave them
+    there. llama.cpp's own logging already goes through llama-cpp-python's log callback,
+    which is quiet unless ``verbose``."""
+
+    def __init__(self, disable: bool = True) -> None:
+        self.disable = disable
+
+    def __enter__(self) -> _LeaveOutputAlone:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 def import_llama_cpp() -> ModuleType:
-    """``llama_cpp``, imported after the OpenMP defaults are in the environment."""
+    """``llama_cpp``, imported after the OpenMP defaults are in the environment, with its
+    process-wide output suppression replaced (``_LeaveOutputAlone``)."""
     configure_openmp()
     import llama_cpp
+    import llama_cpp._internals
+    import llama_cpp.llama
+    import llama_cpp.llama_chat_format
 
+    for module in (llama_cpp.llama, llama_cpp._internals, llama_cpp.llama_chat_format):
+        module.suppress_stdout_stderr = _LeaveOutputAlone  # type: ignore[attr-defined]
     return llama_cpp
 
 

@@ -144,3 +144,21 @@ def test_prefill_gives_way_to_a_waiting_reply(chat, monkeypatch) -> None:  # typ
     monkeypatch.undo()
     reply = chat.invoke([HumanMessage("Say hi.")], max_tokens=8)
     assert str(reply.content).strip()
+
+
+def test_loading_the_model_leaves_the_processs_output_alone() -> None:
+    """While a model loads in one thread, another thread's stdout and stderr still reach
+    the terminal (llama-cpp-python used to point both at /dev/null for the process)."""
+    import os
+
+    from providers.llama_runtime import load_llama
+
+    seen: set[str] = set()
+    loader = threading.Thread(target=load_llama, args=(str(default_gguf_path()),),
+                              kwargs={"n_ctx": 512})
+    loader.start()
+    while loader.is_alive():
+        seen.update(os.readlink(f"/proc/self/fd/{fd}") for fd in (1, 2))
+        time.sleep(0.01)
+    loader.join()
+    assert os.devnull not in seen, seen
