@@ -20,6 +20,8 @@ a miscompiled build) or dies with the signal the build caused.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import logging
 import os
 import sys
 import time
@@ -34,6 +36,8 @@ OPENMP_DEFAULT_SPINCOUNT = "1000"
 CHECK_QUESTION = "What is the capital of France? Answer with one word."
 CHECK_ANSWER = "paris"
 
+
+LLAMA_LOG = logging.getLogger("llama.cpp")
 
 def _missing_openmp_defaults(environ: Mapping[str, str]) -> dict[str, str]:
     """The OpenMP default to add to ``environ``: none when the user chose a wait setting."""
@@ -84,7 +88,20 @@ def import_llama_cpp() -> ModuleType:
 
     for module in (llama_cpp.llama, llama_cpp._internals, llama_cpp.llama_chat_format):
         module.suppress_stdout_stderr = _LeaveOutputAlone  # type: ignore[attr-defined]
+    if not hasattr(llama_cpp, "personavlm_log_callback"):
+        callback = llama_cpp.llama_log_callback(_log_to_logging)
+        llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+        llama_cpp.personavlm_log_callback = callback  # type: ignore[attr-defined]  # C keeps a pointer
     return llama_cpp
+
+
+def _log_to_logging(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    """llama.cpp's log lines, as debug records of the ``llama.cpp`` logger: they are load
+    and memory notes (even a GGUF quirk that it calls an error); a real failure reaches
+    the caller as an exception from llama-cpp-python."""
+    message = text.decode("utf-8", errors="replace").rstrip()
+    if message:
+        LLAMA_LOG.debug("%s", message)
 
 
 def default_threads() -> int:
