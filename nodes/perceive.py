@@ -81,9 +81,12 @@ class Perceive:
             for image, caption in zip(images, captions, strict=True)
         ]
         media = self._save_media(res, ctx, images, image_nodes)
+        # A thread is a conversation: when it has one, its messages are the recent turns;
+        # otherwise they are the session's turns in the store.
+        conversation = thread_turns(thread, said_as_message, ctx.recent_turns)
         recent: list[Turn] = []
         with meter.store():
-            if not new_session and last is not None:
+            if not conversation and not new_session and last is not None:
                 recent = recent_turns(res, ctx, last.id)
             if ctx.update_memory:
                 errors += remove_unanswered(res, ctx.user_id)
@@ -96,8 +99,6 @@ class Perceive:
                     images={turn_id: image_nodes})
             background = snapshot_background(res, ctx, recent)
             personality = Personality.latest(res.memory, ctx.user_id)
-        # A thread is a conversation: when it has one, its messages are the recent turns.
-        conversation = thread_turns(thread, said_as_message, ctx.recent_turns)
         if conversation:
             background["recent"] = conversation
         res.worker.begin_reply(ctx.user_id)  # ended by respond
