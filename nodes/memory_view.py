@@ -30,6 +30,7 @@ from nodes.context import Context
 
 #: How often failed memory work is retried before it waits for ``personavlm sync``.
 MAX_ATTEMPTS = 3
+#: The derived memories a reader is shown (``memories``, the memory page).
 MEMORY_LABELS = (NodeLabel.FACT, NodeLabel.EVENT, NodeLabel.ROUTINE, NodeLabel.IMAGE)
 
 

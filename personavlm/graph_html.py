@@ -31,6 +31,7 @@ from memory_graph.schema import (
     Routine,
     utc_now,
 )
+from nodes.memory_view import MEMORY_LABELS
 
 #: Kind of memory shown → (filter name, colour).
 KINDS: dict[NodeLabel, tuple[str, str]] = {
@@ -67,22 +68,23 @@ def write_graph_html(memory: MemoryGraph, user_id: str, path: Path) -> dict[str,
     """Write the page for ``user_id`` to ``path``; returns how many nodes and edges it drew."""
     user = memory.user(user_id)
     name = user.name or user_id
-    entities = [e for e in memory.entities(user_id) if not _is_self(e, name)]
-    self_ids = {e.id for e in memory.entities(user_id)} - {e.id for e in entities}
+    every_entity = memory.entities(user_id)
+    entities = [e for e in every_entity if not _is_self(e, name)]
+    self_ids = {e.id for e in every_entity} - {e.id for e in entities}
     preferences = [e for e in memory.preferences(user_id, history=True)
                    if e.target not in self_ids]
     memories = _memories(memory, user_id, entities)
     names = {e.id: e.name for e in entities}
     latest = max([m.date for m in memories if m.date] + [e.valid_to for e in preferences
                                                          if e.valid_to] or [utc_now()])
-    radial, drawn_edges = _graph_svg(name, entities, memories, preferences)
+    graph, drawn_edges = _graph_svg(name, entities, memories, preferences)
     page = _PAGE.format(
         title=html.escape(f"Memory of {name}"), name=html.escape(name),
         user_id=html.escape(user_id), today=utc_now().date().isoformat(),
         counts=html.escape(_counts(memories, preferences)),
         filters=_filters(memories, preferences),
         timeline=_preference_svg(preferences, names, latest),
-        radial=radial, listing=_listing(memories, names))
+        graph=graph, listing=_listing(memories, names))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return {"nodes": 1 + len(entities) + len(memories), "edges": drawn_edges}
@@ -94,8 +96,7 @@ def _is_self(entity: Entity, user_name: str) -> bool:
 
 
 def _memories(memory: MemoryGraph, user_id: str, entities: Sequence[Entity]) -> list[Memory]:
-    shown = (NodeLabel.FACT, NodeLabel.EVENT, NodeLabel.ROUTINE, NodeLabel.IMAGE)
-    nodes = [n for label in shown for n in memory.nodes(user_id, label)]
+    nodes = [n for label in MEMORY_LABELS for n in memory.nodes(user_id, label)]
     entity_ids = {e.id for e in entities}
     about: dict[str, list[str]] = {}
     for edge in memory.edges(user_id, [n.id for n in nodes],
@@ -381,7 +382,7 @@ changed.</p>
 <p>{name} at the top; below them the people, pets, places and things they talked about
 (a green line from {name}: likes it now, red: dislikes it now); left and right, each memory
 with its date, linked to what it is about. Crossed out: no longer true.</p>
-{radial}
+{graph}
 <h2>Memories by date</h2>
 <table>{listing}</table>
 </body></html>
