@@ -141,10 +141,10 @@ class MemoryGraphStore(BaseStore):
             nodes = [n for label in labels for n in self.memory.store.find_nodes(user_id, label)]
             nodes.sort(key=_newest_first)
             scored = [(node, None) for node in nodes]
-        chosen = [(node, score) for node, score in scored
-                  if _namespace(node)[:len(op.namespace_prefix)] == op.namespace_prefix
-                  and _matches(_value(node), op.filter or {})]
-        return [_item(node, score) for node, score in chosen[op.offset:wanted]]
+        items = [_item(node, score) for node, score in scored]
+        return [item for item in items
+                if item.namespace[:len(op.namespace_prefix)] == op.namespace_prefix
+                and _matches(item.value, op.filter or {})][op.offset:wanted]
 
     def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
         user_id = _user_of_conditions(op.match_conditions or ())
