@@ -1,7 +1,8 @@
 """Two memory tools any tool-calling LangGraph agent can bind, in the manner of LangMem's
 ``search_memory`` / ``manage_memory``: ``search_memory`` asks the graph's store (the
 ``store`` it was compiled or served with: ``MemoryGraphStore`` for the hybrid search over
-the user's whole memory) and ``remember`` puts a memory there.
+the user's whole memory) and ``remember`` puts a memory there. Called asynchronously,
+they run in LangChain's thread pool (the store's work blocks either way).
 
 The namespace is a template whose ``{placeholders}`` are filled at call time, first from
 the authenticated user of a LangGraph server run (``langgraph_auth_user_id``), then from
@@ -38,14 +39,8 @@ def create_search_memory_tool(namespace: Sequence[str] = DEFAULT_SEARCH_NAMESPAC
         items = _store(store).search(_namespace(namespace, config), query=query, limit=limit)
         return _listing(items), [item.dict() for item in items]
 
-    async def asearch_memory(query: str, config: RunnableConfig
-                             ) -> tuple[str, list[dict[str, Any]]]:
-        items = await _store(store).asearch(_namespace(namespace, config), query=query,
-                                            limit=limit)
-        return _listing(items), [item.dict() for item in items]
-
     return StructuredTool.from_function(
-        search_memory, coroutine=asearch_memory, name=name,
+        search_memory, name=name,
         response_format="content_and_artifact",
         description="Search the user's long-term memory (what they told you in earlier "
                     "conversations, and what you were asked to remember). Use it before "
@@ -63,14 +58,8 @@ def create_remember_tool(namespace: Sequence[str] = DEFAULT_REMEMBER_NAMESPACE, 
         _store(store).put(where, key, {"content": content})
         return f"Remembered (key {key})."
 
-    async def aremember(content: str, config: RunnableConfig) -> str:
-        where = _namespace(namespace, config)
-        key = stable_id(*where, content.strip())
-        await _store(store).aput(where, key, {"content": content})
-        return f"Remembered (key {key})."
-
     return StructuredTool.from_function(
-        remember, coroutine=aremember, name=name,
+        remember, name=name,
         description="Keep something about the user in long-term memory, for later "
                     "conversations: a fact, preference, plan or anything they asked you to "
                     "remember. `content`: one self-contained statement.")
