@@ -61,25 +61,18 @@ class Assistant:
 
     def say(self, text: str, images: list[Any] | None = None, at: str | None = None,
             **overrides: Any) -> OutputState:
-        payload: dict[str, Any] = {"text": text, "images": images or []}
-        if at:
-            payload["at"] = at
-        context = replace(self.context, **overrides) if overrides else self.context
-        return cast(OutputState, self.agent.invoke(cast(InputState, payload), context=context))
+        payload, context = self._turn(text, images, at, overrides)
+        return cast(OutputState, self.agent.invoke(payload, context=context))
 
     def say_streaming(self, text: str, on_token: Callable[[str], None],
                       images: list[Any] | None = None, at: str | None = None,
                       **overrides: Any) -> OutputState:
         """``say``, with the reply's tokens handed to ``on_token`` as the model writes
         them (LangGraph's ``messages`` stream: internal model calls never reach it)."""
-        payload: dict[str, Any] = {"text": text, "images": images or []}
-        if at:
-            payload["at"] = at
-        context = replace(self.context, **overrides) if overrides else self.context
+        payload, context = self._turn(text, images, at, overrides)
         final: Any = {}
         for mode, data in cast(Iterator[tuple[str, Any]], self.agent.stream(
-                cast(InputState, payload), context=context,
-                stream_mode=["messages", "values"])):
+                payload, context=context, stream_mode=["messages", "values"])):
             if mode == "messages":
                 message = data[0]
                 if isinstance(message, AIMessage | AIMessageChunk) and isinstance(
@@ -88,6 +81,15 @@ class Assistant:
             elif mode == "values":
                 final = data
         return cast(OutputState, final)
+
+    def _turn(self, text: str, images: list[Any] | None, at: str | None,
+              overrides: dict[str, Any]) -> tuple[InputState, Context]:
+        """The graph input of one turn and the context it runs with."""
+        payload: dict[str, Any] = {"text": text, "images": images or []}
+        if at:
+            payload["at"] = at
+        context = replace(self.context, **overrides) if overrides else self.context
+        return cast(InputState, payload), context
 
     def replay(self, text: str, reply: str, at: str, images: list[Any] | None = None,
                reply_speaker: str = "") -> OutputState:
