@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 
 from graphs.agent import build_agent
 from graphs.memory_service import build_memory_service
-from graphs.shutdown import exit_within, terminal
+from graphs.shutdown import exit_within
 from memory_graph.langgraph_store import MemoryGraphStore
 from memory_graph.search import HybridSearch, recipe
 from nodes.context import Context
@@ -31,7 +31,6 @@ SHUTDOWN_SECONDS = 20.0
 
 configure_openmp()
 settings = ServerSettings.from_env()
-console = terminal()
 resources = ResourceProvider(media_dir=settings.media_path, policy=ServedCaller(settings))
 atexit.register(resources.close, SHUTDOWN_SECONDS)
 graph = build_agent(provider=resources, internal_key=settings.internal_key)
@@ -47,4 +46,4 @@ async def memory_store() -> AsyncIterator[MemoryGraphStore]:
         yield MemoryGraphStore(memory, HybridSearch(memory, recipe("hybrid"),
                                                     load_reranker=resources.reranker))
     finally:
-        exit_within(SHUTDOWN_SECONDS, "model calls and memory work in progress", console)
+        exit_within(SHUTDOWN_SECONDS, "model calls and memory work in progress")

@@ -13,32 +13,25 @@ next turn (``personavlm status`` / the ``memory`` graph's ``sync``).
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
-from typing import TextIO
 
 
-def terminal() -> TextIO:
-    """A stream on this process's stderr as it is now. llama-cpp-python points stderr at
-    /dev/null (file descriptor and ``sys.stderr``) while it loads a model, for the whole
-    process; what is written to this copy is seen even then."""
-    return os.fdopen(os.dup(2), "w", buffering=1)
-
-
-def exit_within(seconds: float, what: str, stream: TextIO) -> threading.Thread:
-    """Announce the wait for ``what`` on ``stream``; end the process after ``seconds``
-    unless it ended by itself."""
+def exit_within(seconds: float, what: str) -> threading.Thread:
+    """Announce the wait for ``what`` on stderr; end the process after ``seconds`` unless
+    it ended by itself."""
     print(f"PersonaVLM: stopping; {what} get at most {seconds:.0f} s, then the process "
           "exits (work cut short is recorded and resumes at the user's next turn).",
-          file=stream, flush=True)
-    countdown = threading.Thread(target=_exit_after, args=(seconds, stream),
+          file=sys.stderr, flush=True)
+    countdown = threading.Thread(target=_exit_after, args=(seconds,),
                                  name="personavlm-exit-countdown", daemon=True)
     countdown.start()
     return countdown
 
 
-def _exit_after(seconds: float, stream: TextIO) -> None:
+def _exit_after(seconds: float) -> None:
     time.sleep(seconds)
     print(f"PersonaVLM: stopped after {seconds:.0f} s with work still running; it resumes "
-          "at the user's next turn.", file=stream, flush=True)
+          "at the user's next turn.", file=sys.stderr, flush=True)
     os._exit(0)
