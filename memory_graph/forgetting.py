@@ -52,9 +52,9 @@ class ForgetReport:
 
 
 #: The ``ForgetReport`` count each kind of derived memory is reported under.
-KIND_OF_LABEL = {NodeLabel.FACT: "facts", NodeLabel.EVENT: "events", NodeLabel.ROUTINE: "routines",
-         NodeLabel.ENTITY: "entities", NodeLabel.IMAGE: "images",
-         NodeLabel.PERSONALITY: "personality"}
+KIND_OF_LABEL = {NodeLabel.FACT: "facts", NodeLabel.EVENT: "events",
+                 NodeLabel.ROUTINE: "routines", NodeLabel.ENTITY: "entities",
+                 NodeLabel.IMAGE: "images", NodeLabel.PERSONALITY: "personality"}
 
 
 def user_turn(store: GraphStore, user_id: str, turn_id: str) -> Turn:

@@ -36,8 +36,9 @@ OPENMP_DEFAULT_SPINCOUNT = "1000"
 CHECK_QUESTION = "What is the capital of France? Answer with one word."
 CHECK_ANSWER = "paris"
 
-
+#: Where llama.cpp's own log lines go (debug level; see ``import_llama_cpp``).
 LLAMA_LOG = logging.getLogger("llama.cpp")
+
 
 def _missing_openmp_defaults(environ: Mapping[str, str]) -> dict[str, str]:
     """The OpenMP default to add to ``environ``: none when the user chose a wait setting."""
@@ -64,8 +65,7 @@ class _LeaveOutputAlone:
     process's stdout and stderr (file descriptors and ``sys`` streams) at /dev/null while
     a model loads: every other thread's output was lost meanwhile (a reply's timing line,
     the server's log and its shutdown notice), and two loads at once could leave them
-    there. llama.cpp's own logging already goes through llama-cpp-python's log callback,
-    which is quiet unless ``verbose``."""
+    there. llama.cpp's own log lines are routed to ``LLAMA_LOG`` instead."""
 
     def __init__(self, disable: bool = True) -> None:
         self.disable = disable
@@ -79,7 +79,8 @@ class _LeaveOutputAlone:
 
 def import_llama_cpp() -> ModuleType:
     """``llama_cpp``, imported after the OpenMP defaults are in the environment, with its
-    process-wide output suppression replaced (``_LeaveOutputAlone``)."""
+    process-wide output suppression replaced (``_LeaveOutputAlone``) and llama.cpp's log
+    lines sent to ``LLAMA_LOG``."""
     configure_openmp()
     import llama_cpp
     import llama_cpp._internals
