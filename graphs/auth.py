@@ -2,15 +2,18 @@
 
 Built in: static bearer tokens from the JSON file named by ``PERSONAVLM_AUTH_TOKENS``
 (``{"<token>": "<user id>"}``). A request without a known token gets 401. Every thread,
-run and cron is stamped with its owner and visible only to them; store items live under a
-namespace that starts with the caller's id; assistants are the server's (read only). A run
-(or cron) whose context names another user or sets a server-owned field, or that asks for a
-webhook, is refused with 403 before it is created (``nodes.serving.refusals``; the graph
-checks again).
+run and cron is stamped with its owner and visible only to them; a thread's state is
+written only by the graph's runs (no ``update_state``, no ``Command`` that updates or
+jumps, no run without input that would continue from a client-shaped checkpoint); store
+items live under a namespace that starts with the caller's id; assistants are the server's
+(read only). A run (or cron) whose context names another user or sets a server-owned
+field, or that asks for a webhook, is refused with 403 before it is created
+(``nodes.serving.refusals``; the graph checks again).
 
 Without ``PERSONAVLM_AUTH_TOKENS`` the server runs unauthenticated for local development:
 it says so loudly at start, accepts only loopback clients, and takes the user from each
-run's context. To use JWT/OIDC instead, replace ``authenticate`` (docs/deployment.md).
+run's context; ``graphs.local_guard`` keeps web pages out of that mode. To use JWT/OIDC
+instead, replace ``authenticate`` (docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ from nodes.serving import UNAUTHENTICATED_LOCAL, refusals
 LOCAL_IDENTITY = "local"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 OWNER_KEY = "owner"
+#: Why a client cannot write a thread's state: the agent's channels (the stored turn, the
+#: media keys of its photos, the memories) are set by its nodes from what was stored.
+STATE_UPDATE_REFUSAL = ("a thread's state is written by the agent's runs only: send a "
+                        "message in a run instead of updating the state")
 
 log = logging.getLogger("personavlm.auth")
 
@@ -92,7 +99,20 @@ def build_auth(tokens: Mapping[str, str] | None) -> Auth:
     @auth.on.threads.create_run
     async def run_as_caller(ctx: Auth.types.AuthContext,
                             value: Auth.types.RunsCreate) -> Auth.types.FilterType:
-        return own_checked_run(ctx, value, value.get("kwargs") or {})  # type: ignore[arg-type]
+        run = value.get("kwargs") or {}
+        if reason := command_refusal(run.get("command")) or input_refusal(run):
+            raise Auth.exceptions.HTTPException(status_code=403, detail=reason)
+        return own_checked_run(ctx, value, run)  # type: ignore[arg-type]
+
+    @auth.on.threads.update
+    async def update_own_thread(ctx: Auth.types.AuthContext,
+                                value: Auth.types.ThreadsUpdate) -> Auth.types.FilterType:
+        """A thread's metadata and its runs' cancellation are the owner's to change; its
+        state is written by the graph's own runs only (``STATE_UPDATE_REFUSAL``)."""
+        if is_state_update(value):
+            raise Auth.exceptions.HTTPException(status_code=403, detail=STATE_UPDATE_REFUSAL)
+        _stamp_owner(ctx, value)  # type: ignore[arg-type]
+        return {OWNER_KEY: ctx.user.identity}
 
     @auth.on.crons.create
     async def cron_as_caller(ctx: Auth.types.AuthContext,
@@ -120,6 +140,38 @@ def build_auth(tokens: Mapping[str, str] | None) -> Auth:
                                         "learned and is read only; put items elsewhere")
 
     return auth
+
+
+def is_state_update(value: Mapping[str, Any]) -> bool:
+    """Whether a ``threads.update`` event writes a thread's state (``update_state``, bulk
+    state updates): the server names only the thread then, where a metadata patch carries
+    ``metadata`` and a run's cancellation an ``action``."""
+    return "metadata" not in value and not value.get("action")
+
+
+def command_refusal(command: Any) -> str | None:
+    """Why a run's ``Command`` must be refused: one that writes state (``update``) or jumps
+    to a node (``goto``) would let a client set what only the graph's nodes set (the
+    stored turn, its photos' media keys, the retrieved memories). None when it only
+    resumes (or there is none)."""
+    if not command:
+        return None
+    if not isinstance(command, Mapping) or command.get("update") or command.get("goto"):
+        return "a run's command may only resume; its state is written by the graph's own nodes"
+    return None
+
+
+def input_refusal(run: Mapping[str, Any]) -> str | None:
+    """Why a run without input must be refused: it would go on from the thread's last
+    checkpoint, whose state a client may have shaped (a thread can be created with state
+    updates, which reach no auth handler); a run with input starts at the graph's start,
+    where the agent derives its channels itself. None when there is input or a resume."""
+    command = run.get("command")
+    if run.get("input") is None and not (isinstance(command, Mapping)
+                                         and command.get("resume") is not None):
+        return ("a run needs input: the graphs of this server start every run from what "
+                "it is given and do not continue from a thread's checkpoint")
+    return None
 
 
 def _stamp_owner(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> None:

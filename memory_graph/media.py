@@ -1,16 +1,24 @@
 """Image files of shared photos, one folder per user, addressed by content hash.
 
 Graph nodes hold the hash and the file's URI; the bytes live here so that every backend
-stores images the same way. Writes are atomic (temp file + rename)."""
+stores images the same way. Writes are atomic (temp file + rename).
+
+A media key can come from a run's state, which a served client might try to shape: every
+file operation goes through ``path``, which takes only a 64-character lower-case hex hash
+and an allowed suffix, and checks that the result lies inside the user's own folder."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from memory_graph.errors import InvalidInputError
 from memory_graph.schema import stable_id
 from memory_graph.store import check_user_id
+
+MEDIA_SUFFIXES = (".png", ".jpg")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class MediaStore:
@@ -22,9 +30,16 @@ class MediaStore:
         return self.root / stable_id(check_user_id(user_id))
 
     def path(self, user_id: str, sha256: str, suffix: str) -> Path:
-        if len(sha256) != 64 or suffix not in (".png", ".jpg"):
-            raise InvalidInputError(f"bad media key {sha256!r}{suffix!r}")
-        return self.user_dir(user_id) / f"{sha256}{suffix}"
+        """The file of a photo: refused (``InvalidInputError``) unless the key is a SHA-256
+        hex digest and an allowed suffix whose file lies inside the user's folder."""
+        if not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)
+                and isinstance(suffix, str) and suffix in MEDIA_SUFFIXES):
+            raise InvalidInputError(f"bad media key {str(sha256)[:80]!r}{str(suffix)[:8]!r}")
+        folder = self.user_dir(user_id)
+        target = folder / f"{sha256}{suffix}"
+        if target.resolve().parent != folder.resolve():
+            raise InvalidInputError(f"media key {sha256}{suffix} leaves the user's folder")
+        return target
 
     def load(self, user_id: str, sha256: str, suffix: str) -> bytes:
         return self.path(user_id, sha256, suffix).read_bytes()

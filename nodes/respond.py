@@ -11,12 +11,13 @@ from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
 from memory_graph.graph import TurnInput
+from memory_graph.schema import NodeLabel
 from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.memory_work import schedule_idle_consolidation
 from nodes.reply_prompt import attached_images, reply_messages
 from nodes.resources import ResourceProvider, Resources
-from nodes.state import State, replaying
+from nodes.state import MediaRef, State, replaying
 from nodes.structured import invoke_model
 from nodes.warm_prefix import submit_warm_prefix
 from providers.chat import supports_vision
@@ -38,9 +39,7 @@ class Respond:
             raise
         finally:
             res.worker.end_reply(ctx.user_id)  # begun by perceive
-            for ref in state["turn"]["media"]:
-                if ref["transient"]:
-                    res.media.discard(ctx.user_id, ref["sha256"], ref["suffix"])
+            discard_transient_media(res, ctx.user_id, state["turn"]["media"])
 
     def _reply(self, state: State, ctx: Context, res: Resources) -> dict[str, Any]:
         meter = CostMeter()
@@ -73,3 +72,15 @@ class Respond:
         return {"reply": text, "cost": meter.as_dict(),
                 "messages": [AIMessage(content=text, id=reply_id)], "given_reply": None,
                 "given_reply_speaker": None}
+
+
+def discard_transient_media(res: Resources, user_id: str, media: list[MediaRef]) -> None:
+    """Remove the files of photos saved for this turn only, unless a stored image has the
+    same bytes (the file is then a memory's, whatever the run's state says)."""
+    transient = [ref for ref in media if ref["transient"]]
+    if not transient:
+        return
+    kept = {getattr(n, "sha256", "") for n in res.memory.nodes(user_id, NodeLabel.IMAGE)}
+    for ref in transient:
+        if ref["sha256"] not in kept:
+            res.media.discard(user_id, ref["sha256"], ref["suffix"])
