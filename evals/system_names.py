@@ -20,3 +20,6 @@ REFERENCES = ("simple-rag", "oracle")
 PAPER_BASELINES = ("rag-turns", "paper-memory")
 BASELINES = ("no-memory", "full-context", *REFERENCES, *PAPER_BASELINES)
 ALL_SYSTEMS = (*BASELINES, *OURS_VARIANTS)
+#: The references of the assistant set (``evals.assistant_conversants``).
+ASSISTANT_REFERENCES = ("full-context", "simple-rag", "no-memory")
+ASSISTANT_SYSTEMS = (*OURS_VARIANTS, *ASSISTANT_REFERENCES)

@@ -96,7 +96,7 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _eval_commands(commands: Any) -> None:
-    from evals.system_names import ALL_SYSTEMS
+    from evals.system_names import ALL_SYSTEMS, ASSISTANT_SYSTEMS
 
     evaluate = commands.add_parser("eval", help="benchmarks of personalization: every "
                                                 "system side by side (JSON, Markdown, PNG)")
@@ -133,6 +133,25 @@ def _eval_commands(commands: Any) -> None:
     locomo.add_argument("--judge-base-url", default="",
                         help="the judge's OpenAI-compatible endpoint")
     _model_options(locomo)
+
+    assistant_root = _data_dir()
+    assistant_data = assistant_root / "assistant" / "dev.json" if assistant_root else None
+    assistant = evals.add_parser("assistant", help="the assistant set: long-term "
+                                                   "conversations heard as a person says "
+                                                   "them, then probes, reply checks, traits")
+    assistant.add_argument("--data", type=Path, default=assistant_data,
+                           required=assistant_data is None,
+                           help="assistant-set JSON (default $PERSONA_DATA_DIR/assistant/"
+                                "dev.json)")
+    assistant.add_argument("--dialogues", nargs="+", default=[], help="dialogue ids")
+    assistant.add_argument("--systems", nargs="+", choices=ASSISTANT_SYSTEMS, default=None)
+    assistant.add_argument("--window", type=int, default=8192,
+                           help="model window in tokens that full-context fills")
+    assistant.add_argument("--max-reply-tokens", type=int, default=120)
+    assistant.add_argument("--out", type=Path, default=Path("results/eval-assistant.json"))
+    assistant.add_argument("--report-only", action="store_true",
+                           help="only aggregate the dialogues already logged for --out")
+    _model_options(assistant)
 
     persona = evals.add_parser("persona-mme", help="Persona-MME protocol: multiple choice "
                                                    "per task and aspect, with alignment")
@@ -191,6 +210,16 @@ def _run_eval(args: argparse.Namespace) -> int:
             first_round=args.first_round_recall, judge_provider=args.judge_provider,
             judge_model=args.judge_model, judge_base_url=args.judge_base_url,
             retry_failed=args.retry_failed, raw_turns_only=args.raw_turns_only))
+    elif args.benchmark == "assistant":
+        from evals.assistant_eval import DEFAULT_SYSTEMS as ASSISTANT_DEFAULTS
+        from evals.assistant_eval import AssistantOptions
+        from evals.assistant_eval import run as run_assistant
+
+        run_assistant(AssistantOptions(
+            data=args.data, out=args.out, systems=tuple(args.systems or ASSISTANT_DEFAULTS),
+            dialogues=tuple(args.dialogues), provider=args.provider, model=args.model,
+            base_url=args.base_url, window_tokens=args.window,
+            max_reply_tokens=args.max_reply_tokens, report_only=args.report_only))
     elif args.benchmark == "persona-mme":
         from evals.persona_mme import PersonaMMEOptions
         from evals.persona_mme import run as run_persona

@@ -1,0 +1,256 @@
+"""``personavlm eval assistant``: the product as a person meets it, on the assistant set.
+
+Each system hears each dialogue session by session and replies to every message (memory
+updates on, its own replies); then it finishes its background work, as after an idle gap;
+then every probe is asked on its own at its time, nothing stored, and scored on the
+natural reply (``evals.assistant_set``). Reply checks score the replies given while the
+dialogue was heard; trait labels score the inferred Big Five (ours).
+
+A dialogue is the unit of resumption: its records (probes, reply checks, traits, the
+dialogue's cost) are logged together once it is finished, in ``<out>.items.jsonl``; a run
+started again with the same ``--out`` skips the dialogues already logged. Writes JSON,
+Markdown (also printed) and a PNG of accuracy per probe kind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from tqdm import tqdm
+
+from evals.assistant_conversants import (
+    REFERENCE_NAMES,
+    Conversant,
+    OursConversant,
+    ReferenceConversant,
+    Turnout,
+)
+from evals.assistant_set import (
+    PROBE_KINDS,
+    STALE_KINDS,
+    Dialogue,
+    check_reply,
+    load_assistant_set,
+    score_probe,
+    score_traits,
+)
+from evals.harness import ItemLog, mean, model_identity, plot_comparison
+from evals.paired import compare_with_baselines
+from evals.report import format_cell, format_table, write_report
+from evals.system_names import ASSISTANT_SYSTEMS, OURS_VARIANTS
+from memory_graph.embedding import Embedder
+from memory_graph.errors import ConfigurationError
+from providers.gguf import file_sha256
+
+DEFAULT_SYSTEMS = ("ours", "full-context", "simple-rag", "no-memory")
+#: What the paired comparison reports: ours against each reference.
+PAIRED_METRICS = ("correct", "check_passed")
+
+
+@dataclass(frozen=True)
+class AssistantOptions:
+    data: Path
+    out: Path
+    systems: tuple[str, ...] = DEFAULT_SYSTEMS
+    dialogues: tuple[str, ...] = ()
+    provider: str = "llamacpp"
+    model: str = ""
+    base_url: str = ""
+    window_tokens: int = 8192
+    max_reply_tokens: int = 120
+    #: Only aggregate the dialogues already logged.
+    report_only: bool = False
+
+
+def make_conversant(name: str, chat: BaseChatModel, embedder: Embedder, out: Path,
+                    options: AssistantOptions) -> Conversant:
+    store_dir = out.with_suffix(".memory") / name
+    if name in OURS_VARIANTS:
+        return OursConversant(name, chat, embedder, store_dir, OURS_VARIANTS[name],
+                              options.max_reply_tokens)
+    if name in REFERENCE_NAMES:
+        return ReferenceConversant(name, chat, embedder, store_dir, options.max_reply_tokens,
+                                   options.window_tokens)
+    raise ConfigurationError(f"unknown system {name!r}; choose from "
+                             f"{', '.join(ASSISTANT_SYSTEMS)}")
+
+
+def _turnout_fields(turnout: Turnout) -> dict[str, Any]:
+    return {"reply": turnout.text, "shown": turnout.shown[:20],
+            "prompt_tokens": turnout.prompt_tokens, "model_calls": turnout.model_calls,
+            "seconds": round(turnout.seconds, 2), "errors": turnout.errors}
+
+
+def hear_dialogue(conversant: Conversant, dialogue: Dialogue) -> list[dict[str, Any]]:
+    """Every record of one dialogue for one system: replay, settle, probes, checks."""
+    started = time.perf_counter()
+    conversant.begin(dialogue)
+    checks = {(c.session, c.turn): c for c in dialogue.reply_checks}
+    records: list[dict[str, Any]] = []
+    base = {"system": conversant.name, "user": dialogue.id}
+    turns = calls = tokens = 0
+    for s, session in enumerate(dialogue.sessions, 1):
+        for t, (text, at) in enumerate(zip(session.turns, dialogue.turn_times(s - 1),
+                                           strict=True), 1):
+            turnout = conversant.say(text, at, new_session=t == 1)
+            turns, calls = turns + 1, calls + turnout.model_calls
+            tokens += turnout.prompt_tokens
+            check = checks.get((s, t))
+            if check is not None:
+                found = check_reply(check, turnout.text)
+                records.append({**base, "item_id": f"{dialogue.id}#S{s}T{t}",
+                                "kind": "reply-check", "message": text, "note": check.note,
+                                "forbidden_found": found, "check_passed": float(not found),
+                                **_turnout_fields(turnout)})
+    replay_seconds = time.perf_counter() - started
+    settled = conversant.settle()
+    for p, probe in enumerate(dialogue.probes, 1):
+        turnout = conversant.ask(probe.question, probe.at)
+        scored = score_probe(probe, turnout.text)
+        records.append({**base, "item_id": f"{dialogue.id}#P{p}", "kind": probe.kind,
+                        "question": probe.question, "gold": probe.gold, "stale_words":
+                        probe.stale, "note": probe.note, "correct": float(scored["correct"]),
+                        "stale": float(scored["stale"]) if probe.kind in STALE_KINDS
+                        else None, **_turnout_fields(turnout)})
+    scores = conversant.trait_scores()
+    if scores is not None:
+        records.append({**base, "item_id": f"{dialogue.id}#traits", "kind": "traits",
+                        "labels": dialogue.traits, "scores": scores,
+                        **score_traits(dialogue.traits, scores)})
+    records.append({**base, "item_id": f"{dialogue.id}#dialogue", "kind": "dialogue",
+                    "turns": turns, "replay_model_calls": calls,
+                    "replay_prompt_tokens": tokens, "replay_seconds": round(replay_seconds, 1),
+                    "settle": settled, "seconds": round(time.perf_counter() - started, 1)})
+    return records
+
+
+def run(options: AssistantOptions, chat: BaseChatModel | None = None,
+        embedder: Embedder | None = None) -> dict[str, Any]:
+    """Run (or resume) the evaluation; ``chat`` and ``embedder`` replace the ones the
+    options name (tests pass a scripted model)."""
+    dialogues = load_assistant_set(options.data)
+    if options.dialogues:
+        unknown = set(options.dialogues) - {d.id for d in dialogues}
+        if unknown:
+            raise ConfigurationError(f"no dialogue {', '.join(sorted(unknown))} in "
+                                     f"{options.data}")
+        dialogues = [d for d in dialogues if d.id in options.dialogues]
+    for name in options.systems:
+        if name not in ASSISTANT_SYSTEMS:
+            raise ConfigurationError(f"unknown system {name!r}; choose from "
+                                     f"{', '.join(ASSISTANT_SYSTEMS)}")
+    if chat is None:
+        from providers.chat import make_chat_model
+
+        chat = make_chat_model(options.provider, options.model, options.base_url)
+    config = {"benchmark": "assistant", "data": str(options.data),
+              "data_sha256": file_sha256(options.data), "systems": list(options.systems),
+              "conversations": [d.id for d in dialogues], "provider": options.provider,
+              "model": model_identity(chat), "embeddings": "all-MiniLM-L6-v2",
+              "window_tokens": options.window_tokens,
+              "max_reply_tokens": options.max_reply_tokens}
+    log = ItemLog(options.out.with_suffix(".items.jsonl"), config)
+    if not options.report_only:
+        if embedder is None:
+            from providers.embeddings import default_embedder
+
+            embedder = default_embedder()
+        for name in options.systems:
+            todo = [d for d in dialogues if not log.done(name, f"{d.id}#dialogue")]
+            if not todo:
+                continue
+            conversant = make_conversant(name, chat, embedder, options.out, options)
+            try:
+                for dialogue in tqdm(todo, desc=name, unit="dialogue"):
+                    for record in hear_dialogue(conversant, dialogue):
+                        log.add(record)
+            finally:
+                conversant.close()
+    return report(options, config, log, {d.id for d in dialogues})
+
+
+def _rate(rows: Sequence[dict[str, Any]], key: str,
+          keep: Callable[[dict[str, Any]], bool] = lambda r: True) -> float | None:
+    return mean(float(r[key]) for r in rows if keep(r) and r.get(key) is not None)
+
+
+def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One system's figures over its records."""
+    probes = [r for r in rows if r["kind"] in PROBE_KINDS]
+    checks = [r for r in rows if r["kind"] == "reply-check"]
+    traits = [r for r in rows if r["kind"] == "traits"]
+    dialogues = [r for r in rows if r["kind"] == "dialogue"]
+    agree = [float(v) for r in traits for v in r["agree"].values()]
+    none = [float(r["claims_none"]) for r in traits if r["claims_none"] is not None]
+    return {
+        "dialogues": len(dialogues), "probes": len(probes),
+        "accuracy": _rate(probes, "correct"),
+        "accuracy_by_kind": {kind: _rate([r for r in probes if r["kind"] == kind], "correct")
+                             for kind in PROBE_KINDS},
+        "stale_rate": _rate(probes, "stale", lambda r: r["kind"] in STALE_KINDS),
+        "abstain": _rate(probes, "correct", lambda r: r["kind"] == "abstain"),
+        "reply_checks": _rate(checks, "check_passed"), "reply_checks_n": len(checks),
+        "trait_agreement": mean(agree), "trait_agreement_n": len(agree),
+        "claims_no_trait": mean(none), "claims_no_trait_n": len(none),
+        "prompt_tokens": mean(r["prompt_tokens"] for r in probes),
+        "model_calls_per_turn": (round(sum(r["replay_model_calls"] for r in dialogues)
+                                       / max(1, sum(r["turns"] for r in dialogues)), 2)
+                                 if dialogues else None),
+        "seconds_per_dialogue": mean(r["seconds"] for r in dialogues),
+    }
+
+
+def report(options: AssistantOptions, config: dict[str, Any], log: ItemLog,
+           selected: set[str]) -> dict[str, Any]:
+    records = [r for r in log.records.values()
+               if r["system"] in options.systems and r["user"] in selected]
+    by_system: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        by_system[record["system"]].append(record)
+    systems = {name: summarise(by_system[name]) for name in options.systems
+               if by_system.get(name)}
+    paired_records = [r for r in records if r["kind"] not in ("traits", "dialogue")]
+    payload = {"config": config, "systems": systems,
+               "paired": compare_with_baselines(paired_records, PAIRED_METRICS, "ours",
+                                                [s for s in options.systems if s != "ours"]),
+               "items": sorted(records, key=lambda r: (r["system"], r["item_id"]))}
+    write_report(options.out, payload, render(payload))
+    if systems:
+        plot_comparison(options.out.with_suffix(".png"), "Assistant set: accuracy per probe kind",
+                        {s: v["accuracy_by_kind"] for s, v in systems.items()}, "accuracy",
+                        {s: v["prompt_tokens"] for s, v in systems.items()},
+                        {s: v["accuracy"] for s, v in systems.items()})
+    print(f"wrote {options.out}, .md, .png and .items.jsonl")
+    return payload
+
+
+def render(payload: dict[str, Any]) -> str:
+    systems: dict[str, dict[str, Any]] = payload["systems"]
+    rows = [[name, v["dialogues"], v["probes"], format_cell(v["accuracy"]),
+             *(format_cell(v["accuracy_by_kind"][k]) for k in PROBE_KINDS),
+             format_cell(v["stale_rate"]), format_cell(v["reply_checks"]),
+             format_cell(v["trait_agreement"]), format_cell(v["claims_no_trait"]),
+             format_cell(v["prompt_tokens"], 0), format_cell(v["model_calls_per_turn"], 2),
+             format_cell(v["seconds_per_dialogue"], 0)]
+            for name, v in systems.items()]
+    headers = ["system", "dialogues", "probes", "accuracy", *PROBE_KINDS, "stale",
+               "reply checks", "traits agree", "no trait ({})", "prompt tok/probe",
+               "calls/turn", "s/dialogue"]
+    conversations = ", ".join(payload["config"]["conversations"])
+    text = f"## Assistant set ({conversations})\n\n{format_table(headers, rows)}\n"
+    if payload["paired"]:
+        paired_rows = [[f"ours - {p['baseline']}", p["metric"], p["n"],
+                        f"{p['difference']:+.3f}",
+                        f"[{p['ci_low']:+.3f}, {p['ci_high']:+.3f}]",
+                        f"{p['better']}/{p['worse']}/{p['same']}"] for p in payload["paired"]]
+        text += ("\nPaired differences on the same probes and reply checks (95% bootstrap "
+                 "interval):\n\n" + format_table(
+                     ["pair", "metric", "n", "difference", "95% CI", "better/worse/same"],
+                     paired_rows) + "\n")
+    return text
