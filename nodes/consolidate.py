@@ -70,8 +70,12 @@ def consolidate_session(res: Resources, ctx: Context, session_id: str, meter: Co
 def consolidation_messages(ctx: Context, profile: str, turns: list[Turn]
                            ) -> list[SystemMessage | HumanMessage]:
     with_facts = ctx.extraction_mode == "session"
+    # The assistant's replies are no evidence about the user: a conversation with the
+    # assistant is consolidated from what the user said (a history replayed in bulk, whose
+    # speakers are all people, keeps every line).
+    said = turns if with_facts else [t for t in turns if t.role == "user"] or turns
     lines = []
-    for number, turn in enumerate(turns, 1):
+    for number, turn in enumerate(said, 1):
         who = turn.speaker or (ctx.display_name if turn.role == "user" else "assistant")
         text = turn.search_text().removeprefix(f"{turn.speaker}: ") if turn.speaker else \
             turn.search_text()

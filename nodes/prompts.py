@@ -21,17 +21,24 @@ MEMORY_BLOCK = """[Memories that may be relevant, with dates:
 #: The last words of the reply prompt, by what the message is. One instruction for both
 #: made the 1.5B model answer chat as if it were a question ("I don't have enough
 #: information") or echo the message back; at the end of the prompt, only the one that
-#: applies is given (the system prompt, shared by every turn, stays cached).
+#: applies is given (the system prompt, shared by every turn, stays cached). They hold no
+#: example content (names, pets, dates): a small model copies such an example into its
+#: answer. A benchmark's answer format is its protocol's (``evals/``), not these.
 ANSWER_HINT = """
 
-(Answer with just the words that answer it, as a memory says it: a name, date, place, \
-number or short phrase; asked "What is Tom's dog called?", say "Rex". For "when", give the \
-memory's date, or the date its "yesterday" or "last week" means. If no memory says it, or \
-one says it of someone else, say it was not mentioned.)"""
+(If {user} asks about something they told you, answer in one short, natural sentence \
+that starts with the exact detail, in the words {user} used; for "when", give the date a \
+memory says, or the date its "yesterday" or "last week" means from that memory's date. \
+Only the memories above and this conversation count as what {user} told you, not your own \
+earlier replies. If none of them says it, or one says it of someone else, tell {user} \
+they have not told you; do not guess. If {user} asks for advice or ideas, give one or \
+two that fit what {user} likes now.)"""
 CHAT_HINT = """
 
 (Reply to {user} warmly, in one or two sentences of your own: respond to what {user} \
-said, without repeating it or your last reply.)"""
+just said, without repeating it or your last reply. What {user} says now is true now, \
+even where an older memory differs. Keep straight whom each thing is about: {user}, or \
+someone {user} mentions.)"""
 REMEMBER_HINT = """
 
 (In one short sentence, tell {user} you will remember it.)"""
@@ -88,13 +95,13 @@ Previous assistant message: {previous}
 message: {text}
 photos: {photos}"""
 
-CONSOLIDATE_SYSTEM = """You consolidate a finished conversation session between {user} and \
-the assistant into long-term memory. Give, in this order: "profile", the core profile of \
-{user} in at most two sentences, merging the old profile with what this session adds; \
-"topics", the main episodes of the session (at most 2), each one sentence of at most 15 \
-words with the people, pets or places involved; "routines", at most 2 habits {user} \
-keeps (say how often) or goals {user} works towards, each about one thing, and none when \
-the session shows none. Shape:
+CONSOLIDATE_SYSTEM = """You consolidate a finished conversation session into long-term \
+memory about {user}, from {user}'s messages in it. Give, in this order: "profile", the \
+core profile of {user} in at most two sentences, merging the old profile with what this \
+session adds; "topics", the main episodes of the session (at most 2), each one sentence \
+of at most 15 words with the people, pets or places involved; "routines", at most 2 \
+habits {user} keeps (say how often) or goals {user} works towards, each about one thing, \
+and none when the session shows none. Shape:
 {shape}"""
 
 CONSOLIDATE_SHAPE = ('{"profile":"...","topics":[{"summary":"...","entities":["..."]}],'
@@ -125,8 +132,7 @@ calm, relaxed). List only the traits the messages clearly show, each with its le
 the user's own words that show it. Plain facts, errands and questions show no trait: give \
 an empty list for them."""
 
-PERSONALITY_SHAPE = ('{"signals":[{"trait":"neuroticism","level":"high",'
-                     '"quote":"I keep worrying about it"}]}')
+PERSONALITY_SHAPE = '{"signals":[{"trait":"...","level":"high","quote":"..."}]}'
 
 ENTITY_MATCH = """Known entities of the user: {candidates}.
 A message mentions "{name}" ({kind}). Is it one of the known entities? Answer \

@@ -69,7 +69,7 @@ class Retrieve:
                                      window=window, exclude=exclude)
             prefs = res.memory.preferences(ctx.user_id, history=True)
         raw_shown = {m["id"] for m in state.get("memories", []) if m["label"] == "Turn"}
-        hits = without_restatements(hits, raw_shown)[:k]
+        hits = without_restatements(users_words(hits), raw_shown)[:k]
         notes = preference_notes(prefs)
         found = [memory_record(hit, render_hit(hit, notes), round_number,
                                query_spec["keywords"]) for hit in hits]
@@ -112,6 +112,13 @@ class Retrieve:
 
 def route_after_retrieve(state: State) -> str:
     return "retrieve" if state["retrieval"]["next"] == "retrieve" else "infer_personality"
+
+
+def users_words(hits: list[MemoryHit]) -> list[MemoryHit]:
+    """The hits without the assistant's own earlier replies: what the assistant said is no
+    evidence of what the user told it (a wrong answer must not come back as a memory)."""
+    return [hit for hit in hits if not (isinstance(hit.node, Turn)
+                                        and hit.node.role == "assistant")]
 
 
 def without_restatements(hits: list[MemoryHit], raw_shown: set[str]) -> list[MemoryHit]:

@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from memory_graph.schema import Entity, Fact, Turn, stable_id
+from memory_graph.graph import MemoryGraph
+from memory_graph.schema import EdgeType, Entity, Fact, Turn, stable_id
 from memory_graph.text import tokenize
 from memory_graph.writes import LinkedFact, PreferenceChange, Restatement, TurnMemoryWrite
 from nodes.context import Context
@@ -72,9 +73,17 @@ MIN_NOTE_WORDS = 3
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 
 
+#: A sentence that starts so supposes or asks; it states nothing about the user.
+_SUPPOSING = re.compile(r"^\W*(if|what if|suppose|supposing|imagine|maybe i should|"
+                        r"do you think|(can|could|would|should|shall) (i|you|we|it))\b",
+                        re.IGNORECASE)
+
+
 def statements_of(message: str) -> str:
-    """The message without its questions: a question states nothing about the user."""
-    return " ".join(s for s in _SENTENCE.findall(message) if not s.strip().endswith("?"))
+    """The message without its questions and suppositions ("what if I ...", "should I
+    ..."): they state nothing about the user."""
+    return " ".join(s for s in _SENTENCE.findall(message)
+                    if not s.strip().endswith("?") and not _SUPPOSING.match(s))
 
 
 def said_in(statement: str, source: str, user_name: str, questions: bool = False) -> bool:
@@ -101,6 +110,12 @@ def keep_grounded(found: TurnMemories, source: str, user_name: str, assistant_na
         dropped.append(label)
         return False
 
+    def stated_about(name: str) -> bool:
+        if mentioned_in(name, statements_of(source)):
+            return True
+        dropped.append(f"{name} (only asked or supposed)")
+        return False
+
     def stated(statement: str, questions: bool = False) -> bool:
         if said_in(statement, source, user_name, questions) and \
                 not assistant & set(tokenize(statement)):
@@ -114,7 +129,9 @@ def keep_grounded(found: TurnMemories, source: str, user_name: str, assistant_na
         # A note to remember is a statement ("Lia's birthday is June 3"), not a topic.
         "remember": [r for r in found.remember if len(set(tokenize(r))) >= MIN_NOTE_WORDS
                      and stated(r, questions=True)],
-        "preferences": [p for p in found.preferences if keep(p.entity, p.entity)],
+        # A like or dislike is stated, not asked or supposed ("what should I drink?").
+        "preferences": [p for p in found.preferences
+                        if keep(p.entity, p.entity) and stated_about(p.entity)],
         "visual": [v for v in found.visual if keep(v.entity, v.entity, v.description)],
     })
     return grounded, dropped
@@ -157,6 +174,10 @@ def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: Tur
     preference_entities = [(p, resolver.resolve(p.entity, p.kind)) for p in found.preferences
                            if resolver.accepts(p.entity, p.kind)]
 
+    changes = [PreferenceChange(entity.id, pref.likes, pref.reason)
+               for pref, entity in preference_entities]
+    changes += given_up(memory, user_id, [f.statement for f, _ in facts if f.kind == "fact"],
+                        {change.entity_id for change in changes})
     stated = [fact for fact, _ in facts if fact.kind != "visual"]
     settled = reconcile_facts(res, user_id, ctx.display_name, stated, meter, errors)
     kept = {f.id for f in settled.new}
@@ -170,12 +191,35 @@ def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: Tur
             restated=[Restatement(fact_id, [turn["id"]]) for fact_id in settled.restated],
             closed=settled.closed,
             depicted=[(image_id, entity.id) for image_id, entity in depicted],
-            preferences=[PreferenceChange(entity.id, pref.likes, pref.reason)
-                         for pref, entity in preference_entities]))
+            preferences=changes))
     return {"facts": len(found.facts), "remember": len(found.remember),
             "visual": len(found.visual), "preferences": len(found.preferences),
             "entities": [e.name for e in entities], "not_entities": resolver.rejected,
             "restated": len(settled.restated), "closed": len(settled.closed)}
+
+
+#: A fact that says the user gave something up ("quit coffee", "no longer eats meat").
+_GIVEN_UP = re.compile(r"\b(quit|quits|stopped|stops|gave up|given up|gives up|no longer|"
+                       r"not any ?more|cut out|dropped)\b", re.IGNORECASE)
+
+
+def given_up(memory: MemoryGraph, user_id: str, statements: list[str],
+             already: set[str]) -> list[PreferenceChange]:
+    """Preference changes implied by facts: a fact that says the user gave up something
+    they like now ends that like, as a dislike from the turn's time (so "likes coffee"
+    is not a current preference after "I quit coffee", whatever the model extracted)."""
+    quitting = [s for s in statements if _GIVEN_UP.search(s)]
+    if not quitting:
+        return []
+    likes = [e for e in memory.preferences(user_id) if e.type is EdgeType.PREFERS
+             and e.target not in already]
+    names = memory.preference_names(user_id, likes)
+    changes: list[PreferenceChange] = []
+    for edge in likes:
+        said = next((s for s in quitting if mentioned_in(names[edge.target], s)), None)
+        if said is not None and edge.target not in {c.entity_id for c in changes}:
+            changes.append(PreferenceChange(edge.target, False, said[:200]))
+    return changes
 
 
 def _previous_assistant_text(res: Resources, ctx: Context, turn: TurnInfo,

@@ -30,6 +30,7 @@ from nodes.schemas import ProceduralMemory
 from nodes.semantic import said_in
 
 FACTS = {
+    "love coffee": "Maya loves coffee.",
     "five cups": "Maya drinks five cups of coffee a day.",
     "quit coffee": "Maya quit coffee.",
     "sister Lia": "Maya has a sister named Lia.",
@@ -44,7 +45,12 @@ def script(messages: list[BaseMessage]) -> str:
     if step == "extract":
         text = last.split("message: ", 1)[1]
         facts = [{"statement": s, "entities": []} for k, s in FACTS.items() if k in text]
-        return json.dumps({"facts": facts, "preferences": [], "remember": [], "visual": [],
+        # A small model turns questions into likes ("likes drink: tomorrow morning").
+        preferences = [{"entity": name, "kind": "food", "likes": True}
+                       for name in ("coffee", "drink") if name in text.lower()
+                       and "quit" not in text]
+        return json.dumps({"facts": facts, "preferences": preferences, "remember": [],
+                           "visual": [],
                            "entities": [{"name": "slept", "kind": "activity"},
                                         {"name": "Mira", "kind": "person"}]})
     if step == "consolidate":
@@ -195,8 +201,8 @@ def test_only_a_fact_about_the_same_thing_can_be_closed(old: str, new: str, same
 
 @pytest.mark.parametrize(("text", "hint"), [
     ("Please remember that Tiago's birthday is April 14.", "remember it"),
-    ("Do you remember my cat's name?", "Answer with just the words"),
-    ("When is Tiago's birthday?", "Answer with just the words"),
+    ("Do you remember my cat's name?", "starts with the exact detail"),
+    ("When is Tiago's birthday?", "they have not told you"),
     ("I'm back from camping!", "warmly"),
 ])
 def test_the_reply_prompt_ends_with_how_to_reply_to_this_message(text: str, hint: str
@@ -220,3 +226,52 @@ def test_each_sentence_of_a_packed_session_fact_is_cited_apart() -> None:
              session_facts("maya", session, turns, notes, NoEntities())]  # type: ignore[arg-type]
     assert cited == [("Maya went to a support group.", ["t0"]),
                      ("Maya paints sunsets by the lake.", ["t1"])]
+
+
+def current_likes(provider: ResourceProvider) -> dict[str, str]:
+    memory = provider.resolve(Context(user_id="maya")).memory
+    edges = memory.preferences("maya")
+    names = memory.preference_names("maya", edges)
+    return {names[e.target]: e.type.value for e in edges}
+
+
+def test_giving_something_up_ends_liking_it_in_valid_time(tmp_path: Path) -> None:
+    _, provider = replay(tmp_path, ["I love coffee, honestly.", "I quit coffee last week."])
+    assert current_likes(provider) == {"coffee": EdgeType.DISLIKES.value}
+    memory = provider.resolve(Context(user_id="maya")).memory
+    history = memory.preferences("maya", history=True)
+    liked = [e for e in history if e.type is EdgeType.PREFERS]
+    assert liked and liked[0].valid_to is not None
+
+
+@pytest.mark.parametrize("question", [
+    "What should I drink tomorrow morning?", "Should I drink coffee before the exam?",
+    "If I went to Rome, which coffee would you try?"])
+def test_a_question_or_a_supposition_is_no_preference(tmp_path: Path, question: str) -> None:
+    _, provider = replay(tmp_path, [question])
+    assert current_likes(provider) == {}
+
+
+def test_the_assistants_own_replies_are_no_evidence() -> None:
+    from nodes.retrieve import users_words
+
+    said = Turn(id="u", user_id="maya", session_id="s", role="user", text="I have a cat",
+                at=datetime(2024, 1, 1, tzinfo=UTC))
+    replied = said.model_copy(update={"id": "a", "role": "assistant",
+                                      "text": "Your dog is called Rex"})
+    hits = [MemoryHit(node=replied, score=2.0, date=None, session_id="s", provenance=["a"]),
+            MemoryHit(node=said, score=1.0, date=None, session_id="s", provenance=["u"])]
+    assert [h.node.id for h in users_words(hits)] == ["u"]
+
+
+def test_the_product_prompts_hold_no_example_content() -> None:
+    """Capitalised words of the reply instructions are placeholders or sentence starts:
+    no name, pet or date a small model could copy into an answer."""
+    from nodes import prompts
+
+    for name in ("REPLY_SYSTEM", "MEMORY_BLOCK", "ANSWER_HINT", "CHAT_HINT", "REMEMBER_HINT"):
+        text = re.sub(r"\{\w+\}", "", getattr(prompts, name))
+        words = set(re.findall(r"\b[A-Z][a-z]+", text))
+        assert not words - {"Memories", "Current", "Now", "Profile", "Personality", "Only",
+                            "If", "You", "Reply", "In", "Keep", "What", "The"}, (name, words)
+        assert not re.search(r"\d", text), name
