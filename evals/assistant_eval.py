@@ -95,10 +95,13 @@ def hear_dialogue(conversant: Conversant, dialogue: Dialogue) -> list[dict[str, 
     records: list[dict[str, Any]] = []
     base = {"system": conversant.name, "user": dialogue.id}
     turns = calls = tokens = 0
+    steps = tqdm(total=sum(len(s.turns) for s in dialogue.sessions) + len(dialogue.probes),
+                 desc=f"{conversant.name} {dialogue.id}", unit="msg", leave=False)
     for s, session in enumerate(dialogue.sessions, 1):
         for t, (text, at) in enumerate(zip(session.turns, dialogue.turn_times(s - 1),
                                            strict=True), 1):
             turnout = conversant.say(text, at, new_session=t == 1)
+            steps.update()
             turns, calls = turns + 1, calls + turnout.model_calls
             tokens += turnout.prompt_tokens
             check = checks.get((s, t))
@@ -109,15 +112,19 @@ def hear_dialogue(conversant: Conversant, dialogue: Dialogue) -> list[dict[str, 
                                 "forbidden_found": found, "check_passed": float(not found),
                                 **_turnout_fields(turnout)})
     replay_seconds = time.perf_counter() - started
+    steps.set_postfix_str("settling memory work")
     settled = conversant.settle()
+    steps.set_postfix_str("")
     for p, probe in enumerate(dialogue.probes, 1):
         turnout = conversant.ask(probe.question, probe.at)
+        steps.update()
         scored = score_probe(probe, turnout.text)
         records.append({**base, "item_id": f"{dialogue.id}#P{p}", "kind": probe.kind,
                         "question": probe.question, "gold": probe.gold, "stale_words":
                         probe.stale, "note": probe.note, "correct": float(scored["correct"]),
                         "stale": float(scored["stale"]) if probe.kind in STALE_KINDS
                         else None, **_turnout_fields(turnout)})
+    steps.close()
     scores = conversant.trait_scores()
     if scores is not None:
         records.append({**base, "item_id": f"{dialogue.id}#traits", "kind": "traits",
