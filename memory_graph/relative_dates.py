@@ -16,8 +16,14 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
           "september", "october", "november", "december")
 NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-           "seven": 7, "eight": 8, "nine": 9, "ten": 10}
-_COUNT = r"(\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten)"
+           "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+           "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+           "eighteen": 18, "nineteen": 19, "twenty": 20, "a couple of": 2}
+_COUNT = rf"(\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})"
+#: Words that put a sentence's "on Saturday" in the future; without them it is the last one.
+_FUTURE = re.compile(r"\b(will|shall|going to|gonna|planning|plan to|next|tomorrow|"
+                     r"is on|are on|until|till)\b|'ll\b|'s on\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?]")
 
 
 def day_text(day: datetime) -> str:
@@ -43,6 +49,11 @@ def _last_weekday(at: datetime, name: str) -> datetime:
     return at - timedelta(days=back)
 
 
+def _next_weekday(at: datetime, name: str) -> datetime:
+    ahead = (WEEKDAYS.index(name.lower()) - at.weekday()) % 7 or 7
+    return at + timedelta(days=ahead)
+
+
 Resolver = Callable[[re.Match[str], datetime], str]
 
 #: (pattern, what it resolves to). Each phrase is matched whole (``\b`` on both sides) and
@@ -61,6 +72,9 @@ _RULES: tuple[tuple[str, Resolver], ...] = (
     (r"\blast weekend\b",
      lambda m, at: f"the weekend of {day_text(_last_weekday(at, 'saturday'))}"),
     (rf"\blast ({'|'.join(WEEKDAYS)})\b", lambda m, at: day_text(_last_weekday(at, m[1]))),
+    # "on Saturday": the last Saturday before the message, or the next one in a sentence
+    # about the future (``_FUTURE``; decided in ``resolve_relative_dates``).
+    (rf"\bon ({'|'.join(WEEKDAYS)})\b", lambda m, at: day_text(_last_weekday(at, m[1]))),
     (r"\blast week\b", lambda m, at: f"the week before {day_text(at)}"),
     (r"\bnext week\b", lambda m, at: f"the week after {day_text(at)}"),
     (r"\blast month\b", lambda m, at: month_text(_shift_months(at, -1))),
@@ -72,6 +86,14 @@ _RULES: tuple[tuple[str, Resolver], ...] = (
 _PATTERN = re.compile("|".join(f"(?P<r{i}>{p})" for i, (p, _) in enumerate(_RULES)),
                       re.IGNORECASE)
 _COMPILED = tuple((re.compile(p, re.IGNORECASE), resolve) for p, resolve in _RULES)
+_ON_WEEKDAY = next(pattern for pattern, _ in _COMPILED if pattern.pattern.startswith(r"\bon ("))
+
+
+def _sentence_at(text: str, position: int) -> str:
+    """The sentence of ``text`` around ``position``."""
+    start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, position)), default=0)
+    end = _SENTENCE_END.search(text, position)
+    return text[start:end.start() if end else len(text)]
 
 
 def resolve_relative_dates(text: str, said_at: datetime) -> str:
@@ -79,7 +101,11 @@ def resolve_relative_dates(text: str, said_at: datetime) -> str:
     def annotate(match: re.Match[str]) -> str:
         pattern, resolve = _COMPILED[int(str(match.lastgroup)[1:])]
         inner = pattern.fullmatch(match.group(0))
-        return f"{match.group(0)} ({resolve(inner, said_at)})" if inner else match.group(0)
+        if inner is None:
+            return match.group(0)
+        if pattern is _ON_WEEKDAY and _FUTURE.search(_sentence_at(text, match.start())):
+            return f"{match.group(0)} ({day_text(_next_weekday(said_at, inner[1]))})"
+        return f"{match.group(0)} ({resolve(inner, said_at)})"
 
     return _PATTERN.sub(annotate, text)
 

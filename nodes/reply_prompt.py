@@ -16,6 +16,7 @@ from memory_graph.media import MediaStore
 from memory_graph.relative_dates import day_text, resolve_relative_dates
 from memory_graph.schema import EdgeType, Entity
 from memory_graph.search import MemoryHit
+from memory_graph.text import tokenize
 from nodes.context import Context
 from nodes.memory_view import describe_node
 from nodes.personality import Personality
@@ -82,6 +83,10 @@ def reply_messages(state: State, ctx: Context, images: list[dict[str, Any]] | No
     messages = reply_prefix(background, state["personality"], ctx)
     memories = state.get("memories") or []
     listing = "\n".join(f"- {m['text']}" for m in memories) or "- (nothing relevant found)"
+    known = [m["text"] for m in memories] + [str(t["text"]) for t in background["recent"]] + [
+        str(background["profile"]), str(background["preferences"])]
+    for subject in unmentioned_subjects(turn["text"] or "", known):
+        listing += f"\n- (Nothing {ctx.display_name} told you mentions their {subject}.)"
     photos = "".join(f"\n[attached photo {i}: {c or 'no description'}]"
                      for i, c in enumerate(turn["captions"], 1))
     at = datetime.fromisoformat(turn["at"])
@@ -101,6 +106,23 @@ def reply_messages(state: State, ctx: Context, images: list[dict[str, Any]] | No
 _QUESTION_START = re.compile(r"^\s*(what|when|where|who|whom|whose|which|why|how|do|does|did|"
                              r"is|are|was|were|can|could|would|will|have|has|had)\b",
                              re.IGNORECASE)
+
+
+#: A question after someone's name or identity ("what's my X's name?", "who is my X?").
+_ASKS_A_NAME = re.compile(r"\b(name|names|called|named|who|whom)\b", re.IGNORECASE)
+_MY_SUBJECT = re.compile(r"\bmy (\w+)", re.IGNORECASE)
+
+
+def unmentioned_subjects(text: str, known: list[str]) -> list[str]:
+    """What a question after a name asks about ("my brother" in "What's my brother's
+    name?") that nothing the prompt holds mentions: the prompt then says so, because a
+    small model asked a name it was never told takes one from another part of the
+    history."""
+    if not is_question(text) or not _ASKS_A_NAME.search(text):
+        return []
+    said = set(tokenize(" ".join(known)))
+    subjects = dict.fromkeys(m.lower() for m in _MY_SUBJECT.findall(text))
+    return [s for s in subjects if tokenize(s) and not set(tokenize(s)) & said]
 
 
 _REMEMBER = re.compile(r"\b(remember|don't forget|do not forget|remind me)\b", re.IGNORECASE)

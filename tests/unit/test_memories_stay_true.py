@@ -275,3 +275,17 @@ def test_the_product_prompts_hold_no_example_content() -> None:
         assert not words - {"Memories", "Current", "Now", "Profile", "Personality", "Only",
                             "If", "You", "Reply", "In", "Keep", "What", "The"}, (name, words)
         assert not re.search(r"\d", text), name
+
+
+@pytest.mark.parametrize(("question", "known", "unmentioned"), [
+    ("What's my brother's name?", ["My sister Lia lives in Lisbon."], ["brother"]),
+    ("Who is my dentist?", ["I saw my dentist today."], []),
+    ("What's my cat called again?", ["This is Pixel, my cat."], []),
+    ("What should I grab on my break?", [], []),   # advice, not a name
+    ("My brother is called Tiago.", [], []),          # not a question
+])
+def test_a_name_never_mentioned_is_said_to_be_unmentioned(question: str, known: list[str],
+                                                          unmentioned: list[str]) -> None:
+    from nodes.reply_prompt import unmentioned_subjects
+
+    assert unmentioned_subjects(question, known) == unmentioned

@@ -29,13 +29,21 @@ FRIDAY = datetime(2023, 1, 20, 14, 0)
     ("next month", "next month (February 2023)"),
     ("last year", "last year (2022)"),
     ("next year", "next year (2024)"),
+    ("eleven days ago", "eleven days ago (9 January 2023)"),
+    ("a couple of weeks ago", "a couple of weeks ago (the week of 6 January 2023)"),
+    ("She had her jabs on Saturday and sulked.",
+     "She had her jabs on Saturday (14 January 2023) and sulked."),
+    ("We passed on Friday!", "We passed on Friday (13 January 2023)!"),
+    ("I'll see her on Saturday.", "I'll see her on Saturday (21 January 2023)."),
+    ("The party is on Sunday. I went on Monday.",
+     "The party is on Sunday (22 January 2023). I went on Monday (16 January 2023)."),
 ])
 def test_expression_is_followed_by_its_date(text: str, expected: str) -> None:
     assert resolve_relative_dates(text, FRIDAY) == expected
 
 
 def test_text_without_relative_time_is_unchanged() -> None:
-    for text in ("I love painting.", "yesterdays lastweek", "a few days ago", "on Saturday",
+    for text in ("I love painting.", "yesterdays lastweek", "a few days ago", "on Saturdays",
                  "", "Met on 7 May 2023."):
         assert resolve_relative_dates(text, FRIDAY) == text
 
