@@ -117,7 +117,10 @@ def build_auth(tokens: Mapping[str, str] | None) -> Auth:
     @auth.on.crons.create
     async def cron_as_caller(ctx: Auth.types.AuthContext,
                              value: Auth.types.CronsCreate) -> Auth.types.FilterType:
-        return own_checked_run(ctx, value, value.get("payload") or {})  # type: ignore[arg-type]
+        payload = value.get("payload") or {}
+        if reason := command_refusal(payload.get("command")) or input_refusal(payload):
+            raise Auth.exceptions.HTTPException(status_code=403, detail=reason)
+        return own_checked_run(ctx, value, payload)  # type: ignore[arg-type]
 
     @auth.on.assistants
     async def assistants_are_the_servers(ctx: Auth.types.AuthContext,

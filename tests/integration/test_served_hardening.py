@@ -105,6 +105,15 @@ def test_a_thread_created_with_state_cannot_be_continued(served: tuple[str, Path
     assert (root / f"{VICTIM}.png").exists()
 
 
+def test_a_cron_without_input_is_refused(served: tuple[str, Path]) -> None:
+    url, _ = served
+    client = bob(url)
+    thread_id = client.threads.create(graph_id="agent")["thread_id"]
+    error = refused(lambda: client.crons.create_for_thread(thread_id, "agent",
+                                                           schedule="0 3 1 1 *"), 403)
+    assert "a run needs input" in error.response.text
+
+
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("local")
