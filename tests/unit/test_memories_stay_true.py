@@ -289,3 +289,15 @@ def test_a_name_never_mentioned_is_said_to_be_unmentioned(question: str, known: 
     from nodes.reply_prompt import unmentioned_subjects
 
     assert unmentioned_subjects(question, known) == unmentioned
+
+
+def test_a_name_the_user_never_mentioned_is_not_guessed(tmp_path: Path) -> None:
+    assistant, provider = replay(tmp_path, ["My sister Lia lives in Lisbon."])
+    out = assistant.say("What's my brother's name?", at="2024-03-09 10:00",
+                        update_memory=False)
+    assert out["reply"] == "You haven't told me about your brother yet, so I don't know."
+    assert "respond" not in out["cost"]["by_step"]
+    asked = assistant.say("What's my sister's name?", at="2024-03-09 10:01",
+                          update_memory=False)
+    assert asked["reply"] == "scripted reply"  # she was mentioned: the model answers
+    assert asked["cost"]["by_step"]["respond"] == 1
