@@ -575,7 +575,7 @@ def test_a_window_the_message_does_not_name_is_ignored(tmp_path: Path) -> None:
 def test_only_the_reply_reaches_the_messages_stream(tmp_path: Path) -> None:
     agent, _, _ = make_agent(tmp_path, Script(decisions=[{"keywords": "cat name"}],
                                               question="cat"))
-    chunks = list(agent.stream({"text": "What is my cat called?", "at": "2024-03-02 19:05"},
+    chunks = list(agent.stream({"text": "What do I feed my cat?", "at": "2024-03-02 19:05"},
                                context=ctx(), stream_mode="messages"))
     replies = [(m, meta) for m, meta in chunks if isinstance(m, AIMessage | AIMessageChunk)]
     assert replies
