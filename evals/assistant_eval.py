@@ -188,7 +188,10 @@ def _rate(rows: Sequence[dict[str, Any]], key: str,
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """One system's figures over its records."""
+    """One system's figures over its records. ``reply_calls_per_message`` counts the model
+    calls of the runs that answered the heard messages; ours' background memory work
+    (extraction, consolidation, personality) runs after them and is in the seconds
+    (``settle`` in each dialogue record), not in that count."""
     probes = [r for r in rows if r["kind"] in PROBE_KINDS]
     checks = [r for r in rows if r["kind"] == "reply-check"]
     traits = [r for r in rows if r["kind"] == "traits"]
@@ -206,7 +209,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "trait_agreement": mean(agree), "trait_agreement_n": len(agree),
         "claims_no_trait": mean(none), "claims_no_trait_n": len(none),
         "prompt_tokens": mean(r["prompt_tokens"] for r in probes),
-        "model_calls_per_turn": (round(sum(r["replay_model_calls"] for r in dialogues)
+        "reply_calls_per_message": (round(sum(r["replay_model_calls"] for r in dialogues)
                                        / max(1, sum(r["turns"] for r in dialogues)), 2)
                                  if dialogues else None),
         "seconds_per_dialogue": mean(r["seconds"] for r in dialogues),
@@ -243,12 +246,12 @@ def render(payload: dict[str, Any]) -> str:
              *(format_cell(v["accuracy_by_kind"][k]) for k in PROBE_KINDS),
              format_cell(v["stale_rate"]), format_cell(v["reply_checks"]),
              format_cell(v["trait_agreement"]), format_cell(v["claims_no_trait"]),
-             format_cell(v["prompt_tokens"], 0), format_cell(v["model_calls_per_turn"], 2),
+             format_cell(v["prompt_tokens"], 0), format_cell(v["reply_calls_per_message"], 2),
              format_cell(v["seconds_per_dialogue"], 0)]
             for name, v in systems.items()]
     headers = ["system", "dialogues", "probes", "accuracy", *PROBE_KINDS, "stale",
                "reply checks", "traits agree", "no trait ({})", "prompt tok/probe",
-               "calls/turn", "s/dialogue"]
+               "reply calls/msg", "s/dialogue"]
     conversations = ", ".join(payload["config"]["conversations"])
     text = f"## Assistant set ({conversations})\n\n{format_table(headers, rows)}\n"
     if payload["paired"]:

@@ -84,7 +84,7 @@ def test_a_dialogue_is_heard_probed_scored_and_resumed(tmp_path: Path) -> None:
     assert check["full-context"]["check_passed"] == 0.0
     traits = [r for r in result["items"] if r["kind"] == "traits"]
     assert [t["system"] for t in traits] == ["ours"] and traits[0]["claims_none"] is True
-    assert systems["ours"]["model_calls_per_turn"] >= 1
+    assert systems["ours"]["reply_calls_per_message"] >= 1
     assert systems["ours"]["seconds_per_dialogue"] is not None
     assert {p["baseline"] for p in result["paired"]} == {"full-context", "simple-rag",
                                                          "no-memory"}

@@ -292,7 +292,7 @@ def test_a_name_never_mentioned_is_said_to_be_unmentioned(question: str, known: 
 
 
 def test_a_name_the_user_never_mentioned_is_not_guessed(tmp_path: Path) -> None:
-    assistant, provider = replay(tmp_path, ["My sister Lia lives in Lisbon."])
+    assistant, _ = replay(tmp_path, ["My sister Lia lives in Lisbon."])
     out = assistant.say("What's my brother's name?", at="2024-03-09 10:00",
                         update_memory=False)
     assert out["reply"] == "You haven't told me about your brother yet, so I don't know."
