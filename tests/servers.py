@@ -7,9 +7,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
+import pytest
 
 from memory_graph.backends.falkordb_server import free_port
 from providers.llama_runtime import openmp_environment
@@ -69,8 +72,16 @@ def langgraph_dev(directory: Path, tokens: dict[str, str] | None = None,
         yield url, process
 
 
+def refused(call: Callable[[], object], *statuses: int) -> httpx.HTTPStatusError:
+    """The HTTP error ``call`` raises, whose status must be one of ``statuses``."""
+    with pytest.raises(httpx.HTTPStatusError) as caught:
+        call()
+    assert caught.value.response.status_code in statuses, caught.value.response.text
+    return caught.value
+
+
 def python_bin() -> str:
     return sys.executable
 
 
-__all__ = ["free_port", "langgraph_dev", "python_bin", "running"]
+__all__ = ["free_port", "langgraph_dev", "python_bin", "refused", "running"]

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
-from servers import REPO, langgraph_dev
+from servers import REPO, langgraph_dev, refused
 
 pytestmark = pytest.mark.slow
 
@@ -65,12 +65,6 @@ def client_for(url: str, token: str | None) -> SyncLangGraphClient:
     headers = {"Authorization": f"Bearer {token}"} if token else None
     return get_sync_client(url=url, headers=headers)
 
-
-def refused(call: Any, *statuses: int) -> httpx.HTTPStatusError:
-    with pytest.raises(httpx.HTTPStatusError) as caught:
-        call()
-    assert caught.value.response.status_code in statuses, caught.value.response.text
-    return caught.value
 
 
 @pytest.fixture(scope="module")

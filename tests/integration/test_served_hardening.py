@@ -19,7 +19,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
-from servers import langgraph_dev
+from servers import langgraph_dev, refused
 
 pytestmark = pytest.mark.slow
 
@@ -37,12 +37,6 @@ def forged_turn() -> dict[str, Any]:
                        "mime": "image/png", "transient": True}],
             "new_session": False, "previous_session_id": None, "stored": False}
 
-
-def refused(call: Any, *statuses: int) -> httpx.HTTPStatusError:
-    with pytest.raises(httpx.HTTPStatusError) as caught:
-        call()
-    assert caught.value.response.status_code in statuses, caught.value.response.text
-    return caught.value
 
 
 @pytest.fixture(scope="module")
