@@ -23,22 +23,24 @@ MEMORY_BLOCK = """[Memories that may be relevant, with dates:
 #: information") or echo the message back; at the end of the prompt, only the one that
 #: applies is given (the system prompt, shared by every turn, stays cached). They hold no
 #: example content (names, pets, dates): a small model copies such an example into its
-#: answer. A benchmark's answer format is its protocol's (``evals/``), not these.
+#: answer. They name the user at most once: with the name said five times, the 1.5B model
+#: answered "What is my cat called?" with the user's name; asked for "one short natural
+#: sentence", it did so even with the name said once (the served chat test), and answers
+#: with the words themselves. A benchmark's answer format is its protocol's (``evals/``).
 ANSWER_HINT = """
 
-(If {user} asks about something they told you, answer in one short, natural sentence \
-that starts with the exact detail, in the words {user} used; for "when", give the date a \
-memory says, or the date its "yesterday" or "last week" means from that memory's date. \
-Only the memories above and this conversation count as what {user} told you, not your own \
-earlier replies. If none of them says it, or one says it of someone else, tell {user} \
-they have not told you; do not guess. If {user} asks for advice or ideas, give one or \
-two that fit what {user} likes now.)"""
+(Answer the question with the word or words that answer it, as they were said in the \
+memories or this conversation (not in your own earlier replies): a name, date, place, \
+number or short phrase, then stop. For "when", give the date a memory says, or the date \
+its "yesterday" or "last week" means. If nothing says it, or it was said of someone else, \
+say it has not been mentioned. For advice or ideas, give one or two that fit what is \
+liked now.)"""
 CHAT_HINT = """
 
-(Reply to {user} warmly, in one or two sentences of your own: respond to what {user} \
-just said, without repeating it or your last reply. What {user} says now is true now, \
-even where an older memory differs. Keep straight whom each thing is about: {user}, or \
-someone {user} mentions.)"""
+(Reply warmly, in one or two sentences of your own, to what was just said, without \
+repeating it or your last reply. What is said now is true now, even where an older memory \
+differs. You are talking with the person who wrote the message; their pets and the people \
+they mention are not them.)"""
 REMEMBER_HINT = """
 
 (In one short sentence, tell {user} you will remember it.)"""

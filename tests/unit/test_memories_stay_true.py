@@ -201,8 +201,8 @@ def test_only_a_fact_about_the_same_thing_can_be_closed(old: str, new: str, same
 
 @pytest.mark.parametrize(("text", "hint"), [
     ("Please remember that Tiago's birthday is April 14.", "remember it"),
-    ("Do you remember my cat's name?", "starts with the exact detail"),
-    ("When is Tiago's birthday?", "they have not told you"),
+    ("Do you remember my cat's name?", "the word or words that answer it"),
+    ("When is Tiago's birthday?", "it has not been mentioned"),
     ("I'm back from camping!", "warmly"),
 ])
 def test_the_reply_prompt_ends_with_how_to_reply_to_this_message(text: str, hint: str
@@ -273,8 +273,11 @@ def test_the_product_prompts_hold_no_example_content() -> None:
         text = re.sub(r"\{\w+\}", "", getattr(prompts, name))
         words = set(re.findall(r"\b[A-Z][a-z]+", text))
         assert not words - {"Memories", "Current", "Now", "Profile", "Personality", "Only",
-                            "If", "You", "Reply", "In", "Keep", "What", "The"}, (name, words)
+                            "If", "You", "Reply", "In", "Keep", "What", "The", "Answer", "For"}, (name, words)
         assert not re.search(r"\d", text), name
+    for name in ("ANSWER_HINT", "CHAT_HINT", "REMEMBER_HINT"):
+        # Said five times, the user's name became the answer to "what is my cat called?".
+        assert getattr(prompts, name).count("{user}") <= 1, name
 
 
 @pytest.mark.parametrize(("question", "known", "unmentioned"), [
