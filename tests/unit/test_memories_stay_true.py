@@ -273,7 +273,8 @@ def test_the_product_prompts_hold_no_example_content() -> None:
         text = re.sub(r"\{\w+\}", "", getattr(prompts, name))
         words = set(re.findall(r"\b[A-Z][a-z]+", text))
         assert not words - {"Memories", "Current", "Now", "Profile", "Personality", "Only",
-                            "If", "You", "Reply", "In", "Keep", "What", "The", "Answer", "For"}, (name, words)
+                            "If", "You", "Reply", "In", "Keep", "What", "The", "Answer",
+                            "For"}, (name, words)
         assert not re.search(r"\d", text), name
     for name in ("ANSWER_HINT", "CHAT_HINT", "REMEMBER_HINT"):
         # Said five times, the user's name became the answer to "what is my cat called?".
