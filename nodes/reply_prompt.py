@@ -110,7 +110,9 @@ _QUESTION_START = re.compile(r"^\s*(what|when|where|who|whom|whose|which|why|how
 
 #: A question after someone's name or identity ("what's my X's name?", "who is my X?").
 _ASKS_A_NAME = re.compile(r"\b(name|names|called|named|who|whom)\b", re.IGNORECASE)
-_MY_SUBJECT = re.compile(r"\bmy (\w+)", re.IGNORECASE)
+#: "my" and up to three words after it, up to a possessive or the question's verb.
+_MY_SUBJECT = re.compile(r"\bmy ((?:[\w-]+ ){0,2}?[\w-]+?)(?:'s\b|\s+(?:called|named|name|"
+                         r"now|is|was|are|were|again|do|does|did)\b|\W*$|\?)", re.IGNORECASE)
 
 
 def unmentioned_subjects(text: str, known: list[str]) -> list[str]:
@@ -122,6 +124,8 @@ def unmentioned_subjects(text: str, known: list[str]) -> list[str]:
         return []
     said = set(tokenize(" ".join(known)))
     subjects = dict.fromkeys(m.lower() for m in _MY_SUBJECT.findall(text))
+    # A subject counts as mentioned when any of its words was ("my original restaurant"
+    # is mentioned where the restaurant is).
     return [s for s in subjects if tokenize(s) and not set(tokenize(s)) & said]
 
 

@@ -286,6 +286,9 @@ def test_the_product_prompts_hold_no_example_content() -> None:
     ("Who is my dentist?", ["I saw my dentist today."], []),
     ("What's my cat called again?", ["This is Pixel, my cat."], []),
     ("What should I grab on my break?", [], []),   # advice, not a name
+    ("Who's the head chef at my original restaurant now?", ["We opened the restaurant."],
+     []),
+    ("What's the name of my dog?", ["My cat sleeps."], ["dog"]),
     ("My brother is called Tiago.", [], []),          # not a question
 ])
 def test_a_name_never_mentioned_is_said_to_be_unmentioned(question: str, known: list[str],
