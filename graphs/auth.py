@@ -25,12 +25,11 @@ from typing import Any
 
 from langgraph_sdk import Auth
 
-from graphs.tokens import TOKENS_VARIABLE, tokens_from_env, user_of_token
+from graphs.tokens import LOOPBACK_HOSTS, TOKENS_VARIABLE, tokens_from_env, user_of_token
 from memory_graph.langgraph_store import AGENT_NAMESPACES
 from nodes.serving import UNAUTHENTICATED_LOCAL, refusals
 
 LOCAL_IDENTITY = "local"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 OWNER_KEY = "owner"
 #: Why a client cannot write a thread's state: the agent's channels (the stored turn, the
 #: media keys of its photos, the memories) are set by its nodes from what was stored.

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from graphs.tokens import tokens_from_env, user_of_token
+from graphs.tokens import LOOPBACK_HOSTS, tokens_from_env, user_of_token
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -30,7 +30,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Routes that need a token when the server has tokens (the rest of the API is
 #: authenticated by ``graphs.auth``; ``/ok`` and ``/info`` stay open).
 TOKEN_ONLY_META_ROUTES = ("/metrics",)
@@ -61,14 +60,14 @@ def refusal(method: str, path: str, headers: Mapping[str, str], client_host: str
     ``headers`` have lower-case names; ``tokens`` is None in the unauthenticated mode."""
     method = method.upper()
     if tokens is None:
-        if client_host not in LOOPBACK_NAMES:
+        if client_host not in LOOPBACK_HOSTS:
             return Refusal(403, "this server runs without authentication and accepts "
                                 "loopback clients only")
-        if _hostname(headers.get("host", "")) not in LOOPBACK_NAMES:
+        if _hostname(headers.get("host", "")) not in LOOPBACK_HOSTS:
             return Refusal(403, "this server runs without authentication and answers only "
                                 "requests addressed to a loopback host name")
         origin = headers.get("origin")
-        if origin is not None and _hostname(origin) not in LOOPBACK_NAMES:
+        if origin is not None and _hostname(origin) not in LOOPBACK_HOSTS:
             return Refusal(403, "this server runs without authentication and refuses "
                                 "requests from web pages of other origins")
         if headers.get("sec-fetch-site", "").lower() == "cross-site":

@@ -13,6 +13,8 @@ from types import MappingProxyType
 from memory_graph.errors import ConfigurationError
 
 TOKENS_VARIABLE = "PERSONAVLM_AUTH_TOKENS"
+#: Client and host names of this machine (the only clients without a tokens file).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def load_tokens(path: str | Path) -> Mapping[str, str]:

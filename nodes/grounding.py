@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from memory_graph.schema import NodeLabel, Turn
 from memory_graph.search import recipe
-from nodes.reply_prompt import unmentioned_subjects
+from nodes.reply_prompt import unmentioned_in_prompt
 from nodes.resources import Resources
 from nodes.state import State
 
@@ -21,11 +21,7 @@ def never_told(res: Resources, user_id: str, state: State) -> str | None:
     prompt nor anything the user ever said mentions (a keyword search over their
     messages and facts, the question itself aside); None when every subject was said."""
     turn = state["turn"]
-    background = state["background"]
-    known = [m["text"] for m in state.get("memories") or []] + [
-        str(t["text"]) for t in background["recent"]] + [
-        str(background["profile"]), str(background["preferences"])]
-    subjects = unmentioned_subjects(turn["text"] or "", known)
+    subjects = unmentioned_in_prompt(state)
     if not subjects:
         return None
     keyword = res.search.with_config(recipe("bm25", labels=(NodeLabel.TURN, NodeLabel.FACT)))

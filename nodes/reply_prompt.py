@@ -83,9 +83,7 @@ def reply_messages(state: State, ctx: Context, images: list[dict[str, Any]] | No
     messages = reply_prefix(background, state["personality"], ctx)
     memories = state.get("memories") or []
     listing = "\n".join(f"- {m['text']}" for m in memories) or "- (nothing relevant found)"
-    known = [m["text"] for m in memories] + [str(t["text"]) for t in background["recent"]] + [
-        str(background["profile"]), str(background["preferences"])]
-    for subject in unmentioned_subjects(turn["text"] or "", known):
+    for subject in unmentioned_in_prompt(state):
         listing += f"\n- (Nothing {ctx.display_name} told you mentions their {subject}.)"
     photos = "".join(f"\n[attached photo {i}: {c or 'no description'}]"
                      for i, c in enumerate(turn["captions"], 1))
@@ -127,6 +125,16 @@ def unmentioned_subjects(text: str, known: list[str]) -> list[str]:
     # A subject counts as mentioned when any of its words was ("my original restaurant"
     # is mentioned where the restaurant is).
     return [s for s in subjects if tokenize(s) and not set(tokenize(s)) & said]
+
+
+def unmentioned_in_prompt(state: State) -> list[str]:
+    """``unmentioned_subjects`` of the turn against what the reply prompt holds: the
+    memories shown, the recent turns, the profile and the preferences."""
+    background = state["background"]
+    known = [m["text"] for m in state.get("memories") or []] + [
+        str(t["text"]) for t in background["recent"]] + [
+        str(background["profile"]), str(background["preferences"])]
+    return unmentioned_subjects(state["turn"]["text"] or "", known)
 
 
 _REMEMBER = re.compile(r"\b(remember|don't forget|do not forget|remind me)\b", re.IGNORECASE)

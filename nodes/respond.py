@@ -11,9 +11,9 @@ from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
 from memory_graph.graph import TurnInput
-from memory_graph.schema import NodeLabel
 from nodes.context import Context
 from nodes.cost import CostMeter
+from nodes.forget import stored_image_hashes
 from nodes.grounding import NEVER_TOLD_REPLY, never_told
 from nodes.memory_work import schedule_idle_consolidation
 from nodes.reply_prompt import attached_images, reply_messages
@@ -83,7 +83,7 @@ def discard_transient_media(res: Resources, user_id: str, media: list[MediaRef])
     transient = [ref for ref in media if ref["transient"]]
     if not transient:
         return
-    kept = {getattr(n, "sha256", "") for n in res.memory.nodes(user_id, NodeLabel.IMAGE)}
+    kept = stored_image_hashes(res, user_id)
     for ref in transient:
         if ref["sha256"] not in kept:
             res.media.discard(user_id, ref["sha256"], ref["suffix"])
