@@ -54,6 +54,11 @@ class Context:
     use_personality: bool = field(default=True, metadata={
         "description": "Describe the user's inferred personality in the reply prompt "
                        "(False only for the ablation study)."})
+    use_profile: bool = field(default=False, metadata={
+        "description": "Show the core profile that consolidation writes in the reply "
+                       "prompt. Off by default: written by the model over merged sessions, "
+                       "it carried invented and outdated details into replies "
+                       "(docs/results.md, assistant set)."})
     session_gap_minutes: float = field(default=60.0, metadata={
         "description": "A pause longer than this starts a new session."})
     background_extraction: bool = field(default=True, metadata={

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 REPLY_SYSTEM = """You are {assistant}, {user}'s friendly personal assistant. The memories \
-below are what you know from past conversations with {user}; never invent memories.
-
-Profile of {user}: {profile}
+below are what you know from past conversations with {user}; never invent memories.{profile}
 Personality of {user} (adapt your tone to it): {personality}"""
+
+#: The core profile's line of ``REPLY_SYSTEM``, when ``Context.use_profile`` shows it.
+PROFILE_LINE = "\nProfile of {user}: {profile}"
 
 #: The parts that change from turn to turn come last, after the stable system prompt and
 #: the session's recent turns, so that llama.cpp can reuse its cached prefix.
@@ -24,17 +25,17 @@ MEMORY_BLOCK = """[Memories that may be relevant, with dates:
 #: applies is given (the system prompt, shared by every turn, stays cached). They hold no
 #: example content (names, pets, dates): a small model copies such an example into its
 #: answer. They name the user at most once: with the name said five times, the 1.5B model
-#: answered "What is my cat called?" with the user's name; asked for "one short natural
-#: sentence", it did so even with the name said once (the served chat test), and answers
-#: with the words themselves. A benchmark's answer format is its protocol's (``evals/``).
+#: answered "What is my cat called?" with the user's name. Asked for only "the words that
+#: answer", it copied the instruction's own list into advice replies; the one short
+#: sentence that starts with the answer is measured in docs/results.md (assistant set).
+#: A benchmark's answer format is its protocol's (``evals/``).
 ANSWER_HINT = """
 
-(Answer the question with the word or words that answer it, as they were said in the \
-memories or this conversation (not in your own earlier replies): a name, date, place, \
-number or short phrase, then stop. For "when", give the date a memory says, or the date \
-its "yesterday" or "last week" means. If nothing says it, or it was said of someone else, \
-say it has not been mentioned. For advice or ideas, give one or two that fit what is \
-liked now.)"""
+(Reply in one short sentence that starts with the answer itself, as the memories or this \
+conversation give it (your own earlier replies are not evidence). For "when", give the \
+date a memory says, or the date its "yesterday" or "last week" means. If nothing says it, \
+or it was said of someone else, say it has not been mentioned. If advice or ideas are \
+asked for, suggest one or two that fit what is liked now.)"""
 CHAT_HINT = """
 
 (Reply warmly, in one or two sentences of your own, to what was just said, without \

@@ -20,7 +20,14 @@ from memory_graph.text import tokenize
 from nodes.context import Context
 from nodes.memory_view import describe_node
 from nodes.personality import Personality
-from nodes.prompts import ANSWER_HINT, CHAT_HINT, MEMORY_BLOCK, REMEMBER_HINT, REPLY_SYSTEM
+from nodes.prompts import (
+    ANSWER_HINT,
+    CHAT_HINT,
+    MEMORY_BLOCK,
+    PROFILE_LINE,
+    REMEMBER_HINT,
+    REPLY_SYSTEM,
+)
 from nodes.state import RetrievedMemory, State, TurnInfo
 
 MAX_MEMORY_CHARS = 320
@@ -56,8 +63,10 @@ def reply_prefix(background: dict[str, Any], personality: dict[str, Any], ctx: C
     """The stable part of the reply prompt: system prompt (profile, personality) and the
     session's recent turns. ``nodes.warm_prefix`` prefills it for the next turn."""
     persona = personality if ctx.use_personality else {}
+    profile = (PROFILE_LINE.format(user=ctx.display_name, profile=background["profile"])
+               if ctx.use_profile else "")
     system = REPLY_SYSTEM.format(
-        assistant=ctx.assistant_name, user=ctx.display_name, profile=background["profile"],
+        assistant=ctx.assistant_name, user=ctx.display_name, profile=profile,
         personality=persona.get("description") or Personality.neutral().describe())
     messages: list[BaseMessage] = [SystemMessage(system)]
     for item in background["recent"]:
@@ -83,7 +92,7 @@ def reply_messages(state: State, ctx: Context, images: list[dict[str, Any]] | No
     messages = reply_prefix(background, state["personality"], ctx)
     memories = state.get("memories") or []
     listing = "\n".join(f"- {m['text']}" for m in memories) or "- (nothing relevant found)"
-    for subject in unmentioned_in_prompt(state):
+    for subject in unmentioned_in_prompt(state, ctx):
         listing += f"\n- (Nothing {ctx.display_name} told you mentions their {subject}.)"
     photos = "".join(f"\n[attached photo {i}: {c or 'no description'}]"
                      for i, c in enumerate(turn["captions"], 1))
@@ -127,13 +136,14 @@ def unmentioned_subjects(text: str, known: list[str]) -> list[str]:
     return [s for s in subjects if tokenize(s) and not set(tokenize(s)) & said]
 
 
-def unmentioned_in_prompt(state: State) -> list[str]:
+def unmentioned_in_prompt(state: State, ctx: Context) -> list[str]:
     """``unmentioned_subjects`` of the turn against what the reply prompt holds: the
-    memories shown, the recent turns, the profile and the preferences."""
+    memories shown, the recent turns, the profile (when shown) and the preferences."""
     background = state["background"]
     known = [m["text"] for m in state.get("memories") or []] + [
-        str(t["text"]) for t in background["recent"]] + [
-        str(background["profile"]), str(background["preferences"])]
+        str(t["text"]) for t in background["recent"]] + [str(background["preferences"])]
+    if ctx.use_profile:
+        known.append(str(background["profile"]))
     return unmentioned_subjects(state["turn"]["text"] or "", known)
 
 

@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 
 from memory_graph.errors import InvalidInputError
 from memory_graph.relative_dates import names_a_time
-from memory_graph.schema import Turn
+from memory_graph.schema import Entity, Turn
 from memory_graph.search import MemoryHit
 from memory_graph.store import TimeWindow
 from memory_graph.text import tokenize
@@ -69,8 +69,8 @@ class Retrieve:
                                      window=window, exclude=exclude)
             prefs = res.memory.preferences(ctx.user_id, history=True)
         raw_shown = {m["id"] for m in state.get("memories", []) if m["label"] == "Turn"}
-        hits = without_restatements(users_words(hits), raw_shown)[:k]
         notes = preference_notes(prefs)
+        hits = without_restatements(users_words(informative(hits, notes)), raw_shown)[:k]
         found = [memory_record(hit, render_hit(hit, notes), round_number,
                                query_spec["keywords"]) for hit in hits]
         before = state.get("memories", [])
@@ -112,6 +112,14 @@ class Retrieve:
 
 def route_after_retrieve(state: State) -> str:
     return "retrieve" if state["retrieval"]["next"] == "retrieve" else "infer_personality"
+
+
+def informative(hits: list[MemoryHit], notes: dict[str, str]) -> list[MemoryHit]:
+    """The hits without bare entities (a name and a kind, no summary, no preference): such
+    a line tells the reply nothing and took the place of a memory that did (four of seven
+    lines of a probe's prompt were "Gdańsk (other)" and the like)."""
+    return [hit for hit in hits if not (isinstance(hit.node, Entity) and not hit.node.summary
+                                        and hit.node.id not in notes)]
 
 
 def users_words(hits: list[MemoryHit]) -> list[MemoryHit]:
