@@ -95,13 +95,13 @@ def never_told(res: Resources, ctx: Context, state: State) -> str | None:
         hits = keyword.search(ctx.user_id, subject, 5, exclude=[turn["id"]])
         if not any(not isinstance(h.node, Turn) or h.node.role == "user" for h in hits):
             return NEVER_TOLD_REPLY.format(subject=subject)
-    subject = name_subject(turn["text"] or "")
-    if subject is None:
+    named = name_subject(turn["text"] or "")
+    if named is None:
         return None
     words = res.search.with_config(recipe("bm25", labels=(NodeLabel.TURN,)))
-    hits = words.search(ctx.user_id, subject.split()[-1], 50, exclude=[turn["id"]])
+    hits = words.search(ctx.user_id, named.split()[-1], 50, exclude=[turn["id"]])
     said = [h.node.text for h in hits if isinstance(h.node, Turn) and h.node.role == "user"]
     recent = [str(t["text"]) for t in state["background"]["recent"] if t["role"] == "user"]
-    if said and not names_given(subject, said + recent):
-        return NEVER_NAMED_REPLY.format(subject=subject)
+    if said and not names_given(named, said + recent):
+        return NEVER_NAMED_REPLY.format(subject=named)
     return None
