@@ -308,3 +308,73 @@ def test_a_name_the_user_never_mentioned_is_not_guessed(tmp_path: Path) -> None:
                           update_memory=False)
     assert asked["reply"] == "scripted reply"  # she was mentioned: the model answers
     assert asked["cost"]["by_step"]["respond"] == 1
+
+
+def test_a_name_the_user_never_gave_is_not_guessed(tmp_path: Path) -> None:
+    assistant, _ = replay(tmp_path, ["My son called me from school.",
+                                     "My sister Lia lives in Lisbon."])
+    out = assistant.say("What's my son's name?", at="2024-03-09 10:00", update_memory=False)
+    assert out["reply"] == "You haven't told me the name of your son, so I don't know it."
+    assert "respond" not in out["cost"]["by_step"]
+    asked = assistant.say("What's my sister called?", at="2024-03-09 10:01",
+                          update_memory=False)
+    assert asked["cost"]["by_step"]["respond"] == 1  # she was named: the model answers
+
+
+@pytest.mark.parametrize(("question", "subject"), [
+    ("What's my son's name?", "son"),
+    ("What is the name of my restaurant?", "restaurant"),
+    ("What's my cat called again?", "cat"),
+    ("What's my sister's fiancé called?", "sister's fiancé"),
+    ("What did I name my boat?", "boat"),
+    ("Where is my cat?", None),
+    ("Who's the head chef at my restaurant now?", None),  # a person asked, not a name
+    ("My cat is called Pixel.", None),                   # not a question
+])
+def test_what_a_question_asks_the_name_of(question: str, subject: str | None) -> None:
+    from nodes.grounding import name_subject
+
+    assert name_subject(question) == subject
+
+
+@pytest.mark.parametrize(("subject", "text", "named"), [
+    ("son", "My son Adam starts school.", True),
+    ("son", "My son, Adam, starts school.", True),
+    ("son", "Adam, my son, starts school.", True),
+    ("son", "Adam is my son.", True),
+    ("cat", "My cat's name is Pixel.", True),
+    ("cat", "My cat is called Pixel.", True),
+    ("cat", "This is Pixel, my cat.", True),
+    ("son", "Also, my son starts school.", False),
+    ("son", "Today my son starts school.", False),
+    ("cat", "My cat is grey and I love her.", False),
+    ("restaurant", "I run a seafood restaurant near the port.", False),
+])
+def test_a_name_is_given_beside_the_word_for_it(subject: str, text: str, named: bool) -> None:
+    from nodes.grounding import names_given
+
+    assert names_given(subject, [text]) is named
+
+
+def test_a_bare_entity_takes_no_memorys_place() -> None:
+    from memory_graph.schema import Entity
+    from nodes.retrieve import informative
+
+    bare = Entity(id="e1", user_id="maya", name="Porto", kind="place")
+    described = Entity(id="e2", user_id="maya", name="Lia", kind="person", summary="Maya's sister.")
+    liked = Entity(id="e3", user_id="maya", name="tea", kind="food")
+    hits = [MemoryHit(node=node, score=1.0, date=None, session_id=None, provenance=[])
+            for node in (bare, described, liked)]
+    kept = informative(hits, {liked.id: "user liked it from 2024-03-01 on (current)"})
+    assert [hit.node for hit in kept] == [described, liked]
+
+
+def test_the_model_written_profile_is_shown_only_when_asked(tmp_path: Path) -> None:
+    from nodes.reply_prompt import reply_prefix
+
+    background = {"profile": "a profile the model wrote", "recent": []}
+    shown = reply_prefix(background, {}, Context(user_name="Maya", use_profile=True))
+    hidden = reply_prefix(background, {}, Context(user_name="Maya"))
+    assert "a profile the model wrote" in str(shown[0].content)
+    assert "a profile the model wrote" not in str(hidden[0].content)
+    assert "Profile" not in str(hidden[0].content)
