@@ -52,8 +52,12 @@ BASELINE_SYSTEM = """You are {assistant}, a personal assistant. You are talking 
 know, say so."""
 
 RAG_K = 5
-EXCERPTS_PROMPT = "Conversation excerpts:\n{excerpts}\n\nAnswer the question in a few " \
-                  "words, using the excerpts. Question: {question}"
+#: The harness's answer format: the benchmarks score short answers (token F1), so every
+#: system is given this same instruction after the question. It is the protocol's, not the
+#: agent's: ours gets it through ``Context.answer_format``.
+SHORT_ANSWER_FORMAT = "Answer the question in a few words."
+EXCERPTS_PROMPT = "Conversation excerpts:\n{excerpts}\n\n{answer_format}, using the " \
+                  "excerpts. Question: {question}"
 EXCERPT_ANSWER_TOKENS = 32
 #: The usual reciprocal-rank-fusion constant (Cormack et al., 2009).
 SIMPLE_RRF_K = 60.0
@@ -74,6 +78,8 @@ class Query:
     images: tuple[Any, ...] = ()
     #: Ids of the turns that hold the answer, where the benchmark gives them (``oracle``).
     evidence: tuple[str, ...] = ()
+    #: The protocol's answer instruction, the same for every system.
+    answer_format: str = SHORT_ANSWER_FORMAT
 
 
 @dataclass
@@ -139,7 +145,8 @@ class _Baseline:
         system = BASELINE_SYSTEM.format(assistant=ctx.assistant_name, user=ctx.display_name,
                                         intro=self.intro)
         messages: list[BaseMessage] = [SystemMessage(f"{system}\n\n{context}".strip())]
-        messages.append(HumanMessage(f"[Now: {query.at}]\n\n{query.text}"))
+        messages.append(HumanMessage(f"[Now: {query.at}]\n\n{query.text}\n\n"
+                                     f"({query.answer_format})"))
         meter = CostMeter()
         model = self.bench.chat.bind(max_tokens=self.bench.max_answer_tokens)
         text = str(invoke_model(model, messages, meter, "answer").text).strip()
@@ -284,7 +291,8 @@ class _Excerpts:
         turns = self.turns_for(query)
         shown = sorted(turns, key=lambda t: (t.at, t.seq))
         excerpts = "\n".join(f"[{day_text(t.at)}] {t.search_text()}" for t in shown)
-        prompt = EXCERPTS_PROMPT.format(excerpts=excerpts or "(none)", question=query.text)
+        prompt = EXCERPTS_PROMPT.format(excerpts=excerpts or "(none)", question=query.text,
+                                        answer_format=query.answer_format.rstrip("."))
         meter = CostMeter()
         model = self.bench.chat.bind(max_tokens=EXCERPT_ANSWER_TOKENS)
         text = str(invoke_model(model, [HumanMessage(prompt)], meter, "answer").text).strip()
@@ -334,7 +342,8 @@ class Ours:
     def answer(self, query: Query) -> Reply:
         start = time.perf_counter()
         ctx = replace(query.context, update_memory=False, max_reply_tokens=
-                      self.bench.max_answer_tokens, **self.overrides)
+                      self.bench.max_answer_tokens, answer_format=query.answer_format,
+                      **self.overrides)
         payload: dict[str, Any] = {"text": query.text, "at": query.at,
                                    "images": list(query.images)}
         out = cast(OutputState, self.bench.agent.invoke(cast(InputState, payload),

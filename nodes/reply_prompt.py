@@ -103,6 +103,8 @@ def reply_messages(state: State, ctx: Context, images: list[dict[str, Any]] | No
                                text=(turn["text"] or "") + photos)
     if hint:
         text += reply_hint(turn["text"] or "").format(user=ctx.display_name)
+        if ctx.answer_format and is_question(turn["text"] or ""):
+            text += f"\n({ctx.answer_format})"
     if images:
         messages.append(HumanMessage(content=[{"type": "text", "text": text}, *images]))
     else:

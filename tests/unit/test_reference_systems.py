@@ -78,3 +78,17 @@ def test_the_answer_is_capped_at_32_tokens(bench: Any) -> None:
 def test_malformed_evidence_entries_are_read_as_the_ids_they_name() -> None:
     assert evidence_ids(["D8:6; D9:17", "D", "D:11:26", "D1:3", "D1:3"]) == \
         ("D8:6", "D9:17", "D11:26", "D1:3")
+
+
+def test_every_system_gets_the_protocols_answer_format(bench: Any) -> None:
+    """The same instruction, at the end of the one prompt (the excerpt systems keep their
+    layout: the instruction, then the question)."""
+    workbench, conversation = bench
+    qa = conversation.qa[0]
+    for name in ("simple-rag", "no-memory", "ours"):
+        [system] = make_systems(workbench, [name])
+        workbench.chat.calls.clear()
+        system.answer(Query("q", locomo_context(conversation), qa.question, "2024-01-01"))
+        last = str(workbench.chat.calls[-1][-1].content)
+        assert "Answer the question in a few words" in last, name
+        assert last.endswith((qa.question, "Answer the question in a few words.)")), name
