@@ -6,6 +6,11 @@ last five messages after every message, then the paper's EMA step). After each d
 trait is read at the level the reply prompt would use (high, low, or moderate = neutral).
 Reported: accuracy over every (dialogue, trait) pair, over the traits a dialogue shows
 (recall of the signals), and over the traits it does not show (no drift without evidence).
+
+``--inference`` picks how traits are observed, as ``Context.personality_inference`` does
+(``markers`` needs no model). With ``--assistant-data`` the assistant set's dialogues are
+replayed too (every user message in order) and scored as that set's README says: the
+listed traits only, and no strong trait at all in a dialogue labelled ``{}``.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
+from evals.assistant_set import load_assistant_set
 from evals.harness import model_identity
 from evals.report import format_table, write_report
+from nodes.context import PersonalityInference
 from nodes.cost import CostMeter
-from nodes.infer_personality import RECENT_USER_TURNS, observe_traits
+from nodes.infer_personality import MARKER_WINDOW, RECENT_USER_TURNS, observe_traits
 from nodes.personality import TRAITS, Personality, trait_level
 from nodes.structured import StructuredOutputError
+from nodes.trait_markers import observe_markers
 
 Level = str  # "high" | "low" | "neutral"
 
@@ -35,8 +43,13 @@ class PersonalityCase:
     messages: tuple[str, ...]
     #: The traits the dialogue shows; every other trait should stay neutral.
     shows: dict[str, Level] = field(default_factory=dict)
+    #: Only the traits in ``shows`` are scored (an assistant-set dialogue with labels).
+    listed_only: bool = False
 
-    def expected(self, trait: str) -> Level:
+    def expected(self, trait: str) -> Level | None:
+        """The level the dialogue shows, or None when the trait is not scored."""
+        if self.listed_only and trait not in self.shows:
+            return None
         return self.shows.get(trait, "neutral")
 
 
@@ -119,55 +132,97 @@ def final_level(value: float) -> Level:
     return "neutral" if level == "moderate" else level.removeprefix("very ")
 
 
-def replay(chat: BaseChatModel, case: PersonalityCase, meter: CostMeter,
-           errors: list[str]) -> Personality:
-    """The agent's inference after each message, as ``infer_personality`` runs it."""
+def assistant_cases(path: Path) -> list[PersonalityCase]:
+    """The assistant set's dialogues as cases: every user message in order, the labels."""
+    return [PersonalityCase(dialogue.id, tuple(text for session in dialogue.sessions
+                                               for text in session.turns),
+                            dict(dialogue.traits), listed_only=bool(dialogue.traits))
+            for dialogue in load_assistant_set(path)]
+
+
+def replay(chat: BaseChatModel | None, case: PersonalityCase, inference: PersonalityInference,
+           meter: CostMeter, errors: list[str]) -> Personality:
+    """The agent's inference after each message, as ``infer_personality`` runs it (the
+    model reads the last messages of the case, the agent those of the session)."""
     personality = Personality.neutral()
     at = datetime(2024, 3, 1, 9, 0)
     for number in range(1, len(case.messages) + 1):
-        recent = case.messages[:number][-RECENT_USER_TURNS:]
-        try:
-            observed = observe_traits(chat, recent, meter)
-        except StructuredOutputError as exc:  # the agent keeps the profile unchanged
-            errors.append(f"{case.name}: {exc}")
-            continue
+        if inference == "markers" or chat is None:
+            observed = observe_markers(case.messages[:number][-MARKER_WINDOW:]).model_dump()
+        else:
+            try:
+                observed = observe_traits(chat, case.messages[:number][-RECENT_USER_TURNS:],
+                                          meter)
+            except StructuredOutputError as exc:  # the agent keeps the profile unchanged
+                errors.append(f"{case.name}: {exc}")
+                continue
         personality = personality.updated(observed, at + timedelta(minutes=number))
     return personality
 
 
-def run(chat: BaseChatModel, out: Path) -> dict[str, Any]:
+def run(chat: BaseChatModel | None, out: Path, inference: PersonalityInference = "markers",
+        assistant_data: Path | None = None) -> dict[str, Any]:
+    """``chat`` is needed for the ``model`` inference only."""
     rows: list[dict[str, Any]] = []
     meter = CostMeter()
     errors: list[str] = []
     started = time.perf_counter()
-    for case in tqdm(CASES, desc="personality dialogues", unit="dialogue"):
-        result = replay(chat, case, meter, errors)
+    cases = list(CASES) + (assistant_cases(assistant_data) if assistant_data else [])
+    for case in tqdm(cases, desc="personality dialogues", unit="dialogue"):
+        result = replay(chat, case, inference, meter, errors)
         for trait in TRAITS:
-            rows.append({"case": case.name, "trait": trait, "expected": case.expected(trait),
+            if (expected := case.expected(trait)) is None:
+                continue
+            rows.append({"case": case.name, "trait": trait, "expected": expected,
                          "inferred": final_level(result.scores[trait]),
-                         "score": round(result.scores[trait], 3)})
-    shown = [r for r in rows if r["expected"] != "neutral"]
-    unshown = [r for r in rows if r["expected"] == "neutral"]
+                         "score": round(result.scores[trait], 3),
+                         "set": "assistant" if case not in CASES else "scripted"})
+    scripted = [r for r in rows if r["set"] == "scripted"]
+    shown = [r for r in scripted if r["expected"] != "neutral"]
+    unshown = [r for r in scripted if r["expected"] == "neutral"]
 
     def accuracy(subset: list[dict[str, Any]]) -> float:
         return round(sum(bool(r["expected"] == r["inferred"]) for r in subset) / len(subset), 3)
 
-    summary = {"accuracy": accuracy(rows), "shown_traits": accuracy(shown),
-               "unshown_traits_neutral": accuracy(unshown), "pairs": len(rows),
-               "shown": len(shown), "dialogues": len(CASES),
-               "model_calls": meter.model_calls, "failed_calls": len(errors),
-               "seconds": round(time.perf_counter() - started, 1)}
-    payload = {"config": {"benchmark": "personality", "model": model_identity(chat)},
+    summary: dict[str, Any] = {
+        "accuracy": accuracy(scripted), "shown_traits": accuracy(shown),
+        "shown_found": sum(r["expected"] == r["inferred"] for r in shown),
+        "unshown_traits_neutral": accuracy(unshown), "pairs": len(scripted),
+        "shown": len(shown), "dialogues": len(CASES),
+        "model_calls": meter.model_calls, "failed_calls": len(errors),
+        "seconds": round(time.perf_counter() - started, 1)}
+    if assistant_data is not None:
+        labelled = [r for r in rows if r["set"] == "assistant" and r["expected"] != "neutral"]
+        unlabelled = {r["case"] for r in rows if r["set"] == "assistant"} - \
+            {r["case"] for r in labelled}
+        summary["assistant_traits_agree"] = accuracy(labelled) if labelled else None
+        summary["assistant_listed"] = len(labelled)
+        summary["assistant_no_strong_trait"] = round(sum(
+            all(r["inferred"] == "neutral" for r in rows if r["case"] == case)
+            for case in unlabelled) / len(unlabelled), 3) if unlabelled else None
+        summary["assistant_unlabelled"] = len(unlabelled)
+    payload = {"config": {"benchmark": "personality", "inference": inference,
+                          "model": model_identity(chat) if chat is not None and
+                          inference == "model" else "none",
+                          "assistant_data": str(assistant_data) if assistant_data else None},
                "summary": summary, "rows": rows, "errors": errors}
     table = format_table(
         ["dialogue", *TRAITS],
-        [[case.name, *(_cell(r) for r in rows if r["case"] == case.name)] for case in CASES])
-    markdown = (f"{table}\n\naccuracy {summary['accuracy']:.3f} over {len(rows)} "
-                f"(dialogue, trait) pairs; shown traits {summary['shown_traits']:.3f} "
-                f"({len(shown)}); traits not shown left neutral "
-                f"{summary['unshown_traits_neutral']:.3f} ({len(unshown)})\n")
+        [[case.name, *(next((_cell(r) for r in rows if r["case"] == case.name
+                             and r["trait"] == trait), "-") for trait in TRAITS)]
+         for case in cases])
+    markdown = (f"{table}\n\ninference: {inference}. Scripted: accuracy "
+                f"{summary['accuracy']:.3f} over {len(scripted)} (dialogue, trait) pairs; "
+                f"shown traits found {summary['shown_found']} of {len(shown)}; traits not "
+                f"shown left neutral {summary['unshown_traits_neutral']:.3f} "
+                f"({len(unshown)})\n")
+    if assistant_data is not None:
+        markdown += (f"Assistant set: listed traits agree {summary['assistant_traits_agree']}"
+                     f" ({summary['assistant_listed']}); no strong trait in "
+                     f"{summary['assistant_no_strong_trait']} of the "
+                     f"{summary['assistant_unlabelled']} dialogues labelled {{}}\n")
     write_report(out, payload, markdown)
-    _plot(out.with_suffix(".png"), rows)
+    _plot(out.with_suffix(".png"), scripted)
     print(f"wrote {out}, .md and .png")
     return payload
 

@@ -188,6 +188,12 @@ def _eval_commands(commands: Any) -> None:
                                                        "others left neutral")
     personality.add_argument("--out", type=Path,
                              default=Path("results/eval-personality.json"))
+    personality.add_argument("--inference", choices=("markers", "model"), default="markers",
+                             help="how traits are observed (Context.personality_inference)")
+    personality.add_argument("--assistant-data", type=Path, default=None,
+                             help="also replay the assistant set's dialogues and score "
+                                  "their trait labels (e.g. ../shared/data/assistant/"
+                                  "dev.json)")
     _model_options(personality)
 
     extraction = evals.add_parser("extraction", help="memories of labelled dialogues "
@@ -247,7 +253,9 @@ def _run_eval(args: argparse.Namespace) -> int:
         from evals.personality_eval import run as run_personality
         from providers.chat import make_chat_model
 
-        run_personality(make_chat_model(args.provider, args.model, args.base_url), args.out)
+        chat = make_chat_model(args.provider, args.model, args.base_url) \
+            if args.inference == "model" else None
+        run_personality(chat, args.out, args.inference, args.assistant_data)
     elif args.benchmark == "extraction":
         from evals.extraction_eval import run as run_extraction
         from providers.chat import make_chat_model

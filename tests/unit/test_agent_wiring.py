@@ -138,8 +138,10 @@ def make_agent(tmp_path: Path, script: Script, windows: list[Any] | None = None,
 
 
 def ctx(**overrides: Any) -> Context:
+    # The model's personality inference, so that its wiring is tested too (the default,
+    # markers, calls no model: test_marker_personality_moves_without_a_model_call).
     base: dict[str, Any] = {"user_id": "t-maya", "user_name": "Maya",
-                            "background_extraction": False}
+                            "background_extraction": False, "personality_inference": "model"}
     base.update(overrides)
     return Context(**base)
 
@@ -313,6 +315,19 @@ def test_without_personality_the_reply_prompt_describes_none(tmp_path: Path) -> 
                      context=ctx(update_memory=False, use_personality=use))
         reply = [m for m in model.calls if step_of(m) == "reply"]
         assert len(reply) == 1 and expected in str(reply[0][0].content)
+
+
+def test_marker_personality_moves_without_a_model_call(tmp_path: Path) -> None:
+    agent, _model, _provider = make_agent(tmp_path, Script())
+    markers = ctx(personality_inference="markers")
+    out = agent.invoke({"text": "I'm so stressed and I couldn't sleep, I keep worrying.",
+                        "at": "2024-03-02 19:05"}, context=markers)
+    assert "infer_personality" not in out["cost"]["by_step"]
+    assert out["personality"]["scores"]["neuroticism"] > 3.0
+    assert out["personality"]["scores"]["openness"] == 3.0
+    calm = agent.invoke({"text": "I had pasta for lunch.", "at": "2024-03-02 19:06"},
+                        context=markers)
+    assert calm["personality"]["scores"]["neuroticism"] > 3.0  # evidence stays in the window
 
 
 def test_repair_retry_then_success(tmp_path: Path) -> None:
