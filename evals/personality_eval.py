@@ -29,7 +29,7 @@ from evals.harness import model_identity
 from evals.report import format_table, write_report
 from nodes.context import PersonalityInference
 from nodes.cost import CostMeter
-from nodes.infer_personality import MARKER_WINDOW, RECENT_USER_TURNS, observe_traits
+from nodes.infer_personality import RECENT_USER_TURNS, observe_traits
 from nodes.personality import TRAITS, Personality, trait_level
 from nodes.structured import StructuredOutputError
 from nodes.trait_markers import observe_markers
@@ -148,7 +148,7 @@ def replay(chat: BaseChatModel | None, case: PersonalityCase, inference: Persona
     at = datetime(2024, 3, 1, 9, 0)
     for number in range(1, len(case.messages) + 1):
         if inference == "markers" or chat is None:
-            observed = observe_markers(case.messages[:number][-MARKER_WINDOW:]).model_dump()
+            observed = observe_markers(case.messages[number - 1]).model_dump()
         else:
             try:
                 observed = observe_traits(chat, case.messages[:number][-RECENT_USER_TURNS:],

@@ -56,9 +56,9 @@ class Context:
         "description": "Describe the user's inferred personality in the reply prompt "
                        "(False only for the ablation study)."})
     personality_inference: PersonalityInference = field(default="markers", metadata={
-        "description": "How traits are observed: markers (trait phrases in the user's "
-                       "last 50 messages, no model call) or model (the chat model names "
-                       "the traits the session's last 5 messages show)."})
+        "description": "How traits are observed: markers (trait phrases in each "
+                       "message, no model call) or model (the chat model names the traits "
+                       "the session's last 5 messages show)."})
     use_profile: bool = field(default=False, metadata={
         "description": "Show the core profile that consolidation writes in the reply "
                        "prompt. Off by default: written by the model over merged sessions, "

@@ -3,10 +3,11 @@ profile with the paper's EMA schedule and keep every step as a ``PersonalitySnap
 With background extraction the observation runs after the reply and the reply uses the
 latest stored profile (one turn behind).
 
-Two ways to observe (``Context.personality_inference``): ``markers`` (default) counts
-trait marker phrases in the user's last ``MARKER_WINDOW`` messages, across sessions,
-without a model call (``nodes.trait_markers``); ``model`` asks the chat model for the
-traits the session's last ``RECENT_USER_TURNS`` messages show, each with the user's words.
+Two ways to observe (``Context.personality_inference``): ``markers`` (default) finds
+trait marker phrases in the message itself, without a model call
+(``nodes.trait_markers``): each message is evidence once, and the EMA gathers it over
+time; ``model`` asks the chat model for the traits the session's last
+``RECENT_USER_TURNS`` messages show, each with the user's words.
 Measured on both in docs/results.md: the model found half the shown traits of the
 scripted fixture; the markers find more, at no model call."""
 
@@ -33,8 +34,6 @@ from nodes.structured import StructuredOutputError, call_structured
 from nodes.trait_markers import observe_markers
 
 RECENT_USER_TURNS = 5
-#: User messages the marker count reads: evidence of a trait builds up across sessions.
-MARKER_WINDOW = 50
 
 
 def observe_traits(chat: BaseChatModel, messages: Sequence[str], meter: CostMeter
@@ -56,17 +55,15 @@ def update_personality(res: Resources, ctx: Context, turn: TurnInfo, meter: Cost
     memory = res.memory
     at = datetime.fromisoformat(turn["at"])
     with meter.store():
+        current = Personality.latest(memory, ctx.user_id)
         if ctx.personality_inference == "markers":
-            turns = [t for t in memory.turns(ctx.user_id)
-                     if t.role == "user" and t.at <= at][-MARKER_WINDOW:]
+            observed = observe_markers(turn["text"] or "").model_dump()
         else:
             turns = [t for t in memory.session_turns(ctx.user_id, turn["session_id"])
                      if t.role == "user"][-RECENT_USER_TURNS:]
-        current = Personality.latest(memory, ctx.user_id)
-    messages = [t.text for t in turns] or [turn["text"]]
-    observed = (observe_markers(messages).model_dump()
-                if ctx.personality_inference == "markers"
-                else observe_traits(res.chat, messages, meter))
+    if ctx.personality_inference == "model":
+        messages = [t.search_text() for t in turns] or [turn["text"]]
+        observed = observe_traits(res.chat, messages, meter)
     updated = current.updated(observed, at)
     snapshot = updated.snapshot(ctx.user_id)
     with meter.store():

@@ -3,9 +3,10 @@
 Each trait has marker phrases for its high and its low end, in the spirit of the word
 categories of psycholinguistic trait research (worry and stress words for neuroticism,
 social-outing words for extraversion, planning and lapse words for conscientiousness, and
-so on). A window of the user's recent messages shows a level when its markers of that end
-number at least ``MIN_MARKERS`` and outnumber the other end's; every other trait is
-observed as neutral, which leaves it where it was (``Personality.updated``).
+so on). A message shows a level when its markers of that end outnumber the other end's;
+every other trait is observed as neutral, which leaves it where it was
+(``Personality.updated``). Each message is observed once: one marker moves a trait a
+little, and only markers in message after message make it a level.
 
 Negated and reassuring phrases ("not worried", "no stress") are markers of the other end
 and are matched first, so their words do not also count for the end they negate. The
@@ -14,12 +15,8 @@ lists hold general English words, never content of a particular conversation."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from nodes.schemas import NEUTRAL_SCORE, TRAIT_LEVEL_SCORES, BigFiveScores
-
-#: Markers needed in the window before a level is observed: one word is no evidence.
-MIN_MARKERS = 2
 
 #: trait -> (high-end markers, low-end markers). A marker is a regular expression over
 #: lower-cased text, matched at word boundaries.
@@ -72,8 +69,7 @@ MARKERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (r"plan(?:ned|ning|s)? (?:my|the|every|ahead)", r"schedul(?:e|ed|ing)",
          r"organi[sz](?:ed|e|ing)", r"(?:to-do |check)?lists?", r"spreadsheet",
          r"checklist", r"on time", r"before the deadline",
-         r"prepar(?:e|ed|ing)", r"every (?:morning|evening|day|sunday|monday|week)",
-         r"budget", r"goals?",
+         r"prepar(?:e|ed|ing)", r"budget", r"goals?",
          r"disciplin(?:e|ed)", r"on track", r"in advance", r"ahead of time",
          r"double[- ]check(?:ed)?", r"tidy", r"label(?:l)?ed", r"calendar", r"routine",
          ),
@@ -104,28 +100,34 @@ _COMPILED = {trait: tuple(re.compile(r"\b(?:" + "|".join(words) + r")\b")
              for trait, ends in MARKERS.items()}
 
 
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+#: A question that asks for something ("Is there anything people forget to pack?") says
+#: nothing of the asker; a worried one ("I'm so stressed, what if I fail?") does.
+_ASKING = re.compile(r"^\s*(what|when|where|who|which|why|how|do|does|did|is|are|was|"
+                     r"were|can|could|would|will|should|have|has|any)\b.*\?\s*$")
+
+
 def count_markers(text: str, trait: str) -> tuple[int, int]:
-    """How many high-end and low-end markers of ``trait`` the text holds. The low end is
-    matched first and its words removed: a negation ("not worried") is a marker of the
-    low end only."""
+    """How many high-end and low-end markers of ``trait`` the text holds, its questions
+    aside. The low end is matched first and its words removed: a negation ("not
+    worried") is a marker of the low end only."""
     high, low = _COMPILED[trait]
-    lowered = text.lower().replace("\u2019", "'")
+    lowered = " ".join(s for s in _SENTENCE.findall(text.lower().replace("\u2019", "'"))
+                       if not _ASKING.match(s))
     lows = len(low.findall(lowered))
     rest = low.sub(" ", lowered)
     return len(high.findall(rest)), lows
 
 
-def observe_markers(messages: Sequence[str]) -> BigFiveScores:
-    """One observation of the Big Five from ``messages``: each trait at the end its
-    markers show (at least ``MIN_MARKERS`` of them, more than of the other end), else
-    neutral."""
-    text = "\n".join(messages)
+def observe_markers(message: str) -> BigFiveScores:
+    """One observation of the Big Five from one message: each trait at the end its
+    markers show (more of them than of the other end), else neutral."""
     observed: dict[str, int] = {}
     for trait in MARKERS:
-        high, low = count_markers(text, trait)
-        if high >= MIN_MARKERS and high > low:
+        high, low = count_markers(message, trait)
+        if high > low:
             observed[trait] = TRAIT_LEVEL_SCORES["high"]
-        elif low >= MIN_MARKERS and low > high:
+        elif low > high:
             observed[trait] = TRAIT_LEVEL_SCORES["low"]
     return BigFiveScores.model_validate(
         {trait: observed.get(trait, NEUTRAL_SCORE) for trait in MARKERS})

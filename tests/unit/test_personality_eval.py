@@ -60,6 +60,7 @@ def test_a_negated_marker_counts_for_the_other_end() -> None:
     from nodes.trait_markers import count_markers, observe_markers
 
     assert count_markers("I'm not worried at all, no stress.", "neuroticism") == (0, 2)
-    assert observe_markers(["I'm not worried at all, no stress."]).neuroticism == 2
-    assert observe_markers(["I'm worried."]).neuroticism == 3  # one word is no evidence
-    assert observe_markers(["I'm worried and stressed."]).neuroticism == 4
+    assert observe_markers("I'm not worried at all, no stress.").neuroticism == 2
+    assert observe_markers("I'm worried and stressed.").neuroticism == 4
+    assert observe_markers("Do people usually worry about it?").neuroticism == 3  # asks
+    assert observe_markers("I'm so stressed, what if it goes wrong?").neuroticism == 4
