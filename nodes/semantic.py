@@ -198,9 +198,11 @@ def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: Tur
             "restated": len(settled.restated), "closed": len(settled.closed)}
 
 
-#: A fact that says the user gave something up ("quit coffee", "no longer eats meat").
+#: A fact that says the user gave something up ("quit coffee", "no longer eats meat",
+#: "no more sweets").
 _GIVEN_UP = re.compile(r"\b(quit|quits|stopped|stops|gave up|given up|gives up|no longer|"
-                       r"not any ?more|cut out|dropped)\b", re.IGNORECASE)
+                       r"not any ?more|no more|cut out|dropped|can't have|cannot have)\b",
+                       re.IGNORECASE)
 
 
 def given_up(memory: MemoryGraph, user_id: str, statements: list[str],

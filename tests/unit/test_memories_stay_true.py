@@ -33,6 +33,7 @@ FACTS = {
     "love coffee": "Maya loves coffee.",
     "five cups": "Maya drinks five cups of coffee a day.",
     "quit coffee": "Maya quit coffee.",
+    "No more coffee": "Maya drinks no more coffee.",
     "sister Lia": "Maya has a sister named Lia.",
     "Lia, my sister": "Maya has a sister named Lia.",
     "tired": "Maya teaches chemistry in Porto.",  # read from the assistant's reply
@@ -48,7 +49,7 @@ def script(messages: list[BaseMessage]) -> str:
         # A small model turns questions into likes ("likes drink: tomorrow morning").
         preferences = [{"entity": name, "kind": "food", "likes": True}
                        for name in ("coffee", "drink") if name in text.lower()
-                       and "quit" not in text]
+                       and "quit" not in text and "No more" not in text]
         return json.dumps({"facts": facts, "preferences": preferences, "remember": [],
                            "visual": [],
                            "entities": [{"name": "slept", "kind": "activity"},
@@ -235,8 +236,11 @@ def current_likes(provider: ResourceProvider) -> dict[str, str]:
     return {names[e.target]: e.type.value for e in edges}
 
 
-def test_giving_something_up_ends_liking_it_in_valid_time(tmp_path: Path) -> None:
-    _, provider = replay(tmp_path, ["I love coffee, honestly.", "I quit coffee last week."])
+@pytest.mark.parametrize("giving_up", ["I quit coffee last week.",
+                                       "No more coffee for me, doctor's orders."])
+def test_giving_something_up_ends_liking_it_in_valid_time(tmp_path: Path, giving_up: str
+                                                          ) -> None:
+    _, provider = replay(tmp_path, ["I love coffee, honestly.", giving_up])
     assert current_likes(provider) == {"coffee": EdgeType.DISLIKES.value}
     memory = provider.resolve(Context(user_id="maya")).memory
     history = memory.preferences("maya", history=True)
