@@ -70,7 +70,7 @@ class StoreUnreadableError(StoreCorruptedError):
     that user: make the file readable again (or move it away yourself) and reopen."""
 
     def __init__(self, path: str, os_error: OSError) -> None:
-        super().__init__(path, 0, f"the file cannot be read ({_os_reason(os_error)})")
+        super().__init__(path, 0, f"the file cannot be read: {_os_reason(os_error)}")
         self.args = (path, os_error)  # as the constructor takes them (pickling)
         self.os_error = os_error
 

@@ -278,7 +278,6 @@ class NetworkxStore:
                     reports.append(self._repair_user(directory))
                 except StoreUnreadableError as exc:
                     self._damaged[name] = exc
-                    log.error("could not repair %s: %s", directory, exc)
                     reports.append(RepairReport(directory, unreadable=exc))
                 else:
                     del self._damaged[name]

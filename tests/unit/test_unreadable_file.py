@@ -3,10 +3,12 @@ there but cannot be read (a directory in its place, a symlink loop: anything tha
 on open) makes only its user unavailable, with ``StoreUnreadableError`` naming the file
 and the OS error; every other user opens, reads and writes. It is never taken for a
 missing file (that would hide the memories it holds). ``repair`` changes nothing of that
-user and its report names the file."""
+user, says so naming the file and exits 1; ``status`` lists the user as damaged and
+answers for the others."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +21,7 @@ from memory_graph.backends.networkx_store import META, NetworkxStore
 from memory_graph.errors import StoreCorruptedError, StoreUnreadableError
 from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import NodeLabel, stable_id
+from personavlm.cli import main
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -125,3 +128,51 @@ def test_repair_changes_nothing_of_a_user_with_an_unreadable_file(
     assert list(store.damaged()) == [ana.name]
     store.close()
 
+
+def test_status_lists_an_unreadable_user_and_answers_for_the_others(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    two_users(tmp_path)
+    path = user_dir(tmp_path, "ana") / LOG
+    make_unreadable(path, "directory")
+    location = ["--location", str(tmp_path)]
+    assert main(["status", "--user", "ben", *location]) == 0
+    out = capsys.readouterr().out
+    assert "turns: {'none': 2}" in out
+    assert (f"damaged: users/{path.parent.name}: {path}: the file cannot be read: "
+            "Is a directory (EISDIR)") in out
+    assert main(["status", "--user", "ben", *location, "--json"]) == 0
+    work = json.loads(capsys.readouterr().out)
+    assert work["turns"] == {"none": 2}
+    assert work["damaged"] == [{"directory": f"users/{path.parent.name}", "file": str(path),
+                                "error": "the file cannot be read: Is a directory (EISDIR)",
+                                "byte": None}]
+    assert main(["status", "--user", "ana", *location]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("personavlm: error: ") and str(path) in err
+    assert "Is a directory" in err and "Traceback" not in err
+
+
+def test_repair_says_which_user_it_could_not_recover_and_exits_1(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    two_users(tmp_path)
+    path = user_dir(tmp_path, "ana") / LOG
+    journal = path.read_bytes()
+    make_unreadable(path, "directory")
+    flip_middle_byte(user_dir(tmp_path, "ben") / LOG)
+    assert main(["repair", "--location", str(tmp_path)]) == 1
+    printed = capsys.readouterr()
+    assert f"damaged: users/{path.parent.name}: {path}: the file cannot be read" in printed.out
+    assert f"repaired {user_dir(tmp_path, 'ben')}" in printed.out
+    assert f"could not repair users/{path.parent.name}: {path} cannot be read" in printed.err
+    assert "Is a directory" in printed.err and "Traceback" not in printed.err
+    assert (path / "kept").exists()
+    assert main(["repair", "--location", str(tmp_path)]) == 1  # still not recovered
+    capsys.readouterr()
+    (path / "kept").unlink()
+    path.rmdir()
+    path.write_bytes(journal)  # the file readable again: nothing of ana was lost
+    assert main(["repair", "--location", str(tmp_path)]) == 0
+    assert "nothing is damaged" in capsys.readouterr().out
+    store = NetworkxStore(tmp_path)
+    assert turn_ids(store, "ana") == {f"ana-t{i}" for i in range(33)}
+    store.close()
