@@ -3,6 +3,8 @@ purpose (the memory graph's here, the providers' and the agent's in their packag
 lives in the lowest layer so every package can derive from it. Every memory-graph error
 leaves stored data unchanged."""
 
+import errno
+
 
 class PersonaVLMError(Exception):
     """Base class of every typed error of PersonaVLM: catch this to handle them all."""
@@ -59,6 +61,29 @@ class StoreCorruptedError(MemoryGraphError):
         return (f"{self.path} is damaged at byte {self.offset}: {self.reason}. The file was "
                 f"left as it is; `personavlm repair` sets the damaged records aside "
                 f"(kept in a quarantine file) and keeps every intact one")
+
+
+class StoreUnreadableError(StoreCorruptedError):
+    """A store file is there but cannot be read (a directory in its place, no permission,
+    an I/O error). It is damage like any other, so only its user is unavailable; but
+    ``personavlm repair`` cannot recover what it cannot read, so it changes nothing of
+    that user: make the file readable again (or move it away yourself) and reopen."""
+
+    def __init__(self, path: str, os_error: OSError) -> None:
+        super().__init__(path, 0, f"the file cannot be read: {_os_reason(os_error)}")
+        self.args = (path, os_error)  # as the constructor takes them (pickling)
+        self.os_error = os_error
+
+    def __str__(self) -> str:
+        return (f"{self.path} cannot be read: {_os_reason(self.os_error)}. Nothing was "
+                f"changed; `personavlm repair` cannot recover a file it cannot read: make "
+                f"it a readable file again (or move it away yourself) and reopen the store")
+
+
+def _os_reason(error: OSError) -> str:
+    """``Is a directory (EISDIR)``: the OS's words and the error's symbolic name."""
+    name = errno.errorcode.get(error.errno or 0)
+    return f"{error.strerror or error}" + (f" ({name})" if name else "")
 
 
 class UnknownMemoryError(MemoryGraphError, KeyError):

@@ -14,7 +14,13 @@ from typing import Any, get_args
 
 from evals.bench_llama import POLICIES
 from memory_graph.backends import BACKENDS
-from memory_graph.errors import ConfigurationError, PersonaVLMError
+from memory_graph.errors import (
+    ConfigurationError,
+    PersonaVLMError,
+    StoreCorruptedError,
+    StoreUnreadableError,
+)
+from memory_graph.store import GraphStore
 from nodes.context import Context, ExtractionMode
 from providers.chat import CHAT_PROVIDERS
 from providers.llama_runtime import configure_openmp
@@ -332,7 +338,9 @@ def _agent_commands(commands: Any) -> None:
 
     repair = commands.add_parser(
         "repair", help="set damaged records of the embedded store aside (kept in each "
-                       "user's quarantine folder) and keep every intact one")
+                       "user's quarantine folder) and keep every intact one; a user with a "
+                       "file that cannot be read is left as it is; exit code 1 if some "
+                       "user could not be repaired")
     repair.add_argument("--location", default="",
                         help="data dir of the embedded store; default $PERSONAVLM_DATA/memory")
 
@@ -352,6 +360,19 @@ def _context(args: argparse.Namespace, **extra: Any) -> Context:
                    chat_model=args.model, chat_base_url=args.base_url, **extra)
 
 
+def _damaged(store: GraphStore) -> dict[str, StoreCorruptedError]:
+    """The embedded store's user directories that could not be opened (a server store
+    reports its own failures as errors)."""
+    from memory_graph.backends.networkx_store import NetworkxStore
+
+    return store.damaged() if isinstance(store, NetworkxStore) else {}
+
+
+def _damage_line(name: str, error: StoreCorruptedError) -> str:
+    where = "" if isinstance(error, StoreUnreadableError) else f" at byte {error.offset}"
+    return f"damaged: users/{name}: {error.path}{where}: {error.reason}"
+
+
 def _repair(location: str) -> int:
     from memory_graph.backends.networkx_store import NetworkxStore
     from nodes.context import data_home
@@ -364,9 +385,14 @@ def _repair(location: str) -> int:
             print(f"{root}: nothing is damaged")
             return 0
         for name, error in damaged.items():
-            print(f"damaged: users/{name}: {error.path} at byte {error.offset}: "
-                  f"{error.reason}")
+            print(_damage_line(name, error))
+        unrepaired = 0
         for report in store.repair():
+            if report.unreadable is not None:
+                unrepaired += 1
+                print(f"could not repair users/{report.directory.name}: {report.unreadable}",
+                      file=sys.stderr)
+                continue
             print(f"repaired {report.directory}: kept {report.kept_records} log records, "
                   f"set aside {report.quarantined_records}"
                   + (", the snapshot" if report.quarantined_snapshot else "")
@@ -378,7 +404,7 @@ def _repair(location: str) -> int:
                   + (f" -> {report.quarantine_file}" if report.quarantine_file else ""))
     finally:
         store.close()
-    return 0
+    return 1 if unrepaired else 0
 
 
 #: Commands that only read the memory: served without the agent, LangGraph or a model.
@@ -411,13 +437,20 @@ def _run_read_command(args: argparse.Namespace) -> None:
                           f"{turn['role']:9}  {turn['text'][:80]}")
         elif args.command == "status":
             work = work_status(memory, context)
+            damaged = _damaged(store)
             if args.json:
+                work["damaged"] = [
+                    {"directory": f"users/{name}", "file": error.path, "error": error.reason,
+                     "byte": None if isinstance(error, StoreUnreadableError) else error.offset}
+                    for name, error in damaged.items()]
                 print(json.dumps(work, indent=2))
                 return
             print(f"turns: {work['turns']}; sessions: {work['sessions']}; outstanding: "
                   f"{work['outstanding']}")
             for failure in work["failures"]:
                 print(f"  failed: {failure}")
+            for name, error in damaged.items():
+                print(_damage_line(name, error))
         elif args.command == "graph":
             from personavlm.graph_html import write_graph_html
 

@@ -5,8 +5,10 @@ one kind of damage is repaired on open: a final line without its newline, which 
 kill in the middle of an append leaves; it is cut off and logged. Any other damaged line,
 and a snapshot that fails its CRC, raise ``StoreCorruptedError`` naming the file and the
 byte offset, and the files are left as they are: ``repair`` sets damaged lines aside in a
-quarantine file and keeps every intact one. Sequence numbers come from the files, so a
-journal reopened after any loss continues after the highest number it holds.
+quarantine file and keeps every intact one. A file that is there but cannot be read raises
+``StoreUnreadableError`` (never passes for a missing one), and ``repair`` then changes
+nothing. Sequence numbers come from the files, so a journal reopened after any loss
+continues after the highest number it holds.
 
 Compaction writes the snapshot to a temporary file, fsyncs it, renames it over the old one
 and then empties the log; operations are idempotent and numbered, so a crash between the
@@ -28,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from memory_graph.errors import StoreCorruptedError
+from memory_graph.errors import StoreCorruptedError, StoreUnreadableError
 
 SNAPSHOT = "snapshot.json"
 LOG = "wal.jsonl"
@@ -83,9 +85,24 @@ def _snapshot_bytes(state: dict[str, Any]) -> bytes:
     return SNAPSHOT_MAGIC + f"{zlib.crc32(body):08x}\n".encode() + body
 
 
-def read_snapshot(path: Path) -> dict[str, Any]:
-    """A snapshot file's state; ``StoreCorruptedError`` when it fails its CRC or parse."""
-    raw = path.read_bytes()
+def read_store_file(path: Path) -> bytes | None:
+    """The file's bytes, None when there is no file. One that is there but cannot be read
+    (a directory in its place, no permission, an I/O error, a symlink loop) raises
+    ``StoreUnreadableError``: taken for a missing file, it would hide what it holds."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreUnreadableError(str(path), exc) from exc
+
+
+def read_snapshot(path: Path) -> dict[str, Any] | None:
+    """A snapshot file's state, None when there is none; ``StoreCorruptedError`` when it
+    fails its CRC or parse."""
+    raw = read_store_file(path)
+    if raw is None:
+        return None
     body = raw
     if raw.startswith(SNAPSHOT_MAGIC):
         header, _, body = raw.partition(b"\n")
@@ -118,9 +135,9 @@ class LogScan:
 
 def scan_log(path: Path) -> LogScan:
     scan = LogScan()
-    if not path.exists():
+    data = read_store_file(path)
+    if data is None:
         return scan
-    data = path.read_bytes()
     scan.size = len(data)
     offset = 0
     while offset < len(data):
@@ -146,6 +163,8 @@ class RepairReport:
     quarantined_snapshot: bool = False
     quarantined_user_file: bool = False
     torn_bytes: int = 0
+    #: Set when a file of the user cannot be read: then nothing of the user was changed.
+    unreadable: StoreUnreadableError | None = None
     #: Edges dropped because a node they join was in a quarantined snapshot.
     dropped_edges: int = 0
     quarantine_file: Path | None = None
@@ -170,10 +189,9 @@ class Journal:
     def load(self) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """The last snapshot and the log operations after it. A torn final line is cut
         off (logged); any other damage raises ``StoreCorruptedError`` and changes nothing."""
-        snapshot: dict[str, Any] | None = None
         snap_path = self.directory / SNAPSHOT
-        if snap_path.exists():
-            snapshot = read_snapshot(snap_path)
+        snapshot = read_snapshot(snap_path)
+        if snapshot is not None:
             self.seq = int(snapshot["seq"])
             self._snapshot_bytes = snap_path.stat().st_size
         log_path = self.directory / LOG
@@ -209,21 +227,27 @@ class Journal:
         return target
 
     def repair(self) -> RepairReport:
-        """Set damaged log lines and an unreadable snapshot aside in the directory's
-        ``quarantine`` folder and rewrite the log from its intact lines (atomically)."""
+        """Set damaged log lines and a damaged snapshot aside in the directory's
+        ``quarantine`` folder and rewrite the log from its intact lines (atomically). Both
+        files are read before either is changed, so one that cannot be read
+        (``StoreUnreadableError``) leaves both as they were."""
         report = RepairReport(self.directory)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         quarantine = self.directory / QUARANTINE
         snap_path = self.directory / SNAPSHOT
-        if snap_path.exists():
-            try:
-                read_snapshot(snap_path)
-            except StoreCorruptedError:
-                quarantine.mkdir(exist_ok=True)
-                os.replace(snap_path, quarantine / f"{SNAPSHOT}.{stamp}")
-                report.quarantined_snapshot = True
+        try:
+            read_snapshot(snap_path)
+            snapshot_damaged = False
+        except StoreUnreadableError:
+            raise
+        except StoreCorruptedError:
+            snapshot_damaged = True
         log_path = self.directory / LOG
         scan = scan_log(log_path)
+        if snapshot_damaged:
+            quarantine.mkdir(exist_ok=True)
+            os.replace(snap_path, quarantine / f"{SNAPSHOT}.{stamp}")
+            report.quarantined_snapshot = True
         report.kept_records = len(scan.records)
         if scan.torn_at is not None:
             report.torn_bytes = scan.size - scan.torn_at

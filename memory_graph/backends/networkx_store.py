@@ -29,11 +29,13 @@ from memory_graph.backends.journal import (
     RepairReport,
     decode_vector,
     encode_vector,
+    read_store_file,
 )
 from memory_graph.errors import (
     InvalidInputError,
     StoreCorruptedError,
     StoreLockedError,
+    StoreUnreadableError,
     UnknownUserError,
 )
 from memory_graph.schema import (
@@ -73,6 +75,12 @@ def _node_from(record: dict[str, Any]) -> Node:
     if record.get("emb") is not None:
         data["embedding"] = decode_vector(record["emb"])
     return node_from_record(record["label"], data)
+
+
+def _has_journal(directory: Path) -> bool:
+    """Whether a snapshot or log is there, readable or not (``exists`` says no to a
+    symlink loop, which would let a fresh journal shadow the unreadable one)."""
+    return os.path.lexists(directory / LOG) or os.path.lexists(directory / SNAPSHOT)
 
 
 def _event_ts(node: Node) -> float | None:
@@ -201,7 +209,7 @@ class NetworkxStore:
                 log.error("%s", exc)
                 continue
             if user_id is None:
-                if (directory / LOG).exists() or (directory / SNAPSHOT).exists():
+                if _has_journal(directory):
                     log.warning("%s has memories but no %s: they are reopened when their "
                                 "user is next named", directory, META)
                 continue
@@ -214,10 +222,11 @@ class NetworkxStore:
     @staticmethod
     def _read_meta(directory: Path) -> str | None:
         meta = directory / META
-        if not meta.exists():
+        raw = read_store_file(meta)
+        if raw is None:
             return None
         try:
-            user_id = json.loads(meta.read_text("utf-8"))["user_id"]
+            user_id = json.loads(raw.decode("utf-8"))["user_id"]
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreCorruptedError(str(meta), 0, f"the user file cannot be read ({exc})"
                                       ) from exc
@@ -257,28 +266,44 @@ class NetworkxStore:
 
     def repair(self) -> list[RepairReport]:
         """Set the damaged records of every damaged user aside (kept in each user's
-        ``quarantine`` folder), keep every intact record, and reopen those users."""
+        ``quarantine`` folder), keep every intact record, and reopen those users. A user
+        with a file that cannot be read is left exactly as it was and stays damaged: its
+        report's ``unreadable`` says which file."""
         assert self._root is not None, "a memory-only store has nothing to repair"
         reports = []
         with self._lock:
             for name in sorted(self._damaged):
                 directory = self._root / "users" / name
-                report = Journal(directory, self._compact_bytes).repair()
                 try:
-                    user_id = self._read_meta(directory)
-                except StoreCorruptedError:
-                    # Reopened when the user is next named (the directory is its id's hash).
-                    (directory / QUARANTINE).mkdir(exist_ok=True)
-                    os.replace(directory / META, directory / QUARANTINE / META)
-                    report.quarantined_user_file = True
-                    user_id = None
-                if user_id is not None:
-                    user, report.dropped_edges = self._open_user(directory, user_id,
-                                                                 drop_dangling=True)
-                    self._users[user_id] = user
-                del self._damaged[name]
-                reports.append(report)
+                    reports.append(self._repair_user(directory))
+                except StoreUnreadableError as exc:
+                    self._damaged[name] = exc
+                    reports.append(RepairReport(directory, unreadable=exc))
+                else:
+                    del self._damaged[name]
         return reports
+
+    def _repair_user(self, directory: Path) -> RepairReport:
+        """Repair one user's files and reopen the user; every file is read before any is
+        changed, so an unreadable one (``StoreUnreadableError``) changes nothing."""
+        try:
+            user_id = self._read_meta(directory)
+            damaged_meta = False
+        except StoreUnreadableError:
+            raise
+        except StoreCorruptedError:
+            user_id, damaged_meta = None, True
+        report = Journal(directory, self._compact_bytes).repair()
+        if damaged_meta:
+            # Reopened when the user is next named (the directory is its id's hash).
+            (directory / QUARANTINE).mkdir(exist_ok=True)
+            os.replace(directory / META, directory / QUARANTINE / META)
+            report.quarantined_user_file = True
+        if user_id is not None:
+            user, report.dropped_edges = self._open_user(directory, user_id,
+                                                         drop_dangling=True)
+            self._users[user_id] = user
+        return report
 
     def damaged(self) -> dict[str, StoreCorruptedError]:
         """The user directories that could not be opened, and why."""
@@ -300,7 +325,7 @@ class NetworkxStore:
         if self._root is None:
             return None
         directory = self._user_dir(user_id)
-        if not ((directory / LOG).exists() or (directory / SNAPSHOT).exists()):
+        if not _has_journal(directory):
             return None
         with self._lock:
             if user_id in self._users:
