@@ -1,0 +1,103 @@
+"""Bad text is a typed error: a lone surrogate in a turn, a message, a reply, a caption or a
+setting is an ``InvalidInputError`` (exit code 2 on the command line), and the stored memory
+is left as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import HashingEmbedder
+from test_agent_wiring import Script, ctx, make_agent
+
+from graphs.assistant import Assistant
+from memory_graph.backends.networkx_store import NetworkxStore
+from memory_graph.errors import ConfigurationError, InvalidInputError
+from memory_graph.graph import MemoryGraph, TurnInput
+from nodes.context import Context
+from nodes.resources import ResourceProvider
+
+LONE = "\ud800"
+TURN = {"time": "2024-04-02 08:30", "user": "I repaired the garden fence.", "assistant": ""}
+PHOTO = Path(__file__).resolve().parents[2] / "personavlm/samples/images/cat_on_sofa.png"
+
+
+@pytest.mark.parametrize("bad", [
+    TurnInput(text=f"Then I {LONE}painted it.", at="2024-04-02 08:40", session_id="s1"),
+    TurnInput(text="Then I painted it.", at="2024-04-02 08:40", session_id="s1",
+              speaker=LONE),
+    TurnInput(text="Then I painted it.", at="2024-04-02 08:40", session_id="s1",
+              image_captions=(f"the fence {LONE}",)),
+], ids=["text", "speaker", "caption"])
+def test_the_memory_graph_refuses_a_turn_that_is_not_valid_unicode(tmp_path: Path,
+                                                                   bad: TurnInput) -> None:
+    store = NetworkxStore(tmp_path / "store")
+    memory = MemoryGraph(store, HashingEmbedder())
+    memory.ensure_user("ines")
+    memory.add_turns("ines", [TurnInput(text=TURN["user"], at=TURN["time"], session_id="s1")])
+    with pytest.raises(InvalidInputError, match=r"U\+D800"):
+        memory.add_turns("ines", [TurnInput(text="Later.", at="2024-04-02 08:35",
+                                            session_id="s1"), bad])
+    assert [t.text for t in memory.turns("ines")] == [TURN["user"]]
+    store.close()
+
+
+def turn_texts(provider: ResourceProvider, user_id: str) -> list[str]:
+    memory = provider.resolve(ctx(user_id=user_id)).memory
+    return [t.text for t in memory.turns(user_id)] if memory.has_user(user_id) else []
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: a.say(f"My fence is {LONE}green.", at="2024-04-02 09:00"),
+    lambda a: a.replay("My fence is green.", f"Lovely {LONE}", "2024-04-02 09:00"),
+    lambda a: a.replay("My fence.", "Lovely.", "2024-04-02 09:00", reply_speaker=LONE),
+    lambda a: a.say("My fence.", images=[{"path": str(PHOTO), "caption": f"it {LONE}"}],
+                    at="2024-04-02 09:00"),
+], ids=["message", "given reply", "reply speaker", "caption"])
+def test_the_assistant_refuses_a_lone_surrogate_and_memory_stays_intact(
+        tmp_path: Path, call: Callable[[Assistant], Any]) -> None:
+    agent, _, provider = make_agent(tmp_path, Script())
+    known = Assistant(ctx(), agent, provider)
+    known.say(TURN["user"], at=TURN["time"])
+    before = turn_texts(provider, "t-maya")
+    with pytest.raises(InvalidInputError, match=r"U\+D800"):
+        call(known)
+    assert turn_texts(provider, "t-maya") == before
+    with pytest.raises(InvalidInputError, match=r"U\+D800"):
+        call(Assistant(ctx(user_id="t-new"), agent, provider))
+    assert not provider.resolve(ctx(user_id="t-new")).memory.has_user("t-new")
+    assert not any((tmp_path / "media").rglob("*.png"))
+    provider.close()
+
+
+@pytest.mark.parametrize("field", ["user_name", "assistant_name", "answer_format"])
+def test_a_context_text_with_a_lone_surrogate_is_refused(field: str) -> None:
+    with pytest.raises(ConfigurationError, match=rf"{field} .*U\+D800"):
+        Context(**{field: f"Ines{LONE}"})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                 ) -> Iterator[tuple[Any, ResourceProvider]]:
+    """The agent and provider of the command line's ``Assistant``, made over the scripted
+    fake model, the hashing embedder and a store in ``tmp_path``."""
+    agent, _, provider = make_agent(tmp_path, Script())
+    monkeypatch.setattr("graphs.assistant.Assistant",
+                        lambda context: Assistant(context, agent, provider))
+    yield agent, provider
+    provider.close()
+
+
+def test_ask_with_a_lone_surrogate_exits_2_and_memory_stays_intact(
+        command_line: tuple[Any, ResourceProvider],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from personavlm.cli import main
+
+    agent, provider = command_line
+    Assistant(ctx(user_id="ines"), agent, provider).say(TURN["user"], at=TURN["time"])
+    before = turn_texts(provider, "ines")
+    assert main(["ask", f"What did I {LONE}repair?", "--user", "ines"]) == 2
+    assert "U+D800" in capsys.readouterr().err
+    assert turn_texts(provider, "ines") == before
