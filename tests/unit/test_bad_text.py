@@ -1,15 +1,20 @@
 """Bad text is a typed error: a lone surrogate in a turn, a message, a reply, a caption or a
-setting is an ``InvalidInputError`` (exit code 2 on the command line), and the stored memory
-is left as it was."""
+setting, and an image string that no file system could name are each an
+``InvalidInputError`` (exit code 2 on the command line), and the stored memory is left as it
+was. A base64 image is data, never taken for a path."""
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import HashingEmbedder
+from PIL import Image as PILImage
+from PIL import PngImagePlugin
 from test_agent_wiring import Script, ctx, make_agent
 
 from graphs.assistant import Assistant
@@ -18,6 +23,7 @@ from memory_graph.errors import ConfigurationError, InvalidInputError
 from memory_graph.graph import MemoryGraph, TurnInput
 from nodes.context import Context
 from nodes.resources import ResourceProvider
+from providers.images import load_image
 
 LONE = "\ud800"
 TURN = {"time": "2024-04-02 08:30", "user": "I repaired the garden fence.", "assistant": ""}
@@ -101,3 +107,33 @@ def test_ask_with_a_lone_surrogate_exits_2_and_memory_stays_intact(
     assert main(["ask", f"What did I {LONE}repair?", "--user", "ines"]) == 2
     assert "U+D800" in capsys.readouterr().err
     assert turn_texts(provider, "ines") == before
+
+
+def base64_png_with_a_long_line() -> str:
+    """Base64 of a real PNG, 256 to 4,095 characters long, whose text between two '/' is
+    longer than a file name may be (a comment chunk of one letter encodes without '/')."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "q" * 300)
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (2, 2), (90, 140, 30)).save(buffer, format="PNG", pnginfo=info)
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    assert 256 <= len(encoded) < 4096 and max(map(len, encoded.split("/"))) > 255
+    return encoded
+
+
+def test_a_base64_image_is_data_and_never_a_path() -> None:
+    encoded = base64_png_with_a_long_line()
+    for allow_paths in (True, False):
+        assert load_image(encoded, allow_paths=allow_paths).width == 2
+        assert load_image({"base64": encoded}, allow_paths=allow_paths).width == 2
+
+
+@pytest.mark.parametrize("image", [
+    "q" * 300, Path("q" * 300), {"path": "q" * 300}, "x/" * 2100, f"{LONE}.png",
+    {"base64": str(PHOTO)}, {"data": str(PHOTO)},
+], ids=["long name", "long Path", "long path key", "long path", "lone surrogate",
+        "a path as base64", "a path as data"])
+def test_an_image_string_that_names_no_readable_file_is_a_typed_error(image: Any) -> None:
+    """A name no file system can hold, and a path where base64 is documented."""
+    with pytest.raises(InvalidInputError):
+        load_image(image)
