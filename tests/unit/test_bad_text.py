@@ -1,12 +1,13 @@
 """Bad text is a typed error: a lone surrogate in a turn, a message, a reply, a caption or a
-setting, and an image string that no file system could name are each an
-``InvalidInputError`` (exit code 2 on the command line), and the stored memory is left as it
-was. A base64 image is data, never taken for a path."""
+setting, an image string that no file system could name, a history file that is not UTF-8
+or nests too deeply are each an ``InvalidInputError`` (exit code 2 on the command line), and
+the stored memory is left as it was. A base64 image is data, never taken for a path."""
 
 from __future__ import annotations
 
 import base64
 import io
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from PIL import Image as PILImage
 from PIL import PngImagePlugin
 from test_agent_wiring import Script, ctx, make_agent
 
+from evals.history import load_history
+from evals.locomo import load_locomo
 from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import ConfigurationError, InvalidInputError
@@ -27,6 +30,7 @@ from providers.images import load_image
 
 LONE = "\ud800"
 TURN = {"time": "2024-04-02 08:30", "user": "I repaired the garden fence.", "assistant": ""}
+LATER = {**TURN, "time": "2024-04-02 08:40", "user": "Then I painted it green."}
 PHOTO = Path(__file__).resolve().parents[2] / "personavlm/samples/images/cat_on_sofa.png"
 
 
@@ -137,3 +141,70 @@ def test_an_image_string_that_names_no_readable_file_is_a_typed_error(image: Any
     """A name no file system can hold, and a path where base64 is documented."""
     with pytest.raises(InvalidInputError):
         load_image(image)
+
+
+def write_history(tmp_path: Path, data: Any) -> Path:
+    """``data`` as a history file; ``json.dumps`` writes a lone surrogate as ``\\ud800``."""
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+NOT_UTF8 = b'{"sessions": [[{"time": "2024-04-02 08:30", "user": "caf\xe9"}]]}'
+TOO_DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize("content, problem", [(NOT_UTF8, "UTF-8"), (TOO_DEEP, "nest")],
+                         ids=["not UTF-8", "nested 100,000 deep"])
+@pytest.mark.parametrize("load", [load_history, load_locomo])
+def test_an_unreadable_history_file_is_a_typed_error(tmp_path: Path, content: bytes,
+                                                    problem: str,
+                                                    load: Callable[[Path], Any]) -> None:
+    path = tmp_path / "history.json"
+    path.write_bytes(content)
+    with pytest.raises(InvalidInputError, match=problem):
+        load(path)
+
+
+@pytest.mark.parametrize("exchange", [
+    {**LATER, "user": f"Then I {LONE}painted it."}, {**LATER, "assistant": f"Nice {LONE}"}],
+    ids=["message", "reply"])
+def test_a_lone_surrogate_in_a_history_is_refused_before_anything_is_replayed(
+        tmp_path: Path, exchange: dict[str, str]) -> None:
+    path = write_history(tmp_path, {"sessions": [[TURN, exchange]]})
+    with pytest.raises(InvalidInputError, match=r"exchange 2: .*U\+D800"):
+        load_history(path)
+
+
+def test_a_lone_surrogate_in_a_locomo_history_is_refused(tmp_path: Path) -> None:
+    path = write_history(tmp_path, [{"sample_id": "s1", "qa": [], "conversation": {
+        "speaker_a": "Ines", "speaker_b": "Tom", "session_1_date_time": "2024-04-02 08:30",
+        "session_1": [{"speaker": "Ines", "dia_id": "D1:1", "text": "Back from the hills."},
+                      {"speaker": "Tom", "dia_id": "D1:2", "text": f"How {LONE} was it?"}]}}])
+    with pytest.raises(InvalidInputError, match=r"exchange 1: .*U\+D800"):
+        load_history(path)
+
+
+@pytest.mark.parametrize("image", ["q" * 300, "photos/" + "q" * 300 + ".png", "x/" * 2100],
+                         ids=["long name", "long part", "long path"])
+def test_an_image_path_no_file_system_can_hold_is_refused_in_a_history(
+        tmp_path: Path, image: str) -> None:
+    path = write_history(tmp_path, {"sessions": [[{**TURN, "user": "<img> My fence."}]],
+                                    "imgs": [image]})
+    with pytest.raises(InvalidInputError, match="names no file"):
+        load_history(path)
+
+
+@pytest.mark.parametrize("content", [
+    NOT_UTF8, TOO_DEEP, json.dumps({"sessions": [[TURN, {**LATER, "user": LONE}]]}).encode()],
+    ids=["not UTF-8", "nested 100,000 deep", "lone surrogate"])
+def test_ingest_of_bad_text_exits_2_and_stores_nothing(
+        tmp_path: Path, command_line: tuple[Any, ResourceProvider], content: bytes,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from personavlm.cli import main
+
+    path = tmp_path / "history.json"
+    path.write_bytes(content)
+    assert main(["ingest", str(path), "--no-extract", "--user", "ines"]) == 2
+    assert "personavlm: error:" in capsys.readouterr().err
+    assert not command_line[1].resolve(ctx(user_id="ines")).memory.has_user("ines")
