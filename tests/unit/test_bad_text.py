@@ -1,7 +1,8 @@
 """Bad text is a typed error: a lone surrogate in a turn, a message, a reply, a caption or a
 setting, an image string that no file system could name, a history file that is not UTF-8
-or nests too deeply are each an ``InvalidInputError`` (exit code 2 on the command line), and
-the stored memory is left as it was. A base64 image is data, never taken for a path."""
+or nests too deeply are each an ``InvalidInputError`` (exit code 2 on the command line; the
+chat goes on with the next line), and the stored memory is left as it was. A base64 image
+is data, never taken for a path."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from memory_graph.errors import ConfigurationError, InvalidInputError
 from memory_graph.graph import MemoryGraph, TurnInput
 from nodes.context import Context
 from nodes.resources import ResourceProvider
+from personavlm.repl import chat
 from providers.images import load_image
 
 LONE = "\ud800"
@@ -208,3 +210,32 @@ def test_ingest_of_bad_text_exits_2_and_stores_nothing(
     assert main(["ingest", str(path), "--no-extract", "--user", "ines"]) == 2
     assert "personavlm: error:" in capsys.readouterr().err
     assert not command_line[1].resolve(ctx(user_id="ines")).memory.has_user("ines")
+
+
+def typed(*lines: str | Exception) -> Callable[[str], str]:
+    """``input`` that reads ``lines`` in turn (an exception is raised, as a bad byte is)."""
+    feed: Iterator[str | Exception] = iter(lines)
+
+    def read(prompt: str = "") -> str:
+        line = next(feed)
+        if isinstance(line, Exception):
+            raise line
+        return line
+
+    return read
+
+
+def test_chat_prints_bad_text_and_goes_on_with_the_next_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    agent, _, provider = make_agent(tmp_path, Script())
+    assistant = Assistant(ctx(), agent=agent, provider=provider)
+    monkeypatch.setattr("builtins.input", typed(
+        "My fence is \udcff green.", UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad byte"),
+        '/image "unclosed', TURN["user"], "/quit"))
+    chat(assistant)
+    out = capsys.readouterr().out
+    assert out.count("error:") == 3
+    assert "assistant> scripted reply" in out
+    assert [t.text for t in assistant.turns() if t.role == "user"] == [TURN["user"]]
+    provider.close()
