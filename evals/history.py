@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -10,9 +9,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from evals.json_file import read_json
 from evals.locomo import parse_locomo
 from memory_graph.errors import InvalidInputError
+from memory_graph.text import check_unicode
 from memory_graph.timeparse import parse_timestamp
+from providers.images import file_named, shown
 
 IMG_MARKER = "<img>"
 
@@ -50,12 +52,10 @@ class PersonaMMEHistory(BaseModel):
 
 
 def load_history(path: Path, conversation: str | None = None) -> History:
-    """The exchanges of a history file, every one checked (timestamps included) before any
-    is replayed: a malformed file is an ``InvalidInputError`` and nothing is stored."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InvalidInputError(f"cannot read history {path}: {exc}") from exc
+    """The exchanges of a history file, every one checked (timestamps, text that is valid
+    Unicode, image files that exist) before any is replayed: a malformed file is an
+    ``InvalidInputError`` and nothing is stored."""
+    data = read_json(path)
     try:
         if isinstance(data, dict) and "sessions" in data:
             history = _persona_mme(PersonaMMEHistory.model_validate(data), path.parent)
@@ -72,6 +72,9 @@ def load_history(path: Path, conversation: str | None = None) -> History:
     for number, exchange in enumerate(history.exchanges, 1):
         try:
             parse_timestamp(exchange.at)
+            check_unicode(exchange.user, "the message")
+            check_unicode(exchange.reply, "the reply")
+            check_unicode(exchange.reply_speaker, "the reply's speaker")
         except InvalidInputError as exc:
             raise InvalidInputError(f"{path}: exchange {number}: {exc}") from exc
     return history
@@ -100,13 +103,14 @@ def _persona_mme(data: PersonaMMEHistory, root: Path) -> History:
 
 
 def _resolve(root: Path, image: str) -> Path:
+    """The file an image path of the history names: as given when absolute, else under the
+    history's folder or the nearest folder above it that has it."""
     candidate = Path(image)
-    if candidate.is_absolute():
-        return candidate
-    for base in (root, *root.parents):
-        if (base / candidate).exists():
-            return base / candidate
-    return root / candidate
+    for base in ([Path()] if candidate.is_absolute() else [root, *root.parents]):
+        if (found := file_named(base / candidate)) is not None:
+            return found
+    raise InvalidInputError(f"the image {shown(image)} names no file (a relative path is "
+                            f"read from {root} or a folder above it)")
 
 
 def _locomo(data: list[dict[str, Any]], conversation: str | None) -> History:

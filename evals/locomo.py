@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evals.json_file import read_json
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import TurnInput
 
@@ -51,7 +51,7 @@ def _turns(conversation: dict[str, Any]) -> list[TurnInput]:
 
 def load_locomo(path: str | Path) -> list[Conversation]:
     """Every conversation in the file, turns in chronological order."""
-    return parse_locomo(json.loads(Path(path).read_text("utf-8")))
+    return parse_locomo(read_json(Path(path)))
 
 #: One dialogue id inside an evidence entry.
 _DIA_ID = re.compile(r"D:?(\d+):(\d+)")

@@ -48,6 +48,7 @@ from memory_graph.schema import (
     utc_now,
 )
 from memory_graph.store import Direction, GraphStore, WriteBatch, check_user_id
+from memory_graph.text import check_unicode
 from memory_graph.timeparse import parse_timestamp
 from memory_graph.writes import (
     PersonalityUpdate,
@@ -200,6 +201,10 @@ class MemoryGraph:
         if len(text) > MAX_TURN_CHARS:
             raise InvalidInputError(f"turn text has {len(text)} characters; "
                                     f"the limit is {MAX_TURN_CHARS}")
+        check_unicode(text, "turn text")
+        check_unicode(turn.speaker, "the speaker")
+        for caption in turn.image_captions:
+            check_unicode(caption, "a photo's caption")
         at = parse_timestamp(turn.at)
         turn_id = turn.turn_id or stable_id(user_id, turn.session_id, at.isoformat(), text)
         try:

@@ -1,4 +1,5 @@
-"""Tokenisation shared by every keyword index (stemmed, stop words removed)."""
+"""Text as every writer takes it: the check that it is valid Unicode, and the tokenisation
+shared by every keyword index (stemmed, stop words removed)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,31 @@ import re
 from functools import lru_cache
 
 import Stemmer
+
+from memory_graph.errors import InvalidInputError
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str) -> str | None:
+    """Where ``text`` holds a lone surrogate, said without quoting the text; None when it is
+    valid Unicode. A lone surrogate (half of a UTF-16 pair, left by a JSON ``\\ud800``
+    escape or by a byte read with ``errors="surrogateescape"``) has no UTF-8 form, so no
+    id, store, model or terminal can take it."""
+    found = _LONE_SURROGATE.search(text)
+    if found is None:
+        return None
+    return (f"a lone surrogate U+{ord(found.group()):04X} at character {found.start()} "
+            "(half of a UTF-16 pair, often a byte that was not UTF-8)")
+
+
+def check_unicode(text: str, what: str) -> None:
+    """InvalidInputError when ``text`` (named ``what`` in the message) is not valid
+    Unicode: refused, never repaired, so what is stored is what was said."""
+    problem = lone_surrogate(text)
+    if problem is not None:
+        raise InvalidInputError(f"{what} is not valid Unicode: {problem}")
+
 
 _WORD = re.compile(r"[a-z0-9]+")
 STOP_WORDS = frozenset(

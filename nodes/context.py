@@ -11,10 +11,13 @@ from typing import Literal, get_args, get_origin, get_type_hints
 from memory_graph.backends import BackendName
 from memory_graph.errors import ConfigurationError
 from memory_graph.search import RecipeName
+from memory_graph.text import lone_surrogate
 from providers.chat import ChatProviderName
 
 ExtractionMode = Literal["turn", "session"]
 PersonalityInference = Literal["markers", "model"]
+#: The fields that are text said to or of someone, not names of resources.
+TEXT_FIELDS = ("user_name", "assistant_name", "answer_format")
 
 
 @dataclass(kw_only=True)
@@ -103,6 +106,11 @@ class Context:
             raise ConfigurationError("retrieval_k must be at least 1")
         if self.session_gap_minutes <= 0:
             raise ConfigurationError("session_gap_minutes must be positive")
+        for name in TEXT_FIELDS:  # they reach the store, the prompt and the terminal
+            value = getattr(self, name)
+            problem = lone_surrogate(value) if isinstance(value, str) else None
+            if problem is not None:
+                raise ConfigurationError(f"{name} is not valid Unicode: {problem}")
 
     @property
     def display_name(self) -> str:

@@ -14,6 +14,7 @@ from langgraph.types import Overwrite
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MAX_TURN_CHARS, TurnInput
 from memory_graph.schema import EdgeType, Image, Turn, stable_id, utc_now
+from memory_graph.text import check_unicode
 from memory_graph.timeparse import parse_timestamp
 from nodes.chat_messages import pending_user_message, thread_turns
 from nodes.context import Context
@@ -49,10 +50,17 @@ class Perceive:
         if len(text) > MAX_TURN_CHARS:
             raise InvalidInputError(f"the message has {len(text)} characters; the limit is "
                                     f"{MAX_TURN_CHARS}")
+        check_unicode(text, "the message")
+        for what, given in (("the given reply", state.get("given_reply")),
+                            ("the given reply's speaker", state.get("given_reply_speaker"))):
+            if isinstance(given, str):
+                check_unicode(given, what)
         if len(sources) > MAX_IMAGES_PER_TURN:
             raise InvalidInputError(f"at most {MAX_IMAGES_PER_TURN} images per turn")
         allow_paths = self.provider.policy.image_paths_allowed
         images = [load_image(source, allow_paths=allow_paths) for source in sources]
+        for image in images:
+            check_unicode(image.caption, "a photo's caption")
         if not text and not images:
             raise InvalidInputError("a turn needs text or at least one image")
         at = parse_timestamp(state["at"]) if state.get("at") else utc_now()

@@ -19,7 +19,7 @@ def chat(assistant: Assistant) -> None:
     print("Talk to the assistant. /image PATH [caption], /memories, /quit")
     while True:
         try:
-            line = input("you> ").strip()
+            line = _typed("you> ")
         except EOFError:
             break
         if not line:
@@ -31,7 +31,11 @@ def chat(assistant: Assistant) -> None:
                 print(f"  {(row['date'] or '')[:10]}  {row['kind']:10}  {row['text']}")
             continue
         if line.startswith("/image"):
-            parts = shlex.split(line)[1:]
+            try:
+                parts = shlex.split(line)[1:]
+            except ValueError as exc:  # an unclosed quote
+                print(f"error: {exc}; usage: /image PATH [caption]")
+                continue
             if not parts:
                 print("usage: /image PATH [caption]")
                 continue
@@ -39,7 +43,10 @@ def chat(assistant: Assistant) -> None:
             if not caption and not supports_vision(assistant.resources.chat):
                 print("  the model cannot see photos: say in a few words what it shows, so "
                       "it can be remembered (empty: stored without a description)")
-                caption = input("caption> ").strip()
+                typed = _typed("caption> ")
+                if typed is None:
+                    continue
+                caption = typed
             images.append({"path": parts[0], "caption": caption})
             print(f"  (photo {parts[0]} attached to your next message)")
             continue
@@ -57,6 +64,18 @@ def chat(assistant: Assistant) -> None:
             print(f"  ({pending} memory job(s) pending: what you said is remembered in the "
                   "background; /memories shows it when done)")
     finish_memory_work(assistant)
+
+
+def _typed(prompt: str) -> str | None:
+    """The line typed at ``prompt``, stripped; None, said, when its bytes are not UTF-8 (a
+    terminal in another encoding, stdin decoding strictly): the line is refused and the
+    chat goes on. Bytes read with ``surrogateescape`` arrive as lone surrogates instead,
+    which the assistant refuses with an ``InvalidInputError``."""
+    try:
+        return input(prompt).strip()
+    except UnicodeDecodeError as exc:
+        print(f"error: the line is not UTF-8 text ({exc.reason}); it was not read")
+        return None
 
 
 def _reply(assistant: Assistant, line: str, images: list[dict[str, str]]) -> dict[str, Any]:

@@ -4,8 +4,11 @@ Every form becomes a ``LoadedImage``: decoded once (so a broken file fails here,
 anything is stored), re-encoded as PNG or JPEG, and addressed by the SHA-256 of its bytes.
 URLs are refused on purpose: the assistant runs offline and must not fetch anything. File
 paths are for in-process callers only: a network client (``allow_paths=False``) sends bytes,
-base64 or a data URL, never a name of a file on the server. Limits in bytes and pixels are
-checked before the pixels are decoded, so a decompression bomb costs nothing.
+base64 or a data URL, never a name of a file on the server. A string is data when its
+content says so (a data URL, or base64 of an image): it is never asked of the file system,
+and a name no file system can hold is an ``InvalidInputError``, not an ``OSError``. Limits
+in bytes and pixels are checked before the pixels are decoded, so a decompression bomb
+costs nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from memory_graph.errors import InvalidInputError
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
+#: Linux's PATH_MAX: a longer string names no file.
+MAX_PATH_CHARS = 4096
 PATHS_REFUSED = ("images from network clients are sent as bytes, base64 or a data URL; "
                  "file paths are only for in-process callers (Python, the command line)")
 
@@ -54,16 +59,21 @@ class LoadedImage:
 def load_image(source: ImageSource, caption: str = "", *,
                allow_paths: bool = True) -> LoadedImage:
     """Decode one image. ``source`` may also be ``{"path"|"base64": ..., "caption": ...}``,
-    the JSON form used over the LangGraph server. With ``allow_paths=False`` (a network
+    the JSON form used over the LangGraph server: ``path`` is always a file path, ``base64``
+    (or ``data``) always base64 or a data URL. With ``allow_paths=False`` (a network
     client) a file path is refused and a string must be base64 or a data URL."""
     if isinstance(source, dict):
         caption = str(source.get("caption") or caption)
-        if "path" in source and not allow_paths:
-            raise InvalidInputError(PATHS_REFUSED)
-        inner = source.get("path") or source.get("base64") or source.get("data")
-        if inner is None:
+        if "path" in source:
+            if not allow_paths:
+                raise InvalidInputError(PATHS_REFUSED)
+            return _from_path(Path(str(source["path"])), caption)
+        data = source.get("base64") or source.get("data")
+        if data is None:
             raise InvalidInputError("an image dict needs 'path' or 'base64'")
-        return load_image(inner, caption, allow_paths=allow_paths)
+        if isinstance(data, str):
+            return _from_data(data.strip(), caption)
+        return load_image(data, caption, allow_paths=False)
     if isinstance(source, PILImage.Image):
         _check_pixels(source.width, source.height)
         return _from_pil(source, caption)
@@ -79,21 +89,75 @@ def load_image(source: ImageSource, caption: str = "", *,
 
 
 def _from_text(text: str, caption: str, allow_paths: bool) -> LoadedImage:
+    """A string decided by its content: a data URL or base64 of an image is data; else,
+    where paths are allowed, the file it names; else base64 of something else (which then
+    fails to decode, saying so)."""
     if text.startswith(("http://", "https://")):
         raise InvalidInputError("image URLs are not fetched; pass bytes or base64")
     if text.startswith("data:"):
+        return _from_data(text, caption)
+    raw = _base64(text)
+    if raw is not None and _is_image(raw):
+        return _from_bytes(raw, caption)
+    path = file_named(text) if allow_paths else None
+    if path is not None:
+        return _from_path(path, caption)
+    if raw is not None:
+        return _from_bytes(raw, caption)
+    what = "an existing file nor base64" if allow_paths else "base64 nor a data URL"
+    raise InvalidInputError(f"image text is neither {what}"
+                            + ("" if allow_paths else f"; {PATHS_REFUSED}"))
+
+
+def _from_data(text: str, caption: str) -> LoadedImage:
+    """Text given as data (a data URL, an image dict's ``base64``): never a path."""
+    raw = _base64(text)
+    if raw is None:
+        raise InvalidInputError("image data is neither base64 nor a data URL")
+    return _from_bytes(raw, caption)
+
+
+def _base64(text: str) -> bytes | None:
+    """The bytes base64 text (or a data URL's payload) stands for; None when it is not
+    base64."""
+    if text.startswith("data:"):
         text = text.partition(",")[2]
-    elif allow_paths and len(text) < 4096 and Path(text).expanduser().exists():
-        return _from_path(Path(text).expanduser(), caption)
     if len(text) > MAX_IMAGE_BYTES * 4 // 3 + 4:
         raise InvalidInputError(f"image is larger than {MAX_IMAGE_BYTES} bytes")
     try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        what = "an existing file nor base64" if allow_paths else "base64 nor a data URL"
-        raise InvalidInputError(f"image text is neither {what}"
-                                + ("" if allow_paths else f"; {PATHS_REFUSED}")) from exc
-    return _from_bytes(raw, caption)
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _is_image(raw: bytes) -> bool:
+    """Whether an image format recognises ``raw`` (from its header: nothing is decoded)."""
+    try:
+        with PILImage.open(io.BytesIO(raw)):
+            return True
+    except PILImage.DecompressionBombError:
+        return True  # an image: _from_bytes refuses it, saying why
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return False
+
+
+def file_named(name: str | Path) -> Path | None:
+    """The existing file ``name`` names (``~`` expanded), else None; None too for a name
+    no file system can hold (longer than a path or a file name may be, a lone surrogate, a
+    NUL), which the file system would answer with an error instead of "no such file"."""
+    if len(str(name)) >= MAX_PATH_CHARS:
+        return None
+    try:
+        path = Path(name).expanduser()
+        return path if path.is_file() else None
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: no home for '~'
+        return None
+
+
+def shown(name: str | Path) -> str:
+    """A name for a message: quoted, escaped (a lone surrogate cannot be printed), short."""
+    text = str(name)
+    return repr(text if len(text) <= 80 else f"{text[:80]}...")
 
 
 def _check_pixels(width: int, height: int) -> None:
@@ -103,11 +167,17 @@ def _check_pixels(width: int, height: int) -> None:
 
 
 def _from_path(path: Path, caption: str) -> LoadedImage:
-    if not path.is_file():
-        raise InvalidInputError(f"image file {path} does not exist")
-    if path.stat().st_size > MAX_IMAGE_BYTES:
-        raise InvalidInputError(f"image file {path} is larger than {MAX_IMAGE_BYTES} bytes")
-    return _from_bytes(path.read_bytes(), caption)
+    found = file_named(path)
+    if found is None:
+        raise InvalidInputError(f"image file {shown(path)} does not exist")
+    try:
+        if found.stat().st_size > MAX_IMAGE_BYTES:
+            raise InvalidInputError(f"image file {shown(path)} is larger than "
+                                    f"{MAX_IMAGE_BYTES} bytes")
+        raw = found.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read image file {shown(path)}: {exc.strerror}") from exc
+    return _from_bytes(raw, caption)
 
 
 def _from_bytes(raw: bytes, caption: str) -> LoadedImage:
