@@ -20,10 +20,16 @@ NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5
            "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
            "eighteen": 18, "nineteen": 19, "twenty": 20, "a couple of": 2}
 _COUNT = rf"(\d{{1,2}}|{'|'.join(sorted(NUMBERS, key=len, reverse=True))})"
-#: Words that put a sentence's "on Saturday" in the future; without them it is the last one.
+#: Words that put a clause's "on Saturday" in the future; without them it is the last one.
 _FUTURE = re.compile(r"\b(will|shall|going to|gonna|planning|plan to|next|tomorrow|"
                      r"is on|are on|until|till)\b|'ll\b|'s on\b", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?]")
+#: Where a clause ends: the future words of one clause ("is planning a trip, ...") say
+#: nothing of another ("... who won on Saturday").
+_CLAUSE_END = re.compile(r"[.!?,;:]")
+#: "two days later": a count of days or weeks after the date named before it in the text.
+_LATER = re.compile(rf"\b{_COUNT} (days?|weeks?) (?:later|after(?:wards)?)\b", re.IGNORECASE)
+_DAY_TEXT = re.compile(r"\((\d{1,2}) (January|February|March|April|May|June|July|August|"
+                       r"September|October|November|December) (\d{4})\)")
 
 
 def day_text(day: datetime) -> str:
@@ -89,11 +95,26 @@ _COMPILED = tuple((re.compile(p, re.IGNORECASE), resolve) for p, resolve in _RUL
 _ON_WEEKDAY = next(pattern for pattern, _ in _COMPILED if pattern.pattern.startswith(r"\bon ("))
 
 
-def _sentence_at(text: str, position: int) -> str:
-    """The sentence of ``text`` around ``position``."""
-    start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, position)), default=0)
-    end = _SENTENCE_END.search(text, position)
+def _clause_at(text: str, position: int) -> str:
+    """The clause of ``text`` around ``position`` (between punctuation marks)."""
+    start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, position)), default=0)
+    end = _CLAUSE_END.search(text, position)
     return text[start:end.start() if end else len(text)]
+
+
+def _resolve_later(text: str) -> str:
+    """Each "N days later" followed by the date it means, counted from the last date in
+    brackets before it (one this module wrote); left alone without one."""
+    def annotate(match: re.Match[str]) -> str:
+        anchors = list(_DAY_TEXT.finditer(text, 0, match.start()))
+        if not anchors:
+            return match.group(0)
+        day, month, year = anchors[-1].groups()
+        anchor = datetime.strptime(f"{day} {month} {year}", "%d %B %Y")
+        days = _count(match[1]) * (7 if match[2].startswith("week") else 1)
+        return f"{match.group(0)} ({day_text(anchor + timedelta(days=days))})"
+
+    return _LATER.sub(annotate, text)
 
 
 def resolve_relative_dates(text: str, said_at: datetime) -> str:
@@ -103,11 +124,11 @@ def resolve_relative_dates(text: str, said_at: datetime) -> str:
         inner = pattern.fullmatch(match.group(0))
         if inner is None:
             return match.group(0)
-        if pattern is _ON_WEEKDAY and _FUTURE.search(_sentence_at(text, match.start())):
+        if pattern is _ON_WEEKDAY and _FUTURE.search(_clause_at(text, match.start())):
             return f"{match.group(0)} ({day_text(_next_weekday(said_at, inner[1]))})"
         return f"{match.group(0)} ({resolve(inner, said_at)})"
 
-    return _PATTERN.sub(annotate, text)
+    return _resolve_later(_PATTERN.sub(annotate, text))
 
 
 #: A time named outright: a month, a weekday, a year, a date, "today" or "this week".

@@ -71,3 +71,22 @@ def test_months_roll_over_year_ends() -> None:
 def test_names_a_time_tells_a_named_time_from_a_question_for_one(text: str, named: bool
                                                                   ) -> None:
     assert names_a_time(text) is named
+
+
+def test_the_future_words_of_one_clause_do_not_move_another_clauses_weekday() -> None:
+    monday = datetime(2023, 11, 20)
+    assert resolve_relative_dates("She is planning a trip for her son, who won the race on "
+                                  "Saturday.", monday).endswith("on Saturday (18 November "
+                                                                "2023).")
+    assert resolve_relative_dates("I will see her on Friday, she is visiting.", monday) == \
+        "I will see her on Friday (24 November 2023), she is visiting."
+
+
+def test_days_later_count_from_the_date_named_before_them() -> None:
+    sunday = datetime(2023, 6, 18)
+    assert resolve_relative_dates("The interview was on Tuesday and the offer came two days "
+                                  "later.", sunday) == (
+        "The interview was on Tuesday (13 June 2023) and the offer came two days later "
+        "(15 June 2023).")
+    assert resolve_relative_dates("The offer came two days later.", sunday) == \
+        "The offer came two days later."  # no date before it: left alone
