@@ -31,16 +31,6 @@ _NAME_OF_MINE = tuple(re.compile(pattern.replace("SUBJECT", r"((?:[\w'-]+ ){0,2}
     r"\bmy SUBJECT (?:is |was )?called\b",
     r"\b(?:i|we) (?:name|call|named|called) my SUBJECT\s*\??$",
 ))
-#: Candidate names: a capitalised word that is not the pronoun "I".
-_NAME = r"[\"'(]?(?!I\b|I'm\b|I've\b)[A-Z][\w'-]+"
-#: How people give a thing's name beside the word for it: "my son Adam", "my son, Adam",
-#: "my son (Adam)", "my son is called/named Adam", "my son's name is Adam", "Adam, my son",
-#: "Adam is my son".
-_NAMED_AFTER = r"(?:'s name is\s+|,?\s*\(|,?\s+(?:(?:is |was |who's |who is )?(?:called|named)" \
-               r"\s+|is\s+)?)" + _NAME
-_NAMED_BEFORE = _NAME + r"(?:,\s+|\s+(?:is|was)\s+)(?:my|our)\s+(?:[\w-]+\s+){0,2}"
-
-
 def name_subject(text: str) -> str | None:
     """What a question asks the name of, when it is something of the user's ("son" in
     "What's my son's name?"); None for other questions."""
@@ -52,35 +42,50 @@ def name_subject(text: str) -> str | None:
     return None
 
 
+#: Words that are capitalised without being a name: the pronoun, sentence openers ("Also,
+#: my son"), days and months.
+_NOT_NAMES = {"i", "i'm", "i've", "i'd", "i'll", "my", "our", "the", "a", "an", "this",
+              "that", "these", "those", "he", "she", "they", "we", "it", "his", "her",
+              "their", "also", "and", "but", "so", "well", "oh", "now", "then", "today",
+              "tonight", "yesterday", "tomorrow", "anyway", "actually", "honestly", "sadly",
+              "luckily", "finally", "plus", "still", "besides", "meanwhile", "hi", "hey",
+              "hello", "yes", "no", "ok", "okay", "sorry", "btw", "sometimes", "lately",
+              "recently", "apparently", "basically", "obviously", "just", "guess", "remember",
+              "please", "what", "when", "where", "who", "why", "how", "is", "was",
+              "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+              "january", "february", "march", "april", "may", "june", "july", "august",
+              "september", "october", "november", "december"}
+#: A capitalised word after one of these names a place or a time, not the subject.
+_PLACE_WORDS = {"in", "at", "from", "to", "near", "on", "of", "by", "for", "with", "into",
+                "around", "outside", "inside"}
+#: How many words away from the subject's word a name may stand ("Pixel, the orange cat").
+NAME_REACH = 5
+_SENTENCES = re.compile(r"[^.!?\n]+")
+_TOKEN = re.compile(r"[\w'-]+")
+
+
 def names_given(subject: str, texts: list[str]) -> bool:
-    """Whether any of ``texts`` gives a name beside ``subject``'s last word."""
-    head = subject.split()[-1]
-    after = re.compile(rf"\b{re.escape(head)}s?\b{_NAMED_AFTER}", re.IGNORECASE)
-    before = re.compile(rf"{_NAMED_BEFORE}{re.escape(head)}s?\b", re.IGNORECASE)
-    # The name itself must be capitalised: only the words around it ignore case.
-    return any(_names_in(after, text, head) or _names_in(before, text, head)
-               for text in texts)
-
-
-#: Words of the patterns around a name, and words that open a sentence before a comma
-#: ("Also, my son"), never a name themselves.
-_FRAME_WORDS = {"i", "i'm", "i've", "my", "our", "is", "was", "who's", "who", "called",
-                "named", "name", "also", "and", "but", "so", "well", "oh", "now", "then",
-                "today", "tonight", "yesterday", "tomorrow", "anyway", "actually", "honestly",
-                "sadly", "luckily", "finally", "plus", "still", "besides", "meanwhile",
-                "hi", "hey", "hello", "yes", "no", "ok", "okay", "sorry", "btw", "anyways",
-                "sometimes", "lately", "recently", "apparently", "basically", "obviously"}
-
-
-def _names_in(pattern: re.Pattern[str], text: str, head: str) -> bool:
-    """Whether a match of ``pattern`` (matched regardless of case) holds a capitalised
-    word besides the subject and the pattern's own words."""
-    for found in pattern.finditer(text):
-        for word in re.findall(r"[\w'-]+", found.group(0)):
-            lower = word.lower()
-            if word[:1].isupper() and lower not in _FRAME_WORDS and \
-                    lower.removesuffix("s") != head.lower():
-                return True
+    """Whether any of ``texts`` may give a name for ``subject``: a capitalised word in the
+    same sentence as the subject's last word, at most ``NAME_REACH`` words from it, that
+    is no sentence opener, day or month and does not follow a preposition ("a restaurant
+    in Alexandria" names no restaurant). Generous on purpose: a miss here means telling a
+    user they never said what they did, so any likely name leaves the answer to the
+    model."""
+    head = subject.split()[-1].lower()
+    heads = {head, head + "s", head + "es"}
+    for text in texts:
+        for sentence in _SENTENCES.findall(text):
+            words = _TOKEN.findall(sentence)
+            for at in (k for k, word in enumerate(words)
+                       if word.lower().removesuffix("'s") in heads):
+                for k in range(max(0, at - NAME_REACH), min(len(words), at + NAME_REACH + 1)):
+                    word = words[k]
+                    if k == at or not word[:1].isupper() or \
+                            word.lower().removesuffix("'s") in _NOT_NAMES:
+                        continue
+                    if k > 0 and words[k - 1].lower() in _PLACE_WORDS:
+                        continue
+                    return True
     return False
 
 
