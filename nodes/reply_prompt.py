@@ -58,10 +58,11 @@ def preference_notes(edges: list[Any]) -> dict[str, str]:
     return {target: "; ".join(items) for target, items in notes.items()}
 
 
-def reply_prefix(background: dict[str, Any], personality: dict[str, Any], ctx: Context
-                 ) -> list[BaseMessage]:
+def reply_prefix(background: dict[str, Any], personality: dict[str, Any], ctx: Context,
+                 replies: bool = True) -> list[BaseMessage]:
     """The stable part of the reply prompt: system prompt (profile, personality) and the
-    session's recent turns. ``nodes.warm_prefix`` prefills it for the next turn."""
+    session's recent turns, the assistant's replies among them unless ``replies`` is
+    false. ``nodes.warm_prefix`` prefills it for the next turn."""
     persona = personality if ctx.use_personality else {}
     profile = (PROFILE_LINE.format(user=ctx.display_name, profile=background["profile"])
                if ctx.use_profile else "")
@@ -70,6 +71,8 @@ def reply_prefix(background: dict[str, Any], personality: dict[str, Any], ctx: C
         personality=persona.get("description") or Personality.neutral().describe())
     messages: list[BaseMessage] = [SystemMessage(system)]
     for item in background["recent"]:
+        if item["role"] == "assistant" and not replies:
+            continue
         content = str(item["text"])[:MAX_RECENT_CHARS]
         messages.append(AIMessage(content) if item["role"] == "assistant"
                         else HumanMessage(content))
@@ -89,7 +92,11 @@ def reply_messages(state: State, ctx: Context, images: list[dict[str, Any]] | No
     ``hint`` ends it with how to reply (the retrieval decision asks its own question)."""
     background = state["background"]
     turn = state["turn"]
-    messages = reply_prefix(background, state["personality"], ctx)
+    # A question is answered from what the user said: the assistant's own earlier replies
+    # are left out (served, a first reply that said "I'm <user>, and this is my cat <pet>"
+    # made the next answer "Your cat is called <user>").
+    messages = reply_prefix(background, state["personality"], ctx,
+                            replies=not is_question(turn["text"] or ""))
     memories = state.get("memories") or []
     listing = "\n".join(f"- {m['text']}" for m in memories) or "- (nothing relevant found)"
     for subject in unmentioned_in_prompt(state, ctx):

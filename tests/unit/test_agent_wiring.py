@@ -413,8 +413,11 @@ def test_the_next_reply_prompt_starts_with_what_was_warmed(tmp_path: Path) -> No
     worker.drain("t-maya")
     decide = next(call for call in model.calls if step_of(call) == "decide"
                   and "What is my cat called?" in str(call[-1].content))
-    # Same session: the whole warmed prefix, personality after turn 1's update included.
-    assert _as_pairs(decide)[:len(warmed)] == warmed
+    # Same session: the warmed prefix, personality after turn 1's update included, up to
+    # the assistant's reply (a question's prompt leaves the assistant's replies out, so
+    # the cache is reused up to there).
+    assert _as_pairs(decide)[:2] == warmed[:2]
+    assert "ai" not in [kind for kind, _ in _as_pairs(decide)]
     agent.invoke({"text": "Back from holidays, did you miss me?", "at": "2024-04-20 10:30"},
                  context=c)
     worker.drain("t-maya")
@@ -640,6 +643,21 @@ def test_a_threads_messages_are_the_recent_turns_of_its_reply_prompt(tmp_path: P
     model.calls.clear()
     agent.invoke({"messages": [{"role": "user", "content": "Any concert tips?"}]},
                  config=two, context=ctx(extract_memories=False))
+    # (a statement's prompt keeps them: test_a_chat_reply_sees_the_assistants_last_reply)
     reply_prompt = next(c for c in model.calls if step_of(c) == "reply")
     recent = [str(m.content) for m in reply_prompt[1:-1]]
-    assert recent == ["I play the cello.", "scripted reply"]
+    assert recent == ["I play the cello."]  # a question's prompt leaves out the replies
+
+
+def test_a_chat_reply_sees_the_assistants_last_reply(tmp_path: Path) -> None:
+    """A statement's reply prompt keeps the session's replies (so it does not repeat
+    itself); a question's leaves them out (they are no evidence of what the user said)."""
+    agent, model, _ = make_agent(tmp_path, Script())
+    agent.invoke({"text": "My sister lives in Oslo.", "at": "2024-03-02 19:05"}, context=ctx())
+    for text, kinds in (("I play the cello.", ["human", "ai"]),
+                        ("What do I play?", ["human", "human"])):
+        model.calls.clear()
+        agent.invoke({"text": text, "at": "2024-03-02 19:06"},
+                     context=ctx(update_memory=False))
+        reply_prompt = next(c for c in model.calls if step_of(c) == "reply")
+        assert [kind for kind, _ in _as_pairs(reply_prompt)][1:3] == kinds
