@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from helpers import HashingEmbedder
+from test_store_damage import T0, user_dir, write_turns
 
 from memory_graph.backends.journal import LOG, QUARANTINE, SNAPSHOT
 from memory_graph.backends.networkx_store import META, NetworkxStore
@@ -22,23 +22,6 @@ from memory_graph.errors import StoreCorruptedError, StoreUnreadableError
 from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import NodeLabel, stable_id
 from personavlm.cli import main
-
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-def write_turns(root: Path, user: str, count: int, start: int = 0,
-                compact_bytes: int = 32 * 1024 * 1024) -> None:
-    store = NetworkxStore(root, compact_bytes=compact_bytes)
-    memory = MemoryGraph(store, HashingEmbedder())
-    memory.ensure_user(user)
-    for i in range(start, start + count):
-        memory.add_turns(user, [TurnInput(text=f"{user} note {i}", at=T0 + timedelta(minutes=i),
-                                          session_id="s", turn_id=f"{user}-t{i}", seq=i)])
-    store.close()
-
-
-def user_dir(root: Path, user: str) -> Path:
-    return root / "users" / stable_id("user", user)
 
 
 def turn_ids(store: NetworkxStore, user: str) -> set[str]:
