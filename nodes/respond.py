@@ -14,7 +14,7 @@ from memory_graph.graph import TurnInput
 from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.forget import stored_image_hashes
-from nodes.grounding import never_told
+from nodes.grounding import grounded_reply
 from nodes.memory_work import schedule_idle_consolidation
 from nodes.reply_prompt import attached_images, reply_messages
 from nodes.resources import ResourceProvider, Resources
@@ -48,7 +48,7 @@ class Respond:
         reply_id: str | None = None
         if given:
             text = (state.get("given_reply") or "").strip()
-        elif (grounded := never_told(res, ctx, state)) is not None:
+        elif (grounded := grounded_reply(res, ctx, state)) is not None:
             text = grounded
         else:
             images = (attached_images(res.media, ctx.user_id, state["turn"])

@@ -308,7 +308,7 @@ def test_a_name_the_user_never_mentioned_is_not_guessed(tmp_path: Path) -> None:
                         update_memory=False)
     assert out["reply"] == "You haven't told me about your brother yet, so I don't know."
     assert "respond" not in out["cost"]["by_step"]
-    asked = assistant.say("What's my sister's name?", at="2024-03-09 10:01",
+    asked = assistant.say("Where does my sister live?", at="2024-03-09 10:01",
                           update_memory=False)
     assert asked["reply"] == "scripted reply"  # she was mentioned: the model answers
     assert asked["cost"]["by_step"]["respond"] == 1
@@ -322,7 +322,7 @@ def test_a_name_the_user_never_gave_is_not_guessed(tmp_path: Path) -> None:
     assert "respond" not in out["cost"]["by_step"]
     asked = assistant.say("What's my sister called?", at="2024-03-09 10:01",
                           update_memory=False)
-    assert asked["cost"]["by_step"]["respond"] == 1  # she was named: the model answers
+    assert asked["reply"] == "Your sister is called Lia."  # she was named, once
 
 
 @pytest.mark.parametrize(("question", "subject"), [
@@ -361,6 +361,34 @@ def test_a_name_is_given_beside_the_word_for_it(subject: str, text: str, named: 
     from nodes.grounding import names_given
 
     assert names_given(subject, [text]) is named
+
+
+@pytest.mark.parametrize(("subject", "texts", "name"), [
+    ("cat", ["Hi! I'm Maya. This is my cat Pixel, she is orange."], "Pixel"),
+    ("son", ["My son, Adam, starts school."], "Adam"),
+    ("son", ["Adam is my son."], "Adam"),
+    ("cat", ["My cat's name is Pixel."], "Pixel"),
+    ("cat", ["My cat is called Pixel."], "Pixel"),
+    ("cat", ["This is Tofu, the grey cat I adopted last month."], "Tofu"),
+    ("cat", ["We adopted a cat named Tofu."], "Tofu"),
+    ("cat", ["My cat Pixel sleeps.", "Pixel is my cat, she is orange."], "Pixel"),
+    ("cat", ["My cat Pixel sleeps.", "My cat Tofu eats."], None),   # two cats
+    ("cat", ["Ask Dr Ruiz, my cat's vet."], None),                  # the vet's name
+    ("son", ["Also, my son starts school."], None),
+    ("sister's fiancé", ["My sister's fiancé is called Tom."], "Tom"),
+    ("cat", ["my cat pixel sleeps."], None),                        # no capital: the model
+])
+def test_the_one_name_the_user_gave(subject: str, texts: list[str], name: str | None) -> None:
+    from nodes.grounding import name_given
+
+    assert name_given(subject, texts) == name
+
+
+def test_a_name_the_user_gave_is_answered_from_their_words(tmp_path: Path) -> None:
+    assistant, _ = replay(tmp_path, ["Hi! I'm Maya. This is my cat Pixel, she is orange."])
+    out = assistant.say("What is my cat called?", at="2024-03-09 10:00", update_memory=False)
+    assert out["reply"] == "Your cat is called Pixel."
+    assert "respond" not in out["cost"]["by_step"]
 
 
 def test_a_bare_entity_takes_no_memorys_place() -> None:
