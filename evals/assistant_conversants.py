@@ -31,6 +31,7 @@ from graphs.agent import build_agent
 from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.embedding import Embedder
+from memory_graph.errors import ConfigurationError
 from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import NodeLabel, Turn
 from memory_graph.search import HybridSearch, recipe
@@ -72,8 +73,9 @@ class Turnout:
 class Conversant(Protocol):
     name: str
 
-    def begin(self, dialogue: Dialogue) -> None:
-        """Start a dialogue with no memory of it."""
+    def begin(self, dialogue: Dialogue, keep: bool = False) -> None:
+        """Start a dialogue with no memory of it, or (``keep``) with the memory an earlier
+        hearing of it left."""
 
     def say(self, text: str, at: str, new_session: bool) -> Turnout:
         """The reply to a message of the dialogue (remembered)."""
@@ -104,11 +106,14 @@ class OursConversant:
         self.overrides = {**overrides, "max_reply_tokens": max_reply_tokens}
         self.assistant: Assistant | None = None
 
-    def begin(self, dialogue: Dialogue) -> None:
+    def begin(self, dialogue: Dialogue, keep: bool = False) -> None:
         context = replace(Context(user_id=dialogue.id, user_name=dialogue.user_name),
                           **self.overrides)
         self.assistant = Assistant(context, self.agent, self.provider)
-        if self.assistant.resources.memory.has_user(dialogue.id):
+        if keep:
+            if not self.assistant.resources.memory.has_user(dialogue.id):
+                raise ConfigurationError(f"no memory of {dialogue.id} to ask again")
+        elif self.assistant.resources.memory.has_user(dialogue.id):
             self.assistant.forget(everything=True)  # a run cut short left a partial replay
 
     def _run(self, text: str, at: str, **overrides: Any) -> Turnout:
@@ -175,7 +180,10 @@ class ReferenceConversant:
         self.past: list[_Said] = []
         self.session: list[_Said] = []
 
-    def begin(self, dialogue: Dialogue) -> None:
+    def begin(self, dialogue: Dialogue, keep: bool = False) -> None:
+        if keep:
+            raise ConfigurationError(f"{self.name} hears every dialogue; its records of an "
+                                     "earlier hearing are taken from that run's log")
         self.dialogue = dialogue
         self.past, self.session = [], []
         if self.memory is not None:

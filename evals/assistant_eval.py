@@ -10,10 +10,17 @@ A dialogue is the unit of resumption: its records (probes, reply checks, traits,
 dialogue's cost) are logged together once it is finished, in ``<out>.items.jsonl``; a run
 started again with the same ``--out`` skips the dialogues already logged. Writes JSON,
 Markdown (also printed) and a PNG of accuracy per probe kind.
+
+``--heard-from PREVIOUS.json`` asks the probes again on the memory a previous run left,
+nothing heard again: a change to how replies are made is measured in minutes instead of
+the hours the hearing and the memory work take. Ours' stores are copied from that run's
+``.memory`` (its traits are that run's); the references, which this project's agent does
+not touch, keep that run's records; reply checks, made while hearing, are not redone.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -66,6 +73,8 @@ class AssistantOptions:
     max_reply_tokens: int = 120
     #: Only aggregate the dialogues already logged.
     report_only: bool = False
+    #: A previous run's ``--out``: ask the probes again on the memory it left.
+    heard_from: Path | None = None
 
 
 def make_conversant(name: str, chat: BaseChatModel, embedder: Embedder, out: Path,
@@ -87,17 +96,20 @@ def _turnout_fields(turnout: Turnout) -> dict[str, Any]:
             "seconds": round(turnout.seconds, 2), "errors": turnout.errors}
 
 
-def hear_dialogue(conversant: Conversant, dialogue: Dialogue) -> list[dict[str, Any]]:
-    """Every record of one dialogue for one system: replay, settle, probes, checks."""
+def hear_dialogue(conversant: Conversant, dialogue: Dialogue,
+                  heard: bool = False) -> list[dict[str, Any]]:
+    """Every record of one dialogue for one system: replay, settle, probes, checks; with
+    ``heard``, only the probes and traits, on the memory the conversant already holds."""
     started = time.perf_counter()
-    conversant.begin(dialogue)
+    conversant.begin(dialogue, keep=heard)
     checks = {(c.session, c.turn): c for c in dialogue.reply_checks}
     records: list[dict[str, Any]] = []
     base = {"system": conversant.name, "user": dialogue.id}
     turns = calls = tokens = 0
-    steps = tqdm(total=sum(len(s.turns) for s in dialogue.sessions) + len(dialogue.probes),
+    steps = tqdm(total=(0 if heard else sum(len(s.turns) for s in dialogue.sessions))
+                 + len(dialogue.probes),
                  desc=f"{conversant.name} {dialogue.id}", unit="msg", leave=False)
-    for s, session in enumerate(dialogue.sessions, 1):
+    for s, session in enumerate([] if heard else dialogue.sessions, 1):
         for t, (text, at) in enumerate(zip(session.turns, dialogue.turn_times(s - 1),
                                            strict=True), 1):
             turnout = conversant.say(text, at, new_session=t == 1)
@@ -113,7 +125,7 @@ def hear_dialogue(conversant: Conversant, dialogue: Dialogue) -> list[dict[str, 
                                 **_turnout_fields(turnout)})
     replay_seconds = time.perf_counter() - started
     steps.set_postfix_str("settling memory work")
-    settled = conversant.settle()
+    settled = {} if heard else conversant.settle()
     steps.set_postfix_str("")
     for p, probe in enumerate(dialogue.probes, 1):
         turnout = conversant.ask(probe.question, probe.at)
@@ -133,7 +145,8 @@ def hear_dialogue(conversant: Conversant, dialogue: Dialogue) -> list[dict[str, 
     records.append({**base, "item_id": f"{dialogue.id}#dialogue", "kind": "dialogue",
                     "turns": turns, "replay_model_calls": calls,
                     "replay_prompt_tokens": tokens, "replay_seconds": round(replay_seconds, 1),
-                    "settle": settled, "seconds": round(time.perf_counter() - started, 1)})
+                    "settle": settled, "heard": not heard,
+                    "seconds": round(time.perf_counter() - started, 1)})
     return records
 
 
@@ -163,6 +176,11 @@ def run(options: AssistantOptions, chat: BaseChatModel | None = None,
               "window_tokens": options.window_tokens,
               "max_reply_tokens": options.max_reply_tokens}
     log = ItemLog(options.out.with_suffix(".items.jsonl"), config)
+    heard = options.heard_from is not None and not options.report_only
+    if heard:
+        assert options.heard_from is not None
+        take_over_hearing(options.heard_from, options.out, config, log,
+                          [d.id for d in dialogues], options.systems)
     if not options.report_only:
         if embedder is None:
             from providers.embeddings import default_embedder
@@ -175,11 +193,38 @@ def run(options: AssistantOptions, chat: BaseChatModel | None = None,
             conversant = make_conversant(name, chat, embedder, options.out, options)
             try:
                 for dialogue in tqdm(todo, desc=name, unit="dialogue"):
-                    for record in hear_dialogue(conversant, dialogue):
+                    for record in hear_dialogue(conversant, dialogue, heard=heard):
                         log.add(record)
             finally:
                 conversant.close()
     return report(options, config, log, {d.id for d in dialogues})
+
+
+def take_over_hearing(previous: Path, out: Path, config: dict[str, Any], log: ItemLog,
+                      dialogues: list[str], systems: Sequence[str]) -> None:
+    """Prepare ``--heard-from``: ours' stores copied from the previous run (once), the
+    references' records of the selected dialogues taken from its log. The previous run
+    must have used the same model, data and settings, and have heard every selected
+    dialogue with every selected system."""
+    previous_log_path = previous.with_suffix(".items.jsonl")
+    if previous.resolve() == out.resolve() or not previous_log_path.exists():
+        raise ConfigurationError(f"--heard-from needs another run's --out with a log "
+                                 f"({previous_log_path} is missing or is this run's)")
+    previous_log = ItemLog(previous_log_path, config)
+    for name in systems:
+        missing = [d for d in dialogues if not previous_log.done(name, f"{d}#dialogue")]
+        if missing:
+            raise ConfigurationError(f"{previous} did not hear {', '.join(missing)} with "
+                                     f"{name}")
+        if name in REFERENCE_NAMES:
+            for record in previous_log.records.values():
+                if record["system"] == name and record["user"] in dialogues \
+                        and not log.done(name, record["item_id"]):
+                    log.add({**record, "heard_in": str(previous)})
+            continue
+        store = out.with_suffix(".memory") / name
+        if not store.exists():
+            shutil.copytree(previous.with_suffix(".memory") / name, store)
 
 
 def _rate(rows: Sequence[dict[str, Any]], key: str,
@@ -195,7 +240,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     probes = [r for r in rows if r["kind"] in PROBE_KINDS]
     checks = [r for r in rows if r["kind"] == "reply-check"]
     traits = [r for r in rows if r["kind"] == "traits"]
-    dialogues = [r for r in rows if r["kind"] == "dialogue"]
+    dialogues = [r for r in rows if r["kind"] == "dialogue" and r.get("heard", True)]
     agree = [float(v) for r in traits for v in r["agree"].values()]
     none = [float(r["claims_none"]) for r in traits if r["claims_none"] is not None]
     return {

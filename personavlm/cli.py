@@ -155,6 +155,9 @@ def _eval_commands(commands: Any) -> None:
                            help="model window in tokens that full-context fills")
     assistant.add_argument("--max-reply-tokens", type=int, default=120)
     assistant.add_argument("--out", type=Path, default=Path("results/eval-assistant.json"))
+    assistant.add_argument("--heard-from", type=Path, default=None,
+                           help="a previous run's --out: ask the probes again on the memory "
+                                "it left, nothing heard again (for changes to replies)")
     assistant.add_argument("--report-only", action="store_true",
                            help="only aggregate the dialogues already logged for --out")
     _model_options(assistant)
@@ -231,7 +234,8 @@ def _run_eval(args: argparse.Namespace) -> int:
             data=args.data, out=args.out, systems=tuple(args.systems or ASSISTANT_DEFAULTS),
             dialogues=tuple(args.dialogues), provider=args.provider, model=args.model,
             base_url=args.base_url, window_tokens=args.window,
-            max_reply_tokens=args.max_reply_tokens, report_only=args.report_only))
+            max_reply_tokens=args.max_reply_tokens, report_only=args.report_only,
+            heard_from=args.heard_from))
     elif args.benchmark == "persona-mme":
         from evals.persona_mme import PersonaMMEOptions
         from evals.persona_mme import run as run_persona

@@ -22,7 +22,7 @@ from evals.assistant_set import (
     score_probe,
     score_traits,
 )
-from memory_graph.errors import InvalidInputError
+from memory_graph.errors import ConfigurationError, InvalidInputError
 
 DIALOGUE = {"version": 1, "dialogues": [{
     "id": "t01", "user_name": "Ines",
@@ -93,6 +93,29 @@ def test_a_dialogue_is_heard_probed_scored_and_resumed(tmp_path: Path) -> None:
     calls = len(model.calls)
     run(options, chat=model, embedder=HashingEmbedder())
     assert len(model.calls) == calls  # resumed: nothing asked again
+
+
+def test_probes_are_asked_again_on_the_memory_a_run_left(tmp_path: Path) -> None:
+    data = tmp_path / "set.json"
+    data.write_text(json.dumps(DIALOGUE))
+    first = AssistantOptions(data=data, out=tmp_path / "first.json",
+                             systems=("ours", "simple-rag"))
+    run(first, chat=copying_model(), embedder=HashingEmbedder())
+    model = copying_model()
+    again = AssistantOptions(data=data, out=tmp_path / "again.json",
+                             systems=("ours", "simple-rag"), heard_from=first.out)
+    result = run(again, chat=model, embedder=HashingEmbedder())
+    steps = {step_of(call) for call in model.calls}
+    assert model.calls and steps <= {"decide", "respond"}  # probes asked, nothing heard
+    fact = {r["system"]: r for r in result["items"] if r["item_id"] == "t01#P1"}
+    assert fact["ours"]["correct"] == 1.0  # the copied memory answers
+    assert fact["simple-rag"]["heard_in"] == str(first.out)
+    assert not [r for r in result["items"] if r["system"] == "ours"
+                and r["kind"] == "reply-check"]
+    assert result["systems"]["ours"]["reply_calls_per_message"] is None
+    with pytest.raises(ConfigurationError):
+        run(AssistantOptions(data=data, out=tmp_path / "third.json", systems=("no-memory",),
+                             heard_from=first.out), chat=model, embedder=HashingEmbedder())
 
 
 def test_probes_are_scored_on_whole_words_with_stale_answers_apart() -> None:
