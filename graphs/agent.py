@@ -34,7 +34,8 @@ def build_agent(*, chat_model: BaseChatModel | None = None, embedder: Embedder |
     Pass your own ``provider`` to reach the resources afterwards and close them
     (``provider.close()``); otherwise they live as long as the process. A provider whose
     policy queues memory work (the server's) adds a last node, ``queue_memory_work``, that
-    queues it on the server's run queue, marked with ``internal_key``."""
+    queues it on the server's run queue, on threads whose ids are derived from
+    ``internal_key`` (``graphs.internal_threads``)."""
     resources = provider or ResourceProvider(chat_model=chat_model, embedder=embedder,
                                              store=store, media_dir=media_dir, worker=worker)
     builder = StateGraph(State, context_schema=Context, input_schema=InputState,

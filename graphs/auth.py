@@ -8,7 +8,8 @@ jumps, no run without input that would continue from a client-shaped checkpoint)
 items live under a namespace that starts with the caller's id; assistants are the server's
 (read only). A run (or cron) whose context names another user or sets a server-owned
 field, or that asks for a webhook, is refused with 403 before it is created
-(``nodes.serving.refusals``; the graph checks again).
+(``nodes.serving.refusals``; the graph checks again). The server's own memory-work threads
+(``graphs.internal_threads``) and their runs are owned by the server, in no client's lists.
 
 Without ``PERSONAVLM_AUTH_TOKENS`` the server runs unauthenticated for local development:
 it says so loudly at start, accepts only loopback clients, and takes the user from each
@@ -18,13 +19,15 @@ instead, replace ``authenticate`` (docs/deployment.md).
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from langgraph_sdk import Auth
 
+from graphs.internal_threads import internal_key, thread_owner
 from graphs.tokens import LOOPBACK_HOSTS, TOKENS_VARIABLE, tokens_from_env, user_of_token
 from memory_graph.langgraph_store import AGENT_NAMESPACES
 from nodes.serving import UNAUTHENTICATED_LOCAL, refusals
@@ -48,10 +51,13 @@ def _warn_unauthenticated() -> None:
     print(f"\n{'!' * 88}\n{message}\n{'!' * 88}\n", file=sys.stderr, flush=True)
 
 
-def build_auth(tokens: Mapping[str, str] | None) -> Auth:
+def build_auth(tokens: Mapping[str, str] | None, key_source: Callable[[], str]) -> Auth:
     """The server's ``Auth``: bearer tokens from ``tokens``, or the unauthenticated local
-    mode when ``tokens`` is None."""
+    mode when ``tokens`` is None. ``key_source`` gives the server's internal key, from which
+    the ids of its own threads are derived: asked once, at the first request (so importing
+    this module makes no key file)."""
     auth = Auth()
+    key = functools.cache(key_source)
     if tokens is None:
         _warn_unauthenticated()
 
@@ -73,12 +79,21 @@ def build_auth(tokens: Mapping[str, str] | None) -> Auth:
                                         "required", headers={"WWW-Authenticate": "Bearer"})
         return {"identity": user, "is_authenticated": True, "permissions": []}
 
+    def owned(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Auth.types.FilterType:
+        """Stamp ``value`` with its owner (the caller, or the server for one of the
+        caller's memory-work threads) and filter by it."""
+        owner = thread_owner(key(), ctx.user.identity, value.get("thread_id"))
+        metadata = value.get("metadata")
+        if not isinstance(metadata, dict):
+            metadata = value["metadata"] = {}
+        metadata[OWNER_KEY] = owner
+        return {OWNER_KEY: owner}
+
     @auth.on
     async def owned_by_caller(ctx: Auth.types.AuthContext,
                               value: dict[str, Any]) -> Auth.types.FilterType:
         """Threads, runs and crons: stamped with their owner, and only theirs to see."""
-        _stamp_owner(ctx, value)
-        return {OWNER_KEY: ctx.user.identity}
+        return owned(ctx, value)
 
     def own_checked_run(ctx: Auth.types.AuthContext, value: dict[str, Any],
                         run: Mapping[str, Any]) -> Auth.types.FilterType:
@@ -92,8 +107,7 @@ def build_auth(tokens: Mapping[str, str] | None) -> Auth:
                            "client chooses")
         if reasons:
             raise Auth.exceptions.HTTPException(status_code=403, detail="; ".join(reasons))
-        _stamp_owner(ctx, value)
-        return {OWNER_KEY: ctx.user.identity}
+        return owned(ctx, value)
 
     @auth.on.threads.create_run
     async def run_as_caller(ctx: Auth.types.AuthContext,
@@ -110,8 +124,7 @@ def build_auth(tokens: Mapping[str, str] | None) -> Auth:
         state is written by the graph's own runs only (``STATE_UPDATE_REFUSAL``)."""
         if is_state_update(value):
             raise Auth.exceptions.HTTPException(status_code=403, detail=STATE_UPDATE_REFUSAL)
-        _stamp_owner(ctx, value)  # type: ignore[arg-type]
-        return {OWNER_KEY: ctx.user.identity}
+        return owned(ctx, value)  # type: ignore[arg-type]
 
     @auth.on.crons.create
     async def cron_as_caller(ctx: Auth.types.AuthContext,
@@ -176,11 +189,4 @@ def input_refusal(run: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _stamp_owner(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> None:
-    metadata = value.get("metadata")
-    if not isinstance(metadata, dict):
-        metadata = value["metadata"] = {}
-    metadata[OWNER_KEY] = ctx.user.identity
-
-
-auth = build_auth(tokens_from_env())
+auth = build_auth(tokens_from_env(), internal_key)

@@ -6,21 +6,20 @@ LangGraph's memory-template schedules its memory graph). The work itself is dura
 store (``nodes.memory_work``), so a server restart loses nothing: whatever a lost run did
 not do is still pending, and the caller's next turn queues it again.
 
-The runs are created through the server's in-process client, which has no caller; they
-carry the server's internal key in their metadata, by which ``ServedCaller`` trusts the
-user they name (``nodes.serving``)."""
+The runs are created through the server's in-process client, inside the caller's run: they
+are the caller's runs (their context is checked as the caller's, ``nodes.serving``), on
+threads of the server's whose ids no client can derive (``graphs.internal_threads``)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 from langgraph_sdk import get_client
 
+from graphs.internal_threads import memory_thread
 from nodes.context import Context
 from nodes.resources import ResourceProvider
-from nodes.serving import INTERNAL_METADATA
 from nodes.state import State
 
 #: Seconds between a reply and its memory work (a burst of turns shares one run).
@@ -28,11 +27,6 @@ EXTRACT_DELAY_SECONDS = 2
 #: Added to the session gap before the idle consolidation, so the session has ended.
 IDLE_MARGIN_SECONDS = 5
 MEMORY_GRAPH = "memory"
-
-
-def memory_thread(user_id: str, kind: str) -> str:
-    """The server thread that queues one kind of memory work of one user."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"personavlm:{user_id}:{kind}"))
 
 
 class QueueMemoryWork:
@@ -49,14 +43,15 @@ class QueueMemoryWork:
                                    "extraction_mode": ctx.extraction_mode,
                                    "session_gap_minutes": ctx.session_gap_minutes,
                                    "assistant_name": ctx.assistant_name}
-        metadata = {INTERNAL_METADATA: self.internal_key}
         schedule: tuple[tuple[str, int, Literal["enqueue", "rollback"]], ...] = (
             ("extract", EXTRACT_DELAY_SECONDS, "enqueue"),
             ("idle", int(ctx.session_gap_minutes * 60) + IDLE_MARGIN_SECONDS, "rollback"))
         async with get_client() as client:
             for kind, delay, strategy in schedule:
-                await client.runs.create(memory_thread(ctx.user_id, kind), MEMORY_GRAPH,
-                                         input={"action": "sync"}, context=context,
-                                         metadata=metadata, multitask_strategy=strategy,
-                                         after_seconds=delay, if_not_exists="create")
+                thread_id = memory_thread(self.internal_key, ctx.user_id, kind)
+                await client.threads.create(thread_id=thread_id, if_exists="do_nothing",
+                                            graph_id=MEMORY_GRAPH)
+                await client.runs.create(thread_id, MEMORY_GRAPH, input={"action": "sync"},
+                                         context=context, multitask_strategy=strategy,
+                                         after_seconds=delay)
         return {"extraction": {**state.get("extraction", {}), "status": "queued"}}

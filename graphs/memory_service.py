@@ -5,14 +5,17 @@ runs of the authenticated caller (``langgraph_sdk``: ``runs.wait(None, "memory",
 - ``{"action": "sync"}``: run the caller's outstanding memory work to completion;
 - ``{"action": "forget", "turn_id" | "session_id" | "everything": ...}``: forget, and also
   delete the caller's LangGraph threads whose checkpoints hold what was forgotten (all of
-  the caller's threads for ``everything``), so the text leaves the server's storage too.
+  the caller's threads for ``everything``, and the server's threads that queue the
+  caller's memory work), so the text leaves the server's storage too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from langgraph.checkpoint.memory import PersistentDict
@@ -22,9 +25,11 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import NotFoundError
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
+from graphs.internal_threads import MEMORY_WORK, memory_thread
 from memory_graph.errors import InvalidInputError
 from nodes.context import Context
 from nodes.forget import forget_memories
@@ -63,8 +68,9 @@ class MemoryResponse(TypedDict, total=False):
 
 
 class ServeMemory:
-    def __init__(self, provider: ResourceProvider) -> None:
+    def __init__(self, provider: ResourceProvider, internal_key: str) -> None:
         self.provider = provider
+        self.internal_key = internal_key
 
     async def __call__(self, state: MemoryRequest, runtime: Runtime[Context]
                        ) -> MemoryResponse:
@@ -96,16 +102,24 @@ class ServeMemory:
         report = await asyncio.to_thread(forget_memories, res, ctx.user_id, turn_id=turn_id,
                                          session_id=session_id, everything=everything)
         own_thread = str(get_config().get("configurable", {}).get("thread_id", ""))
-        deleted = (await delete_threads(str(user.identity), marks, keep=own_thread)
-                   if user is not None else 0)
+        deleted = 0
+        if user is not None:
+            # The threads on which the server queued the caller's memory work go with
+            # everything (in the local mode they are the local identity's, as listed).
+            server_threads = ([memory_thread(self.internal_key, str(user.identity), kind)
+                               for kind in MEMORY_WORK] if everything and not local else [])
+            deleted = await delete_threads(str(user.identity), marks, keep=own_thread,
+                                           server_threads=server_threads)
         return {"action": action, "result": dict(report.counts), "threads_deleted": deleted}
 
 
-async def delete_threads(owner: str, marks: set[str] | None, keep: str = "") -> int:
+async def delete_threads(owner: str, marks: set[str] | None, keep: str = "",
+                         server_threads: Sequence[str] = ()) -> int:
     """Delete the threads of ``owner`` whose checkpoints mention any of ``marks`` (turn or
     session ids; None: all of them), except ``keep`` (the thread of the run that asks: a
-    threadless run's temporary thread, deleted when it ends), through the server's own
-    in-process client."""
+    threadless run's temporary thread, deleted when it ends), and those of
+    ``server_threads`` that exist, through the server's own in-process client. Counts the
+    threads of ``owner`` (the server's are not theirs to see)."""
     doomed = []
     offset = 0
     async with get_client() as client:
@@ -123,6 +137,10 @@ async def delete_threads(owner: str, marks: set[str] | None, keep: str = "") -> 
         for thread_id in doomed:
             _purge_dev_checkpoints(thread_id)
             await client.threads.delete(thread_id)
+        for thread_id in server_threads:
+            _purge_dev_checkpoints(thread_id)
+            with contextlib.suppress(NotFoundError):  # no memory work was ever queued
+                await client.threads.delete(thread_id)
     return len(doomed)
 
 
@@ -151,11 +169,13 @@ def _purge_dev_checkpoints(thread_id: str) -> None:
             table.sync()
 
 
-def build_memory_service(provider: ResourceProvider) -> CompiledStateGraph[
+def build_memory_service(provider: ResourceProvider, internal_key: str) -> CompiledStateGraph[
         MemoryResponse, Context, MemoryRequest, MemoryResponse]:
+    """The ``memory`` graph; ``internal_key`` derives the ids of the server's memory-work
+    threads (``graphs.internal_threads``), which forgetting everything deletes."""
     builder = StateGraph(MemoryResponse, context_schema=Context, input_schema=MemoryRequest,
                          output_schema=MemoryResponse)
-    builder.add_node("serve_memory", ServeMemory(provider))
+    builder.add_node("serve_memory", ServeMemory(provider, internal_key))
     builder.add_edge(START, "serve_memory")
     builder.add_edge("serve_memory", END)
     return builder.compile(name="personavlm-memory")

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from graphs.agent import build_agent
+from graphs.internal_threads import internal_key
 from graphs.memory_service import build_memory_service
 from graphs.shutdown import exit_within
 from memory_graph.langgraph_store import MemoryGraphStore
@@ -31,10 +32,11 @@ SHUTDOWN_SECONDS = 20.0
 
 configure_openmp()
 settings = ServerSettings.from_env()
+key = internal_key()
 resources = ResourceProvider(media_dir=settings.media_path, policy=ServedCaller(settings))
 atexit.register(resources.close, SHUTDOWN_SECONDS)
-graph = build_agent(provider=resources, internal_key=settings.internal_key)
-memory = build_memory_service(resources)
+graph = build_agent(provider=resources, internal_key=key)
+memory = build_memory_service(resources, key)
 
 
 @asynccontextmanager

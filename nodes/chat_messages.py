@@ -37,6 +37,21 @@ def pending_user_message(messages: list[AnyMessage]) -> tuple[str, list[Any]] | 
     return " ".join(t for t in texts if t).strip(), images
 
 
+def unanswered(messages: list[AnyMessage], pending: bool) -> set[str]:
+    """Ids of the user messages earlier runs of the thread took in but never answered (they
+    failed): those after the thread's last reply, but for this turn's own (``pending``:
+    the last message is this turn's). A run adds one user message and its reply, so any
+    other user message there is what a failed run left. Removed, so no later run reads it."""
+    earlier = messages[:-1] if pending else messages
+    left: set[str] = set()
+    for message in reversed(earlier):
+        if isinstance(message, AIMessage):
+            break
+        if isinstance(message, HumanMessage) and message.id:
+            left.add(message.id)
+    return left
+
+
 def thread_turns(messages: list[AnyMessage], pending: bool, limit: int
                  ) -> list[dict[str, Any]]:
     """The thread's conversation before this turn (the last ``limit`` user and assistant

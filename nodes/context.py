@@ -4,6 +4,7 @@ descriptions; every node reads them from ``runtime.context``."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal, get_args, get_origin, get_type_hints
@@ -117,12 +118,14 @@ class Context:
         return self.user_name or self.user_id
 
 
-def data_home() -> Path:
-    """``$PERSONAVLM_DATA``, else ``$XDG_DATA_HOME/personavlm``, else ~/.local/share/..."""
-    explicit = os.environ.get("PERSONAVLM_DATA")
+def data_home(environ: Mapping[str, str] | None = None) -> Path:
+    """``$PERSONAVLM_DATA``, else ``$XDG_DATA_HOME/personavlm``, else ~/.local/share/...
+    (of ``environ``, default this process's environment)."""
+    env = os.environ if environ is None else environ
+    explicit = env.get("PERSONAVLM_DATA")
     if explicit:
         return Path(explicit).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base).expanduser() / "personavlm"
 
 

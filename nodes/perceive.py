@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import HumanMessage, RemoveMessage
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
@@ -16,12 +16,12 @@ from memory_graph.graph import MAX_TURN_CHARS, TurnInput
 from memory_graph.schema import EdgeType, Image, Turn, stable_id, utc_now
 from memory_graph.text import check_unicode
 from memory_graph.timeparse import parse_timestamp
-from nodes.chat_messages import pending_user_message, thread_turns
+from nodes.chat_messages import pending_user_message, thread_turns, unanswered
 from nodes.context import Context
 from nodes.cost import CostMeter
 from nodes.personality import Personality
 from nodes.resources import ResourceProvider, Resources
-from nodes.state import MediaRef, State, TurnInfo
+from nodes.state import GivenReply, MediaRef, State, TurnInfo
 from nodes.structured import invoke_model
 from providers.chat import supports_vision
 from providers.images import LoadedImage, load_image
@@ -40,10 +40,14 @@ class Perceive:
         text = state.get("text") or ""
         sources = state.get("images") or []
         thread = state.get("messages") or []
-        from_messages = pending_user_message(thread)
-        said_as_message = not text and not sources and from_messages is not None
-        if said_as_message and from_messages is not None:
+        # Given text or images, the turn is not a message: no message of the thread is
+        # read (one a failed run left may not even parse, and is removed below).
+        from_messages = None if text or sources else pending_user_message(thread)
+        said_as_message = from_messages is not None
+        if from_messages is not None:
             text, sources = from_messages
+        left_unanswered = unanswered(thread, said_as_message)
+        thread = [m for m in thread if m.id not in left_unanswered]
         if not isinstance(text, str):
             raise InvalidInputError("text must be a string")
         text = text.strip()
@@ -51,10 +55,10 @@ class Perceive:
             raise InvalidInputError(f"the message has {len(text)} characters; the limit is "
                                     f"{MAX_TURN_CHARS}")
         check_unicode(text, "the message")
-        for what, given in (("the given reply", state.get("given_reply")),
-                            ("the given reply's speaker", state.get("given_reply_speaker"))):
-            if isinstance(given, str):
-                check_unicode(given, what)
+        replay = given_reply(state)
+        if replay is not None:
+            check_unicode(replay["text"], "the given reply")
+            check_unicode(replay["speaker"], "the given reply's speaker")
         if len(sources) > MAX_IMAGES_PER_TURN:
             raise InvalidInputError(f"at most {MAX_IMAGES_PER_TURN} images per turn")
         allow_paths = self.provider.policy.image_paths_allowed
@@ -120,12 +124,10 @@ class Perceive:
         }
         # A new turn: the channels with reducers start again, not from the last turn.
         # Given as text, the turn joins the thread's messages too (as messages, it is there).
-        said = [] if from_messages is not None and text == from_messages[0].strip() else [
-            HumanMessage(content=text or "[photo]")]
-        # The turn's input is read: cleared, so a later run of the thread (even after this
-        # one fails) reads only what it is given.
-        return {"turn": turn, "background": background, "memories": Overwrite([]),
-                "messages": said, "text": None, "images": None, "at": None,
+        said = [] if said_as_message else [HumanMessage(content=text or "[photo]")]
+        return {"turn": turn, "replay": replay, "background": background,
+                "memories": Overwrite([]),
+                "messages": [*(RemoveMessage(id=i) for i in left_unanswered), *said],
                 "retrieval": {"round": 0, "queries": [], "next": "retrieve"},
                 "personality": personality.as_dict(), "extraction": {}, "reply": "",
                 "cost": Overwrite(meter.as_dict()), "errors": Overwrite(errors)}
@@ -162,6 +164,16 @@ class Perceive:
             refs.append({"image_id": node.id, "sha256": image.sha256, "suffix": image.suffix,
                          "mime": image.mime, "transient": not ctx.update_memory and not existed})
         return refs
+
+
+def given_reply(state: State) -> GivenReply | None:
+    """The reply given with the turn (replaying a history), None when there is none."""
+    text, speaker = state.get("given_reply"), state.get("given_reply_speaker")
+    if text is None:
+        return None
+    if not isinstance(text, str) or not isinstance(speaker, str | None):
+        raise InvalidInputError("a given reply and its speaker must be strings")
+    return {"text": text, "speaker": speaker or ""}
 
 
 def remove_unanswered(res: Resources, user_id: str) -> list[str]:

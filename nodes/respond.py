@@ -18,7 +18,7 @@ from nodes.grounding import grounded_reply
 from nodes.memory_work import schedule_idle_consolidation
 from nodes.reply_prompt import attached_images, reply_messages
 from nodes.resources import ResourceProvider, Resources
-from nodes.state import MediaRef, State, replaying
+from nodes.state import MediaRef, State
 from nodes.structured import invoke_model
 from nodes.warm_prefix import submit_warm_prefix
 from providers.chat import supports_vision
@@ -44,10 +44,10 @@ class Respond:
 
     def _reply(self, state: State, ctx: Context, res: Resources) -> dict[str, Any]:
         meter = CostMeter()
-        given = replaying(state)
+        given = state.get("replay")
         reply_id: str | None = None
-        if given:
-            text = (state.get("given_reply") or "").strip()
+        if given is not None:
+            text = given["text"].strip()
         elif (grounded := grounded_reply(res, ctx, state)) is not None:
             text = grounded
         else:
@@ -60,21 +60,19 @@ class Respond:
         turn = state["turn"]
         if turn["stored"]:
             said_at = datetime.fromisoformat(turn["at"]) + timedelta(seconds=1)
-            speaker = (state.get("given_reply_speaker") or "") if given else ""
+            speaker = given["speaker"] if given is not None else ""
             reply = [TurnInput(text=text[:20_000], at=said_at, session_id=turn["session_id"],
                                role="assistant", speaker=speaker or ctx.assistant_name,
                                seq=1)] if text else []
             with meter.store():
                 res.memory.add_turns(ctx.user_id, reply, answering=turn["id"])
             schedule_idle_consolidation(res, ctx)
-            if not given:
+            if given is None:
                 submit_warm_prefix(res, ctx, turn["session_id"])
         # The reply joins the thread's messages (with the id its streamed tokens had, so a
-        # messages stream does not show it twice); the given reply is cleared like the rest
-        # of the turn's input (by perceive).
+        # messages stream does not show it twice).
         return {"reply": text, "cost": meter.as_dict(),
-                "messages": [AIMessage(content=text, id=reply_id)], "given_reply": None,
-                "given_reply_speaker": None}
+                "messages": [AIMessage(content=text, id=reply_id)]}
 
 
 def discard_transient_media(res: Resources, user_id: str, media: list[MediaRef]) -> None:

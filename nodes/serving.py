@@ -12,15 +12,12 @@ auth handler (``graphs/auth.py``, an HTTP 403) and in the graph itself.
 
 from __future__ import annotations
 
-import hmac
 import os
-import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
 from memory_graph.backends import BACKENDS
@@ -34,11 +31,6 @@ SERVER_OWNED_FIELDS = ("store_backend", "store_location", "chat_provider", "chat
 #: Granted by ``graphs/auth.py`` when the server runs without authentication (no tokens
 #: file; loopback clients only): then a run's ``user_id`` is taken from its context.
 UNAUTHENTICATED_LOCAL = "personavlm:unauthenticated-local"
-#: Run metadata key of the server's own memory-work runs (``INTERNAL_KEY_VARIABLE``).
-INTERNAL_METADATA = "personavlm_internal"
-#: The key that marks the server's own runs; a random one per process when unset (set
-#: one shared key when several server processes share a run queue).
-INTERNAL_KEY_VARIABLE = "PERSONAVLM_INTERNAL_KEY"
 #: The environment variable of each server-owned setting.
 SETTING_VARIABLES = {
     "store_backend": "PERSONAVLM_STORE_BACKEND",
@@ -67,16 +59,13 @@ class ServerSettings:
     chat_model: str = ""
     chat_base_url: str = ""
     embedding_model: str = Context.embedding_model
-    #: Marks the runs the server queues for itself (memory work); never leaves the server.
-    internal_key: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
         env = os.environ if environ is None else environ
         values = {name: env[variable].strip() for name, variable in SETTING_VARIABLES.items()
                   if env.get(variable, "").strip()}
-        settings = cls(**values, internal_key=env.get(INTERNAL_KEY_VARIABLE, "").strip()
-                       or secrets.token_urlsafe(32))
+        settings = cls(**values)
         if settings.store_backend not in BACKENDS:
             raise ConfigurationError(f"PERSONAVLM_STORE_BACKEND must be one of "
                                      f"{', '.join(BACKENDS)}, not {settings.store_backend!r}")
@@ -148,10 +137,9 @@ class ServedCaller:
 
     def context(self, runtime: Runtime[Context]) -> Context:
         requested = runtime.context
+        # The caller: a client, or, for the memory work the server queues through its
+        # in-process client, the caller of the run that queued it (graphs.memory_queue).
         user = runtime.server_info.user if runtime.server_info is not None else None
-        if user is None and self._internal():
-            # A run the server queued for itself (memory work of the user it names).
-            return self.settings.apply(requested)
         if user is None or not getattr(user, "is_authenticated", True):
             raise AccessDeniedError("a served run needs an authenticated caller")
         local = UNAUTHENTICATED_LOCAL in tuple(getattr(user, "permissions", ()) or ())
@@ -162,15 +150,3 @@ class ServedCaller:
             raise AccessDeniedError("; ".join(reasons))
         context = self.settings.apply(requested)
         return context if identity is None else replace(context, user_id=identity)
-
-    def _internal(self) -> bool:
-        """Whether this run was queued by this server for itself: only such runs (created
-        through the in-process client, which has no caller) carry the internal key."""
-        try:
-            metadata = get_config().get("metadata") or {}
-        except RuntimeError:
-            return False
-        supplied = str(metadata.get(INTERNAL_METADATA, ""))
-        return bool(self.settings.internal_key) and hmac.compare_digest(
-            supplied.encode(), self.settings.internal_key.encode())
-

@@ -5,6 +5,12 @@ provenance, personality, reply, per-turn cost and errors). ``cost``, ``errors`` 
 per-turn field at the start of a turn (``Overwrite`` bypasses the reducers), so a
 LangGraph server thread can be reused turn after turn.
 
+A run's input (``text``, ``images``, ``at``, a given reply) lasts one step
+(``EphemeralValue``): ``perceive`` reads it, and it leaves the thread after that step, or,
+when ``perceive`` failed, as the thread's next run starts (LangGraph discards the failed
+step then), so a later run never reads what a failed run was given. ``replay`` keeps a
+given reply for the nodes after ``perceive``.
+
 Every field has a docstring: LangGraph's schemas (Studio's input form, the server's
 ``/assistants/{id}/schemas``) show them as descriptions. ``typing_extensions.TypedDict``
 because pydantic cannot read ``typing.TypedDict`` on Python < 3.12."""
@@ -14,6 +20,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from langchain_core.messages import AnyMessage
+from langgraph.channels import EphemeralValue
 from langgraph.graph.message import add_messages
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
@@ -29,18 +36,18 @@ class InputState(TypedDict, total=False):
     """The conversation of this thread (LangGraph chat messages): a new last user message
     is this turn, read when no text is given; its image content blocks are its photos. The
     reply is appended."""
-    text: str
+    text: Annotated[str, EphemeralValue]
     """What the user says this turn."""
-    images: list[Any]
+    images: Annotated[list[Any], EphemeralValue]
     """Photos the user shares: base64 text, data URLs or {"base64": ..., "caption": ...};
     in-process callers may also pass paths, bytes or PIL images."""
-    at: str
+    at: Annotated[str, EphemeralValue]
     """When the user said it (ISO 8601 or "YYYY-MM-DD HH:MM"); default now."""
-    given_reply: str
+    given_reply: Annotated[str, EphemeralValue]
     """Replaying a history: the reply that was given. Stored as is (nothing when empty);
     nothing is generated and nothing retrieved, but memories and personality are extracted
     as usual (unless extract_memories is off: then no model call at all)."""
-    given_reply_speaker: str
+    given_reply_speaker: Annotated[str, EphemeralValue]
     """Replaying a history: who gave the reply (default: the assistant's name)."""
 
 
@@ -125,9 +132,18 @@ class RetrievalState(TypedDict):
     """The step after the last round: retrieve again or go on to the reply."""
 
 
-def replaying(state: InputState) -> bool:
+@with_config(DESCRIBED)
+class GivenReply(TypedDict):
+    """A reply given with the turn (replaying a history)."""
+    text: str
+    """The reply as given."""
+    speaker: str
+    """Who gave it (empty: the assistant)."""
+
+
+def replaying(state: State) -> bool:
     """Whether this turn replays a history (a reply was given, even an empty one)."""
-    return state.get("given_reply") is not None
+    return state.get("replay") is not None
 
 
 def add_errors(left: list[str], right: list[str]) -> list[str]:
@@ -154,6 +170,9 @@ def add_memories(left: list[RetrievedMemory], right: list[RetrievedMemory]
 class State(InputState, total=False):
     turn: TurnInfo
     """The stored user turn of this run."""
+    replay: GivenReply | None
+    """The reply given with this turn (``given_reply``, read by perceive); None when the
+    reply is generated."""
     background: dict[str, Any]
     """Snapshot of the user's profile, preferences and recent turns taken at perceive, so
     every model call of the turn sees the same prompt prefix (llama.cpp reuses its cache)."""

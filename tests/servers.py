@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -53,21 +54,28 @@ def running(command: list[str], ready_url: str, log: Path, timeout: float = 240,
 
 @contextmanager
 def langgraph_dev(directory: Path, tokens: dict[str, str] | None = None,
-                  log_name: str = "server.log", port: int | None = None
+                  log_name: str = "server.log", port: int | None = None,
+                  env: dict[str, str] | None = None
                   ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``langgraph dev`` serving this repository's langgraph.json from ``directory`` (where
     the server keeps its threads), with ``PERSONAVLM_DATA`` there too and, given
-    ``tokens``, a tokens file for them. Yields the URL and the process."""
+    ``tokens``, a tokens file for them; ``env`` adds to its environment. Yields the URL and
+    the process."""
     port = port or free_port()
-    binary = REPO / ".venv/bin/langgraph"
+    binary = Path(sys.executable).with_name("langgraph")
     command = [str(binary) if binary.exists() else "langgraph", "dev", "--no-browser",
                "--no-reload", "--port", str(port), "--config", str(REPO / "langgraph.json")]
-    env = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(directory / "data")}
+    # This checkout's modules first: the server runs in ``directory``, where an editable
+    # install of another checkout (a git worktree's main) would otherwise be imported.
+    environment = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "PERSONAVLM_DATA": str(directory / "data"),
+                   "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO),
+                                                              os.environ.get("PYTHONPATH")))),
+                   **(env or {})}
     if tokens is not None:
         (directory / "tokens.json").write_text(json.dumps(tokens))
-        env["PERSONAVLM_AUTH_TOKENS"] = str(directory / "tokens.json")
+        environment["PERSONAVLM_AUTH_TOKENS"] = str(directory / "tokens.json")
     url = f"http://127.0.0.1:{port}"
-    with running(command, f"{url}/ok", directory / log_name, env=env,
+    with running(command, f"{url}/ok", directory / log_name, env=environment,
                  cwd=directory) as process:
         yield url, process
 

@@ -15,7 +15,7 @@ from nodes.resources import ResourceProvider
 
 def graphs() -> list[Any]:
     provider = ResourceProvider()
-    return [build_agent(provider=provider), build_memory_service(provider)]
+    return [build_agent(provider=provider), build_memory_service(provider, "test-key")]
 
 
 @pytest.mark.parametrize("which", ["input", "output", "context"])

@@ -195,28 +195,3 @@ def test_tokens_file_is_validated_and_tokens_compared_exactly(tmp_path: Path) ->
         path.write_text(bad)
         with pytest.raises(ConfigurationError, match="PERSONAVLM_AUTH_TOKENS"):
             load_tokens(path)
-
-
-def test_only_the_servers_own_runs_may_name_a_user_without_a_caller(tmp_path: Path) -> None:
-    store = NetworkxStore(tmp_path / "store")
-    policy = ServedCaller(ServerSettings(internal_key="server-only"))
-    resources = ResourceProvider(chat_model=ScriptedFakeChatModel(script=reply_only),
-                                 embedder=HashingEmbedder(), store=store, policy=policy,
-                                 media_dir=tmp_path / "media")
-    agent = build_agent(provider=resources, internal_key="server-only")
-    memory = MemoryGraph(store, HashingEmbedder())
-
-    def internal_run(key: str) -> Any:
-        return asyncio.run(agent.ainvoke(
-            {"text": "hello", "at": "2024-05-01 10:00"},
-            context=Context(user_id="dora", background_extraction=False),
-            config={"metadata": {"personavlm_internal": key}}))
-
-    with pytest.raises(AccessDeniedError, match="authenticated caller"):
-        internal_run("guessed")
-    with pytest.raises(UnknownUserError):
-        memory.user("dora")
-    internal_run("server-only")
-    assert memory.user("dora").id == "dora"
-    assert "server-only" not in repr(policy.settings)
-    resources.close()
