@@ -124,9 +124,11 @@ def hear_dialogue(conversant: Conversant, dialogue: Dialogue,
                                 "forbidden_found": found, "check_passed": float(not found),
                                 **_turnout_fields(turnout)})
     replay_seconds = time.perf_counter() - started
-    steps.set_postfix_str("settling memory work")
-    settled = {} if heard else conversant.settle()
-    steps.set_postfix_str("")
+    settled: dict[str, Any] = {}
+    if not heard:
+        steps.set_postfix_str("settling memory work")
+        settled = conversant.settle()
+        steps.set_postfix_str("")
     for p, probe in enumerate(dialogue.probes, 1):
         turnout = conversant.ask(probe.question, probe.at)
         steps.update()
