@@ -69,7 +69,9 @@ __all__ = [
     "test_edges_to_missing_or_foreign_nodes_are_rejected",
     "test_forgetting_a_session_removes_its_turns",
     "test_forgetting_a_turn_removes_its_text_from_everywhere_it_reached",
+    "test_forgetting_a_turn_removes_later_memories_that_copied_it",
     "test_forgetting_a_turn_removes_what_was_derived_from_it",
+    "test_forgetting_a_turn_scrubs_later_texts_that_quote_it",
     "test_forgetting_an_id_that_is_not_the_users_turn_or_session_changes_nothing",
     "test_hybrid_search_uses_neighbourhood_time_window_and_exclusions",
     "test_keyword_search_ranks_matches_and_filters_by_time",
@@ -342,6 +344,92 @@ def test_forgetting_a_turn_removes_its_text_from_everywhere_it_reached(ana: Memo
     assert dict(report.counts) == {"turns": 1, "replies": 1, "facts": 1, "events": 1,
                                    "routines": 1, "preferences": 1, "entity summaries": 1,
                                    "session summaries": 1, "profile": 1}
+
+
+CODE = "ZEBRA-7391"
+ILLNESS = "diagnosed with bipolar disorder last spring"
+
+
+def _told_and_quoted(ana: MemoryGraph) -> None:
+    """s5: Ana tells a locker code and an illness; s6, a month later: she asks for the code
+    and the reply quotes it, and a reply repeats the illness in other words around a run
+    of six of hers; another turn shares only a year, a time and common words."""
+    t5, t6 = T0 + timedelta(days=100), T0 + timedelta(days=130)
+    ana.add_turns("t-ana", [
+        TurnInput(text=f"My gym locker code is {CODE}. I was {ILLNESS}, in 2019 at 10:00.",
+                  at=t5, session_id="s5", turn_id="s5-0", speaker="Ana"),
+        TurnInput(text="Noted.", at=t5 + timedelta(seconds=5), session_id="s5", seq=1,
+                  role="assistant", turn_id="s5-1"),
+        TurnInput(text="What is my gym locker code?", at=t6, session_id="s6",
+                  turn_id="s6-0", speaker="Ana"),
+        TurnInput(text=f"Your code is {CODE.lower()} (ending 7391).",
+                  at=t6 + timedelta(seconds=5), session_id="s6", seq=1, role="assistant",
+                  turn_id="s6-1"),
+        TurnInput(text=f"How are you? You told me you were {ILLNESS}.",
+                  at=t6 + timedelta(minutes=1), session_id="s6", seq=2, role="assistant",
+                  turn_id="s6-2"),
+        TurnInput(text="In 2019 at 10:00 I was at the gym, was I?", at=t6 + timedelta(minutes=2),
+                  session_id="s6", seq=3, speaker="Ana", turn_id="s6-3"),
+    ])
+
+
+def test_forgetting_a_turn_scrubs_later_texts_that_quote_it(ana: MemoryGraph) -> None:
+    _told_and_quoted(ana)
+    report = ana.forget_turn("t-ana", "s5-0")
+    texts = {t.id: t.text for t in ana.turns("t-ana") if t.session_id == "s6"}
+    assert texts == {"s6-0": "What is my gym locker code?",
+                     "s6-1": "Your code is [forgotten] (ending [forgotten]).",
+                     "s6-2": "How are you? You told me you were [forgotten].",
+                     "s6-3": "In 2019 at 10:00 I was at the gym, was I?"}
+    for query in (CODE, "7391", "bipolar disorder"):
+        assert ana.store.keyword_search("t-ana", NodeLabel.TURN, query, 10) == []
+    vector = HashingEmbedder().embed_query(texts["s6-1"])
+    scrubbed = ana.store.get_nodes("t-ana", ["s6-1"])[0]
+    assert isinstance(scrubbed, Turn) and scrubbed.embedding is not None
+    assert np.allclose(scrubbed.embedding, vector, atol=1e-6)
+    assert dict(report.counts) == {"turns": 1, "replies": 1, "scrubbed replies": 2}
+    assert {"s5-0", "s5-1"} <= report.traces.ids
+    assert report.traces.found_in(f'{{"reply": "{CODE}"}}')
+    assert not report.traces.found_in("In 2019 at 10:00")
+
+
+def test_forgetting_a_turn_removes_later_memories_that_copied_it(ana: MemoryGraph) -> None:
+    """s5's consolidation put the code in the core profile; s6's consolidation, which read
+    that profile, copied it into a topic, a fact, a routine, an entity's name and another's
+    summary, its session summary and a preference's reason, all learned from s6's turns
+    (so provenance alone leaves them)."""
+    _told_and_quoted(ana)
+    t6 = T0 + timedelta(days=130)
+    user = ana.user("t-ana")
+    ana.commit("t-ana", WriteBatch(nodes=[user.model_copy(update={
+        "profile": f"Ana goes to the gym (locker {CODE})."})]))
+    s6 = ana.store.get_nodes("t-ana", ["s6"])[0]
+    derived = [
+        Event(id="ev-s6", user_id="t-ana", occurred_at=t6, summary=f"Gym visit, locker {CODE}"),
+        Fact(id="f-locker", user_id="t-ana", statement=f"Ana's locker code is {CODE}", at=t6),
+        Routine(id="r-gym", user_id="t-ana", description=f"Opens locker {CODE} at the gym"),
+        Entity(id="e-locker", user_id="t-ana", name=f"locker {CODE}", kind="object"),
+        Entity(id="e-gym", user_id="t-ana", name="gym", kind="place",
+               summary=f"Ana's gym, locker {CODE}"),
+        Fact(id="f-swim", user_id="t-ana", statement="Ana swims at the gym", at=t6)]
+    ana.commit("t-ana", WriteBatch(
+        nodes=[*derived, s6.model_copy(update={"summary": f"Ana asked for locker {CODE}"})],
+        edges=[Edge(type=EdgeType.FROM_TURN, user_id="t-ana", source=node.id, target="s6-0")
+               for node in derived]))
+    ana.set_preference("t-ana", "e-gym", likes=True, at=t6, reason=f"locker {CODE} is near",
+                       from_turns=["s6-0"])
+    report = ana.forget_turn("t-ana", "s5-0")
+    assert CODE.lower() not in _texts(ana).lower()
+    kept = {n.id: n for n in ana.store.get_nodes("t-ana", [n.id for n in derived])}
+    assert set(kept) == {"e-gym", "f-swim"}
+    assert isinstance(kept["e-gym"], Entity) and kept["e-gym"].summary == ""
+    assert ana.user("t-ana").profile == ""
+    assert ana.preferences("t-ana", history=True) == []
+    assert ana.source_turns("t-ana", "f-swim") == ["s6-0"]
+    assert dict(report.counts) == {
+        "turns": 1, "replies": 1, "scrubbed replies": 2, "events": 1, "facts": 1,
+        "routines": 1, "entities": 1, "entity summaries": 1, "session summaries": 1,
+        "profile": 1, "preferences": 1}
 
 
 def test_a_turn_stored_before_its_reply_is_unanswered_until_the_reply(ana: MemoryGraph

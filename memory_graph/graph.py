@@ -8,7 +8,6 @@ whole dependency chains. Reads default to what is valid now; ``as_of`` and
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,13 +18,15 @@ from pydantic import ValidationError
 from memory_graph.embedding import Embedder
 from memory_graph.errors import InvalidInputError, UnknownMemoryError, UnknownUserError
 from memory_graph.forgetting import (
-    KIND_OF_LABEL,
+    ForgetPlan,
     ForgetReport,
     plan_forget,
     user_session,
     user_turn,
     with_replies,
 )
+from memory_graph.quotes import Quotes
+from memory_graph.quoting import remove_quotes
 from memory_graph.schema import (
     PREFERENCE_EDGES,
     Edge,
@@ -270,7 +271,8 @@ class MemoryGraph:
     def forget_memory(self, user_id: str, memory_id: str) -> ForgetReport:
         """Forget one memory by id: a turn or a session as ``forget_turn`` and
         ``forget_session`` do; any other memory (a fact, event, routine or entity)
-        alone, with its edges and index entries (a photo goes with its turn).
+        alone, with its edges and index entries (a photo goes with its turn), and the
+        remaining texts that quote it (``memory_graph.quoting``).
         ``UnknownMemoryError`` (nothing changed) when the id names none of these."""
         found = self.store.get_nodes(user_id, [memory_id], embeddings=False)
         if not found or found[0].label in UNFORGETTABLE_ALONE:
@@ -280,8 +282,7 @@ class MemoryGraph:
             return self.forget_turn(user_id, node.id)
         if isinstance(node, Session):
             return self.forget_session(user_id, node.id)
-        self.commit(user_id, WriteBatch(delete_node_ids=[node.id]))
-        return ForgetReport(counts=Counter({KIND_OF_LABEL[node.label]: 1}))
+        return self._forget(plan_forget(self.store, user_id, [], extra_nodes=[node]))
 
     def current_facts(self, user_id: str) -> list[Fact]:
         """The user's stated facts ("fact" and "remember") that no later fact closed."""
@@ -501,24 +502,40 @@ class MemoryGraph:
         self.store.drop_user(user_id)
 
     def forget_session(self, user_id: str, session_id: str) -> ForgetReport:
-        """Forget a session: its turns and everything derived from them, and the session;
-        ``UnknownMemoryError`` (nothing changed) when it is not one of the user's."""
+        """Forget a session: its turns and everything derived from them, the remaining
+        texts that quote them, and the session; ``UnknownMemoryError`` (nothing changed)
+        when it is not one of the user's."""
         session = user_session(self.store, user_id, session_id)
         turns = self.session_turns(user_id, session.id)
-        batch, report = plan_forget(self.store, user_id, turns, extra_node_ids=[session.id])
-        self.commit(user_id, batch)
-        report.counts["sessions"] += 1
-        return report
+        plan = plan_forget(self.store, user_id, turns, extra_nodes=[session])
+        plan.report.counts["sessions"] += 1
+        return self._forget(plan)
 
     def forget_turn(self, user_id: str, turn_id: str) -> ForgetReport:
         """Forget a turn, the reply of its exchange and their text everywhere it reached
-        (``memory_graph.forgetting``); ``UnknownMemoryError`` (nothing changed) when the id
+        (``memory_graph.forgetting``), quotes in the remaining texts included
+        (``memory_graph.quoting``); ``UnknownMemoryError`` (nothing changed) when the id
         is not one of the user's turns."""
         turn = user_turn(self.store, user_id, turn_id)
-        batch, report = plan_forget(self.store, user_id,
-                                    with_replies(self.store, user_id, [turn]))
-        self.commit(user_id, batch)
-        return report
+        return self._forget(plan_forget(self.store, user_id,
+                                        with_replies(self.store, user_id, [turn])))
+
+    def drop_exchange(self, user_id: str, turn_id: str) -> ForgetReport:
+        """Remove an exchange that never completed (its reply failed or never came): the
+        turn and what was derived from it, as ``forget_turn`` does, but not the quotes of
+        it elsewhere: nobody asked to forget it, and the user may have said the same
+        thing, kept, in another turn. ``UnknownMemoryError`` as ``forget_turn``."""
+        turn = user_turn(self.store, user_id, turn_id)
+        plan = plan_forget(self.store, user_id, with_replies(self.store, user_id, [turn]),
+                           quotes=Quotes())
+        self.commit(user_id, plan.batch(forgets=False))
+        return plan.finish()
+
+    def _forget(self, plan: ForgetPlan) -> ForgetReport:
+        """Complete a plan with the quotes of its texts and commit it as one transaction."""
+        remove_quotes(self.store, plan)
+        self.commit(plan.user_id, plan.batch())
+        return plan.finish()
 
 
 def _restatement_edges(user_id: str, restated: Sequence[Restatement], moment: datetime

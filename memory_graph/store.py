@@ -80,6 +80,9 @@ class WriteBatch:
     edges: Sequence[Edge] = ()
     delete_node_ids: Sequence[str] = ()
     delete_edge_ids: Sequence[str] = ()
+    #: The batch forgets what the user asked to forget: a store that keeps copies of
+    #: records aside (the embedded store's quarantine of damaged records) drops them too.
+    forgets: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.nodes or self.edges or self.delete_node_ids or self.delete_edge_ids)

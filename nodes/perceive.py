@@ -184,7 +184,7 @@ def remove_unanswered(res: Resources, user_id: str) -> list[str]:
         return []
     removed = []
     for turn in res.memory.unanswered_turns(user_id):
-        res.memory.forget_turn(user_id, turn.id)
+        res.memory.drop_exchange(user_id, turn.id)
         removed.append(f"an earlier message ({turn.at.isoformat()}: {turn.text[:60]!r}) got "
                        "no reply and was removed whole")
     return removed

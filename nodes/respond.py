@@ -36,7 +36,7 @@ class Respond:
         except BaseException:
             # An exchange is stored whole or not at all: the question goes with its reply.
             if state["turn"]["stored"]:
-                res.memory.forget_turn(ctx.user_id, state["turn"]["id"])
+                res.memory.drop_exchange(ctx.user_id, state["turn"]["id"])
             raise
         finally:
             res.worker.end_reply(ctx.user_id)  # begun by perceive

@@ -1,7 +1,9 @@
 """Forgetting through the Assistant (a SCRIPTED FAKE chat model that echoes the secret,
 the real embedded store and media directory): the turn, the echoing reply and the photo
-leave every file; the report counts them; an id that is not the user's turn or session is
-a typed error that changes nothing, the user id included."""
+leave every file; a later reply that quoted the secret is scrubbed, in every file and in
+search; the report counts them; an id that is not the user's turn or session is a typed
+error that changes nothing, the user id included; an exchange removed because its reply
+never came scrubs nothing else."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from nodes.context import Context
 from nodes.resources import ResourceProvider
 
 SECRET = "4417"
+CODE = "ZEBRA-7391"
 PHOTO = Path(__file__).resolve().parents[2] / "personavlm/samples/images/cat_on_sofa.png"
 
 
@@ -27,6 +30,8 @@ def echo(messages: list[BaseMessage]) -> str:
     if "JSON" in str(messages[0].content):
         return '{"action": "answer"}'
     said = str(messages[-1].content)
+    if "What is my gym locker code?" in said:
+        return f"It is {CODE}."
     return f"Noted, your PIN is {SECRET}." if SECRET in said else "Noted."
 
 
@@ -58,6 +63,34 @@ def test_forgetting_a_turn_removes_it_its_reply_and_its_photo_from_every_file(
     assert not any((tmp_path / "media").rglob("*.png"))
     assert [t["text"] for t in assistant.turn_rows()] == ["I teach chemistry in Porto.",
                                                           "Noted."]
+
+
+def test_forgetting_a_turn_scrubs_a_later_reply_that_quoted_it(assistant: Assistant,
+                                                               tmp_path: Path) -> None:
+    told = assistant.say(f"My gym locker code is {CODE}.", at="2024-05-01 10:00")
+    asked = assistant.say("What is my gym locker code?", at="2024-06-01 18:00")
+    assert asked["reply"] == f"It is {CODE}."
+    report = assistant.forget(turn_id=told["turn"]["id"])
+    assert report.counts["scrubbed replies"] == 1
+    assert files_mentioning(tmp_path, b"7391") == []
+    assert [t["text"] for t in assistant.turn_rows()] == ["What is my gym locker code?",
+                                                          "It is [forgotten]."]
+    found = assistant.resources.search.search("maya", f"gym locker code {CODE}", k=10)
+    assert found and all("7391" not in hit.node.search_text() for hit in found)
+
+
+def test_an_exchange_removed_for_want_of_a_reply_scrubs_nothing_else(
+        assistant: Assistant) -> None:
+    from memory_graph.graph import TurnInput
+
+    assistant.say(f"My gym locker code is {CODE}.", at="2024-05-01 10:00")
+    memory = assistant.resources.memory
+    memory.add_turns("maya", [TurnInput(text=f"Again: my gym locker code is {CODE}.",
+                                        at="2024-05-02 10:00", session_id="s-killed",
+                                        answered=False)])
+    assistant.say("Hello again.", at="2024-05-02 10:30")
+    assert [t["text"] for t in assistant.turn_rows()][:2] == [
+        f"My gym locker code is {CODE}.", "Noted."]
 
 
 def test_forgetting_an_unknown_id_or_the_user_id_changes_nothing(assistant: Assistant) -> None:
