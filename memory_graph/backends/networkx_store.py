@@ -400,7 +400,22 @@ class NetworkxStore:
                 # Deleted text must leave the files too: compact right away.
                 deletes = bool(batch.delete_edge_ids or doomed)
                 user.write(ops[0] if len(ops) == 1 else {"kind": "batch", "ops": ops},
-                           compact=deletes)
+                           compact=deletes or batch.forgets)
+            if batch.forgets:
+                self._drop_quarantine(user_id)
+
+    def _drop_quarantine(self, user_id: str) -> None:
+        """A forget leaves no copy in the user's ``quarantine`` folder either. What is
+        there are records the store could not read (torn or damaged, set aside on open or
+        by ``repair``, which reported them): which of them hold the forgotten text cannot
+        be told (a torn record holds any part of a text, without its id), so all go."""
+        if self._root is None:
+            return
+        quarantine = self._user_dir(user_id) / QUARANTINE
+        if quarantine.is_dir() and not quarantine.is_symlink():
+            shutil.rmtree(quarantine)
+        elif os.path.lexists(quarantine):
+            quarantine.unlink()
 
     def upsert_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
         self.commit(user_id, WriteBatch(nodes=nodes))

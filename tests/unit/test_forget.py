@@ -93,6 +93,33 @@ def test_an_exchange_removed_for_want_of_a_reply_scrubs_nothing_else(
         f"My gym locker code is {CODE}.", "Noted."]
 
 
+def test_forgetting_a_turn_empties_the_quarantine(tmp_path: Path) -> None:
+    """A later record quoting the code was damaged and set aside by ``repair``: those
+    bytes are in the user's quarantine folder, and a forget takes them too."""
+    from memory_graph.graph import MemoryGraph, TurnInput
+
+    def memory() -> MemoryGraph:
+        return MemoryGraph(NetworkxStore(tmp_path / "db"), HashingEmbedder())
+
+    first = memory()
+    first.ensure_user("maya")
+    told = first.add_turns("maya", [TurnInput(text=f"My gym locker code is {CODE}.",
+                                              at="2024-05-01 10:00", session_id="s1")])[0]
+    first.add_turns("maya", [TurnInput(text=f"Remember {CODE} for the pool.",
+                                       at="2024-05-01 10:05", session_id="s1")])
+    first.store.close()
+    journal = next((tmp_path / "db").rglob("wal.jsonl"))
+    data = journal.read_bytes()
+    journal.write_bytes(data[:-40] + data[-40:].replace(b'"', b"'", 1))  # fails its CRC
+    damaged = memory()
+    assert isinstance(damaged.store, NetworkxStore)
+    assert damaged.store.repair()[0].quarantined_records == 1
+    assert files_mentioning(next((tmp_path / "db").rglob("quarantine")), CODE.encode())
+    damaged.forget_turn("maya", told.id)
+    assert files_mentioning(tmp_path / "db", CODE.encode()) == []
+    assert not list((tmp_path / "db").rglob("quarantine"))
+
+
 def test_forgetting_an_unknown_id_or_the_user_id_changes_nothing(assistant: Assistant) -> None:
     assistant.say("I teach chemistry in Porto.", at="2024-05-01 10:00")
     before = assistant.turn_rows()
