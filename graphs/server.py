@@ -43,9 +43,11 @@ memory = build_memory_service(resources, key)
 async def memory_store() -> AsyncIterator[MemoryGraphStore]:
     """``store.path``: yields the server's store; its exit is the start of the server's
     teardown, which is bounded from there (``graphs.shutdown``)."""
-    memory = resources.memory(settings.apply(Context()))
+    context = settings.apply(Context())
+    memory = resources.memory(context)
     try:
         yield MemoryGraphStore(memory, HybridSearch(memory, recipe("hybrid"),
-                                                    load_reranker=resources.reranker))
+                                                    load_reranker=resources.reranker),
+                               media=resources.media(context))
     finally:
         exit_within(SHUTDOWN_SECONDS, "model calls and memory work in progress")

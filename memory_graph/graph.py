@@ -476,6 +476,11 @@ class MemoryGraph:
         turns = self.store.find_nodes(user_id, NodeLabel.TURN)
         return sorted((t for t in turns if isinstance(t, Turn)), key=lambda t: (t.at, t.seq))
 
+    def image_hashes(self, user_id: str) -> set[str]:
+        """The content hashes of the user's stored photos: the media files in use."""
+        return {n.sha256 for n in self.store.find_nodes(user_id, NodeLabel.IMAGE)
+                if isinstance(n, Image)}
+
     def source_turns(self, user_id: str, node_id: str) -> list[str]:
         """Ids of the turns a derived memory was learned from (its ``FROM_TURN`` edges)."""
         return [e.target for e in self.store.edges(user_id, [node_id], [EdgeType.FROM_TURN],

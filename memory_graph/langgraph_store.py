@@ -5,8 +5,9 @@ user's memories without adopting PersonaVLM's agent.
 Namespaces start with the user id; nothing a call returns ever belongs to another user.
 
 - ``(user, "turns" | "facts" | "events" | "routines" | "entities" | "images")``: what the
-  agent remembered, read only (``delete`` forgets, as ``personavlm forget`` does). The key
-  is the memory's id; the value is ``{"content", "kind", "date", "current", ...}``.
+  agent remembered, read only (``delete`` forgets, as ``personavlm forget`` does, the
+  files of the photos it removed included when the store is given the media folder). The
+  key is the memory's id; the value is ``{"content", "kind", "date", "current", ...}``.
 - Any other namespace ``(user, *rest)``: items put through the store. Each becomes a
   "remember" fact of the user, searched together with everything else; ``get`` returns
   the value as it was put. The text searched is ``value["content"]`` (LangMem's shape),
@@ -48,6 +49,7 @@ from langgraph.store.base import (
 
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MemoryGraph
+from memory_graph.media import MediaStore
 from memory_graph.schema import (
     SEARCHABLE_LABELS,
     Fact,
@@ -77,22 +79,30 @@ class MemoryGraphStore(BaseStore):
     """A LangGraph ``BaseStore`` over one ``MemoryGraph`` (module docstring). Thread-safe as
     the memory graph is; the async methods run the same work in a worker thread."""
 
-    def __init__(self, memory: MemoryGraph, search: HybridSearch | None = None) -> None:
+    def __init__(self, memory: MemoryGraph, search: HybridSearch | None = None,
+                 media: MediaStore | None = None) -> None:
+        """``media``: where the photos of ``memory`` are kept, so that a ``delete`` that
+        forgets a turn removes the files of its photos too (None: files are left)."""
         self.memory = memory
         self.hybrid = search or HybridSearch(memory, RECIPES["hybrid_fast"])
+        self.media = media
 
     @classmethod
-    def from_location(cls, path: str | Path) -> MemoryGraphStore:
+    def from_location(cls, path: str | Path, media_dir: str | Path | None = None
+                      ) -> MemoryGraphStore:
         """The embedded (networkx) memory graph at ``path`` (``~`` expanded), with the
-        bundled embedder and reranker, loaded on first use. Close it with ``close``."""
+        bundled embedder and reranker, loaded on first use, and its photos in
+        ``media_dir`` (by default ``path/media``, where the agent keeps them for that
+        store). Close it with ``close``."""
         from memory_graph.backends.networkx_store import NetworkxStore
         from providers.embeddings import LazyEmbedder, default_embedder
         from providers.reranker import default_reranker
 
-        memory = MemoryGraph(NetworkxStore(Path(path).expanduser()),
-                             LazyEmbedder(default_embedder))
+        location = Path(path).expanduser()
+        memory = MemoryGraph(NetworkxStore(location), LazyEmbedder(default_embedder))
         return cls(memory, HybridSearch(memory, RECIPES["hybrid"],
-                                        load_reranker=default_reranker))
+                                        load_reranker=default_reranker),
+                   MediaStore(media_dir if media_dir is not None else location / "media"))
 
     def close(self) -> None:
         self.memory.store.close()
@@ -165,7 +175,7 @@ class MemoryGraphStore(BaseStore):
         if value is None:
             if self._get(namespace, key) is None:
                 return  # deleting what is not there is not an error in a BaseStore
-            self.memory.forget_memory(user_id, _node_id(user_id, rest, key))
+            self._forget(user_id, _node_id(user_id, rest, key))
             return
         if rest[:1] and rest[0] in AGENT_NAMESPACES:
             raise InvalidInputError(
@@ -180,6 +190,15 @@ class MemoryGraphStore(BaseStore):
             user_id, _text_of(value, value_json), memory_id=_node_id(user_id, rest, key),
             at=parse_timestamp(at) if isinstance(at, str | datetime) else None,
             stored_as=StoreItemRef(namespace=list(rest), key=key, value_json=value_json))
+
+
+    def _forget(self, user_id: str, memory_id: str) -> None:
+        """Forget a memory and the files of the photos that went with it (only those: a
+        photo a turn in progress saved is not yet an image, and stays)."""
+        before = self.memory.image_hashes(user_id) if self.media is not None else set()
+        self.memory.forget_memory(user_id, memory_id)
+        if self.media is not None:
+            self.media.delete(user_id, before - self.memory.image_hashes(user_id))
 
 
 def _split(namespace: Sequence[str]) -> tuple[str, tuple[str, ...]]:

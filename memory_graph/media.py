@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from memory_graph.errors import InvalidInputError
@@ -58,11 +59,19 @@ class MediaStore:
 
     def delete_unreferenced(self, user_id: str, keep_sha256: set[str]) -> list[Path]:
         """Remove the user's files whose hash no stored image has any more."""
+        return self._remove(user_id, lambda stem: stem not in keep_sha256)
+
+    def delete(self, user_id: str, sha256s: set[str]) -> list[Path]:
+        """Remove the user's files of these hashes, and no other (a photo a turn in
+        progress saved, whose image is not stored yet, stays)."""
+        return self._remove(user_id, lambda stem: stem in sha256s)
+
+    def _remove(self, user_id: str, doomed: Callable[[str], bool]) -> list[Path]:
         folder = self.user_dir(user_id)
         removed = []
         if folder.is_dir():
             for path in folder.iterdir():
-                if path.stem not in keep_sha256:
+                if doomed(path.stem):
                     path.unlink(missing_ok=True)
                     removed.append(path)
         return removed

@@ -29,10 +29,5 @@ def forget_memories(res: Resources, user_id: str, *, turn_id: str | None = None,
     else:
         raise ValueError("forget needs turn_id, session_id or everything=True")
     report.counts["image files"] = len(res.media.delete_unreferenced(
-        user_id, stored_image_hashes(res, user_id)))
+        user_id, res.memory.image_hashes(user_id)))
     return report
-
-
-def stored_image_hashes(res: Resources, user_id: str) -> set[str]:
-    """The content hashes of the user's stored images: their files are memories'."""
-    return {getattr(n, "sha256", "") for n in res.memory.nodes(user_id, NodeLabel.IMAGE)}

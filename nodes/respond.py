@@ -13,7 +13,6 @@ from langgraph.runtime import Runtime
 from memory_graph.graph import TurnInput
 from nodes.context import Context
 from nodes.cost import CostMeter
-from nodes.forget import stored_image_hashes
 from nodes.grounding import grounded_reply
 from nodes.memory_work import schedule_idle_consolidation
 from nodes.reply_prompt import attached_images, reply_messages
@@ -81,7 +80,7 @@ def discard_transient_media(res: Resources, user_id: str, media: list[MediaRef])
     transient = [ref for ref in media if ref["transient"]]
     if not transient:
         return
-    kept = stored_image_hashes(res, user_id)
+    kept = res.memory.image_hashes(user_id)
     for ref in transient:
         if ref["sha256"] not in kept:
             res.media.discard(user_id, ref["sha256"], ref["suffix"])

@@ -1,11 +1,13 @@
 """``MemoryGraphStore``, the memory graph as a LangGraph ``BaseStore``, on the real embedded
 store (hashing embedder): items round-trip, search is the hybrid search over the user's
 whole memory restricted to the namespace, nothing crosses users, the agent's memories are
-read only, and deleting an item takes its text out of the store's files."""
+read only, and deleting an item takes its text out of the store's files (and a turn's
+photo out of the media folder)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.langgraph_store import MemoryGraphStore
+from memory_graph.media import MediaStore
+from memory_graph.schema import Image
 
 
 @pytest.fixture
@@ -106,6 +110,28 @@ def test_deleting_an_item_takes_its_text_out_of_the_store(
     store.delete(("alice", "memories"), "pin")  # twice is fine, as in any BaseStore
     assert store.get(("alice", "memories"), "pin") is None
     assert files_mentioning(tmp_path / "db", b"4417-zz") == []
+
+
+def test_deleting_a_turn_deletes_its_photo_file_and_no_other(tmp_path: Path) -> None:
+    """The agent keeps the photos of the store at ``path`` in ``path/media``, which
+    ``from_location`` takes by default."""
+    memory = MemoryGraph(NetworkxStore(tmp_path / "db"), HashingEmbedder())
+    media = MediaStore(tmp_path / "db" / "media")
+    photo, in_flight = b"\x89PNG photo of a locker", b"\x89PNG a turn in progress"
+    sha, other = (hashlib.sha256(data).hexdigest() for data in (photo, in_flight))
+    kept_file = media.save("alice", sha, ".png", photo)
+    in_flight_file = media.save("alice", other, ".png", in_flight)  # its turn is not stored
+    memory.ensure_user("alice")
+    memory.add_turns("alice", [TurnInput(text="My locker.", at="2024-04-02 10:00",
+                                         session_id="s1", turn_id="t1")],
+                     images={"t1": [Image(id="img-1", user_id="alice", sha256=sha,
+                                          caption="locker")]})
+    memory.store.close()
+    store = MemoryGraphStore.from_location(tmp_path / "db")
+    store.delete(("alice", "turns"), "t1")
+    assert store.get(("alice", "images"), "img-1") is None
+    assert not kept_file.exists() and in_flight_file.exists()
+    store.close()
 
 
 def test_bad_namespaces_and_values_are_typed_errors(store: MemoryGraphStore) -> None:
