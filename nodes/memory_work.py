@@ -113,12 +113,13 @@ def _background_session(res: Resources, ctx: Context, session_id: str) -> None:
 def sync(res: Resources, ctx: Context, progress: Callable[[str], None] = print,
          now: datetime | None = None) -> dict[str, int]:
     """Run the user's outstanding memory work inline, to completion: every pending or
-    retryable turn in the order said, then every finished session."""
+    retryable turn in the order said, then every finished session. ``progress`` is told
+    which step runs, by time, never by text: the server logs it."""
     work = outstanding(res.memory, ctx, now)
     counts = {"turns done": 0, "turns failed": 0, "sessions done": 0, "sessions failed": 0}
     turns = work.turns if ctx.extraction_mode == "turn" else []
     for number, turn in enumerate(turns, 1):
-        progress(f"extract {number}/{len(turns)}: {turn.text[:60]}")
+        progress(f"extract {number}/{len(turns)}: turn of {turn.at:%Y-%m-%d %H:%M}")
         errors: list[str] = []
         run_turn_work(res.in_background(), ctx, turn_info(turn), CostMeter(), errors)
         counts["turns failed" if errors else "turns done"] += 1
