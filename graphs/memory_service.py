@@ -6,16 +6,18 @@ runs of the authenticated caller (``langgraph_sdk``: ``runs.wait(None, "memory",
 - ``{"action": "forget", "turn_id" | "session_id" | "everything": ...}``: forget, and also
   delete the caller's LangGraph threads whose checkpoints hold what was forgotten (all of
   the caller's threads for ``everything``, and the server's threads that queue the
-  caller's memory work), so the text leaves the server's storage too.
+  caller's memory work), so the text leaves the server's storage too. A checkpoint holds
+  it when one of its texts shows a trace of the forget (``ForgetReport.traces``: a removed
+  memory's id, a cleared text, a quote of the forgotten texts); every checkpoint of every
+  thread is read, page by page.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 from langgraph.checkpoint.memory import PersistentDict
@@ -31,6 +33,7 @@ from typing_extensions import TypedDict
 
 from graphs.internal_threads import MEMORY_WORK, memory_thread
 from memory_graph.errors import InvalidInputError
+from memory_graph.quotes import Traces
 from nodes.context import Context
 from nodes.forget import forget_memories
 from nodes.memory_view import work_status
@@ -41,6 +44,8 @@ from nodes.serving import UNAUTHENTICATED_LOCAL
 log = logging.getLogger("personavlm.memory_service")
 OWNER_KEY = "owner"
 PAGE = 100
+#: Checkpoints read per request (the most LangGraph's history route gives at once).
+CHECKPOINT_PAGE = 1000
 
 
 @with_config(ConfigDict(use_attribute_docstrings=True))
@@ -94,13 +99,14 @@ class ServeMemory:
         local = user is None or UNAUTHENTICATED_LOCAL in tuple(
             getattr(user, "permissions", ()) or ())
         # An authenticated caller's threads are all theirs; in the local mode threads are
-        # shared, so only those that mention the forgotten turns go.
-        marks: set[str] | None = (
-            None if everything and not local else
-            {t.id for t in res.memory.turns(ctx.user_id)} if everything
-            else {turn_id or session_id or ""})
+        # shared, so only those that hold the user's turns go.
+        traces: Traces | None = None
+        if everything and local:
+            traces = Traces(ids=frozenset(t.id for t in res.memory.turns(ctx.user_id)))
         report = await asyncio.to_thread(forget_memories, res, ctx.user_id, turn_id=turn_id,
                                          session_id=session_id, everything=everything)
+        if not everything:
+            traces = report.traces
         own_thread = str(get_config().get("configurable", {}).get("thread_id", ""))
         deleted = 0
         if user is not None:
@@ -108,18 +114,18 @@ class ServeMemory:
             # everything (in the local mode they are the local identity's, as listed).
             server_threads = ([memory_thread(self.internal_key, str(user.identity), kind)
                                for kind in MEMORY_WORK] if everything and not local else [])
-            deleted = await delete_threads(str(user.identity), marks, keep=own_thread,
+            deleted = await delete_threads(str(user.identity), traces, keep=own_thread,
                                            server_threads=server_threads)
         return {"action": action, "result": dict(report.counts), "threads_deleted": deleted}
 
 
-async def delete_threads(owner: str, marks: set[str] | None, keep: str = "",
+async def delete_threads(owner: str, traces: Traces | None, keep: str = "",
                          server_threads: Sequence[str] = ()) -> int:
-    """Delete the threads of ``owner`` whose checkpoints mention any of ``marks`` (turn or
-    session ids; None: all of them), except ``keep`` (the thread of the run that asks: a
-    threadless run's temporary thread, deleted when it ends), and those of
-    ``server_threads`` that exist, through the server's own in-process client. Counts the
-    threads of ``owner`` (the server's are not theirs to see)."""
+    """Delete the threads of ``owner`` whose checkpoints show any of ``traces`` (None: all
+    of them), except ``keep`` (the thread of the run that asks: a threadless run's
+    temporary thread, deleted when it ends), and those of ``server_threads`` that exist,
+    through the server's own in-process client. Counts the threads of ``owner`` (the
+    server's are not theirs to see)."""
     doomed = []
     offset = 0
     async with get_client() as client:
@@ -129,7 +135,7 @@ async def delete_threads(owner: str, marks: set[str] | None, keep: str = "",
             for thread in threads:
                 if thread["thread_id"] == keep:
                     continue
-                if marks is None or await _mentions(client, thread["thread_id"], marks):
+                if traces is None or await _holds(client, thread["thread_id"], traces):
                     doomed.append(thread["thread_id"])
             if len(threads) < PAGE:
                 break
@@ -141,13 +147,40 @@ async def delete_threads(owner: str, marks: set[str] | None, keep: str = "",
             _purge_dev_checkpoints(thread_id)
             with contextlib.suppress(NotFoundError):  # no memory work was ever queued
                 await client.threads.delete(thread_id)
+    _save_dev_threads()
     return len(doomed)
 
 
-async def _mentions(client: LangGraphClient, thread_id: str, marks: set[str]) -> bool:
-    history = await client.threads.get_history(thread_id, limit=1000)
-    text = json.dumps([checkpoint["values"] for checkpoint in history], default=str)
-    return any(mark and mark in text for mark in marks)
+async def _holds(client: LangGraphClient, thread_id: str, traces: Traces) -> bool:
+    """Whether any checkpoint of the thread (its values, metadata and pending tasks) has a
+    text showing one of ``traces``, read newest first, a page at a time, to the first.
+    Pages go by ``GET …/history?before=<checkpoint id>``: the SDK's POST route fails on a
+    ``before`` (langgraph-api 0.16)."""
+    before: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": CHECKPOINT_PAGE}
+        if before is not None:
+            params["before"] = before
+        page: list[dict[str, Any]] = await client.http.get(f"/threads/{thread_id}/history",
+                                                           params=params)
+        if any(traces.found_in(text) for text in _texts(page)):
+            return True
+        if len(page) < CHECKPOINT_PAGE:
+            return False
+        before = str(page[-1]["checkpoint"]["checkpoint_id"])
+
+
+def _texts(value: Any) -> Iterator[str]:
+    """Every string in a JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item)
 
 
 def _purge_dev_checkpoints(thread_id: str) -> None:
@@ -167,6 +200,20 @@ def _purge_dev_checkpoints(thread_id: str) -> None:
     for table in (saver.storage, saver.writes, saver.blobs):
         if isinstance(table, PersistentDict):
             table.sync()
+
+
+def _save_dev_threads() -> None:
+    """``langgraph dev``'s in-memory runtime saves its threads (each with its last state)
+    and runs to ``.langgraph_ops.pckl`` every 10 s: save them now, so that the deleted
+    threads' state leaves the disk with the forget. Runtimes with a database do nothing
+    here."""
+    try:
+        from langgraph_runtime_inmem import database as dev_database
+    except ImportError:
+        return
+    store = getattr(dev_database, "GLOBAL_STORE", None)
+    if isinstance(store, PersistentDict):
+        store.sync()
 
 
 def build_memory_service(provider: ResourceProvider, internal_key: str) -> CompiledStateGraph[

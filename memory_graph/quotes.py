@@ -35,6 +35,8 @@ MIN_CODE_CHARS = 4
 FORGOTTEN = "[forgotten]"
 
 _WORD = re.compile(r"[^\W_]+")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+                   re.IGNORECASE)
 _TOKEN = re.compile(r"\S+")
 #: Stripped from both ends of a word before it is taken for a code (with typographic quotes).
 _EDGE_PUNCTUATION = "\"'`.,;:!?()[]{}<>«»\u201c\u201d\u2018\u2019"
@@ -159,7 +161,8 @@ class Traces:
     LangGraph checkpoints): it names a removed memory's id, holds a cleared text (a
     profile, a summary) whole, or quotes the forgotten texts (``Quotes``). A removed turn's
     own text is no trace: every copy of a turn carries its id, and a short text ("Noted.")
-    recurs everywhere."""
+    recurs everywhere. UUIDs are not searched for quotes: they are the machinery's ids
+    (runs, checkpoints, messages), and their 4-digit groups would match a code by chance."""
 
     ids: frozenset[str] = frozenset()
     texts: frozenset[str] = frozenset()
@@ -167,4 +170,4 @@ class Traces:
 
     def found_in(self, text: str) -> bool:
         return (any(i in text for i in self.ids) or any(t in text for t in self.texts)
-                or self.quotes.found_in(text))
+                or self.quotes.found_in(_UUID.sub(" ", text)))

@@ -1,13 +1,14 @@
 """A FAKE OpenAI-compatible chat endpoint on loopback, for served tests that need runs to
 finish quickly and exercise no model: every request asking for JSON gets ``{}`` (each
 schema the agent decodes has defaults for all its fields), every other request gets
-``REPLY``; streamed or not, as asked. Requests are counted, nothing else is kept."""
+``REPLY``, or what the test's ``reply`` makes of the text of the request's last message;
+streamed or not, as asked. Requests are counted, nothing else is kept."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -15,8 +16,11 @@ from typing import Any
 REPLY = "Noted."
 
 
-def _answer(request: dict[str, Any]) -> str:
-    return "{}" if request.get("response_format") else REPLY
+def _last_text(request: dict[str, Any]) -> str:
+    content = (request.get("messages") or [{}])[-1].get("content") or ""
+    if isinstance(content, str):
+        return content
+    return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
 
 
 def _completion(text: str) -> dict[str, Any]:
@@ -40,7 +44,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
         self.server.requests += 1
-        text = _answer(request)
+        text = "{}" if request.get("response_format") else self.server.reply(
+            _last_text(request))
         if not request.get("stream"):
             self._send(json.dumps(_completion(text)).encode(), "application/json")
             return
@@ -60,12 +65,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     requests = 0
+    reply: Callable[[str], str] = staticmethod(lambda said: REPLY)
 
 
 @contextmanager
-def fake_openai() -> Iterator[str]:
-    """Serve the fake endpoint on a free loopback port; yields its base URL (``…/v1``)."""
+def fake_openai(reply: Callable[[str], str] | None = None) -> Iterator[str]:
+    """Serve the fake endpoint on a free loopback port; yields its base URL (``…/v1``).
+    ``reply`` turns the text of a request's last message into the reply (else ``REPLY``)."""
     server = _Server(("127.0.0.1", 0), _Handler)
+    if reply is not None:
+        server.reply = reply
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -52,3 +52,4 @@ def test_traces_are_ids_cleared_texts_and_quotes() -> None:
     assert traces.found_in("Profile: Ana likes the gym a lot.")
     assert traces.found_in("code 4417")
     assert not traces.found_in("Noted.")
+    assert not traces.found_in("lc_run--01a24ba9-4417-72d7-9c93-ce7e82d24885-0")
