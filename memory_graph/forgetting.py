@@ -98,7 +98,8 @@ class ForgetPlan:
                           delete_edge_ids=sorted(self.dropped_edges), forgets=forgets)
 
     def finish(self) -> ForgetReport:
-        """The report, with the traces of everything the plan removed."""
+        """The report, with the traces of everything the plan removed (a cleared text of
+        fewer than six words is no trace: it recurs by chance)."""
         self.report.traces = Traces(
             ids=frozenset(self.doomed), quotes=self.quotes,
             texts=frozenset(t for t in self.cleared if len(t.split()) >= RUN_WORDS))
