@@ -242,11 +242,12 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     probes = [r for r in rows if r["kind"] in PROBE_KINDS]
     checks = [r for r in rows if r["kind"] == "reply-check"]
     traits = [r for r in rows if r["kind"] == "traits"]
-    dialogues = [r for r in rows if r["kind"] == "dialogue" and r.get("heard", True)]
+    heard = [r for r in rows if r["kind"] == "dialogue"]
+    dialogues = [r for r in heard if r.get("heard", True)]  # cost of hearing: not re-asks
     agree = [float(v) for r in traits for v in r["agree"].values()]
     none = [float(r["claims_none"]) for r in traits if r["claims_none"] is not None]
     return {
-        "dialogues": len(dialogues), "probes": len(probes),
+        "dialogues": len(heard), "probes": len(probes),
         "accuracy": _rate(probes, "correct"),
         "accuracy_by_kind": {kind: _rate([r for r in probes if r["kind"] == kind], "correct")
                              for kind in PROBE_KINDS},
