@@ -58,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
 
     faults = benches.add_parser(
         "faults", help="acknowledged writes against what survives SIGKILL, a flipped byte, a "
-                       "truncated journal and a kill with memory work pending")
+                       "journal truncated, cut at a record boundary, emptied or deleted, a "
+                       "full disk (a tmpfs, where unshare can mount one) and a kill with "
+                       "memory work pending")
     faults.add_argument("--rounds", type=int, default=5, help="rounds of each fault class")
     faults.add_argument("--seed", type=int, default=0)
     faults.add_argument("--out", type=Path, default=Path("results/faults.json"))
