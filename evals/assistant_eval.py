@@ -207,17 +207,20 @@ def take_over_hearing(previous: Path, out: Path, config: dict[str, Any], log: It
     """Prepare ``--heard-from``: ours' stores copied from the previous run (once), the
     references' records of the selected dialogues taken from its log. The previous run
     must have used the same model, data and settings, and have heard every selected
-    dialogue with every selected system."""
+    dialogue with every selected system; a variant of ours it did not run (an ablation of
+    retrieval or of the reply) is asked on what ours heard."""
     previous_log_path = previous.with_suffix(".items.jsonl")
     if previous.resolve() == out.resolve() or not previous_log_path.exists():
         raise ConfigurationError(f"--heard-from needs another run's --out with a log "
                                  f"({previous_log_path} is missing or is this run's)")
     previous_log = ItemLog(previous_log_path, config)
     for name in systems:
-        missing = [d for d in dialogues if not previous_log.done(name, f"{d}#dialogue")]
+        heard_by = name if name in REFERENCE_NAMES or (
+            previous.with_suffix(".memory") / name).exists() else "ours"
+        missing = [d for d in dialogues if not previous_log.done(heard_by, f"{d}#dialogue")]
         if missing:
             raise ConfigurationError(f"{previous} did not hear {', '.join(missing)} with "
-                                     f"{name}")
+                                     f"{heard_by}")
         if name in REFERENCE_NAMES:
             for record in previous_log.records.values():
                 if record["system"] == name and record["user"] in dialogues \
@@ -225,8 +228,11 @@ def take_over_hearing(previous: Path, out: Path, config: dict[str, Any], log: It
                     log.add({**record, "heard_in": str(previous)})
             continue
         store = out.with_suffix(".memory") / name
+        heard = previous.with_suffix(".memory") / name
+        if not heard.exists():  # an ablation of how replies are made: on ours' hearing
+            heard = previous.with_suffix(".memory") / "ours"
         if not store.exists():
-            shutil.copytree(previous.with_suffix(".memory") / name, store)
+            shutil.copytree(heard, store)
 
 
 def _rate(rows: Sequence[dict[str, Any]], key: str,
@@ -242,11 +248,12 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     probes = [r for r in rows if r["kind"] in PROBE_KINDS]
     checks = [r for r in rows if r["kind"] == "reply-check"]
     traits = [r for r in rows if r["kind"] == "traits"]
-    dialogues = [r for r in rows if r["kind"] == "dialogue" and r.get("heard", True)]
+    heard = [r for r in rows if r["kind"] == "dialogue"]
+    dialogues = [r for r in heard if r.get("heard", True)]  # cost of hearing: not re-asks
     agree = [float(v) for r in traits for v in r["agree"].values()]
     none = [float(r["claims_none"]) for r in traits if r["claims_none"] is not None]
     return {
-        "dialogues": len(dialogues), "probes": len(probes),
+        "dialogues": len(heard), "probes": len(probes),
         "accuracy": _rate(probes, "correct"),
         "accuracy_by_kind": {kind: _rate([r for r in probes if r["kind"] == kind], "correct")
                              for kind in PROBE_KINDS},

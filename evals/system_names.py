@@ -11,6 +11,7 @@ OURS_VARIANTS: dict[str, dict[str, Any]] = {
     "ours-no-graph": {"search_recipe": "hybrid_no_graph"},
     "ours-no-temporal": {"temporal_filter": False},
     "ours-no-iterative": {"max_retrieval_rounds": 1},
+    "ours-no-rerank": {"search_recipe": "hybrid_fast"},
     "ours-no-personality": {"use_personality": False},
 }
 #: Honest references: the simplest retrieve-then-answer system, and gold evidence in its

@@ -63,6 +63,25 @@ class StoreCorruptedError(MemoryGraphError):
                 f"(kept in a quarantine file) and keeps every intact one")
 
 
+class MissingWritesError(StoreCorruptedError):
+    """A store file holds fewer records than the store acknowledged (a journal cut, emptied
+    or deleted, a snapshot gone): the records ``first_seq`` to ``last_seq`` (None when
+    only the length shows the loss) are missing. The files are left as they are;
+    ``personavlm repair`` keeps what is there and reports what it could not recover."""
+
+    def __init__(self, path: str, offset: int, reason: str, first_seq: int | None = None,
+                 last_seq: int | None = None) -> None:
+        super().__init__(path, offset, reason)
+        self.args = (path, offset, reason, first_seq, last_seq)
+        self.first_seq = first_seq
+        self.last_seq = last_seq
+
+    def __str__(self) -> str:
+        return (f"{self.path} is missing acknowledged writes: {self.reason}. The files were "
+                f"left as they are; `personavlm repair` keeps every record that is there "
+                f"and reports what it could not recover")
+
+
 class StoreUnreadableError(StoreCorruptedError):
     """A store file is there but cannot be read (a directory in its place, no permission,
     an I/O error). It is damage like any other, so only its user is unavailable; but

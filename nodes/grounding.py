@@ -69,8 +69,9 @@ _TOKEN = re.compile(r"[\w'-]+")
 def names_given(subject: str, texts: list[str]) -> bool:
     """Whether any of ``texts`` may give a name for ``subject``: a capitalised word in the
     same sentence as the subject's last word, at most ``NAME_REACH`` words from it, that
-    is no sentence opener, day or month and does not follow a preposition ("a restaurant
-    in Alexandria" names no restaurant). Generous on purpose: a miss here means telling a
+    is no sentence opener, day or month and neither follows a preposition nor, after the
+    subject, stands in a phrase a preposition opens ("a restaurant in Alexandria, near the
+    Corniche" names no restaurant). Generous on purpose: a miss here means telling a
     user they never said what they did, so any likely name leaves the answer to the
     model."""
     head = subject.split()[-1].lower()
@@ -85,8 +86,10 @@ def names_given(subject: str, texts: list[str]) -> bool:
                     if k == at or not word[:1].isupper() or \
                             word.lower().removesuffix("'s") in _NOT_NAMES:
                         continue
-                    if k > 0 and words[k - 1].lower() in _PLACE_WORDS:
-                        continue
+                    between = words[min(at, k) + 1:max(at, k)]
+                    if (k > at and any(w.lower() in _PLACE_WORDS for w in between)) or \
+                            (k > 0 and words[k - 1].lower() in _PLACE_WORDS):
+                        continue  # "a restaurant in Alexandria, near the Corniche"
                     return True
     return False
 

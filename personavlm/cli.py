@@ -16,6 +16,7 @@ from evals.bench_llama import POLICIES
 from memory_graph.backends import BACKENDS
 from memory_graph.errors import (
     ConfigurationError,
+    MissingWritesError,
     PersonaVLMError,
     StoreCorruptedError,
     StoreUnreadableError,
@@ -57,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
 
     faults = benches.add_parser(
         "faults", help="acknowledged writes against what survives SIGKILL, a flipped byte, a "
-                       "truncated journal and a kill with memory work pending")
+                       "journal truncated, cut at a record boundary, emptied or deleted, a "
+                       "full disk (a tmpfs, where unshare can mount one) and a kill with "
+                       "memory work pending")
     faults.add_argument("--rounds", type=int, default=5, help="rounds of each fault class")
     faults.add_argument("--seed", type=int, default=0)
     faults.add_argument("--out", type=Path, default=Path("results/faults.json"))
@@ -344,7 +347,8 @@ def _agent_commands(commands: Any) -> None:
         "repair", help="set damaged records of the embedded store aside (kept in each "
                        "user's quarantine folder) and keep every intact one; a user with a "
                        "file that cannot be read is left as it is; exit code 1 if some "
-                       "user could not be repaired")
+                       "user could not be repaired or acknowledged writes could not be "
+                       "recovered (each is named)")
     repair.add_argument("--location", default="",
                         help="data dir of the embedded store; default $PERSONAVLM_DATA/memory")
 
@@ -377,6 +381,16 @@ def _damage_line(name: str, error: StoreCorruptedError) -> str:
     return f"damaged: users/{name}: {error.path}{where}: {error.reason}"
 
 
+def _unrecovered_line(name: str, error: MissingWritesError) -> str:
+    if error.first_seq is None or error.last_seq is None:
+        what = "records before the end of the file"
+    elif error.first_seq == error.last_seq:
+        what = f"record {error.first_seq}"
+    else:
+        what = f"records {error.first_seq} to {error.last_seq}"
+    return f"could not recover users/{name}: {what} ({error.path}: {error.reason})"
+
+
 def _repair(location: str) -> int:
     from memory_graph.backends.networkx_store import NetworkxStore
     from nodes.context import data_home
@@ -392,20 +406,26 @@ def _repair(location: str) -> int:
             print(_damage_line(name, error))
         unrepaired = 0
         for report in store.repair():
+            name = report.directory.name
             if report.unreadable is not None:
                 unrepaired += 1
-                print(f"could not repair users/{report.directory.name}: {report.unreadable}",
-                      file=sys.stderr)
+                print(f"could not repair users/{name}: {report.unreadable}", file=sys.stderr)
                 continue
             print(f"repaired {report.directory}: kept {report.kept_records} log records, "
                   f"set aside {report.quarantined_records}"
                   + (", the snapshot" if report.quarantined_snapshot else "")
                   + (", the user file" if report.quarantined_user_file else "")
+                  + (", the acknowledgement file" if report.quarantined_acks else "")
                   + (f"; cut a torn tail of {report.torn_bytes} bytes"
                      if report.torn_bytes else "")
                   + (f"; dropped {report.dropped_edges} edges to lost nodes"
                      if report.dropped_edges else "")
                   + (f" -> {report.quarantine_file}" if report.quarantine_file else ""))
+            for missing in report.unrecovered:
+                unrepaired += 1
+                print(_unrecovered_line(name, missing), file=sys.stderr)
+            if report.unknown is not None:
+                print(f"warning: users/{name}: {report.unknown}", file=sys.stderr)
     finally:
         store.close()
     return 1 if unrepaired else 0

@@ -1,14 +1,21 @@
-"""Crash-safe persistence for one user's embedded graph: snapshot + write-ahead log.
+"""Crash-safe persistence for one user's embedded graph: snapshot + write-ahead log, and
+what they held when the last write was acknowledged (``acks.py``).
 
-A write is acknowledged only after its log line is fsynced. Each line carries a CRC. Only
-one kind of damage is repaired on open: a final line without its newline, which is what a
-kill in the middle of an append leaves; it is cut off and logged. Any other damaged line,
-and a snapshot that fails its CRC, raise ``StoreCorruptedError`` naming the file and the
-byte offset, and the files are left as they are: ``repair`` sets damaged lines aside in a
-quarantine file and keeps every intact one. A file that is there but cannot be read raises
-``StoreUnreadableError`` (never passes for a missing one), and ``repair`` then changes
-nothing. Sequence numbers come from the files, so a journal reopened after any loss
-continues after the highest number it holds.
+A write is acknowledged only after its log line, then the acknowledgement file, are
+fsynced. Each line carries a CRC. A failed append (a full disk) takes its partial line back
+before it raises, and the next append cuts whatever a failed take-back left, so no write
+lands on a partial line. On open, the files must hold every acknowledged record: a log that
+ends before the last acknowledged record or is shorter than it was then, a snapshot older
+than the last compaction wrote, raise ``MissingWritesError`` naming what is missing. Only
+one kind of damage is repaired on open: a final line without its newline after the last
+acknowledged write (a kill in the middle of an append, never acknowledged); it is cut off
+and logged. Any other damaged line, and a snapshot that fails its CRC, raise
+``StoreCorruptedError`` naming the file and the byte offset, and the files are left as they
+are: ``repair`` sets damaged lines aside in a quarantine file, keeps every intact one and
+reports the acknowledged records it could not recover. A file that is there but cannot be
+read raises ``StoreUnreadableError`` (never passes for a missing one), and ``repair`` then
+changes nothing. A journal written before the acknowledgement file existed is trusted as
+it is once, and gets one.
 
 Compaction writes the snapshot to a temporary file, fsyncs it, renames it over the old one
 and then empties the log; operations are idempotent and numbered, so a crash between the
@@ -30,7 +37,14 @@ from typing import Any
 
 import numpy as np
 
-from memory_graph.errors import StoreCorruptedError, StoreUnreadableError
+from memory_graph.backends.acks import ACKS, AckFile, Acknowledged, read_acks
+from memory_graph.backends.store_files import (
+    fsync_dir,
+    read_store_file,
+    write_all,
+    write_atomically,
+)
+from memory_graph.errors import MissingWritesError, StoreCorruptedError
 
 SNAPSHOT = "snapshot.json"
 LOG = "wal.jsonl"
@@ -54,14 +68,6 @@ def decode_vector(blob: str | None) -> list[float] | None:
     return values
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _frame(seq: int, op: dict[str, Any]) -> bytes:
     body = json.dumps({"seq": seq, "op": op}, separators=(",", ":"), ensure_ascii=False)
     return f"{zlib.crc32(body.encode('utf-8')):08x} {body}\n".encode()
@@ -83,18 +89,6 @@ def _unframe(line: bytes) -> dict[str, Any] | None:
 def _snapshot_bytes(state: dict[str, Any]) -> bytes:
     body = json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return SNAPSHOT_MAGIC + f"{zlib.crc32(body):08x}\n".encode() + body
-
-
-def read_store_file(path: Path) -> bytes | None:
-    """The file's bytes, None when there is no file. One that is there but cannot be read
-    (a directory in its place, no permission, an I/O error, a symlink loop) raises
-    ``StoreUnreadableError``: taken for a missing file, it would hide what it holds."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise StoreUnreadableError(str(path), exc) from exc
 
 
 def read_snapshot(path: Path) -> dict[str, Any] | None:
@@ -131,6 +125,20 @@ class LogScan:
     #: Offset of a final line without its newline (a torn append), or None.
     torn_at: int | None = None
     size: int = 0
+    exists: bool = False
+
+    @property
+    def end(self) -> int:
+        """Where the complete lines end."""
+        return self.torn_at if self.torn_at is not None else self.size
+
+    def last_seq(self, base: int) -> int:
+        """The last record the log holds after record ``base`` (``base`` if none), counting
+        each damaged line after the last intact record as the next one: repair sets those
+        aside, they are not missing."""
+        last_offset = self.records[-1][0] if self.records else -1
+        intact = max([base, *(int(record["seq"]) for _, record in self.records)])
+        return intact + sum(1 for offset, _ in self.damaged if offset > last_offset)
 
 
 def scan_log(path: Path) -> LogScan:
@@ -138,6 +146,7 @@ def scan_log(path: Path) -> LogScan:
     data = read_store_file(path)
     if data is None:
         return scan
+    scan.exists = True
     scan.size = len(data)
     offset = 0
     while offset < len(data):
@@ -155,28 +164,52 @@ def scan_log(path: Path) -> LogScan:
     return scan
 
 
-@dataclass
-class RepairReport:
-    directory: Path
-    kept_records: int = 0
-    quarantined_records: int = 0
-    quarantined_snapshot: bool = False
-    quarantined_user_file: bool = False
-    torn_bytes: int = 0
-    #: Set when a file of the user cannot be read: then nothing of the user was changed.
-    unreadable: StoreUnreadableError | None = None
-    #: Edges dropped because a node they join was in a quarantined snapshot.
-    dropped_edges: int = 0
-    quarantine_file: Path | None = None
+def _records(first: int, last: int) -> str:
+    return f"record {first} was" if first == last else f"records {first} to {last} were"
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.quarantined_records or self.quarantined_snapshot
-                    or self.quarantined_user_file or self.torn_bytes or self.dropped_edges)
+
+def find_missing(directory: Path, acked: Acknowledged, snapshot_seq: int | None,
+                 scan: LogScan) -> list[MissingWritesError]:
+    """The acknowledged records the files no longer hold: the snapshot's when it holds
+    fewer than the last compaction wrote (``snapshot_seq`` None: there is none), the log's
+    when it ends before the last acknowledged record or is shorter than it was then."""
+    missing = []
+    if acked.snapshot_seq > (snapshot_seq or 0):
+        held = "the file is gone" if snapshot_seq is None else \
+            f"it holds records up to {snapshot_seq}"
+        missing.append(MissingWritesError(
+            str(directory / SNAPSHOT), 0,
+            f"{held}; {_records(1, acked.snapshot_seq)} acknowledged in it",
+            (snapshot_seq or 0) + 1, acked.snapshot_seq))
+    base = max(snapshot_seq or 0, acked.snapshot_seq)
+    if acked.seq <= base:  # the snapshot holds every acknowledged record
+        return missing
+    path = str(directory / LOG)
+    last = scan.last_seq(base)
+    first = last + 1
+    span = f"{_records(first, acked.seq)} acknowledged ({acked.log_bytes} bytes)"
+    if not scan.exists:
+        missing.append(MissingWritesError(path, 0, f"the file is gone; {span} in it",
+                                          first, acked.seq))
+    elif scan.size == 0:
+        missing.append(MissingWritesError(path, 0, f"the file is empty; {span} in it",
+                                          first, acked.seq))
+    elif last < acked.seq:
+        where = (f"in the middle of a record that starts at byte {scan.torn_at}"
+                 if scan.torn_at is not None else f"after record {last}")
+        missing.append(MissingWritesError(
+            path, scan.end, f"it ends at byte {scan.size} {where}; "
+            f"{_records(first, acked.seq)} acknowledged (bytes {scan.end} to {acked.log_bytes})",
+            first, acked.seq))
+    elif scan.end < acked.log_bytes:
+        missing.append(MissingWritesError(
+            path, scan.end, f"it holds records up to {last} but is {scan.end} bytes long; "
+            f"{acked.log_bytes} bytes were acknowledged, so records before its end are gone"))
+    return missing
 
 
 class Journal:
-    """Snapshot and log files of one user's graph in ``directory``."""
+    """Snapshot, log and acknowledgement files of one user's graph in ``directory``."""
 
     def __init__(self, directory: Path, compact_bytes: int = 32 * 1024 * 1024) -> None:
         self.directory = directory
@@ -185,36 +218,68 @@ class Journal:
         self.seq = 0
         self._log_bytes = 0
         self._snapshot_bytes = 0
+        self._snapshot_seq = 0
+        self._acks = AckFile(directory / ACKS)
 
-    def load(self) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The last snapshot and the log operations after it. A torn final line is cut
-        off (logged); any other damage raises ``StoreCorruptedError`` and changes nothing."""
+    def create(self) -> None:
+        """Start a new, empty journal: its acknowledgement file first, so a user file that
+        says the journal keeps one is never without it."""
+        self._acks.write(Acknowledged())
+
+    def load(self, acks_expected: bool) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The last snapshot and the log operations after it. A torn final line after the
+        last acknowledged write is cut off (logged); missing acknowledged records raise
+        ``MissingWritesError``, any other damage ``StoreCorruptedError``, and change
+        nothing. Without an acknowledgement file (``acks_expected`` False: a journal from
+        before it existed) the journal is trusted as it is, and gets one."""
         snap_path = self.directory / SNAPSHOT
         snapshot = read_snapshot(snap_path)
-        if snapshot is not None:
-            self.seq = int(snapshot["seq"])
-            self._snapshot_bytes = snap_path.stat().st_size
+        acked = read_acks(self.directory / ACKS)
         log_path = self.directory / LOG
         scan = scan_log(log_path)
         if scan.damaged:
             offset, _ = scan.damaged[0]
             raise StoreCorruptedError(str(log_path), offset,
                                       f"{len(scan.damaged)} log record(s) fail their checksum")
+        snapshot_seq = int(snapshot["seq"]) if snapshot is not None else None
+        if acked is not None:
+            missing = find_missing(self.directory, acked[1], snapshot_seq, scan)
+            if missing:
+                raise missing[0]
+            self._acks.generation = acked[0]
+        elif acks_expected:
+            raise StoreCorruptedError(str(self.directory / ACKS), 0,
+                                      "the acknowledgement file is gone, so whether "
+                                      "acknowledged writes are missing cannot be told")
+        elif snapshot is not None or scan.exists:
+            log.warning("%s has no %s (written before the store kept one): its journal is "
+                        "trusted as it is this once", self.directory, ACKS)
+        if snapshot is not None:
+            self.seq = self._snapshot_seq = int(snapshot["seq"])
+            self._snapshot_bytes = snap_path.stat().st_size
         ops = []
         for _, record in scan.records:
             if record["seq"] > self.seq:
                 self.seq = int(record["seq"])
                 ops.append(record["op"])
         if scan.torn_at is not None:
-            kept = self._set_aside(log_path.read_bytes()[scan.torn_at:], "torn")
-            log.warning("%s: cut off a torn final record of %d bytes at byte %d (a write "
-                        "interrupted before it was acknowledged); its bytes are kept in %s",
-                        log_path, scan.size - scan.torn_at, scan.torn_at, kept)
-            with log_path.open("r+b") as handle:
-                handle.truncate(scan.torn_at)
-                os.fsync(handle.fileno())
-        self._log_bytes = scan.torn_at if scan.torn_at is not None else scan.size
+            self._cut_torn_tail(log_path, scan.torn_at, scan.size, known=acked is not None)
+        self._log_bytes = scan.end
+        now = Acknowledged(self.seq, self._log_bytes, self._snapshot_seq)
+        if acked is None or acked[1] != now:
+            self._acks.write(now)
         return snapshot, ops
+
+    def _cut_torn_tail(self, log_path: Path, torn_at: int, size: int, known: bool) -> None:
+        kept = self._set_aside(log_path.read_bytes()[torn_at:], "torn")
+        why = ("never acknowledged: the last acknowledged write ends before it" if known else
+               "a write interrupted by a crash; the store kept no acknowledgement file "
+               "then, so whether it was acknowledged cannot be told")
+        log.warning("%s: cut off a torn final record of %d bytes at byte %d (%s); its bytes "
+                    "are kept in %s", log_path, size - torn_at, torn_at, why, kept)
+        with log_path.open("r+b") as handle:
+            handle.truncate(torn_at)
+            os.fsync(handle.fileno())
 
     def _set_aside(self, data: bytes, what: str) -> Path:
         quarantine = self.directory / QUARANTINE
@@ -226,79 +291,59 @@ class Journal:
             os.fsync(handle.fileno())
         return target
 
-    def repair(self) -> RepairReport:
-        """Set damaged log lines and a damaged snapshot aside in the directory's
-        ``quarantine`` folder and rewrite the log from its intact lines (atomically). Both
-        files are read before either is changed, so one that cannot be read
-        (``StoreUnreadableError``) leaves both as they were."""
-        report = RepairReport(self.directory)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        quarantine = self.directory / QUARANTINE
-        snap_path = self.directory / SNAPSHOT
-        try:
-            read_snapshot(snap_path)
-            snapshot_damaged = False
-        except StoreUnreadableError:
-            raise
-        except StoreCorruptedError:
-            snapshot_damaged = True
-        log_path = self.directory / LOG
-        scan = scan_log(log_path)
-        if snapshot_damaged:
-            quarantine.mkdir(exist_ok=True)
-            os.replace(snap_path, quarantine / f"{SNAPSHOT}.{stamp}")
-            report.quarantined_snapshot = True
-        report.kept_records = len(scan.records)
-        if scan.torn_at is not None:
-            report.torn_bytes = scan.size - scan.torn_at
-        if scan.damaged or scan.torn_at is not None:
-            quarantine.mkdir(exist_ok=True)
-            target = quarantine / f"{LOG}.{stamp}"
-            with target.open("wb") as handle:
-                for offset, line in scan.damaged:
-                    handle.write(f"# byte {offset}\n".encode() + line)
-                if scan.torn_at is not None:
-                    handle.write(f"# byte {scan.torn_at} (torn)\n".encode()
-                                 + log_path.read_bytes()[scan.torn_at:] + b"\n")
-                os.fsync(handle.fileno())
-            report.quarantined_records = len(scan.damaged)
-            report.quarantine_file = target
-            data = log_path.read_bytes()
-            kept = b"".join(data[offset:data.index(b"\n", offset) + 1]
-                            for offset, _ in scan.records)
-            tmp = self.directory / (LOG + ".tmp")
-            with tmp.open("wb") as handle:
-                handle.write(kept)
-                os.fsync(handle.fileno())
-            os.replace(tmp, log_path)
-            _fsync_dir(self.directory)
-        return report
-
     def append(self, op: dict[str, Any]) -> None:
-        """Durably append one operation; returns once it is on disk."""
-        frame = _frame(self.seq + 1, op)
-        with (self.directory / LOG).open("ab") as handle:
-            handle.write(frame)
-            handle.flush()
-            os.fsync(handle.fileno())
-        self.seq += 1
+        """Durably append one operation; returns once it is acknowledged (its line and the
+        acknowledgement are on disk). On any error nothing of it stays in the log."""
+        seq, frame = self.seq + 1, _frame(self.seq + 1, op)
+        path = self.directory / LOG
+        created = not os.path.lexists(path)
+        if created and self._log_bytes:
+            raise self._lost_while_open(path, "it was deleted")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            if size < self._log_bytes:
+                raise self._lost_while_open(path, f"it was cut to {size} bytes")
+            try:
+                if size > self._log_bytes:
+                    os.ftruncate(fd, self._log_bytes)  # left by a failed take-back
+                os.lseek(fd, self._log_bytes, os.SEEK_SET)
+                write_all(fd, frame)
+                os.fsync(fd)
+                if created:
+                    fsync_dir(self.directory)
+                self._acks.write(Acknowledged(seq, self._log_bytes + len(frame),
+                                              self._snapshot_seq))
+            except OSError:
+                self._take_back(fd, path)
+                raise
+        finally:
+            os.close(fd)
+        self.seq = seq
         self._log_bytes += len(frame)
+
+    def _lost_while_open(self, path: Path, what: str) -> MissingWritesError:
+        return MissingWritesError(str(path), 0, f"{what} while the store had it open; "
+                                  f"{self._log_bytes} bytes of it were acknowledged")
+
+    def _take_back(self, fd: int, path: Path) -> None:
+        """Cut a failed append's bytes off the log, as far as the disk lets."""
+        try:
+            os.ftruncate(fd, self._log_bytes)
+            os.fsync(fd)
+        except OSError as exc:
+            log.warning("%s: could not cut a failed append off (%s); the next append cuts "
+                        "it, and a reopen drops it as never acknowledged", path, exc)
 
     def wants_compaction(self) -> bool:
         return self._log_bytes > max(self.compact_bytes, self._snapshot_bytes)
 
     def compact(self, state: dict[str, Any]) -> None:
         """Replace snapshot and log by one snapshot of ``state`` (crash-safe)."""
-        state = {**state, "seq": self.seq}
-        tmp = self.directory / (SNAPSHOT + ".tmp")
-        data = _snapshot_bytes(state)
-        with tmp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.directory / SNAPSHOT)
-        _fsync_dir(self.directory)
+        data = _snapshot_bytes({**state, "seq": self.seq})
+        write_atomically(self.directory / SNAPSHOT, data)
+        self._snapshot_seq, self._snapshot_bytes = self.seq, len(data)
         with (self.directory / LOG).open("wb") as handle:
+            self._log_bytes = 0
             os.fsync(handle.fileno())
-        self._log_bytes = 0
-        self._snapshot_bytes = len(data)
+        self._acks.write(Acknowledged(self.seq, 0, self.seq))

@@ -20,17 +20,18 @@ from typing import Any
 import networkx as nx
 from filelock import FileLock, Timeout
 
+from memory_graph.backends.acks import ACKS
 from memory_graph.backends.indexes import BM25Index, VectorIndex
 from memory_graph.backends.journal import (
     LOG,
     QUARANTINE,
     SNAPSHOT,
     Journal,
-    RepairReport,
     decode_vector,
     encode_vector,
-    read_store_file,
 )
+from memory_graph.backends.journal_repair import RepairReport, repair_journal
+from memory_graph.backends.store_files import read_store_file, write_atomically
 from memory_graph.errors import (
     InvalidInputError,
     StoreCorruptedError,
@@ -78,9 +79,17 @@ def _node_from(record: dict[str, Any]) -> Node:
 
 
 def _has_journal(directory: Path) -> bool:
-    """Whether a snapshot or log is there, readable or not (``exists`` says no to a
-    symlink loop, which would let a fresh journal shadow the unreadable one)."""
-    return os.path.lexists(directory / LOG) or os.path.lexists(directory / SNAPSHOT)
+    """Whether a snapshot, log or acknowledgement file is there, readable or not
+    (``exists`` says no to a symlink loop, which would let a fresh journal shadow the
+    unreadable one; a lone acknowledgement file says what the journal should hold)."""
+    return any(os.path.lexists(directory / name) for name in (LOG, SNAPSHOT, ACKS))
+
+
+def _write_meta(directory: Path, user_id: str) -> None:
+    """The user file: whose directory this is, and that its journal keeps an
+    acknowledgement file (so a lost one is damage, not a store from before it existed)."""
+    meta = json.dumps({"user_id": user_id, "acks": True}).encode("utf-8")
+    write_atomically(directory / META, meta)
 
 
 def _event_ts(node: Node) -> float | None:
@@ -160,12 +169,22 @@ class _UserGraph:
                 if "node" not in self.graph.nodes[source] or "node" not in self.graph.nodes[target]]
 
     def write(self, op: dict[str, Any], compact: bool = False) -> None:
-        """Journal first (the acknowledgement), then apply in memory."""
+        """Journal first (the acknowledgement), then apply in memory. A compaction the
+        size of the log asks for and the disk refuses does not fail the write, which is
+        acknowledged already: it is tried again after the next one."""
         if self.journal is not None:
             self.journal.append(op)
         self.apply(op)
-        if self.journal is not None and (compact or self.journal.wants_compaction()):
+        if self.journal is None:
+            return
+        if compact:
             self.journal.compact(self.state())
+        elif self.journal.wants_compaction():
+            try:
+                self.journal.compact(self.state())
+            except OSError as exc:
+                log.warning("%s: compaction failed (%s); the log keeps every write and is "
+                            "compacted after a later one", self.journal.directory, exc)
 
 
 class NetworkxStore:
@@ -203,46 +222,52 @@ class NetworkxStore:
             if not directory.is_dir():
                 continue
             try:
-                user_id = self._read_meta(directory)
+                meta = self._read_meta(directory)
             except StoreCorruptedError as exc:
                 self._damaged[directory.name] = exc
                 log.error("%s", exc)
                 continue
-            if user_id is None:
+            if meta is None:
                 if _has_journal(directory):
                     log.warning("%s has memories but no %s: they are reopened when their "
                                 "user is next named", directory, META)
                 continue
+            user_id, acks_expected = meta
             try:
-                self._users[user_id] = self._open_user(directory, user_id)[0]
+                self._users[user_id] = self._open_user(directory, user_id, acks_expected)[0]
             except StoreCorruptedError as exc:
                 self._damaged[directory.name] = exc
                 log.error("user %r is unavailable: %s", user_id, exc)
 
     @staticmethod
-    def _read_meta(directory: Path) -> str | None:
+    def _read_meta(directory: Path) -> tuple[str, bool] | None:
+        """The user id the user file names and whether it says the journal keeps an
+        acknowledgement file (files from before it existed do not); None: no user file."""
         meta = directory / META
         raw = read_store_file(meta)
         if raw is None:
             return None
         try:
-            user_id = json.loads(raw.decode("utf-8"))["user_id"]
-        except (ValueError, KeyError, TypeError) as exc:
+            record = json.loads(raw.decode("utf-8"))
+            user_id, acks = record["user_id"], record.get("acks", False)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StoreCorruptedError(str(meta), 0, f"the user file cannot be read ({exc})"
                                       ) from exc
         if not isinstance(user_id, str) or stable_id("user", user_id) != directory.name:
             raise StoreCorruptedError(str(meta), 0, "the user file names a user whose "
                                                     "directory this is not")
-        return user_id
+        return user_id, acks is True
 
-    def _open_user(self, directory: Path, user_id: str,
+    def _open_user(self, directory: Path, user_id: str, acks_expected: bool,
                    drop_dangling: bool = False) -> tuple[_UserGraph, int]:
         """The user's graph from its files, and how many dangling edges were dropped:
         edges to nodes the files do not hold are damage (``StoreCorruptedError``), unless
-        ``drop_dangling`` (repair, after a damaged snapshot was set aside)."""
+        ``drop_dangling`` (repair, after a damaged snapshot was set aside). A journal
+        opened without ``acks_expected`` has its acknowledgement file now, and the user
+        file says so."""
         journal = Journal(directory, self._compact_bytes)
         user = _UserGraph(user_id, journal)
-        snapshot, ops = journal.load()
+        snapshot, ops = journal.load(acks_expected)
         if snapshot is not None:
             user.restore(snapshot)
         for op in ops:
@@ -257,6 +282,8 @@ class NetworkxStore:
             user.graph.remove_nodes_from([n for n, data in list(user.graph.nodes(data=True))
                                           if "node" not in data])
             journal.compact(user.state())
+        if not acks_expected:
+            _write_meta(directory, user_id)
         return user, len(dangling)
 
     def _unavailable(self, user_id: str) -> StoreCorruptedError | None:
@@ -287,20 +314,21 @@ class NetworkxStore:
         """Repair one user's files and reopen the user; every file is read before any is
         changed, so an unreadable one (``StoreUnreadableError``) changes nothing."""
         try:
-            user_id = self._read_meta(directory)
+            meta = self._read_meta(directory)
             damaged_meta = False
         except StoreUnreadableError:
             raise
         except StoreCorruptedError:
-            user_id, damaged_meta = None, True
-        report = Journal(directory, self._compact_bytes).repair()
+            meta, damaged_meta = None, True
+        report = repair_journal(directory, acks_expected=meta is not None and meta[1])
         if damaged_meta:
             # Reopened when the user is next named (the directory is its id's hash).
             (directory / QUARANTINE).mkdir(exist_ok=True)
             os.replace(directory / META, directory / QUARANTINE / META)
             report.quarantined_user_file = True
-        if user_id is not None:
-            user, report.dropped_edges = self._open_user(directory, user_id,
+        if meta is not None:
+            user_id, acks_expected = meta
+            user, report.dropped_edges = self._open_user(directory, user_id, acks_expected,
                                                          drop_dangling=True)
             self._users[user_id] = user
         return report
@@ -330,8 +358,7 @@ class NetworkxStore:
         with self._lock:
             if user_id in self._users:
                 return self._users[user_id]
-            user = self._open_user(directory, user_id)[0]
-            (directory / META).write_text(json.dumps({"user_id": user_id}), "utf-8")
+            user = self._open_user(directory, user_id, acks_expected=False)[0]
             log.warning("reopened %r from %s, whose %s was missing", user_id, directory, META)
             self._users[user_id] = user
             return user
@@ -347,7 +374,8 @@ class NetworkxStore:
                 if self._root is not None:
                     directory = self._user_dir(user.user_id)
                     journal = Journal(directory, self._compact_bytes)
-                    (directory / META).write_text(json.dumps({"user_id": user.user_id}), "utf-8")
+                    journal.create()
+                    _write_meta(directory, user.user_id)
                 self._users[user.user_id] = _UserGraph(user.user_id, journal)
         self.upsert_nodes(user.user_id, [user])
 

@@ -1,8 +1,10 @@
-"""Durability of the embedded store: kill -9 mid-write, torn log tails, forgetting on disk."""
+"""Durability of the embedded store: kill -9 mid-write, torn log tails, a full disk,
+forgetting on disk."""
 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 from helpers import HashingEmbedder
 
+from evals.bench_faults import _full_disk, tmpfs_available
 from memory_graph.backends.journal import LOG
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import StoreLockedError
@@ -87,6 +90,20 @@ def test_torn_log_tail_is_cut_and_earlier_writes_survive(tmp_path: Path) -> None
     again = NetworkxStore(tmp_path)
     assert {n.id for n in again.get_nodes("u1", ["a", "b"])} == {"a", "b"}
     again.close()
+
+
+def test_a_full_disk_loses_no_acknowledged_write_and_damages_nothing(tmp_path: Path) -> None:
+    """A writer on a full 256 KiB tmpfs whose pages now and then come free: writes fail with
+    ENOSPC in the middle of their line, later ones succeed. Before, the next successful
+    write landed on the partial line, and after reopening the user was unavailable."""
+    if not tmpfs_available():
+        pytest.skip("unshare cannot mount a tmpfs here")
+    rng = random.Random(1)
+    for round_number in range(2):
+        result = _full_disk(tmp_path / f"r{round_number}", rng, turns=40)
+        assert result.failed > 0 and result.acknowledged > 0, "the disk never filled"
+        assert not result.damaged and result.present == result.acknowledged
+        assert result.other_user_intact
 
 
 def test_forgotten_text_is_nowhere_in_the_files(tmp_path: Path) -> None:

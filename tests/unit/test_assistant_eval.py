@@ -113,6 +113,10 @@ def test_probes_are_asked_again_on_the_memory_a_run_left(tmp_path: Path) -> None
     assert not [r for r in result["items"] if r["system"] == "ours"
                 and r["kind"] == "reply-check"]
     assert result["systems"]["ours"]["reply_calls_per_message"] is None
+    ablation = run(AssistantOptions(data=data, out=tmp_path / "ablation.json",
+                                    systems=("ours-no-rerank",), heard_from=first.out),
+                   chat=model, embedder=HashingEmbedder())
+    assert ablation["systems"]["ours-no-rerank"]["probes"] == 2  # asked on ours' hearing
     with pytest.raises(ConfigurationError):
         run(AssistantOptions(data=data, out=tmp_path / "third.json", systems=("no-memory",),
                              heard_from=first.out), chat=model, embedder=HashingEmbedder())

@@ -1,11 +1,15 @@
 """The fault benchmark's damage classes run in-process and quickly: a flipped byte is always
 detected and loses nothing (the damaged record is quarantined, the other user intact); a
-truncated journal's loss is counted, not hidden."""
+journal that lost acknowledged records (truncated, cut at a record boundary, emptied,
+deleted) makes the store refuse the user every time, and repair names what it could not
+recover, so the loss is counted and detected, never hidden."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
+
+import pytest
 
 from evals.bench_faults import _damaged
 
@@ -18,7 +22,12 @@ def test_a_flipped_byte_is_detected_and_loses_nothing(tmp_path: Path) -> None:
         assert result.present + result.quarantined == result.acknowledged
 
 
-def test_a_truncated_journal_is_counted_as_loss(tmp_path: Path) -> None:
-    result = _damaged(tmp_path, random.Random(3), "truncated", turns=20)
-    assert result.present + result.quarantined + result.lost == result.acknowledged
-    assert result.other_user_intact
+@pytest.mark.parametrize("fault", ["truncated", "cut-at-boundary", "emptied", "deleted"])
+def test_a_journal_that_lost_acknowledged_records_is_detected_every_time(tmp_path: Path,
+                                                                         fault: str) -> None:
+    rng = random.Random(3)
+    for round_number in range(3):
+        result = _damaged(tmp_path / f"r{round_number}", rng, fault, turns=20)
+        assert result.damaged and result.detected and result.other_user_intact
+        assert result.quarantined + result.lost > 0
+        assert result.present + result.quarantined + result.lost == result.acknowledged

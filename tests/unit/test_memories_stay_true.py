@@ -355,6 +355,8 @@ def test_what_a_question_asks_the_name_of(question: str, subject: str | None) ->
     ("restaurant", "I run a seafood restaurant near the port.", False),
     ("cat", "This is Tofu, the grey cat I adopted last month.", True),
     ("restaurant", "I run a seafood restaurant in Alexandria.", False),  # a place
+    ("restaurant", "I run a seafood restaurant in Alexandria, near the Corniche.", False),
+    ("cat", "My cat Pixel sleeps in the sun.", True),
     ("mum", "My mum called on Sunday.", False),
 ])
 def test_a_name_is_given_beside_the_word_for_it(subject: str, text: str, named: bool) -> None:

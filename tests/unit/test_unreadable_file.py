@@ -1,6 +1,6 @@
-"""One unreadable file is that user's damage only: a journal, snapshot or user file that is
-there but cannot be read (a directory in its place, a symlink loop: anything that raises
-on open) makes only its user unavailable, with ``StoreUnreadableError`` naming the file
+"""One unreadable file is that user's damage only: a journal, snapshot, acknowledgement or
+user file that is there but cannot be read (a directory in its place, a symlink loop: anything
+that raises on open) makes only its user unavailable, with ``StoreUnreadableError`` naming the file
 and the OS error; every other user opens, reads and writes. It is never taken for a
 missing file (that would hide the memories it holds). ``repair`` changes nothing of that
 user, says so naming the file and exits 1; ``status`` lists the user as damaged and
@@ -16,6 +16,7 @@ import pytest
 from helpers import HashingEmbedder
 from test_store_damage import T0, user_dir, write_turns
 
+from memory_graph.backends.acks import ACKS
 from memory_graph.backends.journal import LOG, QUARANTINE, SNAPSHOT
 from memory_graph.backends.networkx_store import META, NetworkxStore
 from memory_graph.errors import StoreCorruptedError, StoreUnreadableError
@@ -62,7 +63,7 @@ def flip_middle_byte(path: Path) -> None:
 
 
 @pytest.mark.parametrize("how", ["directory", "symlink loop"])
-@pytest.mark.parametrize("name", [LOG, SNAPSHOT, META])
+@pytest.mark.parametrize("name", [LOG, SNAPSHOT, META, ACKS])
 def test_an_unreadable_file_is_its_users_damage_only(tmp_path: Path, name: str,
                                                      how: str) -> None:
     two_users(tmp_path)
@@ -89,7 +90,7 @@ def test_an_unreadable_file_is_its_users_damage_only(tmp_path: Path, name: str,
 
 
 @pytest.mark.parametrize("unreadable, damaged", [(LOG, SNAPSHOT), (SNAPSHOT, LOG),
-                                                 (META, LOG)])
+                                                 (META, LOG), (ACKS, LOG)])
 def test_repair_changes_nothing_of_a_user_with_an_unreadable_file(
         tmp_path: Path, unreadable: str, damaged: str) -> None:
     two_users(tmp_path)

@@ -1,0 +1,129 @@
+"""Repair of one user's journal: set damage aside, keep every intact record, and say what
+could not be recovered.
+
+Damaged log lines, a damaged snapshot and a damaged acknowledgement file are moved to the
+directory's ``quarantine`` folder (kept, never deleted); the log is rewritten from its
+intact lines. Acknowledged records that are neither kept nor set aside (a journal cut,
+emptied or deleted) are reported, and the acknowledgement file then records what the
+journal holds, so the user opens again with what is left.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from memory_graph.backends.acks import ACKS, AckFile, Acknowledged, read_acks
+from memory_graph.backends.journal import (
+    LOG,
+    QUARANTINE,
+    SNAPSHOT,
+    find_missing,
+    read_snapshot,
+    scan_log,
+)
+from memory_graph.backends.store_files import write_atomically
+from memory_graph.errors import MissingWritesError, StoreCorruptedError, StoreUnreadableError
+
+
+@dataclass
+class RepairReport:
+    directory: Path
+    kept_records: int = 0
+    quarantined_records: int = 0
+    quarantined_snapshot: bool = False
+    quarantined_user_file: bool = False
+    #: The acknowledgement file failed its checksums and was set aside.
+    quarantined_acks: bool = False
+    torn_bytes: int = 0
+    #: Set when a file of the user cannot be read: then nothing of the user was changed.
+    unreadable: StoreUnreadableError | None = None
+    #: Edges dropped because a node they join was in a quarantined snapshot.
+    dropped_edges: int = 0
+    quarantine_file: Path | None = None
+    #: Acknowledged records that are neither in the files nor set aside.
+    unrecovered: list[MissingWritesError] = field(default_factory=list)
+    #: Why it cannot be told whether acknowledged records are missing (the acknowledgement
+    #: file was gone or damaged), or None.
+    unknown: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.quarantined_records or self.quarantined_snapshot
+                    or self.quarantined_user_file or self.quarantined_acks or self.torn_bytes
+                    or self.dropped_edges or self.unrecovered or self.unknown)
+
+
+def repair_journal(directory: Path, acks_expected: bool) -> RepairReport:
+    """Set damaged log lines, a damaged snapshot and a damaged acknowledgement file
+    aside in the directory's ``quarantine`` folder, rewrite the log from its intact
+    lines (atomically), report the acknowledged records that are neither kept nor set
+    aside, and record what the journal now holds as acknowledged. Every file is read
+    before any is changed, so one that cannot be read (``StoreUnreadableError``) leaves
+    all as they were."""
+    report = RepairReport(directory)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    quarantine = directory / QUARANTINE
+    snap_path = directory / SNAPSHOT
+    snapshot_damaged = False
+    try:
+        snapshot = read_snapshot(snap_path)
+    except StoreUnreadableError:
+        raise
+    except StoreCorruptedError:
+        snapshot, snapshot_damaged = None, True
+    acks_path = directory / ACKS
+    acks = AckFile(acks_path)
+    try:
+        acked = read_acks(acks_path)
+    except StoreUnreadableError:
+        raise
+    except StoreCorruptedError:
+        acked, report.quarantined_acks = None, True
+    log_path = directory / LOG
+    scan = scan_log(log_path)
+    if snapshot_damaged:
+        quarantine.mkdir(exist_ok=True)
+        os.replace(snap_path, quarantine / f"{SNAPSHOT}.{stamp}")
+        report.quarantined_snapshot = True
+    if report.quarantined_acks:
+        quarantine.mkdir(exist_ok=True)
+        os.replace(acks_path, quarantine / f"{ACKS}.{stamp}")
+        report.unknown = (f"{acks_path} failed its checksums (set aside), so whether "
+                          f"acknowledged writes are missing cannot be told")
+    elif acked is None and acks_expected:
+        report.unknown = (f"{acks_path} was gone, so whether acknowledged writes are "
+                          f"missing cannot be told")
+    snapshot_seq = int(snapshot["seq"]) if snapshot is not None else None
+    if acked is not None:
+        report.unrecovered = [
+            missing for missing in find_missing(directory, acked[1], snapshot_seq, scan)
+            if not (snapshot_damaged and missing.path == str(snap_path))]
+        acks.generation = acked[0]
+    report.kept_records = len(scan.records)
+    if scan.torn_at is not None:
+        report.torn_bytes = scan.size - scan.torn_at
+    log_bytes = scan.size
+    if scan.damaged or scan.torn_at is not None:
+        quarantine.mkdir(exist_ok=True)
+        target = quarantine / f"{LOG}.{stamp}"
+        data = log_path.read_bytes()
+        with target.open("wb") as handle:
+            for offset, line in scan.damaged:
+                handle.write(f"# byte {offset}\n".encode() + line)
+            if scan.torn_at is not None:
+                handle.write(f"# byte {scan.torn_at} (torn)\n".encode()
+                             + data[scan.torn_at:] + b"\n")
+            os.fsync(handle.fileno())
+        report.quarantined_records = len(scan.damaged)
+        report.quarantine_file = target
+        kept = b"".join(data[offset:data.index(b"\n", offset) + 1]
+                        for offset, _ in scan.records)
+        write_atomically(log_path, kept)
+        log_bytes = len(kept)
+    last = max([snapshot_seq or 0, *(int(record["seq"]) for _, record in scan.records)])
+    acks.write(Acknowledged(last, log_bytes, snapshot_seq or 0))
+    return report
+
