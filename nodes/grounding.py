@@ -117,8 +117,9 @@ def name_given(subject: str, texts: list[str]) -> str | None:
     for pattern in _NAMINGS:
         naming = re.compile(pattern.replace("SUBJECT", rf"{head}(?:s|es)?"), re.IGNORECASE)
         for text in texts:
-            found |= {name for name in naming.findall(text)
-                      if name.lower().removesuffix("'s") not in _NOT_NAMES}
+            names = (name.replace("\u2019", "'").removesuffix("'s")
+                     for name in naming.findall(text))  # "my sister Gráinne's house"
+            found |= {name for name in names if name.lower() not in _NOT_NAMES}
     return found.pop() if len(found) == 1 else None
 
 

@@ -379,6 +379,8 @@ def test_a_name_is_given_beside_the_word_for_it(subject: str, text: str, named: 
     ("son", ["Also, my son starts school."], None),
     ("sister's fiancé", ["My sister's fiancé is called Tom."], "Tom"),
     ("cat", ["my cat pixel sleeps."], None),                        # no capital: the model
+    ("sister", ["We stayed at my sister Gráinne's place."], "Gráinne"),
+    ("sister", ["My sister Gráinne\u2019s kids visited."], "Gráinne"),
 ])
 def test_the_one_name_the_user_gave(subject: str, texts: list[str], name: str | None) -> None:
     from nodes.grounding import name_given
