@@ -94,13 +94,13 @@ def names_given(subject: str, texts: list[str]) -> bool:
     return False
 
 
-#: The ways a sentence gives the name of the user's SUBJECT: "my cat Pixel", "my son,
-#: Adam,", "my cat is called Pixel", "my cat's name is Pixel", "Adam, my son", "Adam is my
+#: The ways a sentence gives the name of the user's SUBJECT ("my" or "our"): "my cat
+#: Pixel", "our collie, Fiadh,", "my cat is called Pixel", "my cat's name is Pixel", "Adam, my son", "Adam is my
 #: son", "Tofu, the grey cat", "a cat named Tofu". NAME is a capitalised word.
 _NAMINGS = tuple(pattern.replace("NAME", r"(?-i:([A-Z][\w'-]*))") for pattern in (
-    r"\bmy SUBJECT(?:,| is| was)? (?:(?:called|named) )?NAME",
-    r"\bmy SUBJECT's name (?:is|was) NAME",
-    r"NAME,? (?:is |was )?my SUBJECT\b(?!')",
+    r"\b(?:my|our) SUBJECT(?:,| is| was)? (?:(?:called|named) )?NAME",
+    r"\b(?:my|our) SUBJECT's name (?:is|was) NAME",
+    r"NAME,? (?:is |was )?(?:my|our) SUBJECT\b(?!')",
     r"NAME, the (?:[\w'-]+ ){0,3}?SUBJECT\b(?!')",
     r"\bSUBJECT (?:called|named) NAME",
 ))

@@ -380,6 +380,7 @@ def test_a_name_is_given_beside_the_word_for_it(subject: str, text: str, named: 
     ("sister's fiancé", ["My sister's fiancé is called Tom."], "Tom"),
     ("cat", ["my cat pixel sleeps."], None),                        # no capital: the model
     ("sister", ["We stayed at my sister Gráinne's place."], "Gráinne"),
+    ("collie", ["Our collie, Fiadh, gets bored when we're out."], "Fiadh"),
     ("sister", ["My sister Gráinne\u2019s kids visited."], "Gráinne"),
 ])
 def test_the_one_name_the_user_gave(subject: str, texts: list[str], name: str | None) -> None:
