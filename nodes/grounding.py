@@ -95,8 +95,9 @@ def names_given(subject: str, texts: list[str]) -> bool:
 
 
 #: The ways a sentence gives the name of the user's SUBJECT ("my" or "our"): "my cat
-#: Pixel", "our collie, Fiadh,", "my cat is called Pixel", "my cat's name is Pixel", "Adam, my son", "Adam is my
-#: son", "Tofu, the grey cat", "a cat named Tofu". NAME is a capitalised word.
+#: Pixel", "our collie, Fiadh,", "my cat is called Pixel", "my cat's name is Pixel",
+#: "Adam, my son", "Adam is my son", "Tofu, the grey cat", "a cat named Tofu". NAME is a
+#: capitalised word.
 _NAMINGS = tuple(pattern.replace("NAME", r"(?-i:([A-Z][\w'-]*))") for pattern in (
     r"\b(?:my|our) SUBJECT(?:,| is| was)? (?:(?:called|named) )?NAME",
     r"\b(?:my|our) SUBJECT's name (?:is|was) NAME",
