@@ -10,7 +10,10 @@ closes the stores. ``memory`` is the second graph:
 the caller's memory work and forgetting (``graphs.memory_service``), on the same
 resources. ``memory_store`` is the server's long-term store (``store.path``): the same
 memory graph as a LangGraph ``BaseStore``, so ``/store`` clients and any graph's tools
-search it (each caller only under their own id, ``graphs/auth.py``)."""
+search it (each caller only under their own id, ``graphs/auth.py``). Its search is keyword,
+vector and graph neighbourhood without the cross-encoder, which the agent's own retrieval
+keeps: with it, 20 searches in flight on a 2-core server waited 3 to 4 s each and held the
+runs back (``personavlm bench serve``, docs/deployment.md)."""
 
 import atexit
 from collections.abc import AsyncIterator
@@ -46,8 +49,7 @@ async def memory_store() -> AsyncIterator[MemoryGraphStore]:
     context = settings.apply(Context())
     memory = resources.memory(context)
     try:
-        yield MemoryGraphStore(memory, HybridSearch(memory, recipe("hybrid"),
-                                                    load_reranker=resources.reranker),
+        yield MemoryGraphStore(memory, HybridSearch(memory, recipe("hybrid_fast")),
                                media=resources.media(context))
     finally:
         exit_within(SHUTDOWN_SECONDS, "model calls and memory work in progress")

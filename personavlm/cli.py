@@ -65,6 +65,16 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--seed", type=int, default=0)
     faults.add_argument("--out", type=Path, default=Path("results/faults.json"))
 
+    serve = benches.add_parser(
+        "serve", help="the served agent under load (langgraph dev, a FAKE chat model): run "
+                      "and store-search latency, nothing leaked, nothing lost")
+    serve.add_argument("--users", type=int, default=2)
+    serve.add_argument("--runs", type=int, default=20, help="concurrent runs per user")
+    serve.add_argument("--searches", type=int, default=200)
+    serve.add_argument("--in-flight", type=int, default=20, help="store searches at once")
+    serve.add_argument("--notes", type=int, default=50, help="store items put per user first")
+    serve.add_argument("--out", type=Path, default=Path("results/serve.json"))
+
     agent = benches.add_parser("agent", help="per-turn latency and tokens of the agent with "
                                              "the offline model")
     agent.add_argument("--out", type=Path, default=Path("results/agent.json"))
@@ -543,6 +553,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from evals import bench_faults
 
             bench_faults.main(args.rounds, args.out, args.seed)
+        elif args.command == "bench" and args.bench == "serve":
+            from evals import bench_serve
+
+            bench_serve.main(args.out, args.users, args.runs, args.searches, args.in_flight,
+                             args.notes)
         elif args.command == "bench" and args.bench == "store":
             from evals import bench_store
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from memory_graph.embedding import Embedder
 from memory_graph.errors import ConfigurationError
+from providers.batched_calls import BatchedCalls
 from providers.cache import cache_dir
 
 MINILM_NAME = "all-MiniLM-L6-v2"
@@ -42,7 +43,8 @@ def minilm_path() -> Path:
 
 
 class SentenceTransformerEmbedder:
-    """Normalised sentence-transformers embeddings, thread-safe, CPU by default."""
+    """Normalised sentence-transformers embeddings, thread-safe, CPU by default; texts of
+    calls from several threads at once are embedded in one batch (``BatchedCalls``)."""
 
     def __init__(self, model_path: str | Path, device: str = "cpu", batch_size: int = 64) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -50,18 +52,18 @@ class SentenceTransformerEmbedder:
 
         self.model = SentenceTransformer(str(model_path), device=device, local_files_only=True)
         self.batch_size = batch_size
-        self._lock = threading.Lock()
+        self._encode = BatchedCalls(self._encode_now)
         dimension = self.model.get_embedding_dimension()
         if dimension is None:
             raise ConfigurationError(f"{model_path} does not declare its embedding dimension")
         self.dimension = int(dimension)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        with self._lock:
-            vectors = self.model.encode(texts, batch_size=self.batch_size,
-                                        normalize_embeddings=True, show_progress_bar=False)
+        return self._encode(texts)
+
+    def _encode_now(self, texts: list[str]) -> list[list[float]]:
+        vectors = self.model.encode(texts, batch_size=self.batch_size,
+                                    normalize_embeddings=True, show_progress_bar=False)
         return [list(map(float, row)) for row in vectors]
 
     def embed_query(self, text: str) -> list[float]:

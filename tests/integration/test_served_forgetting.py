@@ -18,16 +18,15 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_openai import REPLY, fake_openai
-from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
-from servers import langgraph_dev, refused
+from servers import client, langgraph_dev, refused, wait_for
+
+from evals.fake_chat_endpoint import REPLY, fake_openai
 
 pytestmark = pytest.mark.slow
 
@@ -59,9 +58,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         yield url, root
 
 
-def client(url: str, user: str) -> SyncLangGraphClient:
-    return get_sync_client(url=url, headers={"Authorization": f"Bearer {user}-token"})
-
 
 def files_mentioning(root: Path, needle: bytes) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
@@ -79,14 +75,6 @@ def forget(who: SyncLangGraphClient, turn_id: str) -> dict[str, Any]:
     assert isinstance(out, dict)
     return out
 
-
-def wait_for(predicate: Callable[[], bool], seconds: float = 120) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(1)
-    return predicate()
 
 
 def test_forgetting_reaches_other_threads_and_later_replies_that_quote_it(

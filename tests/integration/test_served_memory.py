@@ -6,14 +6,13 @@ neither its storage nor the memory store holds the secret."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from langgraph_sdk import get_sync_client
-from servers import free_port, langgraph_dev
+from servers import free_port, langgraph_dev, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -69,15 +68,6 @@ def test_forgetting_on_the_server_removes_the_turn_its_reply_and_its_thread(
                                                         "everything": True})
     assert isinstance(everything, dict) and everything["threads_deleted"] == 1
     assert alice.threads.search() == []
-
-
-def wait_for(predicate: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(2)
-    return predicate()
 
 
 def test_memory_work_is_queued_on_the_server_and_survives_a_kill(tmp_path: Path) -> None:

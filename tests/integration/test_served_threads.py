@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_openai import fake_openai
-from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
-from servers import langgraph_dev, refused
+from servers import client, langgraph_dev, refused, wait_for
 
+from evals.fake_chat_endpoint import fake_openai
 from graphs.internal_threads import KEY_FILE, MEMORY_WORK, memory_thread, server_owner
 
 pytestmark = pytest.mark.slow
@@ -46,9 +44,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         yield url, root
 
 
-def client(url: str, user: str) -> SyncLangGraphClient:
-    return get_sync_client(url=url, headers={"Authorization": f"Bearer {user}-token"})
-
 
 def mains_memory_thread(user: str, kind: str) -> str:
     """The id main gave a user's memory-work thread: anyone could compute it."""
@@ -62,14 +57,6 @@ def talk(who: SyncLangGraphClient, text: str) -> dict[str, Any]:
     assert isinstance(out, dict)
     return out
 
-
-def wait_for(predicate: Callable[[], bool], seconds: float = 120) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(1)
-    return predicate()
 
 
 def work_done(who: SyncLangGraphClient) -> bool:

@@ -1,8 +1,9 @@
-"""A FAKE OpenAI-compatible chat endpoint on loopback, for served tests that need runs to
-finish quickly and exercise no model: every request asking for JSON gets ``{}`` (each
-schema the agent decodes has defaults for all its fields), every other request gets
-``REPLY``, or what the test's ``reply`` makes of the text of the request's last message;
-streamed or not, as asked. Requests are counted, nothing else is kept."""
+"""A FAKE OpenAI-compatible chat endpoint on loopback, for served tests and ``bench serve``
+(the server's plumbing under load), where runs must finish quickly and exercise no model:
+every request asking for JSON gets ``{}`` (each schema the agent decodes has defaults for
+all its fields), every other request gets ``REPLY``, or what the ``reply`` given makes of
+the text of the request's last message; streamed or not, as asked. Requests are counted,
+nothing else is kept."""
 
 from __future__ import annotations
 
