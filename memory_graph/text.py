@@ -4,6 +4,7 @@ shared by every keyword index (stemmed, stop words removed)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import Stemmer
@@ -33,7 +34,12 @@ def check_unicode(text: str, what: str) -> None:
         raise InvalidInputError(f"{what} is not valid Unicode: {problem}")
 
 
-_WORD = re.compile(r"[a-z0-9]+")
+#: A run of letters and digits in any script ("Thảo", "Gdańsk", "東京").
+_WORD = re.compile(r"[^\W_]+")
+#: Marks folded away after a Latin letter ("á" is "a"), so a name typed with or without its
+#: accents is the same word; after other scripts they are kept (the voicing marks of
+#: Japanese kana change the sound).
+_LATIN_END = 0x024F
 STOP_WORDS = frozenset(
     """
     a an the and or of to in on at for with is are was were be been being i you he she
@@ -50,7 +56,25 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+def fold(text: str) -> str:
+    """``text`` in lower case with the accents of Latin letters taken off."""
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFKD", text.lower()):
+        if unicodedata.combining(char) and kept and ord(kept[-1]) <= _LATIN_END:
+            continue
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, in any script, each folded (``fold``). Only ASCII letters
+    were words before: "Siobhán" was the two words "siobh" and "n", and a message in
+    Japanese had none, so keyword search never found it. Words are found before folding,
+    so every word of a text is a word of its tokens too (forgetting finds the texts that
+    quote a forgotten one through the words it holds, ``memory_graph.quotes``)."""
+    return [word for raw in _WORD.findall(text) for word in _WORD.findall(fold(raw))]
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-case word stems of ``text`` without stop words."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
-    return list(_stemmer().stemWords(words))
+    """Word stems of ``text`` (``words``) without stop words."""
+    return list(_stemmer().stemWords([w for w in words(text) if w not in STOP_WORDS]))

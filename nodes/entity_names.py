@@ -37,7 +37,8 @@ RELATIONS = frozenset("""
     family teacher doctor
 """.split())
 
-_WORD = re.compile(r"[a-z0-9']+")
+#: Words with their apostrophes ("o'brien"), in any script.
+_WORD = re.compile(r"[^\W_][\w']*")
 
 
 def junk_reason(name: str, kind: str, source: str, excluded: Iterable[str] = ()) -> str:

@@ -5,6 +5,7 @@ words of the user's, matched regardless of case and punctuation and cut out whol
 from __future__ import annotations
 
 from memory_graph.quotes import Quotes, Traces, codes_in
+from memory_graph.text import tokenize
 
 TOLD = ("My gym locker code is ZEBRA-7391, my PIN 4417. I moved here in 2019, on "
         "2024-05-01 at 10:00, my 21st birthday. I was diagnosed with bipolar disorder "
@@ -41,7 +42,8 @@ def test_keyword_queries_reach_every_span_or_say_they_cannot() -> None:
     russian = "\u042f \u0431\u044b\u043b \u0443 \u0432\u0440\u0430\u0447\u0430 " \
         "\u0432 \u043f\u0440\u043e\u0448\u043b\u044b\u0439 \u0432\u0442\u043e\u0440" \
         "\u043d\u0438\u043a \u0443\u0442\u0440\u043e\u043c"  # eight words, none a-z
-    assert Quotes.of([russian]).keyword_queries() is None
+    # Words in any script are indexed: one word of the run reaches it.
+    assert Quotes.of([russian]).keyword_queries() == ["\u043f\u0440\u043e\u0448\u043b\u044b\u0439"]
     assert Quotes().keyword_queries() == [] and not Quotes()
 
 
@@ -53,3 +55,22 @@ def test_traces_are_ids_cleared_texts_and_quotes() -> None:
     assert traces.found_in("code 4417")
     assert not traces.found_in("Noted.")
     assert not traces.found_in("lc_run--01a24ba9-4417-72d7-9c93-ce7e82d24885-0")
+
+
+def test_a_text_holds_the_index_words_of_every_run_it_quotes() -> None:
+    """The keyword query of a run finds every text that holds the run, whatever its script,
+    accents or Unicode form (a decomposed accent, a ligature)."""
+    texts = ["Siobh\u00e1n's sister Gr\u00e1inne moved to Gda\u0144sk with the twins",
+             "Siobha\u0301n's sister Gra\u0301inne moved to Gdan\u0301sk with the twins",
+             "\u042f \u0431\u044b\u043b \u0443 \u0432\u0440\u0430\u0447\u0430 \u0432 "
+             "\u043f\u0440\u043e\u0448\u043b\u044b\u0439 "
+             "\u0432\u0442\u043e\u0440\u043d\u0438\u043a",
+             "the \ufb01nal half \u00bd marathon route through Th\u1ea3o's old neighbourhood"]
+    for text in texts:
+        quotes = Quotes.of([text])
+        assert quotes.runs, text
+        assert quotes.keyword_queries()
+        indexed = set(tokenize(text))
+        for run in quotes.runs:
+            for word in run:
+                assert set(tokenize(word)) <= indexed, (text, word)
