@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from memory_graph.text import STOP_WORDS, tokenize
+from memory_graph.text import STOP_WORDS, WORD, tokenize
 
 RUN_WORDS = 6
 RUN_CONTENT_WORDS = 4
@@ -34,7 +34,6 @@ MIN_CODE_CHARS = 4
 #: What a quoted span is replaced with in a text that is kept.
 FORGOTTEN = "[forgotten]"
 
-_WORD = re.compile(r"[^\W_]+")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
                    re.IGNORECASE)
 _TOKEN = re.compile(r"\S+")
@@ -61,12 +60,12 @@ def codes_in(text: str) -> set[str]:
         word = token.strip(_EDGE_PUNCTUATION)
         if _is_code(word):
             found.add(word.casefold())
-            found.update(piece.casefold() for piece in _WORD.findall(word) if _is_code(piece))
+            found.update(piece.casefold() for piece in WORD.findall(word) if _is_code(piece))
     return found
 
 
 def _words(text: str) -> list[re.Match[str]]:
-    return list(_WORD.finditer(text))
+    return list(WORD.finditer(text))
 
 
 def _is_content(word: str) -> bool:

@@ -34,8 +34,9 @@ def check_unicode(text: str, what: str) -> None:
         raise InvalidInputError(f"{what} is not valid Unicode: {problem}")
 
 
-#: A run of letters and digits in any script ("Thảo", "Gdańsk", "東京").
-_WORD = re.compile(r"[^\W_]+")
+#: A word: a run of letters and digits in any script ("Thảo", "Gdańsk", "東京"). Forgetting's
+#: quotes (``memory_graph.quotes``) and the servers' full-text terms split on it too.
+WORD = re.compile(r"[^\W_]+")
 #: Marks folded away after a Latin letter ("á" is "a"), so a name typed with or without its
 #: accents is the same word; after other scripts they are kept (the voicing marks of
 #: Japanese kana change the sound).
@@ -72,7 +73,7 @@ def words(text: str) -> list[str]:
     Japanese had none, so keyword search never found it. Words are found before folding,
     so every word of a text is a word of its tokens too (forgetting finds the texts that
     quote a forgotten one through the words it holds, ``memory_graph.quotes``)."""
-    return [word for raw in _WORD.findall(text) for word in _WORD.findall(fold(raw))]
+    return [word for raw in WORD.findall(text) for word in WORD.findall(fold(raw))]
 
 
 def tokenize(text: str) -> list[str]:

@@ -36,7 +36,7 @@ from memory_graph.store import (
     missing_endpoints,
     validate_batch,
 )
-from memory_graph.text import _WORD, STOP_WORDS
+from memory_graph.text import STOP_WORDS, WORD
 
 BASE = "PvNode"
 
@@ -186,7 +186,7 @@ def node_from_row(json_text: str, embedding: Sequence[float] | None) -> Node:
 
 def fulltext_terms(query: str) -> list[str]:
     """Plain lower-case words of the query without stop words: safe in any query syntax."""
-    return [w for w in dict.fromkeys(_WORD.findall(query.lower())) if w not in STOP_WORDS]
+    return [w for w in dict.fromkeys(WORD.findall(query.lower())) if w not in STOP_WORDS]
 
 
 class CypherStore(ABC):
