@@ -87,8 +87,8 @@ class Context:
     max_reply_tokens: int = field(default=160, metadata={
         "description": "Upper bound on the reply length in tokens."})
     answer_format: str = field(default="", metadata={
-        "description": "An instruction on the form of answers, added after a question "
-                       "(an evaluation protocol's answer format, or a house style). Empty: "
+        "description": "The form of answers to questions, in place of the default (an "
+                       "evaluation protocol's answer format, or a house style). Empty: "
                        "one short sentence that starts with the answer."})
     assistant_name: str = field(default="Persona", metadata={
         "description": "The assistant's name in its own prompt."})

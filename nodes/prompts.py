@@ -28,14 +28,17 @@ MEMORY_BLOCK = """[Memories that may be relevant, with dates:
 #: answered "What is my cat called?" with the user's name. Asked for only "the words that
 #: answer", it copied the instruction's own list into advice replies; the one short
 #: sentence that starts with the answer is measured in docs/results.md (assistant set).
-#: A benchmark's answer format is its protocol's (``evals/``).
+#: A benchmark's answer format is its protocol's (``evals/``): ``Context.answer_format``
+#: takes the place of ``ANSWER_FORM`` (two form instructions in one prompt left the
+#: model following the first, the product's sentence, under LoCoMo's "a few words").
+ANSWER_FORM = "Reply in one short sentence that starts with the answer itself"
 ANSWER_HINT = """
 
-(Reply in one short sentence that starts with the answer itself, as the memories or this \
-conversation give it (your own earlier replies are not evidence). For "when", give the \
-date a memory says, or the date its "yesterday" or "last week" means. If nothing says it, \
-or it was said of someone else, say it has not been mentioned. If advice or ideas are \
-asked for, suggest one or two that fit what is liked now.)"""
+({form}, as the memories or this conversation give it (your own earlier replies are \
+not evidence). For "when", give the date a memory says, or the date its "yesterday" or \
+"last week" means. If nothing says it, or it was said of someone else, say it has not \
+been mentioned. If advice or ideas are asked for, suggest one or two that fit what is \
+liked now.)"""
 CHAT_HINT = """
 
 (Reply warmly, in one or two sentences of your own, to what was just said, without \

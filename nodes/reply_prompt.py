@@ -21,6 +21,7 @@ from nodes.context import Context
 from nodes.memory_view import describe_node
 from nodes.personality import Personality
 from nodes.prompts import (
+    ANSWER_FORM,
     ANSWER_HINT,
     CHAT_HINT,
     MEMORY_BLOCK,
@@ -109,9 +110,7 @@ def reply_messages(state: State, ctx: Context, images: list[dict[str, Any]] | No
                                now=at.strftime("%Y-%m-%d %H:%M (%A)"),
                                text=(turn["text"] or "") + photos)
     if hint:
-        text += reply_hint(turn["text"] or "").format(user=ctx.display_name)
-        if ctx.answer_format and is_question(turn["text"] or ""):
-            text += f"\n({ctx.answer_format})"
+        text += reply_hint(turn["text"] or "", ctx.display_name, ctx.answer_format)
     if images:
         messages.append(HumanMessage(content=[{"type": "text", "text": text}, *images]))
     else:
@@ -159,12 +158,15 @@ def unmentioned_in_prompt(state: State, ctx: Context) -> list[str]:
 _REMEMBER = re.compile(r"\b(remember|don't forget|do not forget|remind me)\b", re.IGNORECASE)
 
 
-def reply_hint(text: str) -> str:
+def reply_hint(text: str, user: str, answer_format: str = "") -> str:
     """How to reply to ``text``: a request to remember is acknowledged, a question answered
-    in a few words, anything else answered warmly."""
+    in ``answer_format`` (default: one short sentence that starts with the answer),
+    anything else answered warmly."""
     if _REMEMBER.search(text) and not text.rstrip().endswith("?"):
-        return REMEMBER_HINT
-    return ANSWER_HINT if is_question(text) else CHAT_HINT
+        return REMEMBER_HINT.format(user=user)
+    if is_question(text):
+        return ANSWER_HINT.format(form=answer_format.strip().rstrip(".") or ANSWER_FORM)
+    return CHAT_HINT
 
 
 def is_question(text: str) -> bool:

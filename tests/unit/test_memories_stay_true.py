@@ -208,7 +208,16 @@ def test_only_a_fact_about_the_same_thing_can_be_closed(old: str, new: str, same
 ])
 def test_the_reply_prompt_ends_with_how_to_reply_to_this_message(text: str, hint: str
                                                                   ) -> None:
-    assert hint in reply_hint(text)
+    assert hint in reply_hint(text, "Sam")
+
+
+def test_an_answer_format_takes_the_place_of_the_products_form() -> None:
+    """A protocol's format is the only form instruction of the prompt: appended after the
+    product's sentence, the model kept answering in the sentence."""
+    hint = reply_hint("When did I move?", "Sam", "Answer the question in a few words.")
+    assert "Answer the question in a few words, as the memories" in hint
+    assert "starts with the answer itself" not in hint and hint.count(".)") == 1
+    assert "starts with the answer itself" in reply_hint("When did I move?", "Sam", " ")
 
 
 def test_each_sentence_of_a_packed_session_fact_is_cited_apart() -> None:

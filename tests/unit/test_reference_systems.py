@@ -81,8 +81,9 @@ def test_malformed_evidence_entries_are_read_as_the_ids_they_name() -> None:
 
 
 def test_every_system_gets_the_protocols_answer_format(bench: Any) -> None:
-    """The same instruction, at the end of the one prompt (the excerpt systems keep their
-    layout: the instruction, then the question)."""
+    """The same instruction, the only one on the answer's form: at the end of the
+    references' prompts (the excerpt systems keep their layout: the instruction, then the
+    question), in place of the product's form sentence in ours'."""
     workbench, conversation = bench
     qa = conversation.qa[0]
     for name in ("simple-rag", "no-memory", "ours"):
@@ -91,4 +92,8 @@ def test_every_system_gets_the_protocols_answer_format(bench: Any) -> None:
         system.answer(Query("q", locomo_context(conversation), qa.question, "2024-01-01"))
         last = str(workbench.chat.calls[-1][-1].content)
         assert "Answer the question in a few words" in last, name
-        assert last.endswith((qa.question, "Answer the question in a few words.)")), name
+        assert "starts with the answer itself" not in last, name
+        if name == "ours":
+            assert "(Answer the question in a few words, as the memories" in last
+        else:
+            assert last.endswith((qa.question, "Answer the question in a few words.)")), name
