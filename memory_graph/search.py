@@ -104,10 +104,13 @@ class HybridSearch:
     def search(self, user_id: str, query: str, k: int = 10, *,
                window: TimeWindow | None = None,
                exclude: Sequence[str] = (),
-               query_vector: Sequence[float] | None = None) -> list[MemoryHit]:
+               query_vector: Sequence[float] | None = None,
+               keep: Callable[[Node], bool] | None = None) -> list[MemoryHit]:
         """The ``k`` best memories of one user for ``query`` within ``window``.
 
-        ``exclude`` ids are never returned (multi-round retrieval passes what it has).
+        ``exclude`` ids are never returned (multi-round retrieval passes what it has);
+        nodes ``keep`` refuses are dropped before the reranker and the cut to ``k``, so
+        they take no place of one that is kept.
         """
         cfg = self.config
         store = self.memory.store
@@ -143,7 +146,8 @@ class HybridSearch:
             fused = _fuse(signals, weights, cfg.rrf_k)
 
         excluded = set(exclude)
-        fused = [i for i in fused if i not in excluded and nodes[i].label in cfg.labels]
+        fused = [i for i in fused if i not in excluded and nodes[i].label in cfg.labels
+                 and (keep is None or keep(nodes[i]))]
         scores = {i: _rrf_score(signals[i], weights, cfg.rrf_k) for i in fused}
         reranker = self.reranker() if cfg.rerank else None
         if reranker is not None and fused:

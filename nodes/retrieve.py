@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 
 from memory_graph.errors import InvalidInputError
 from memory_graph.relative_dates import names_a_time
-from memory_graph.schema import Entity, Turn
+from memory_graph.schema import Entity, Node, Turn
 from memory_graph.search import MemoryHit
 from memory_graph.store import TimeWindow
 from memory_graph.text import tokenize
@@ -65,12 +65,12 @@ class Retrieve:
         exclude = [*seen, turn["id"], *(t["id"] for t in state["background"]["recent"])]
         with meter.store():
             k = ctx.retrieval_k if round_number == 1 else min(ctx.retrieval_k, LATER_ROUND_K)
+            notes = preference_notes(res.memory.preferences(ctx.user_id, history=True))
             hits = res.search.search(ctx.user_id, query_spec["keywords"], 2 * k,
-                                     window=window, exclude=exclude)
-            prefs = res.memory.preferences(ctx.user_id, history=True)
+                                     window=window, exclude=exclude,
+                                     keep=lambda node: tells_the_reply(node, notes))
         raw_shown = {m["id"] for m in state.get("memories", []) if m["label"] == "Turn"}
-        notes = preference_notes(prefs)
-        hits = without_restatements(users_words(informative(hits, notes)), raw_shown)[:k]
+        hits = without_restatements(hits, raw_shown)[:k]
         found = [memory_record(hit, render_hit(hit, notes), round_number,
                                query_spec["keywords"]) for hit in hits]
         before = state.get("memories", [])
@@ -114,19 +114,18 @@ def route_after_retrieve(state: State) -> str:
     return "retrieve" if state["retrieval"]["next"] == "retrieve" else "infer_personality"
 
 
-def informative(hits: list[MemoryHit], notes: dict[str, str]) -> list[MemoryHit]:
-    """The hits without bare entities (a name and a kind, no summary, no preference): such
-    a line tells the reply nothing and took the place of a memory that did (four of seven
-    lines of a probe's prompt were "Gdańsk (other)" and the like)."""
-    return [hit for hit in hits if not (isinstance(hit.node, Entity) and not hit.node.summary
-                                        and hit.node.id not in notes)]
-
-
-def users_words(hits: list[MemoryHit]) -> list[MemoryHit]:
-    """The hits without the assistant's own earlier replies: what the assistant said is no
-    evidence of what the user told it (a wrong answer must not come back as a memory)."""
-    return [hit for hit in hits if not (isinstance(hit.node, Turn)
-                                        and hit.node.role == "assistant")]
+def tells_the_reply(node: Node, notes: dict[str, str]) -> bool:
+    """Whether a memory may be shown to the reply. Not the assistant's own earlier
+    replies: what the assistant said is no evidence of what the user told it (a wrong
+    answer must not come back as a memory). Not bare entities (a name and a kind, no
+    summary, no preference): such a line tells the reply nothing (four of seven lines of a
+    probe's prompt were "Gdańsk (other)" and the like). The search drops them before its
+    cut: dropped after it, they left 59 of 100 assistant-set probes with fewer than the
+    4 memories asked for, and the assistant's replies, which restate the user's words,
+    took the places of the messages that said them."""
+    if isinstance(node, Turn):
+        return node.role != "assistant"
+    return not (isinstance(node, Entity) and not node.summary and node.id not in notes)
 
 
 def without_restatements(hits: list[MemoryHit], raw_shown: set[str]) -> list[MemoryHit]:

@@ -266,15 +266,13 @@ def test_a_question_or_a_supposition_is_no_preference(tmp_path: Path, question: 
 
 
 def test_the_assistants_own_replies_are_no_evidence() -> None:
-    from nodes.retrieve import users_words
+    from nodes.retrieve import tells_the_reply
 
     said = Turn(id="u", user_id="maya", session_id="s", role="user", text="I have a cat",
                 at=datetime(2024, 1, 1, tzinfo=UTC))
     replied = said.model_copy(update={"id": "a", "role": "assistant",
                                       "text": "Your dog is called Rex"})
-    hits = [MemoryHit(node=replied, score=2.0, date=None, session_id="s", provenance=["a"]),
-            MemoryHit(node=said, score=1.0, date=None, session_id="s", provenance=["u"])]
-    assert [h.node.id for h in users_words(hits)] == ["u"]
+    assert tells_the_reply(said, {}) and not tells_the_reply(replied, {})
 
 
 def test_the_product_prompts_hold_no_example_content() -> None:
@@ -407,15 +405,13 @@ def test_a_name_the_user_gave_is_answered_from_their_words(tmp_path: Path) -> No
 
 def test_a_bare_entity_takes_no_memorys_place() -> None:
     from memory_graph.schema import Entity
-    from nodes.retrieve import informative
+    from nodes.retrieve import tells_the_reply
 
     bare = Entity(id="e1", user_id="maya", name="Porto", kind="place")
     described = Entity(id="e2", user_id="maya", name="Lia", kind="person", summary="Maya's sister.")
     liked = Entity(id="e3", user_id="maya", name="tea", kind="food")
-    hits = [MemoryHit(node=node, score=1.0, date=None, session_id=None, provenance=[])
-            for node in (bare, described, liked)]
-    kept = informative(hits, {liked.id: "user liked it from 2024-03-01 on (current)"})
-    assert [hit.node for hit in kept] == [described, liked]
+    notes = {liked.id: "user liked it from 2024-03-01 on (current)"}
+    assert [n for n in (bare, described, liked) if tells_the_reply(n, notes)] == [described, liked]
 
 
 def test_the_model_written_profile_is_shown_only_when_asked(tmp_path: Path) -> None:
@@ -427,3 +423,28 @@ def test_the_model_written_profile_is_shown_only_when_asked(tmp_path: Path) -> N
     assert "a profile the model wrote" in str(shown[0].content)
     assert "a profile the model wrote" not in str(hidden[0].content)
     assert "Profile" not in str(hidden[0].content)
+
+
+def test_memories_the_reply_may_not_see_take_no_place_in_the_search(tmp_path: Path) -> None:
+    """The assistant's replies restate the user's words and rank beside them; dropped
+    after the cut to k, they left the prompt with fewer memories than asked for."""
+    from helpers import HashingEmbedder
+
+    from memory_graph.backends.networkx_store import NetworkxStore
+    from memory_graph.graph import MemoryGraph, TurnInput
+    from memory_graph.search import RECIPES, HybridSearch
+
+    memory = MemoryGraph(NetworkxStore(tmp_path / "store"), HashingEmbedder())
+    memory.ensure_user("maya", "Maya")
+    said = "Got the keys to a small studio by the harbour today."
+    memory.add_turns("maya", [
+        TurnInput(text=said, at="2024-01-01 10:00", session_id="s"),
+        *(TurnInput(text=f"So you did move into a studio, {word}! Where did you move?",
+                    at=f"2024-01-0{day} 10:00", session_id="s", role="assistant")
+          for day, word in enumerate(("great", "lovely", "nice"), 2))])
+    search = HybridSearch(memory, RECIPES["hybrid_fast"])
+    query = "Where did I move into a studio?"
+    assert said not in [h.node.search_text() for h in search.search("maya", query, 2)]
+    kept = search.search("maya", query, 2, keep=lambda node: node.role != "assistant"
+                         if isinstance(node, Turn) else True)
+    assert [h.node.search_text() for h in kept] == [said]
