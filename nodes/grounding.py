@@ -25,10 +25,14 @@ NEVER_NAMED_REPLY = "You haven't told me the name of your {subject}, so I don't 
 NAMED_REPLY = "Your {subject} is called {name}."
 
 #: Questions that ask for the name of something of the user's: "my X's name", "the name
-#: of my X", "what is my X called", "what did I name my X".
+#: of my X", "the name of the X I work at" (a relative clause with the user as subject,
+#: not one that asks for advice: "the book I should read"), "what is my X called", "what
+#: did I name my X".
 _NAME_OF_MINE = tuple(re.compile(pattern.replace("SUBJECT", r"((?:[\w'-]+ ){0,2}?[\w'-]+?)"),
                                   re.IGNORECASE) for pattern in (
     r"\bname of my SUBJECT\s*(?:\?|$|\bagain\b|\bnow\b)",
+    r"\bname of the SUBJECT (?:i|we) (?!should\b|could\b|might\b|would\b|can\b|will\b|"
+    r"need\b|want\b|ought\b)[a-z]+\b",
     r"\bmy SUBJECT's name\b",
     r"\bmy SUBJECT (?:is |was )?called\b",
     r"\b(?:i|we) (?:name|call|named|called) my SUBJECT\s*\??$",

@@ -332,12 +332,22 @@ def test_a_name_the_user_never_gave_is_not_guessed(tmp_path: Path) -> None:
     assert asked["reply"] == "Your sister is called Lia."  # she was named, once
 
 
+def test_the_name_of_a_place_the_user_never_named_is_not_guessed(tmp_path: Path) -> None:
+    assistant, _ = replay(tmp_path, ["I teach maths at a school in Leeds."])
+    out = assistant.say("What's the name of the school I teach at?", at="2024-03-09 10:00",
+                        update_memory=False)
+    assert out["reply"] == "You haven't told me the name of your school, so I don't know it."
+
+
 @pytest.mark.parametrize(("question", "subject"), [
     ("What's my son's name?", "son"),
     ("What is the name of my restaurant?", "restaurant"),
     ("What's my cat called again?", "cat"),
     ("What's my sister's fiancé called?", "sister's fiancé"),
     ("What did I name my boat?", "boat"),
+    ("What's the name of the hospital I work at?", "hospital"),
+    ("What was the name of the little cafe we went to?", "little cafe"),
+    ("What's the name of the book I should read next?", None),  # advice, not a name
     ("Where is my cat?", None),
     ("Who's the head chef at my restaurant now?", None),  # a person asked, not a name
     ("My cat is called Pixel.", None),                   # not a question
