@@ -443,6 +443,7 @@ def test_memories_the_reply_may_not_see_take_no_place_in_the_search(tmp_path: Pa
     from memory_graph.backends.networkx_store import NetworkxStore
     from memory_graph.graph import MemoryGraph, TurnInput
     from memory_graph.search import RECIPES, HybridSearch
+    from nodes.retrieve import tells_the_reply
 
     memory = MemoryGraph(NetworkxStore(tmp_path / "store"), HashingEmbedder())
     memory.ensure_user("maya", "Maya")
@@ -455,6 +456,5 @@ def test_memories_the_reply_may_not_see_take_no_place_in_the_search(tmp_path: Pa
     search = HybridSearch(memory, RECIPES["hybrid_fast"])
     query = "Where did I move into a studio?"
     assert said not in [h.node.search_text() for h in search.search("maya", query, 2)]
-    kept = search.search("maya", query, 2, keep=lambda node: node.role != "assistant"
-                         if isinstance(node, Turn) else True)
+    kept = search.search("maya", query, 2, keep=lambda node: tells_the_reply(node, {}))
     assert [h.node.search_text() for h in kept] == [said]
