@@ -54,6 +54,9 @@ class SearchConfig:
     rerank_candidates: int = 40
 
 
+#: The most candidates a signal is asked for when ``keep`` refuses those it returned.
+MAX_CANDIDATES = 3200
+
 RecipeName = Literal["bm25", "dense", "hybrid", "hybrid_fast", "hybrid_no_graph"]
 RECIPES: dict[RecipeName, SearchConfig] = {
     "bm25": SearchConfig(vector=False, neighbourhood=False, rerank=False),
@@ -110,23 +113,48 @@ class HybridSearch:
 
         ``exclude`` ids are never returned (multi-round retrieval passes what it has);
         nodes ``keep`` refuses are dropped before the reranker and the cut to ``k``, so
-        they take no place of one that is kept.
+        they take no place of one that is kept: when they fill the candidates of a signal
+        and fewer than ``k`` remain, the stores are asked again for more candidates.
         """
-        cfg = self.config
-        store = self.memory.store
-        ranked: dict[str, list[Hit]] = {}
-        if cfg.keyword:
-            ranked["keyword"] = [h for label in cfg.labels for h in
-                                 store.keyword_search(user_id, label, query, cfg.candidates,
-                                                      window)]
-        if cfg.vector:
+        vector = None
+        if self.config.vector:
             vector = query_vector if query_vector is not None else \
                 self.memory.embedder.embed_query(query)
-            ranked["vector"] = [h for label in cfg.labels for h in
-                                store.vector_search(user_id, label, vector, cfg.candidates,
-                                                    window)]
+        candidates = self.config.candidates
+        while True:
+            ranked, full = self._candidates(user_id, query, vector, candidates, window)
+            found = {h.node.id: h.node for hits in ranked.values() for h in hits}
+            kept = sum(1 for node in found.values() if keep is None or keep(node))
+            if kept >= k or kept == len(found) or not full or candidates >= MAX_CANDIDATES:
+                break
+            candidates *= 4
+        return self._ranked(user_id, query, ranked, window, exclude, keep, k)
+
+    def _candidates(self, user_id: str, query: str, vector: Sequence[float] | None,
+                    candidates: int, window: TimeWindow | None
+                    ) -> tuple[dict[str, list[Hit]], bool]:
+        """Each signal's candidates, best first, and whether any store query returned as
+        many as it was asked for (so that more may exist)."""
+        store = self.memory.store
+        ranked: dict[str, list[Hit]] = {}
+        full = False
+        for label in self.config.labels:
+            if self.config.keyword:
+                hits = store.keyword_search(user_id, label, query, candidates, window)
+                ranked.setdefault("keyword", []).extend(hits)
+                full = full or len(hits) >= candidates
+            if vector is not None:
+                hits = store.vector_search(user_id, label, vector, candidates, window)
+                ranked.setdefault("vector", []).extend(hits)
+                full = full or len(hits) >= candidates
         for name in ranked:
             ranked[name].sort(key=lambda h: -h.score)
+        return ranked, full
+
+    def _ranked(self, user_id: str, query: str, ranked: dict[str, list[Hit]],
+                window: TimeWindow | None, exclude: Sequence[str],
+                keep: Callable[[Node], bool] | None, k: int) -> list[MemoryHit]:
+        cfg = self.config
 
         weights = {"keyword": cfg.keyword_weight, "vector": cfg.vector_weight,
                    "neighbourhood": cfg.neighbourhood_weight}

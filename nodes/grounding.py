@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 
-from memory_graph.schema import NodeLabel, Turn
+from memory_graph.schema import Node, NodeLabel, Turn
 from memory_graph.search import recipe
 from nodes.context import Context
 from nodes.reply_prompt import is_question, unmentioned_in_prompt
 from nodes.resources import Resources
+from nodes.retrieve import tells_the_reply
 from nodes.state import State
 
 #: The reply when the user never mentioned what a question asks about.
@@ -135,17 +136,22 @@ def grounded_reply(res: Resources, ctx: Context, state: State) -> str | None:
     question itself aside); else, for a name asked of something the user spoke of, the one
     name they gave it, or that they never named it."""
     turn = state["turn"]
+    # The assistant's own words settle nothing, and they are dropped before the cut: its
+    # replies restate the user's words and would take the places of the user's messages.
+    def users_words(node: Node) -> bool:
+        return tells_the_reply(node, {})
+
     keyword = res.search.with_config(recipe("bm25", labels=(NodeLabel.TURN, NodeLabel.FACT)))
     for subject in unmentioned_in_prompt(state, ctx):
-        hits = keyword.search(ctx.user_id, subject, 5, exclude=[turn["id"]])
-        if not any(not isinstance(h.node, Turn) or h.node.role == "user" for h in hits):
+        if not keyword.search(ctx.user_id, subject, 5, exclude=[turn["id"]], keep=users_words):
             return NEVER_TOLD_REPLY.format(subject=subject)
     named = name_subject(turn["text"] or "")
     if named is None:
         return None
     words = res.search.with_config(recipe("bm25", labels=(NodeLabel.TURN,)))
-    hits = words.search(ctx.user_id, named.split()[-1], 50, exclude=[turn["id"]])
-    said = [h.node.text for h in hits if isinstance(h.node, Turn) and h.node.role == "user"]
+    hits = words.search(ctx.user_id, named.split()[-1], 50, exclude=[turn["id"]],
+                        keep=users_words)
+    said = [h.node.text for h in hits if isinstance(h.node, Turn)]
     recent = [str(t["text"]) for t in state["background"]["recent"] if t["role"] == "user"]
     if (name := name_given(named, said + recent)) is not None:
         return NAMED_REPLY.format(subject=named, name=name)

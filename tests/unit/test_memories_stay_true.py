@@ -332,6 +332,20 @@ def test_a_name_the_user_never_gave_is_not_guessed(tmp_path: Path) -> None:
     assert asked["reply"] == "Your sister is called Lia."  # she was named, once
 
 
+def test_the_assistants_replies_do_not_crowd_out_the_name_the_user_gave(tmp_path: Path
+                                                                        ) -> None:
+    """More replies that speak of the brother than the name search returns: they would
+    take every place of the user's one message that names him."""
+    assistant, _ = replay(tmp_path, ["My brother Tiago and I spent the whole long weekend "
+                                     "repainting every room of the old family house."])
+    for minute in range(51):
+        assistant.replay("Okay.", "Your brother sounds kind; say hello to your brother!",
+                         f"2024-03-05 {10 + minute // 60}:{minute % 60:02d}")
+    out = assistant.say("What's my brother's name?", at="2024-03-09 10:00",
+                        update_memory=False)
+    assert out["reply"] == "Your brother is called Tiago."
+
+
 def test_the_name_of_a_place_the_user_never_named_is_not_guessed(tmp_path: Path) -> None:
     assistant, _ = replay(tmp_path, ["I teach maths at a school in Leeds."])
     out = assistant.say("What's the name of the school I teach at?", at="2024-03-09 10:00",
