@@ -9,8 +9,8 @@ from typing import Any
 OURS_VARIANTS: dict[str, dict[str, Any]] = {
     "ours": {},
     "ours-no-graph": {"search_recipe": "hybrid_no_graph"},
-    "ours-no-temporal": {"temporal_filter": False},
-    "ours-no-iterative": {"max_retrieval_rounds": 1},
+    "ours-iterative": {"max_retrieval_rounds": 2},
+    "ours-iterative-no-temporal": {"max_retrieval_rounds": 2, "temporal_filter": False},
     "ours-no-rerank": {"search_recipe": "hybrid_fast"},
     "ours-no-personality": {"use_personality": False},
 }

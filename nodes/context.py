@@ -49,13 +49,15 @@ class Context:
     retrieval_k: int = field(default=4, metadata={
         "description": "Memories the first retrieval round adds; a later round adds at "
                        "most 3."})
-    max_retrieval_rounds: int = field(default=2, metadata={
-        "description": "Rounds of retrieval before answering (1-3): after each but the "
-                       "last the model gives search words, and a new search runs when "
-                       "they are new."})
+    max_retrieval_rounds: int = field(default=1, metadata={
+        "description": "Rounds of retrieval before answering (1-3). 1: one search with "
+                       "the message, no extra model call. More: after each but the last "
+                       "the model gives search words (and a time window), and a new "
+                       "search runs when they are new (docs/results.md: it did not pay "
+                       "for its second call on either benchmark)."})
     temporal_filter: bool = field(default=True, metadata={
-        "description": "Apply the time window the model asks for while retrieving "
-                       "(False only for the ablation study)."})
+        "description": "Apply the time window the model asks for in a later retrieval "
+                       "round (False only for the ablation study)."})
     use_personality: bool = field(default=True, metadata={
         "description": "Describe the user's inferred personality in the reply prompt "
                        "(False only for the ablation study)."})

@@ -26,14 +26,14 @@ def _items(path: Path) -> list[str]:
 def test_locomo_smoke_run_scores_and_resumes(tmp_path: Path) -> None:
     out = tmp_path / "locomo.json"
     argv = ["eval", "locomo", "--data", str(SAMPLE), "--limit", "2", "--systems",
-            "no-memory", "rag-turns", "ours-no-iterative", "--out", str(out)]
+            "no-memory", "rag-turns", "ours", "--out", str(out)]
     assert main([*argv, "--first-round-recall", "--judge-provider", "llamacpp"]) == 0
     result = json.loads(out.read_text())
     assert result["first_round_recall_all_questions"]["rag-turns"]["n"] > 0
     assert "sha256" in result["config"]["judge"]
     assert all(item["judge"] in (0.0, 1.0) for item in result["items"])
     assert "| judge" in out.with_suffix(".md").read_text()
-    assert set(result["systems"]) == {"no-memory", "rag-turns", "ours-no-iterative"}
+    assert set(result["systems"]) == {"no-memory", "rag-turns", "ours"}
     assert len(result["items"]) == 6
     for item in result["items"]:
         assert 0.0 <= item["f1"] <= 1.0 and item["model_calls"] >= 1
@@ -62,10 +62,10 @@ def test_persona_mme_smoke_run_on_the_fixture(tmp_path: Path) -> None:
     out = tmp_path / "pmme.json"
     assert main(["eval", "persona-mme", "--questions", str(root / "few.json"), "--root",
                  str(root), "--extraction", "session", "--systems", "no-memory",
-                 "ours-no-iterative", "--out", str(out)]) == 0
+                 "ours", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["replay"]["pmme-samples-maya"]["turns"] == 3
-    ours = result["systems"]["ours-no-iterative"]
+    ours = result["systems"]["ours"]
     assert ours["n"] == 3 and 0.0 <= ours["accuracy"] <= 1.0
     assert set(ours["by_aspect"]) == {"Memory Recall", "Personality Alignment"}
     assert ours["accuracy_without_alignment"] in (0.0, 1.0)

@@ -154,12 +154,12 @@ def test_turn_flows_through_every_node_and_stores_memories(tmp_path: Path) -> No
     assert out["reply"] == "scripted reply"
     assert out["turn"]["new_session"] and out["turn"]["image_ids"]
     assert out["extraction"]["turn"]["facts"] == 1
-    assert out["cost"]["by_step"] == {"extract_memory": 1, "retrieve_decision": 1,
-                                      "infer_personality": 1, "respond": 1}
+    assert out["cost"]["by_step"] == {"extract_memory": 1, "infer_personality": 1,
+                                      "respond": 1}
     assert set(out["cost"]["ms_by_step"]) == set(out["cost"]["by_step"])
     assert sum(out["cost"]["ms_by_step"].values()) == pytest.approx(out["cost"]["model_ms"],
                                                                     abs=1.0)
-    assert out["cost"]["model_calls"] == 4 and out["cost"]["prompt_tokens"] > 0
+    assert out["cost"]["model_calls"] == 3 and out["cost"]["prompt_tokens"] > 0
     assert out["personality"]["interactions"] == 1
     # "high" is 4; EMA at m=0 keeps half of the neutral 3: openness -> 3.5; neutral unchanged
     assert out["personality"]["scores"]["openness"] == pytest.approx(3.5)
@@ -185,7 +185,7 @@ def test_a_thread_reused_for_a_second_turn_starts_that_turn_afresh(tmp_path: Pat
                          config=thread, context=ctx())
     second = agent.invoke({"text": "Do you know my cat is Pixel?", "at": "2024-03-02 19:07"},
                           config=thread, context=ctx())
-    assert first["cost"]["model_calls"] == second["cost"]["model_calls"] == 4
+    assert first["cost"]["model_calls"] == second["cost"]["model_calls"] == 3
     assert first["cost"]["by_step"] == second["cost"]["by_step"]
     ids = [m["id"] for m in second["memories"]]
     assert len(ids) == len(set(ids))
@@ -232,7 +232,7 @@ def test_iterative_retrieval_applies_the_time_window_and_never_repeats(tmp_path:
     question = Query(item_id="q", context=ctx(retrieval_k=1, max_retrieval_rounds=3),
                      text="Which trips did I make in April?", at="2024-06-01 10:00")
     assert Ours(bench, "ours", {}).answer(question).time_window
-    assert not Ours(bench, "ours-no-temporal", {"temporal_filter": False}
+    assert not Ours(bench, "ours-iterative-no-temporal", {"temporal_filter": False}
                     ).answer(question).time_window
 
 
@@ -279,7 +279,8 @@ def test_temporal_filter_switch_decides_whether_the_window_reaches_the_store(
                  context=ctx(extract_memories=False))
     windows.clear()
     out = agent.invoke({"text": "Which trips did I make in April?", "at": "2024-06-01 10:00"},
-                       context=ctx(update_memory=False, temporal_filter=temporal_filter))
+                       context=ctx(update_memory=False, max_retrieval_rounds=2,
+                                   temporal_filter=temporal_filter))
     assert out["retrieval"]["round"] == 2
     assert any(w is not None for w in windows) is temporal_filter
 
@@ -287,20 +288,21 @@ def test_temporal_filter_switch_decides_whether_the_window_reaches_the_store(
 def test_a_message_that_asks_nothing_is_not_sent_for_search_words(tmp_path: Path) -> None:
     agent, model, _provider = make_agent(tmp_path, Script(decisions=[APRIL]))
     out = agent.invoke({"text": "We had a lake trip in April.", "at": "2024-04-12 10:00"},
-                       context=ctx(extract_memories=False))
+                       context=ctx(extract_memories=False, max_retrieval_rounds=2))
     assert out["retrieval"]["round"] == 1
     assert not any(step_of(call) == "decide" for call in model.calls)
     assert "without repeating it" in str(model.calls[-1][-1].content)
 
 
-def test_one_retrieval_round_asks_the_model_nothing_before_replying(tmp_path: Path) -> None:
+def test_by_default_one_retrieval_round_asks_the_model_nothing_before_replying(
+        tmp_path: Path) -> None:
     agent, model, _provider = make_agent(
         tmp_path, Script(decisions=[APRIL], question="Which trips"))
     agent.invoke({"text": "We had a lake trip in April.", "at": "2024-04-12 10:00"},
                  context=ctx(extract_memories=False))
     model.calls.clear()
     out = agent.invoke({"text": "Which trips did I make?", "at": "2024-06-01 10:00"},
-                       context=ctx(update_memory=False, max_retrieval_rounds=1))
+                       context=ctx(update_memory=False))
     assert out["retrieval"]["round"] == 1 and out["memories"]
     assert "retrieve_decision" not in out["cost"]["by_step"]
     assert [step_of(m) for m in model.calls] == ["reply"]
@@ -342,7 +344,7 @@ def test_repair_retry_then_success(tmp_path: Path) -> None:
 def test_failed_structured_output_is_reported_and_the_turn_kept(tmp_path: Path) -> None:
     agent, _, provider = make_agent(tmp_path, Script(broken_steps={"extract": 2, "decide": 2}))
     out = agent.invoke({"text": "Did you know I love coffee?", "at": "2024-03-02 19:05"},
-                       context=ctx())
+                       context=ctx(max_retrieval_rounds=2))
     assert out["reply"] == "scripted reply"
     assert any("extract_memory" in e and "TurnMemories" in e for e in out["errors"])
     assert any("retrieve_decision" in e for e in out["errors"])
@@ -411,17 +413,17 @@ def test_the_next_reply_prompt_starts_with_what_was_warmed(tmp_path: Path) -> No
     assert [kind for kind, _ in warmed] == ["system", "human", "ai"]  # this turn is recent
     agent.invoke({"text": "What is my cat called?", "at": "2024-03-02 19:10"}, context=c)
     worker.drain("t-maya")
-    decide = next(call for call in model.calls if step_of(call) == "decide"
-                  and "What is my cat called?" in str(call[-1].content))
+    reply = next(call for call in model.calls if step_of(call) == "reply"
+                 and "What is my cat called?" in str(call[-1].content))
     # Same session: the warmed prefix, personality after turn 1's update included, up to
     # the assistant's reply (a question's prompt leaves the assistant's replies out, so
     # the cache is reused up to there).
-    assert _as_pairs(decide)[:2] == warmed[:2]
-    assert "ai" not in [kind for kind, _ in _as_pairs(decide)]
+    assert _as_pairs(reply)[:2] == warmed[:2]
+    assert "ai" not in [kind for kind, _ in _as_pairs(reply)]
     agent.invoke({"text": "Back from holidays, did you miss me?", "at": "2024-04-20 10:30"},
                  context=c)
     worker.drain("t-maya")
-    first_of_session = next(call for call in model.calls if step_of(call) == "decide"
+    first_of_session = next(call for call in model.calls if step_of(call) == "reply"
                             and "Back from holidays" in str(call[-1].content))
     # New session: no recent turns, and the warmed system prompt is still its prefix.
     assert _as_pairs(first_of_session)[:1] == _as_pairs(model.prefills[1])[:1]
@@ -568,7 +570,8 @@ def test_a_later_round_adds_at_most_three_memories(tmp_path: Path) -> None:
         agent.invoke({"text": f"Lake trip number {day} with Ana.",
                       "at": f"2024-04-{day:02d} 10:00"}, context=ctx(extract_memories=False))
     out = agent.invoke({"text": "Which trips did I make?", "at": "2024-06-01 10:00"},
-                       context=ctx(update_memory=False, retrieval_k=5))
+                       context=ctx(update_memory=False, retrieval_k=5,
+                                   max_retrieval_rounds=2))
     rounds = [m["round"] for m in out["memories"]]
     assert out["retrieval"]["round"] == 2
     assert rounds.count(1) == 5 and rounds.count(2) == LATER_ROUND_K == 3
@@ -585,7 +588,7 @@ def test_a_window_the_message_does_not_name_is_ignored(tmp_path: Path) -> None:
                  context=ctx(extract_memories=False))
     windows.clear()
     out = agent.invoke({"text": "Which trips did I make?", "at": "2024-06-01 10:00"},
-                       context=ctx(update_memory=False))
+                       context=ctx(update_memory=False, max_retrieval_rounds=2))
     assert out["retrieval"]["round"] == 1
     assert all(w is None for w in windows)
 
