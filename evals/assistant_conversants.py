@@ -174,7 +174,7 @@ class ReferenceConversant:
         self.store = NetworkxStore(store_dir) if name == "simple-rag" else None
         self.memory = MemoryGraph(self.store, embedder) if self.store is not None else None
         self.search = HybridSearch(self.memory, recipe(
-            "hybrid_fast", labels=(NodeLabel.TURN,), neighbourhood=False,
+            "hybrid_fast", labels=(NodeLabel.TURN,),
             rrf_k=SIMPLE_RRF_K)) if self.memory is not None else None
         self.dialogue: Dialogue | None = None
         self.past: list[_Said] = []

@@ -27,7 +27,7 @@ from providers.embeddings import default_embedder
 from providers.reranker import default_reranker
 
 KS = (1, 5, 10, 20)
-METHODS = ("bm25", "dense", "hybrid")
+METHODS = ("bm25", "dense", "hybrid", "hybrid_graph")
 RETRIEVAL_CATEGORIES = (1, 2, 3, 4)
 SAMPLE = Path(__file__).resolve().parent.parent / "personavlm" / "samples" / "locomo_sample.json"
 

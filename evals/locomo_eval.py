@@ -145,8 +145,8 @@ def first_round_recall(memory: MemoryGraph, conversations: Sequence[Conversation
         "rag-turns": HybridSearch(memory, recipe("dense", labels=(NodeLabel.TURN,))),
         "ours (round 1)": HybridSearch(memory, recipe("hybrid"),
                                        load_reranker=default_reranker),
-        "ours-no-graph (round 1)": HybridSearch(memory, recipe("hybrid_no_graph"),
-                                                load_reranker=default_reranker),
+        "ours-graph (round 1)": HybridSearch(memory, recipe("hybrid_graph"),
+                                             load_reranker=default_reranker),
     }
     found: dict[str, list[dict[int, float]]] = {name: [] for name in searches}
     items = [(c, qa) for c in conversations for qa in c.qa if qa.category != 5 and qa.evidence]

@@ -8,7 +8,7 @@ from typing import Any
 #: Context overrides of each variant of our agent.
 OURS_VARIANTS: dict[str, dict[str, Any]] = {
     "ours": {},
-    "ours-no-graph": {"search_recipe": "hybrid_no_graph"},
+    "ours-graph": {"search_recipe": "hybrid_graph"},
     "ours-iterative": {"max_retrieval_rounds": 2},
     "ours-iterative-no-temporal": {"max_retrieval_rounds": 2, "temporal_filter": False},
     "ours-no-rerank": {"search_recipe": "hybrid_fast"},

@@ -308,7 +308,7 @@ class SimpleRag(_Excerpts):
     def __init__(self, bench: Workbench) -> None:
         super().__init__(bench)
         self.search = HybridSearch(bench.memory, recipe(
-            "hybrid_fast", labels=(NodeLabel.TURN,), neighbourhood=False,
+            "hybrid_fast", labels=(NodeLabel.TURN,),
             rrf_k=SIMPLE_RRF_K))
 
     def turns_for(self, query: Query) -> list[Turn]:

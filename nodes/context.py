@@ -44,8 +44,9 @@ class Context:
     embedding_model: str = field(default="all-MiniLM-L6-v2", metadata={
         "description": "all-MiniLM-L6-v2 (bundled) or a local sentence-transformers dir."})
     search_recipe: RecipeName = field(default="hybrid", metadata={
-        "description": "Hybrid search recipe: hybrid, hybrid_fast, hybrid_no_graph, bm25 "
-                       "or dense."})
+        "description": "Search recipe: hybrid (keyword + vector, cross-encoder rerank), "
+                       "hybrid_fast (no rerank), hybrid_graph (adds the graph "
+                       "neighbourhood), bm25 or dense."})
     retrieval_k: int = field(default=4, metadata={
         "description": "Memories the first retrieval round adds; a later round adds at "
                        "most 3."})

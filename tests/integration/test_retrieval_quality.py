@@ -24,7 +24,7 @@ def sample_result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]
 def test_bench_retrieval_writes_the_documented_json(sample_result: dict[str, object]) -> None:
     assert sample_result["n"] == 10
     methods = sample_result["methods"]
-    assert isinstance(methods, dict) and set(methods) == {"bm25", "dense", "hybrid"}
+    assert isinstance(methods, dict) and set(methods) == {"bm25", "dense", "hybrid", "hybrid_graph"}
     for recalls in methods.values():
         assert set(recalls) == {"recall@1", "recall@5", "recall@10", "recall@20"}
     latency = sample_result["latency_ms"]
