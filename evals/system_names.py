@@ -13,6 +13,7 @@ OURS_VARIANTS: dict[str, dict[str, Any]] = {
     "ours-iterative-no-temporal": {"max_retrieval_rounds": 2, "temporal_filter": False},
     "ours-no-rerank": {"search_recipe": "hybrid_fast"},
     "ours-no-personality": {"use_personality": False},
+    "ours-no-consolidation": {"use_consolidation": False},
 }
 #: Honest references: the simplest retrieve-then-answer system, and gold evidence in its
 #: prompt.

@@ -59,6 +59,10 @@ class Context:
     temporal_filter: bool = field(default=True, metadata={
         "description": "Apply the time window the model asks for in a later retrieval "
                        "round (False only for the ablation study)."})
+    use_consolidation: bool = field(default=True, metadata={
+        "description": "Search the memories that session consolidation writes (episodes, "
+                       "routines) besides turns and facts (False only for the ablation "
+                       "study)."})
     use_personality: bool = field(default=True, metadata={
         "description": "Describe the user's inferred personality in the reply prompt "
                        "(False only for the ablation study)."})

@@ -10,6 +10,7 @@ most ``max_retrieval_rounds``."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from langgraph.runtime import Runtime
 
 from memory_graph.errors import InvalidInputError
 from memory_graph.relative_dates import names_a_time
-from memory_graph.schema import Entity, Node, Turn
+from memory_graph.schema import Entity, Node, NodeLabel, Turn
 from memory_graph.search import MemoryHit
 from memory_graph.store import TimeWindow
 from memory_graph.text import tokenize
@@ -40,6 +41,8 @@ from nodes.structured import StructuredOutputError, call_structured
 
 #: Memories a round after the first adds at most: the prompt stays within its budget.
 LATER_ROUND_K = 3
+#: What session consolidation writes (``use_consolidation`` leaves them out).
+CONSOLIDATED_LABELS = (NodeLabel.EVENT, NodeLabel.ROUTINE)
 
 
 class Retrieve:
@@ -66,9 +69,13 @@ class Retrieve:
         with meter.store():
             k = ctx.retrieval_k if round_number == 1 else min(ctx.retrieval_k, LATER_ROUND_K)
             notes = preference_notes(res.memory.preferences(ctx.user_id, history=True))
-            hits = res.search.search(ctx.user_id, query_spec["keywords"], 2 * k,
-                                     window=window, exclude=exclude,
-                                     keep=lambda node: tells_the_reply(node, notes))
+            search = res.search if ctx.use_consolidation else res.search.with_config(
+                replace(res.search.config, labels=tuple(
+                    label for label in res.search.config.labels
+                    if label not in CONSOLIDATED_LABELS)))
+            hits = search.search(ctx.user_id, query_spec["keywords"], 2 * k,
+                                 window=window, exclude=exclude,
+                                 keep=lambda node: tells_the_reply(node, notes))
         raw_shown = {m["id"] for m in state.get("memories", []) if m["label"] == "Turn"}
         hits = without_restatements(hits, raw_shown)[:k]
         found = [memory_record(hit, render_hit(hit, notes), round_number,

@@ -383,6 +383,28 @@ def test_session_boundary_consolidates_the_previous_session(tmp_path: Path) -> N
     assert len(memory.store.find_nodes("t-maya", NodeLabel.ROUTINE)) == 1
 
 
+@pytest.mark.parametrize("use_consolidation", [True, False])
+def test_the_consolidation_ablation_searches_no_episode_or_routine(
+        tmp_path: Path, use_consolidation: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    searched: list[tuple[NodeLabel, ...]] = []
+    plain = HybridSearch.search
+
+    def recording(self: HybridSearch, *args: Any, **kwargs: Any) -> Any:
+        searched.append(self.config.labels)
+        return plain(self, *args, **kwargs)
+
+    monkeypatch.setattr(HybridSearch, "search", recording)
+    agent, _, _provider = make_agent(tmp_path, Script())
+    agent.invoke({"text": "We had a lake trip in April.", "at": "2024-04-12 10:00"},
+                 context=ctx(extract_memories=False))
+    searched.clear()
+    agent.invoke({"text": "Which trips did I make?", "at": "2024-04-20 10:35"},
+                 context=ctx(update_memory=False, use_consolidation=use_consolidation))
+    assert searched and {NodeLabel.TURN, NodeLabel.FACT} <= set(searched[-1])
+    assert ({NodeLabel.EVENT, NodeLabel.ROUTINE} <= set(searched[-1])) is use_consolidation
+    assert not {NodeLabel.EVENT, NodeLabel.ROUTINE} & set(searched[-1]) or use_consolidation
+
+
 def test_background_extraction_runs_after_the_reply(tmp_path: Path) -> None:
     agent, _, provider = make_agent(tmp_path, Script())
     c = ctx(background_extraction=True)
