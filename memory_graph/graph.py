@@ -174,6 +174,14 @@ class MemoryGraph:
             raise UnknownUserError(user_id)
         return found[0]
 
+    def personality_observed(self, user_id: str, turn_id: str) -> bool:
+        """Whether a personality estimate was inferred from this turn already (the
+        observation is part of the turn's memory work, run at most once per turn)."""
+        sources = [edge.source for edge in self.store.edges(
+            user_id, [turn_id], [EdgeType.FROM_TURN], direction="in")]
+        return any(isinstance(node, PersonalitySnapshot) for node in
+                   self.store.get_nodes(user_id, sources, embeddings=False))
+
     def personality_history(self, user_id: str) -> list[PersonalitySnapshot]:
         snapshots = [p for p in self.store.find_nodes(user_id, NodeLabel.PERSONALITY)
                      if isinstance(p, PersonalitySnapshot)]

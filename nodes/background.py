@@ -105,6 +105,12 @@ class BackgroundWorker:
             previous.cancel()
         timer.start()
 
+    def scheduled(self, user_id: str) -> bool:
+        """Whether a job of this user waits on its timer (``schedule``)."""
+        with self._lock:
+            timer = self._timers.get(user_id)
+            return timer is not None and timer.is_alive()
+
     def pending(self, user_id: str) -> int:
         with self._lock:
             return sum(1 for f in self._pending.get(user_id, []) if not f.done())

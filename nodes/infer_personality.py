@@ -1,7 +1,6 @@
 """infer_personality: observe the Big Five in the user's recent messages, update the
-profile with the paper's EMA schedule and keep every step as a ``PersonalitySnapshot``.
-With background extraction the observation runs after the reply and the reply uses the
-latest stored profile (one turn behind).
+profile with the paper's EMA schedule and keep every step as a ``PersonalitySnapshot``,
+once per turn, as part of the turn's durable memory work (``nodes.memory_work``).
 
 Two ways to observe (``Context.personality_inference``): ``markers`` (default) finds
 trait marker phrases in the message itself, without a model call
@@ -15,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -71,7 +69,24 @@ def update_personality(res: Resources, ctx: Context, turn: TurnInfo, meter: Cost
     return updated
 
 
+def observe_personality(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMeter
+                        ) -> Personality | None:
+    """The turn's personality observation, once per turn (part of the turn's durable
+    memory work); None when there is nothing to observe or it was observed already."""
+    if not turn["text"]:
+        return None
+    with meter.store():
+        if res.memory.personality_observed(ctx.user_id, turn["id"]):
+            return None
+    return update_personality(res, ctx, turn, meter)
+
+
 class InferPersonality:
+    """Observes the turn at once when that needs no model call (markers) or when memory
+    work runs inline; otherwise the observation is part of the turn's durable memory work
+    (``nodes.memory_work``), run in the background or by the server's run queue, and the
+    reply uses the latest stored profile (one turn behind)."""
+
     def __init__(self, provider: ResourceProvider) -> None:
         self.provider = provider
 
@@ -80,23 +95,16 @@ class InferPersonality:
         turn = state["turn"]
         if not turn["stored"] or not ctx.extract_memories or not turn["text"]:
             return {}
-        res = self.provider.resolve(ctx)
-        if ctx.background_extraction:
-            res.worker.submit(ctx.user_id, "infer_personality",
-                              partial(_background, res.in_background(), ctx, turn))
+        if ctx.background_extraction and ctx.personality_inference == "model":
             return {}
+        res = self.provider.resolve(ctx)
         meter = CostMeter()
         errors: list[str] = []
         update: dict[str, Any] = {}
         try:
-            update["personality"] = update_personality(res.in_background(), ctx, turn,
-                                                       meter).as_dict()
+            observe_personality(res.in_background(), ctx, turn, meter)
         except StructuredOutputError as exc:
             errors.append(f"{exc}; the personality is unchanged this turn")
+        with meter.store():  # observed now, or by the turn's inline memory work before
+            update["personality"] = Personality.latest(res.memory, ctx.user_id).as_dict()
         return {**update, "errors": errors, "cost": meter.as_dict()}
-
-
-def _background(res: Resources, ctx: Context, turn: TurnInfo) -> None:
-    if not res.memory.has_turn(ctx.user_id, turn["id"]):
-        return  # forgotten, or its exchange failed and was removed, before the work ran
-    update_personality(res, ctx, turn, CostMeter())

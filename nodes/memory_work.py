@@ -1,9 +1,12 @@
-"""Durable memory work: the extraction of each stored user turn and the consolidation of
-each finished session, with their state kept in the store (``Turn.memory_work``,
-``Session.consolidation``), so nothing is lost with the process.
+"""Durable memory work: the work of each stored user turn (its semantic memories and its
+personality observation) and the consolidation of each finished session, with their state
+kept in the store (``Turn.memory_work``, ``Session.consolidation``), so nothing is lost
+with the process.
 
-A turn is stored ``pending``; its extraction marks it ``done`` or ``failed`` (with the
-error, counting an attempt). A session needs consolidating once it is finished: a later
+A turn is stored ``pending``; its work marks it ``done`` or ``failed`` (with the error,
+counting an attempt). The personality observation runs once per turn: a turn whose
+estimate is stored already (the ``infer_personality`` node does it at once when it needs
+no model call) is not observed again. A session needs consolidating once it is finished: a later
 session exists, or it has been idle longer than the session gap. When the agent next runs
 for a user, ``resume`` queues whatever is still outstanding (failed work at most
 ``MAX_ATTEMPTS`` times); ``sync`` runs it all to completion (``personavlm sync``);
@@ -21,6 +24,7 @@ from memory_graph.schema import Turn
 from nodes.consolidate import consolidate_session
 from nodes.context import Context
 from nodes.cost import CostMeter
+from nodes.infer_personality import observe_personality
 from nodes.memory_view import outstanding
 from nodes.resources import Resources
 from nodes.semantic import extract_turn_memories
@@ -39,15 +43,22 @@ def turn_info(turn: Turn) -> TurnInfo:
 
 def run_turn_work(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMeter,
                   errors: list[str]) -> dict[str, Any]:
-    """Extract a stored turn's memories and record the outcome in the store."""
+    """A stored turn's memory work: its semantic memories (``extraction_mode`` turn) and
+    its personality observation (unless stored already); the outcome is recorded in the
+    store."""
     if not res.memory.has_turn(ctx.user_id, turn["id"]):
         return {"status": "forgotten"}
     before = len(errors)
+    report: dict[str, Any] = {}
+    if ctx.extraction_mode == "turn":
+        try:
+            report = extract_turn_memories(res, ctx, turn, meter, errors)
+        except StructuredOutputError as exc:
+            errors.append(str(exc))
     try:
-        report = extract_turn_memories(res, ctx, turn, meter, errors)
+        observe_personality(res, ctx, turn, meter)
     except StructuredOutputError as exc:
-        errors.append(str(exc))
-        report = {}
+        errors.append(f"{exc}; the personality is unchanged this turn")
     failed = "; ".join(errors[before:])
     with meter.store():
         res.memory.mark_turn_work(ctx.user_id, turn["id"], "failed" if failed else "done",
@@ -76,10 +87,9 @@ def resume(res: Resources, ctx: Context, now: datetime | None = None,
         return 0
     work = outstanding(res.memory, ctx, now, exclude_turn, exclude_session, idle)
     queued = res.worker.queued_keys(ctx.user_id)
-    jobs: list[tuple[str, Callable[[], object]]] = []
-    if ctx.extraction_mode == "turn":
-        jobs += [(f"turn:{t.id}", partial(_background_turn, res.in_background(), ctx,
-                                          turn_info(t))) for t in work.turns]
+    jobs: list[tuple[str, Callable[[], object]]] = [
+        (f"turn:{t.id}", partial(_background_turn, res.in_background(), ctx, turn_info(t)))
+        for t in work.turns]
     jobs += [(f"session:{s.id}", partial(_background_session, res.in_background(), ctx, s.id))
              for s in work.sessions]
     fresh = [(key, job) for key, job in jobs if key not in queued]
@@ -117,9 +127,9 @@ def sync(res: Resources, ctx: Context, progress: Callable[[str], None] = print,
     which step runs, by time, never by text: the server logs it."""
     work = outstanding(res.memory, ctx, now)
     counts = {"turns done": 0, "turns failed": 0, "sessions done": 0, "sessions failed": 0}
-    turns = work.turns if ctx.extraction_mode == "turn" else []
+    turns = work.turns
     for number, turn in enumerate(turns, 1):
-        progress(f"extract {number}/{len(turns)}: turn of {turn.at:%Y-%m-%d %H:%M}")
+        progress(f"turn {number}/{len(turns)} of {turn.at:%Y-%m-%d %H:%M}")
         errors: list[str] = []
         run_turn_work(res.in_background(), ctx, turn_info(turn), CostMeter(), errors)
         counts["turns failed" if errors else "turns done"] += 1

@@ -65,7 +65,8 @@ class Respond:
                                seq=1)] if text else []
             with meter.store():
                 res.memory.add_turns(ctx.user_id, reply, answering=turn["id"])
-            schedule_idle_consolidation(res, ctx)
+            if not self.provider.policy.queues_memory_work:  # served: the run queue's
+                schedule_idle_consolidation(res, ctx)
             if given is None:
                 submit_warm_prefix(res, ctx, turn["session_id"])
         # The reply joins the thread's messages (with the id its streamed tokens had, so a

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from helpers import step_of
 from test_agent_wiring import Script, ctx, make_agent
 
 from graphs.assistant import Assistant
@@ -18,6 +19,7 @@ from memory_graph.graph import TurnInput
 from memory_graph.schema import NodeLabel
 from memory_graph.store import WriteBatch
 from nodes.memory_view import MAX_ATTEMPTS
+from nodes.serving import TrustedCaller
 
 
 def facts(provider: Any, user: str) -> list[str]:
@@ -65,7 +67,7 @@ def test_failures_are_recorded_retried_a_bounded_number_of_times_and_synced(
     counts = assistant.sync(progress=said.append)
     assert counts["turns done"] == 1
     assert assistant.status()["turns"] == {"done": 1}
-    assert said[0] == "extract 1/1: turn of 2024-03-02 19:00"
+    assert said[0] == "turn 1/1 of 2024-03-02 19:00"
     assert not any("Pixel" in line for line in said)
 
 
@@ -90,3 +92,44 @@ def test_the_last_session_is_consolidated_after_an_idle_time(tmp_path: Path) -> 
         time.sleep(0.2)
         provider.worker.drain("t-maya")
     assert assistant.status()["sessions"] == {"done": 1}
+
+
+def test_personality_is_part_of_a_turns_durable_work_and_observed_once(tmp_path: Path
+                                                                      ) -> None:
+    agent, model, provider = make_agent(tmp_path, Script())
+    memory = provider.resolve(ctx()).memory
+    memory.ensure_user("t-maya", "Maya")
+    memory.add_turns("t-maya", [TurnInput(
+        text="I love coffee.", at="2024-03-02 19:00", session_id="s-old",
+        turn_id="killed", memory_work="pending")])
+    assistant = Assistant(ctx(background_extraction=True), agent=agent, provider=provider)
+    assert assistant.sync(progress=lambda line: None)["turns done"] == 1
+    assert memory.personality_observed("t-maya", "killed")
+    observed = len(memory.personality_history("t-maya"))
+    turn = next(t for t in memory.turns("t-maya") if t.id == "killed")
+    memory.commit("t-maya", WriteBatch(nodes=[turn.model_copy(update={"memory_work":
+                                                                      "pending"})]))
+    model.calls.clear()
+    assistant.sync(progress=lambda line: None)
+    assert len(memory.personality_history("t-maya")) == observed
+    assert "personality" not in [step_of(call) for call in model.calls]
+
+
+class QueuingCaller(TrustedCaller):
+    """The served policy's scheduling (memory work goes to the server's run queue), with
+    the context as given: the agent's nodes, without a server."""
+
+    queues_memory_work = True
+
+
+def test_served_memory_work_never_runs_on_the_in_process_worker(tmp_path: Path) -> None:
+    agent, model, provider = make_agent(tmp_path, Script())
+    provider.policy = QueuingCaller()
+    out = agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:00"},
+                       context=ctx(background_extraction=True))
+    assert out["extraction"]["status"] == "queued"
+    assert provider.worker.pending("t-maya") == 0
+    assert not provider.worker.scheduled("t-maya")
+    assert [step_of(call) for call in model.calls] == ["reply"]
+    memory = provider.resolve(ctx()).memory
+    assert [t.memory_work for t in memory.turns("t-maya") if t.role == "user"] == ["pending"]
