@@ -24,6 +24,10 @@ from typing import Any, Protocol
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from agent_runtime.context import Context
+from agent_runtime.cost import CostMeter
+from agent_runtime.resources import ResourceProvider
+from agent_runtime.structured import invoke_model
 from evals.assistant_set import Dialogue
 from evals.system_names import ASSISTANT_REFERENCES
 from evals.systems import RAG_K, SIMPLE_RRF_K, WINDOW_RESERVE_TOKENS, count_tokens
@@ -36,10 +40,6 @@ from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import NodeLabel, Turn
 from memory_graph.search import HybridSearch, recipe
 from memory_graph.timeparse import parse_timestamp
-from nodes.context import Context
-from nodes.cost import CostMeter
-from nodes.resources import ResourceProvider
-from nodes.structured import invoke_model
 
 #: The references' one prompt: who they are, what they know, how to reply. No example
 #: content, and the same words for every reference.

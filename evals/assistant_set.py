@@ -6,7 +6,7 @@ Scoring, as that README defines it: answers and gold strings are lower-cased and
 of punctuation; a probe is correct when the answer contains any gold string as whole
 words; an ``update`` or ``preference`` answer with a ``stale`` string and no gold one is
 ``stale``; a reply check fails when the reply contains a ``forbidden`` phrase. Traits use
-the agent's own levels (``nodes.personality.trait_level``): a labelled trait agrees when
+the agent's own levels (``memory_work.personality.trait_level``): a labelled trait agrees when
 its level is on the same side ("high" or "very high" for high), and a ``{}`` dialogue
 passes when every trait is "moderate"."""
 
@@ -23,7 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from memory_graph.errors import InvalidInputError
-from nodes.personality import TRAITS, trait_level
+from memory_work.personality import TRAITS, trait_level
 
 ProbeKind = Literal["fact", "update", "temporal", "multi-hop", "preference", "abstain"]
 PROBE_KINDS: tuple[ProbeKind, ...] = ("fact", "update", "temporal", "multi-hop",

@@ -28,6 +28,8 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
+from agent_runtime.context import Context
+from agent_runtime.resources import ResourceProvider
 from evals.harness import model_identity
 from evals.report import format_table, write_report
 from graphs.agent import build_agent
@@ -36,8 +38,6 @@ from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.embedding import Embedder
 from memory_graph.schema import Fact, NodeLabel
 from memory_graph.text import tokenize
-from nodes.context import Context
-from nodes.resources import ResourceProvider
 
 #: One expected fact: any one of these word sets, all of whose stems the fact must hold.
 Label = tuple[str, ...]

@@ -18,9 +18,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 from tqdm import tqdm
 
+from agent_runtime.cost import CostMeter
+from agent_runtime.structured import StructuredOutputError, call_structured
 from evals.harness import ItemLog
-from nodes.cost import CostMeter
-from nodes.structured import StructuredOutputError, call_structured
 
 JUDGE_SYSTEM = """You grade answers to questions about a long conversation. You get a \
 question, the gold answer and a generated answer. Label the generated answer CORRECT if \

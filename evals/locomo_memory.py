@@ -25,15 +25,15 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
+from agent_runtime.context import Context
+from agent_runtime.cost import CostMeter
+from agent_runtime.resources import ResourceProvider, Resources
+from agent_runtime.structured import StructuredOutputError
 from evals.locomo import Conversation
 from memory_graph.embedding import Embedder
 from memory_graph.graph import MemoryGraph
 from memory_graph.store import GraphStore
-from nodes.consolidate import consolidate_session
-from nodes.context import Context
-from nodes.cost import CostMeter
-from nodes.resources import ResourceProvider, Resources
-from nodes.structured import StructuredOutputError
+from memory_work.consolidate import consolidate_session
 
 
 def locomo_context(conversation: Conversation, **overrides: Any) -> Context:

@@ -20,6 +20,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from agent_runtime.context import Context, ExtractionMode
+from agent_runtime.resources import ResourceProvider
 from evals.harness import (
     EvalItem,
     ItemLog,
@@ -38,8 +40,6 @@ from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MemoryGraph
-from nodes.context import Context, ExtractionMode
-from nodes.resources import ResourceProvider
 from providers.chat import make_chat_model
 from providers.embeddings import default_embedder
 from providers.gguf import file_sha256

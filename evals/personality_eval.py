@@ -24,15 +24,15 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
+from agent_runtime.context import PersonalityInference
+from agent_runtime.cost import CostMeter
+from agent_runtime.structured import StructuredOutputError
 from evals.assistant_set import load_assistant_set
 from evals.harness import model_identity
 from evals.report import format_table, write_report
-from nodes.context import PersonalityInference
-from nodes.cost import CostMeter
-from nodes.infer_personality import RECENT_USER_TURNS, observe_traits
-from nodes.personality import TRAITS, Personality, trait_level
-from nodes.structured import StructuredOutputError
-from nodes.trait_markers import observe_markers
+from memory_work.personality import TRAITS, Personality, trait_level
+from memory_work.personality_observation import RECENT_USER_TURNS, observe_traits
+from memory_work.trait_markers import observe_markers
 
 Level = str  # "high" | "low" | "neutral"
 

@@ -35,6 +35,9 @@ import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from agent_runtime.context import Context
+from agent_runtime.cost import CostMeter
+from agent_runtime.structured import invoke_model
 from evals.system_names import ALL_SYSTEMS, OURS_VARIANTS
 from graphs.agent import Agent
 from memory_graph.errors import ConfigurationError
@@ -42,10 +45,7 @@ from memory_graph.graph import MemoryGraph
 from memory_graph.relative_dates import day_text
 from memory_graph.schema import EdgeType, Event, Fact, NodeLabel, Routine, Turn
 from memory_graph.search import HybridSearch, recipe
-from nodes.context import Context
-from nodes.cost import CostMeter
 from nodes.state import InputState, OutputState
-from nodes.structured import invoke_model
 
 BASELINE_SYSTEM = """You are {assistant}, a personal assistant. You are talking with {user}. \
 {intro} Answer {user}'s last message directly and briefly. If the answer is not in what you \

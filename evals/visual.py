@@ -16,14 +16,14 @@ from typing import Any
 
 from tqdm import tqdm
 
+from agent_runtime.context import Context
+from agent_runtime.resources import ResourceProvider
 from evals.harness import model_identity
 from evals.metrics import choice_letter
 from evals.report import format_table, write_json
 from graphs.agent import build_agent
 from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
-from nodes.context import Context
-from nodes.resources import ResourceProvider
 from providers.chat import make_chat_model, supports_vision
 from providers.embeddings import default_embedder
 from providers.gguf import file_sha256

@@ -9,15 +9,15 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from agent_runtime.background import BackgroundWorker
+from agent_runtime.context import Context
+from agent_runtime.resources import ResourceProvider
 from graphs.memory_queue import QueueMemoryWork
 from memory_graph.embedding import Embedder
 from memory_graph.store import GraphStore
-from nodes.background import BackgroundWorker
-from nodes.context import Context
 from nodes.extract_memory import ExtractMemory, route_after_extract
 from nodes.infer_personality import InferPersonality
 from nodes.perceive import Perceive
-from nodes.resources import ResourceProvider
 from nodes.respond import Respond
 from nodes.retrieve import Retrieve, route_after_retrieve
 from nodes.state import InputState, OutputState, State

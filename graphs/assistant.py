@@ -13,20 +13,21 @@ from typing import Any, cast
 
 from langchain_core.messages import AIMessage, AIMessageChunk
 
+from agent_runtime.cost import CostMeter
+from agent_runtime.resources import ResourceProvider, Resources
+from agent_runtime.structured import StructuredOutputError
 from graphs import Context, build_agent
 from graphs.agent import Agent
 from memory_graph.errors import ConfigurationError
 from memory_graph.forgetting import ForgetReport
 from memory_graph.schema import Turn
-from nodes.consolidate import consolidate_session
-from nodes.cost import CostMeter
+from memory_work.consolidate import consolidate_session
+from memory_work.outstanding import work_status
+from memory_work.personality import Personality
+from memory_work.sync import sync as sync_memory_work
 from nodes.forget import forget_memories
-from nodes.memory_view import memory_rows, turn_rows, work_status
-from nodes.memory_work import sync as sync_memory_work
-from nodes.personality import Personality
-from nodes.resources import ResourceProvider, Resources
+from nodes.memory_view import memory_rows, turn_rows
 from nodes.state import InputState, OutputState
-from nodes.structured import StructuredOutputError
 
 
 class Assistant:
@@ -119,12 +120,12 @@ class Assistant:
 
     def sync(self, progress: Callable[[str], None] = print) -> dict[str, int]:
         """Run this user's outstanding memory work (pending or failed extraction, finished
-        sessions not yet consolidated) to completion (``nodes.memory_work.sync``)."""
+        sessions not yet consolidated) to completion (``memory_work.pipeline.sync``)."""
         self.wait()
         return sync_memory_work(self.resources, self.context, progress)
 
     def status(self) -> dict[str, Any]:
-        """The user's memory-work states and failures (``nodes.memory_view.work_status``)."""
+        """The user's memory-work states and failures (``memory_work.outstanding.work_status``)."""
         return work_status(self.resources.memory, self.context,
                            self.resources.worker.pending(self.context.user_id))
 

@@ -8,7 +8,7 @@ jumps, no run without input that would continue from a client-shaped checkpoint)
 items live under a namespace that starts with the caller's id; assistants are the server's
 (read only). A run (or cron) whose context names another user or sets a server-owned
 field, or that asks for a webhook, is refused with 403 before it is created
-(``nodes.serving.refusals``; the graph checks again). The server's own memory-work threads
+(``agent_runtime.serving.refusals``; the graph checks again). The server's own memory-work threads
 (``graphs.internal_threads``) and their runs are owned by the server, in no client's lists.
 
 Without ``PERSONAVLM_AUTH_TOKENS`` the server runs unauthenticated for local development:
@@ -27,10 +27,10 @@ from typing import Any
 
 from langgraph_sdk import Auth
 
+from agent_runtime.serving import UNAUTHENTICATED_LOCAL, refusals
 from graphs.internal_threads import internal_key, thread_owner
 from graphs.tokens import LOOPBACK_HOSTS, TOKENS_VARIABLE, tokens_from_env, user_of_token
 from memory_graph.langgraph_store import AGENT_NAMESPACES
-from nodes.serving import UNAUTHENTICATED_LOCAL, refusals
 
 LOCAL_IDENTITY = "local"
 OWNER_KEY = "owner"

@@ -32,8 +32,8 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
+from agent_runtime.context import data_home
 from memory_graph.errors import ConfigurationError
-from nodes.context import data_home
 
 KEY_VARIABLE = "PERSONAVLM_INTERNAL_KEY"
 KEY_FILE = "internal.key"

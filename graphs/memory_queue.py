@@ -3,11 +3,11 @@ reply, ``QueueMemoryWork`` (the agent's last node) queues a ``sync`` run of the 
 graph for the caller, a few seconds later, and a second one a session gap later that also
 consolidates the last session (each new turn replaces the pending one: a debounce, as
 LangGraph's memory-template schedules its memory graph). The work itself is durable in the
-store (``nodes.memory_work``), so a server restart loses nothing: whatever a lost run did
+store (``memory_work.pipeline``), so a server restart loses nothing: whatever a lost run did
 not do is still pending, and the caller's next turn queues it again.
 
 The runs are created through the server's in-process client, inside the caller's run: they
-are the caller's runs (their context is checked as the caller's, ``nodes.serving``), on
+are the caller's runs (their context is checked as the caller's, ``agent_runtime.serving``), on
 threads of the server's whose ids no client can derive (``graphs.internal_threads``)."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any, Literal
 from langgraph.runtime import Runtime
 from langgraph_sdk import get_client
 
+from agent_runtime.context import Context
+from agent_runtime.resources import ResourceProvider
 from graphs.internal_threads import memory_thread
-from nodes.context import Context
-from nodes.resources import ResourceProvider
 from nodes.state import State
 
 #: Seconds between a reply and its memory work (a burst of turns shares one run).

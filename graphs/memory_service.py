@@ -1,7 +1,8 @@
 """The ``memory`` graph of the LangGraph server: a user's memory work and forgetting, as
 runs of the authenticated caller (``langgraph_sdk``: ``runs.wait(None, "memory", input=...)``).
 
-- ``{"action": "status"}``: memory-work states and failures (``nodes.memory_view.work_status``);
+- ``{"action": "status"}``: memory-work states and failures
+  (``memory_work.outstanding.work_status``);
 - ``{"action": "sync"}``: run the caller's outstanding memory work to completion;
 - ``{"action": "forget", "turn_id" | "session_id" | "everything": ...}``: forget, and also
   delete the caller's LangGraph threads whose checkpoints hold what was forgotten (all of
@@ -31,15 +32,15 @@ from langgraph_sdk.errors import NotFoundError
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
+from agent_runtime.context import Context
+from agent_runtime.resources import ResourceProvider
+from agent_runtime.serving import UNAUTHENTICATED_LOCAL
 from graphs.internal_threads import MEMORY_WORK, memory_thread
 from memory_graph.errors import InvalidInputError
 from memory_graph.quotes import Traces
-from nodes.context import Context
+from memory_work.outstanding import work_status
+from memory_work.sync import sync
 from nodes.forget import forget_memories
-from nodes.memory_view import work_status
-from nodes.memory_work import sync
-from nodes.resources import ResourceProvider
-from nodes.serving import UNAUTHENTICATED_LOCAL
 
 log = logging.getLogger("personavlm.memory_service")
 OWNER_KEY = "owner"

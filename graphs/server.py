@@ -1,6 +1,6 @@
 """Entry point for ``langgraph.json``: the agent the LangGraph server serves.
 
-Served, every caller is a stranger (``nodes.serving.ServedCaller``): the user is the
+Served, every caller is a stranger (``agent_runtime.serving.ServedCaller``): the user is the
 authenticated caller (``graphs/auth.py``), and the store, media directory, chat model and
 embedder come from the server's ``PERSONAVLM_*`` environment (``ServerSettings``), read once
 here; a run's context cannot choose them. Models and stores open on the first run. The
@@ -19,15 +19,15 @@ import atexit
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from agent_runtime.context import Context
+from agent_runtime.resources import ResourceProvider
+from agent_runtime.serving import ServedCaller, ServerSettings
 from graphs.agent import build_agent
 from graphs.internal_threads import internal_key
 from graphs.memory_service import build_memory_service
 from graphs.shutdown import exit_within
 from memory_graph.langgraph_store import MemoryGraphStore
 from memory_graph.search import HybridSearch, recipe
-from nodes.context import Context
-from nodes.resources import ResourceProvider
-from nodes.serving import ServedCaller, ServerSettings
 from providers.llama_runtime import configure_openmp
 
 #: How long the stopping server waits for model calls and memory work in progress.

@@ -475,6 +475,11 @@ class MemoryGraph:
             user_id, NodeLabel.TURN, where={"memory_work": state}) if isinstance(t, Turn)]
         return sorted(found, key=lambda t: (t.at, t.seq))
 
+    def turn_image_ids(self, user_id: str, turn_id: str) -> list[str]:
+        """The ids of a turn's photos (its ``HAS_IMAGE`` edges, as the store lists them)."""
+        return list(dict.fromkeys(edge.target for edge in self.store.edges(
+            user_id, [turn_id], [EdgeType.HAS_IMAGE], direction="out")))
+
     def has_turn(self, user_id: str, turn_id: str) -> bool:
         found = self.store.get_nodes(user_id, [turn_id], embeddings=False)
         return bool(found) and isinstance(found[0], Turn)

@@ -1,35 +1,20 @@
-"""extract_memory: semantic memories of the turn and, at a session boundary, the
-consolidation of the finished session — inline, or after the reply in the background."""
+"""extract_memory: the turn's memory work (``memory_work``) and, at a session boundary,
+the consolidation of the finished session — inline, or queued to run after the reply (on
+this process's worker, or served, on the server's run queue)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from langgraph.runtime import Runtime
 
-from nodes.context import Context
-from nodes.cost import CostMeter
-from nodes.memory_work import resume, run_session_work, run_turn_work
-from nodes.resources import ResourceProvider, Resources
-from nodes.state import State, TurnInfo, replaying
-
-
-def extraction_job(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMeter,
-                   errors: list[str]) -> dict[str, Any]:
-    """Consolidate the previous session when this turn opened a new one, then extract the
-    turn's semantic memories; the outcome of each is recorded in the store
-    (``nodes.memory_work``). A failed model output is recorded, never swallowed: the raw
-    turn stays stored and searchable either way."""
-    report: dict[str, Any] = {}
-    previous = turn["previous_session_id"]
-    if previous:
-        report["session"] = run_session_work(res, ctx, previous, meter, errors)
-    if ctx.extraction_mode == "session":
-        return report
-    report["turn"] = run_turn_work(res, ctx, turn, meter, errors)
-    return report
+from agent_runtime.context import Context
+from agent_runtime.cost import CostMeter
+from agent_runtime.resources import ResourceProvider
+from memory_work.in_process import queue_turn_work, resume
+from memory_work.pipeline import run_turn_and_previous_session
+from nodes.state import State, replaying
 
 
 class ExtractMemory:
@@ -42,21 +27,23 @@ class ExtractMemory:
         if not turn["stored"] or not ctx.extract_memories:
             return {"extraction": {"status": "off"}}
         res = self.provider.resolve(ctx)
-        if ctx.background_extraction and self.provider.policy.queues_memory_work:
+        served = self.provider.policy.queues_memory_work
+        if ctx.background_extraction and served:
             return {"extraction": {"status": "queued"}}  # graphs.memory_queue, after reply
-        resumed = resume(res, ctx, datetime.fromisoformat(turn["at"]), exclude_turn=turn["id"],
-                         exclude_session=turn["previous_session_id"] or "")
+        # Served, older outstanding work is the run queue's too, never this process's.
+        resumed = 0 if served else resume(
+            res, ctx, datetime.fromisoformat(turn["at"]), exclude_turn=turn["id"],
+            exclude_session=turn["previous_session_id"] or "")
         if ctx.background_extraction:
-            res.worker.submit(ctx.user_id, "extract_memory",
-                              partial(_background, res.in_background(), ctx, turn),
-                              key=f"turn:{turn['id']}")
+            queue_turn_work(res, ctx, turn, turn["previous_session_id"])
             return {"extraction": {"status": "background", "resumed": resumed,
                                    "pending": res.worker.pending(ctx.user_id)}}
         meter = CostMeter()
         errors: list[str] = []
         # Inline memory work runs on the memory-work context too, so it never evicts the
-        # reply context's prompt cache (the decision and the reply share that prefix).
-        report = extraction_job(res.in_background(), ctx, turn, meter, errors)
+        # reply context's prompt cache.
+        report = run_turn_and_previous_session(res.in_background(), ctx, turn,
+                                               turn["previous_session_id"], meter, errors)
         return {"extraction": {"status": "inline", **report, "cost": meter.as_dict()},
                 "cost": meter.as_dict(), "errors": errors}
 
@@ -64,12 +51,3 @@ class ExtractMemory:
 def route_after_extract(state: State) -> str:
     """A replayed turn with its given reply needs no retrieval."""
     return "infer_personality" if replaying(state) else "retrieve"
-
-
-def _background(res: Resources, ctx: Context, turn: TurnInfo) -> None:
-    if not res.memory.has_turn(ctx.user_id, turn["id"]):
-        return  # forgotten, or its exchange failed and was removed, before the work ran
-    errors: list[str] = []
-    extraction_job(res, ctx, turn, CostMeter(), errors)
-    if errors:
-        raise RuntimeError("; ".join(errors))

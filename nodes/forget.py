@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from agent_runtime.resources import Resources
 from memory_graph.forgetting import ForgetReport
 from memory_graph.schema import NodeLabel
-from nodes.resources import Resources
 
 
 def forget_memories(res: Resources, user_id: str, *, turn_id: str | None = None,

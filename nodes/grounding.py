@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 
+from agent_runtime.context import Context
+from agent_runtime.resources import Resources
 from memory_graph.schema import Node, NodeLabel, Turn
 from memory_graph.search import recipe
-from nodes.context import Context
 from nodes.reply_prompt import is_question, unmentioned_in_prompt
-from nodes.resources import Resources
 from nodes.retrieve import tells_the_reply
 from nodes.state import State
 

@@ -1,12 +1,11 @@
-"""What the user's memory looks like to a reader: one line per memory, the raw turns, and
-the state of the memory work. Imports neither LangGraph nor LangChain nor a model, so the
-command line's read-only commands (``memories``, ``status``, ``graph``) start in about a
-second."""
+"""What the user's memory looks like to a reader: one line per memory, the raw turns (the
+state of the memory work is ``memory_work.outstanding``). Imports neither LangGraph nor
+LangChain nor a model, so the command line's read-only commands (``memories``, ``graph``)
+start in about a second."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from memory_graph.graph import MemoryGraph
@@ -21,15 +20,10 @@ from memory_graph.schema import (
     Node,
     NodeLabel,
     Routine,
-    Session,
     Turn,
-    utc_now,
 )
 from memory_graph.timeparse import parse_timestamp
-from nodes.context import Context
 
-#: How often failed memory work is retried before it waits for ``personavlm sync``.
-MAX_ATTEMPTS = 3
 #: The derived memories a reader is shown (``memories``, the memory page).
 MEMORY_LABELS = (NodeLabel.FACT, NodeLabel.EVENT, NodeLabel.ROUTINE, NodeLabel.IMAGE)
 
@@ -77,59 +71,6 @@ def turn_rows(memory: MemoryGraph, user_id: str) -> list[dict[str, Any]]:
     (the ids are what ``forget --turn`` and ``forget --session`` take)."""
     return [{"id": t.id, "session_id": t.session_id, "at": t.at.isoformat(),
              "role": t.role, "text": t.text} for t in memory.turns(user_id)]
-
-
-@dataclass
-class Outstanding:
-    turns: list[Turn] = field(default_factory=list)
-    sessions: list[Session] = field(default_factory=list)
-
-
-def outstanding(memory: MemoryGraph, ctx: Context, now: datetime | None = None,
-                exclude_turn: str = "", exclude_session: str = "",
-                idle: bool = False) -> Outstanding:
-    """The user's memory work still to do: turns pending or failed (fewer than
-    ``MAX_ATTEMPTS`` times), sessions finished but not consolidated (same bound). The last
-    session is finished when it ended a session gap before ``now``, or when ``idle``."""
-    user_id = ctx.user_id
-    turns = [t for t in memory.turns_with_work(user_id, ("pending", "failed"))
-             if t.id != exclude_turn and t.role == "user" and t.answered
-             and (t.memory_work == "pending" or t.memory_attempts < MAX_ATTEMPTS)]
-    sessions = memory.sessions(user_id)
-    gap = timedelta(minutes=ctx.session_gap_minutes)
-    moment = now or utc_now()
-    finished = sessions[:-1] + [
-        s for s in sessions[-1:] if idle or (s.ended_at or s.started_at) + gap < moment]
-    due = [s for s in finished if s.consolidation != "done" and s.id != exclude_session
-           and s.consolidation_attempts < MAX_ATTEMPTS]
-    return Outstanding(turns=turns, sessions=due)
-
-
-def work_status(memory: MemoryGraph, ctx: Context, queued: int = 0,
-                now: datetime | None = None) -> dict[str, Any]:
-    """Counts of the user's turns by memory-work state and sessions by consolidation
-    state, the failures with their errors, and ``queued``: the jobs waiting in this
-    process's worker."""
-    memory.user(ctx.user_id)
-    user_turns = [t for t in memory.turns(ctx.user_id) if t.role == "user"]
-    sessions = memory.sessions(ctx.user_id)
-    work = outstanding(memory, ctx, now)
-    turns: dict[str, int] = {}
-    for turn in user_turns:
-        turns[turn.memory_work] = turns.get(turn.memory_work, 0) + 1
-    consolidation: dict[str, int] = {}
-    for session in sessions:
-        consolidation[session.consolidation] = consolidation.get(session.consolidation, 0) + 1
-    return {
-        "turns": turns, "sessions": consolidation,
-        "outstanding": {"turns": len(work.turns), "sessions": len(work.sessions)},
-        "queued in this process": queued,
-        "failures": [{"turn": t.id, "at": t.at.isoformat(), "attempts": t.memory_attempts,
-                      "error": t.memory_error} for t in user_turns
-                     if t.memory_work == "failed"]
-        + [{"session": s.id, "attempts": s.consolidation_attempts,
-            "error": s.consolidation_error} for s in sessions if s.consolidation == "failed"],
-    }
 
 
 def _row(node: Node, when: datetime | None) -> dict[str, Any]:

@@ -11,18 +11,18 @@ from langchain_core.messages import HumanMessage, RemoveMessage
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
+from agent_runtime.context import Context
+from agent_runtime.cost import CostMeter
+from agent_runtime.resources import ResourceProvider, Resources
+from agent_runtime.structured import invoke_model
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MAX_TURN_CHARS, TurnInput
 from memory_graph.schema import EdgeType, Image, Turn, stable_id, utc_now
 from memory_graph.text import check_unicode
 from memory_graph.timeparse import parse_timestamp
+from memory_work.personality import Personality
 from nodes.chat_messages import pending_user_message, thread_turns, unanswered
-from nodes.context import Context
-from nodes.cost import CostMeter
-from nodes.personality import Personality
-from nodes.resources import ResourceProvider, Resources
 from nodes.state import GivenReply, MediaRef, State, TurnInfo
-from nodes.structured import invoke_model
 from providers.chat import supports_vision
 from providers.images import LoadedImage, load_image
 

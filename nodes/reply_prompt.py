@@ -12,14 +12,14 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from agent_runtime.context import Context
 from memory_graph.media import MediaStore
 from memory_graph.relative_dates import day_text, resolve_relative_dates
 from memory_graph.schema import EdgeType, Entity
 from memory_graph.search import MemoryHit
 from memory_graph.text import tokenize
-from nodes.context import Context
+from memory_work.personality import Personality
 from nodes.memory_view import describe_node
-from nodes.personality import Personality
 from nodes.prompts import (
     ANSWER_FORM,
     ANSWER_HINT,

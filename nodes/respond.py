@@ -10,15 +10,15 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
+from agent_runtime.context import Context
+from agent_runtime.cost import CostMeter
+from agent_runtime.resources import ResourceProvider, Resources
+from agent_runtime.structured import invoke_model
 from memory_graph.graph import TurnInput
-from nodes.context import Context
-from nodes.cost import CostMeter
+from memory_work.in_process import schedule_idle_consolidation
 from nodes.grounding import grounded_reply
-from nodes.memory_work import schedule_idle_consolidation
 from nodes.reply_prompt import attached_images, reply_messages
-from nodes.resources import ResourceProvider, Resources
 from nodes.state import MediaRef, State
-from nodes.structured import invoke_model
 from nodes.warm_prefix import submit_warm_prefix
 from providers.chat import supports_vision
 

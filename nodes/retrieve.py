@@ -17,6 +17,10 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
 
+from agent_runtime.context import Context
+from agent_runtime.cost import CostMeter
+from agent_runtime.resources import ResourceProvider
+from agent_runtime.structured import StructuredOutputError, call_structured
 from memory_graph.errors import InvalidInputError
 from memory_graph.relative_dates import names_a_time
 from memory_graph.schema import Entity, Node, NodeLabel, Turn
@@ -24,8 +28,6 @@ from memory_graph.search import MemoryHit
 from memory_graph.store import TimeWindow
 from memory_graph.text import tokenize
 from memory_graph.timeparse import parse_timestamp
-from nodes.context import Context
-from nodes.cost import CostMeter
 from nodes.prompts import DECIDE_SHAPE, DECIDE_SUFFIX
 from nodes.reply_prompt import (
     is_question,
@@ -34,10 +36,8 @@ from nodes.reply_prompt import (
     render_hit,
     reply_messages,
 )
-from nodes.resources import ResourceProvider
 from nodes.schemas import RetrievalDecision
 from nodes.state import RetrievalState, RetrievedMemory, State, add_memories
-from nodes.structured import StructuredOutputError, call_structured
 
 #: Memories a round after the first adds at most: the prompt stays within its budget.
 LATER_ROUND_K = 3

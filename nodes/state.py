@@ -25,7 +25,7 @@ from langgraph.graph.message import add_messages
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
-from nodes.cost import merge_costs
+from agent_runtime.cost import merge_costs
 
 DESCRIBED = ConfigDict(use_attribute_docstrings=True)
 

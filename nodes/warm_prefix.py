@@ -13,11 +13,11 @@ from typing import Protocol, runtime_checkable
 
 from langchain_core.messages import BaseMessage
 
-from nodes.context import Context
+from agent_runtime.context import Context
+from agent_runtime.resources import Resources
+from memory_work.personality import Personality
 from nodes.perceive import recent_turns, snapshot_background
-from nodes.personality import Personality
 from nodes.reply_prompt import reply_prefix
-from nodes.resources import Resources
 
 
 @runtime_checkable

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, get_args
 
+from agent_runtime.context import Context, ExtractionMode
 from evals.bench_llama import POLICIES
 from memory_graph.backends import BACKENDS
 from memory_graph.errors import (
@@ -22,7 +23,6 @@ from memory_graph.errors import (
     StoreUnreadableError,
 )
 from memory_graph.store import GraphStore
-from nodes.context import Context, ExtractionMode
 from providers.chat import CHAT_PROVIDERS
 from providers.llama_runtime import configure_openmp
 
@@ -402,8 +402,8 @@ def _unrecovered_line(name: str, error: MissingWritesError) -> str:
 
 
 def _repair(location: str) -> int:
+    from agent_runtime.context import data_home
     from memory_graph.backends.networkx_store import NetworkxStore
-    from nodes.context import data_home
 
     root = Path(location).expanduser() if location else data_home() / "memory"
     store = NetworkxStore(root)
@@ -446,10 +446,11 @@ READ_ONLY_COMMANDS = ("memories", "status", "graph")
 
 
 def _run_read_command(args: argparse.Namespace) -> None:
+    from agent_runtime.context import store_location
     from memory_graph.backends import open_store
     from memory_graph.graph import MemoryGraph
-    from nodes.context import store_location
-    from nodes.memory_view import memory_rows, turn_rows, work_status
+    from memory_work.outstanding import work_status
+    from nodes.memory_view import memory_rows, turn_rows
     from providers.embeddings import LazyEmbedder, default_embedder
 
     context = _context(args)

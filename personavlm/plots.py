@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
 from memory_graph.graph import MemoryGraph
-from nodes.personality import NEUTRAL, TRAITS, Personality
+from memory_work.personality import NEUTRAL, TRAITS, Personality
 
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 QUOTE_CHARS = 48

@@ -54,7 +54,7 @@ class ChatLlamaCpp(BaseChatModel):
     cache_slot: str = Field(default="", description=(
         "Background calls with a slot name use a llama.cpp context of their own, so a "
         "prompt prefix they repeat stays cached between them."))
-    #: Structured output through llama.cpp grammars (see ``nodes.structured``).
+    #: Structured output through llama.cpp grammars (see ``agent_runtime.structured``).
     supports_json_schema: bool = True
     supports_vision: bool = False
 

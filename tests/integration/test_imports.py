@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _modules() -> list[str]:
     names = []
-    for package in ("nodes", "graphs"):
+    for package in ("agent_runtime", "memory_work", "nodes", "graphs"):
         names += [f"{package}.{m.name}" for m in pkgutil.iter_modules([str(ROOT / package)])]
     return sorted(names)
 
@@ -31,7 +31,7 @@ def _import_alone(module: str, data: Path) -> tuple[str, int, str]:
 
 def test_each_module_imports_first(tmp_path: Path) -> None:
     modules = _modules()
-    assert "nodes.consolidate" in modules and "graphs.agent" in modules
+    assert "memory_work.consolidate" in modules and "graphs.agent" in modules
     with ThreadPoolExecutor(max_workers=4) as pool:
         failures = [r for r in pool.map(lambda m: _import_alone(m, tmp_path), modules)
                     if r[1] != 0]

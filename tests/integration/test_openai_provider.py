@@ -10,9 +10,9 @@ import pytest
 from langchain_core.messages import HumanMessage
 from servers import free_port, python_bin, running
 
-from nodes.cost import CostMeter
-from nodes.schemas import BigFiveScores
-from nodes.structured import call_structured
+from agent_runtime.cost import CostMeter
+from agent_runtime.structured import call_structured
+from memory_work.schemas import BigFiveScores
 from providers.gguf import default_gguf_path
 from providers.images import load_image
 from providers.openai_compat import ChatOpenAICompatible

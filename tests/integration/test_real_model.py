@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
 
+from agent_runtime.cost import CostMeter
+from agent_runtime.resources import ResourceProvider
+from agent_runtime.structured import call_structured
 from graphs import Context, build_agent
-from nodes.cost import CostMeter
-from nodes.prompts import EXTRACT_SHAPE, EXTRACT_USER
-from nodes.resources import ResourceProvider
-from nodes.schemas import TurnMemories
-from nodes.semantic import extraction_messages
-from nodes.structured import call_structured
+from memory_work.prompts import EXTRACT_SHAPE, EXTRACT_USER
+from memory_work.schemas import TurnMemories
+from memory_work.turn_memories import extraction_messages
 from providers.chat import make_chat_model
 from providers.gate import for_background
 from providers.gguf import DEFAULT_GGUF_SHA256, DEFAULT_GGUF_SIZE, default_gguf_path, file_sha256

@@ -20,6 +20,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import Field
 
+from agent_runtime.resources import ResourceProvider
 from evals.systems import Ours, Query, Workbench
 from graphs import Context, build_agent
 from graphs.assistant import Assistant
@@ -27,7 +28,6 @@ from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import InvalidInputError, UnknownUserError
 from memory_graph.schema import EdgeType, NodeLabel
 from memory_graph.search import RECIPES, HybridSearch
-from nodes.resources import ResourceProvider
 from nodes.retrieve import LATER_ROUND_K
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"

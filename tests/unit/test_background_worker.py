@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-import nodes.background as background
-from nodes.background import BackgroundWorker
+import agent_runtime.background as background
+from agent_runtime.background import BackgroundWorker
 
 
 def test_job_waits_for_the_reply_in_progress() -> None:

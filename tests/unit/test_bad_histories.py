@@ -12,13 +12,13 @@ import pytest
 from helpers import HashingEmbedder, ScriptedFakeChatModel
 from langchain_core.messages import BaseMessage
 
+from agent_runtime.context import Context
+from agent_runtime.resources import ResourceProvider
 from evals.history import load_history
 from graphs import build_agent
 from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import InvalidInputError
-from nodes.context import Context
-from nodes.resources import ResourceProvider
 from personavlm.ingest import ingest
 
 GOOD_TURN = {"time": "2024-05-01 10:00", "user": "I teach chemistry.", "assistant": ""}

@@ -19,14 +19,14 @@ from PIL import Image as PILImage
 from PIL import PngImagePlugin
 from test_agent_wiring import Script, ctx, make_agent
 
+from agent_runtime.context import Context
+from agent_runtime.resources import ResourceProvider
 from evals.history import load_history
 from evals.locomo import load_locomo
 from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import ConfigurationError, InvalidInputError
 from memory_graph.graph import MemoryGraph, TurnInput
-from nodes.context import Context
-from nodes.resources import ResourceProvider
 from personavlm.repl import chat
 from providers.images import load_image
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from agent_runtime.context import Context
+from agent_runtime.structured import StructuredOutputError
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import (
     ConfigurationError,
@@ -17,8 +19,6 @@ from memory_graph.errors import (
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import User
 from memory_graph.search import recipe
-from nodes.context import Context
-from nodes.structured import StructuredOutputError
 from providers.chat import make_chat_model
 from providers.gguf import ModelFileError
 

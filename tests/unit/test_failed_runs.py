@@ -15,10 +15,10 @@ from helpers import HashingEmbedder, ScriptedFakeChatModel, step_of
 from langchain_core.messages import BaseMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
+from agent_runtime.resources import ResourceProvider
 from graphs import Context, build_agent
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import InvalidInputError
-from nodes.resources import ResourceProvider
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
        b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe"

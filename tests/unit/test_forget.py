@@ -14,12 +14,12 @@ import pytest
 from helpers import HashingEmbedder, ScriptedFakeChatModel
 from langchain_core.messages import BaseMessage
 
+from agent_runtime.context import Context
+from agent_runtime.resources import ResourceProvider
 from graphs import build_agent
 from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import UnknownMemoryError
-from nodes.context import Context
-from nodes.resources import ResourceProvider
 
 SECRET = "4417"
 CODE = "ZEBRA-7391"

@@ -14,20 +14,20 @@ import pytest
 from helpers import HashingEmbedder, ScriptedFakeChatModel, step_of
 from langchain_core.messages import BaseMessage
 
+from agent_runtime.resources import ResourceProvider
 from graphs import Context
 from graphs.agent import build_agent
 from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.schema import EdgeType, Fact, NodeLabel, Routine, Turn
 from memory_graph.search import MemoryHit
-from nodes.consolidate import citing_turns, real_routines
-from nodes.entity_names import junk_reason
-from nodes.reconcile import shares_a_subject
+from memory_work.consolidate import citing_turns, real_routines
+from memory_work.entity_names import junk_reason
+from memory_work.reconcile import shares_a_subject
+from memory_work.schemas import ProceduralMemory
+from memory_work.turn_memories import said_in
 from nodes.reply_prompt import reply_hint
-from nodes.resources import ResourceProvider
 from nodes.retrieve import without_restatements
-from nodes.schemas import ProceduralMemory
-from nodes.semantic import said_in
 
 FACTS = {
     "love coffee": "Maya loves coffee.",
@@ -222,8 +222,8 @@ def test_an_answer_format_takes_the_place_of_the_products_form() -> None:
 
 def test_each_sentence_of_a_packed_session_fact_is_cited_apart() -> None:
     from memory_graph.schema import Session
-    from nodes.consolidate import session_facts
-    from nodes.schemas import SessionNotes
+    from memory_work.consolidate import session_facts
+    from memory_work.schemas import SessionNotes
 
     class NoEntities:
         def touched(self) -> list[Any]:

@@ -7,19 +7,20 @@ last session is consolidated after an idle time."""
 
 from __future__ import annotations
 
+import base64
 import time
 from pathlib import Path
 from typing import Any
 
 from helpers import step_of
-from test_agent_wiring import Script, ctx, make_agent
+from test_agent_wiring import PNG, Script, ctx, make_agent
 
+from agent_runtime.serving import TrustedCaller
 from graphs.assistant import Assistant
 from memory_graph.graph import TurnInput
-from memory_graph.schema import NodeLabel
+from memory_graph.schema import EdgeType, NodeLabel
 from memory_graph.store import WriteBatch
-from nodes.memory_view import MAX_ATTEMPTS
-from nodes.serving import TrustedCaller
+from memory_work.outstanding import MAX_ATTEMPTS
 
 
 def facts(provider: Any, user: str) -> list[str]:
@@ -133,3 +134,18 @@ def test_served_memory_work_never_runs_on_the_in_process_worker(tmp_path: Path) 
     assert [step_of(call) for call in model.calls] == ["reply"]
     memory = provider.resolve(ctx()).memory
     assert [t.memory_work for t in memory.turns("t-maya") if t.role == "user"] == ["pending"]
+
+
+def test_a_resumed_photo_turn_links_its_visual_concept_to_its_photo(tmp_path: Path) -> None:
+    agent, _, provider = make_agent(tmp_path, Script())
+    out = agent.invoke({"text": "This is Pixel, my cat.", "at": "2024-03-02 19:00",
+                        "images": [base64.b64encode(PNG).decode()]},
+                       context=ctx(extract_memories=False))
+    memory = provider.resolve(ctx()).memory
+    turn = next(t for t in memory.turns("t-maya") if t.id == out["turn"]["id"])
+    memory.commit("t-maya", WriteBatch(nodes=[turn.model_copy(update={"memory_work":
+                                                                      "pending"})]))
+    assistant = Assistant(ctx(), agent=agent, provider=provider)
+    assert assistant.sync(progress=lambda line: None)["turns done"] == 1
+    depicts = memory.store.edges("t-maya", out["turn"]["image_ids"], [EdgeType.DEPICTS])
+    assert len(depicts) == 1

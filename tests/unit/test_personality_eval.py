@@ -10,7 +10,7 @@ from helpers import ScriptedFakeChatModel
 from langchain_core.messages import BaseMessage
 
 from evals.personality_eval import CASES, run
-from nodes.personality import TRAITS
+from memory_work.personality import TRAITS
 
 
 def _always(level: str) -> ScriptedFakeChatModel:
@@ -57,7 +57,7 @@ def test_markers_need_no_model_and_score_the_assistant_sets_labels(tmp_path: Pat
 
 
 def test_a_negated_marker_counts_for_the_other_end() -> None:
-    from nodes.trait_markers import count_markers, observe_markers
+    from memory_work.trait_markers import count_markers, observe_markers
 
     assert count_markers("I'm not worried at all, no stress.", "neuroticism") == (0, 2)
     assert observe_markers("I'm not worried at all, no stress.").neuroticism == 2

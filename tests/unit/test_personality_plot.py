@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from nodes.personality import TRAITS, Personality
+from memory_work.personality import TRAITS, Personality
 from personavlm.plots import COLOURS, PersonalityStep, _date_label, plot_personality
 
 T0 = datetime(2024, 3, 2, 19, 0, tzinfo=UTC)

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from helpers import HashingEmbedder
 
+from agent_runtime.background import BackgroundWorker
+from agent_runtime.context import Context
+from agent_runtime.resources import ResourceProvider
 from graphs.assistant import Assistant
 from memory_graph.errors import ConfigurationError
-from nodes.background import BackgroundWorker
-from nodes.context import Context
-from nodes.resources import ResourceProvider
 
 
 def test_close_finishes_memory_work_then_releases_the_store(tmp_path: Path) -> None:

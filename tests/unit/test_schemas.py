@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from agent_runtime.resources import ResourceProvider
 from graphs.agent import build_agent
 from graphs.memory_service import build_memory_service
-from nodes.resources import ResourceProvider
 
 
 def graphs() -> list[Any]:

@@ -20,20 +20,20 @@ import pytest
 from helpers import HashingEmbedder, ScriptedFakeChatModel
 from langchain_core.messages import BaseMessage
 
-from graphs import build_agent
-from graphs.tokens import load_tokens, user_of_token
-from memory_graph.backends.networkx_store import NetworkxStore
-from memory_graph.errors import ConfigurationError, InvalidInputError, UnknownUserError
-from memory_graph.graph import MemoryGraph
-from nodes.context import Context
-from nodes.resources import ResourceProvider
-from nodes.serving import (
+from agent_runtime.context import Context
+from agent_runtime.resources import ResourceProvider
+from agent_runtime.serving import (
     UNAUTHENTICATED_LOCAL,
     AccessDeniedError,
     ServedCaller,
     ServerSettings,
     refusals,
 )
+from graphs import build_agent
+from graphs.tokens import load_tokens, user_of_token
+from memory_graph.backends.networkx_store import NetworkxStore
+from memory_graph.errors import ConfigurationError, InvalidInputError, UnknownUserError
+from memory_graph.graph import MemoryGraph
 from providers.images import load_image
 
 SAMPLE = Path(__file__).resolve().parents[2] / "personavlm/samples/images/cat_on_sofa.png"

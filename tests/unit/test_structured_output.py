@@ -13,9 +13,9 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
-from nodes.cost import CostMeter
-from nodes.schemas import SessionConsolidation
-from nodes.structured import REPAIR_TEMPERATURE, StructuredOutputError, call_structured
+from agent_runtime.cost import CostMeter
+from agent_runtime.structured import REPAIR_TEMPERATURE, StructuredOutputError, call_structured
+from memory_work.schemas import SessionConsolidation
 
 GOOD = json.dumps({"topics": [], "routines": [], "profile": "Ana is a nurse. She has a dog."})
 LOOP = json.dumps({"topics": [], "routines": [],

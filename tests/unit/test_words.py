@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from memory_graph.text import tokenize
-from nodes.entity_names import junk_reason
+from memory_work.entity_names import junk_reason
 
 
 def test_a_name_is_one_word_with_or_without_its_accents() -> None:

@@ -20,9 +20,9 @@ from typing import Any, Protocol
 
 from langgraph.runtime import Runtime
 
+from agent_runtime.context import Context
 from memory_graph.backends import BACKENDS
 from memory_graph.errors import ConfigurationError, PersonaVLMError
-from nodes.context import Context
 from providers.chat import CHAT_PROVIDERS
 
 #: Context fields that name server resources: set only by the server's configuration.

@@ -1,5 +1,5 @@
 """Entity resolution against the user's graph: names that are no entity are set aside
-(``nodes.entity_names``), then a deterministic name/alias match, then, only for names left
+(``memory_work.entity_names``), then a deterministic name/alias match, then, only for names left
 over that resemble a known entity, one model question."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from collections.abc import Iterable, Sequence
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
+from agent_runtime.cost import CostMeter
+from agent_runtime.structured import StructuredOutputError, call_structured
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import Entity, stable_id
-from nodes.cost import CostMeter
-from nodes.entity_names import junk_reason
-from nodes.prompts import ENTITY_MATCH, ENTITY_MATCH_SHAPE
-from nodes.schemas import EntityMatch
-from nodes.structured import StructuredOutputError, call_structured
+from memory_work.entity_names import junk_reason
+from memory_work.prompts import ENTITY_MATCH, ENTITY_MATCH_SHAPE
+from memory_work.schemas import EntityMatch
 
 #: Cosine similarity above which an unmatched name is worth asking the model about.
 ASK_MODEL_SIMILARITY = 0.75

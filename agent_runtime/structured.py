@@ -14,8 +14,8 @@ from langgraph.constants import TAG_NOSTREAM
 from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 
+from agent_runtime.cost import CostMeter
 from memory_graph.errors import PersonaVLMError
-from nodes.cost import CostMeter
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -9,25 +9,25 @@ from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from agent_runtime.context import Context
+from agent_runtime.cost import CostMeter
+from agent_runtime.resources import Resources
+from agent_runtime.structured import call_structured
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import EdgeType, Entity, Fact, Turn, stable_id
 from memory_graph.text import tokenize
 from memory_graph.writes import LinkedFact, PreferenceChange, Restatement, TurnMemoryWrite
-from nodes.context import Context
-from nodes.cost import CostMeter
-from nodes.entities import EntityResolver
-from nodes.prompts import EXTRACT_EXAMPLES, EXTRACT_SHAPE, EXTRACT_SYSTEM, EXTRACT_USER
-from nodes.reconcile import reconcile_facts
-from nodes.resources import Resources
-from nodes.schemas import TurnMemories
-from nodes.state import TurnInfo
-from nodes.structured import call_structured
+from memory_work.entities import EntityResolver
+from memory_work.prompts import EXTRACT_EXAMPLES, EXTRACT_SHAPE, EXTRACT_SYSTEM, EXTRACT_USER
+from memory_work.reconcile import reconcile_facts
+from memory_work.schemas import TurnMemories
+from memory_work.turns import WorkTurn
 
 FactKind = Literal["fact", "remember", "visual"]
 EXTRACTION_CACHE = "extraction"
 
 
-def extract_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, meter: CostMeter,
+def extract_turn_memories(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter,
                           errors: list[str]) -> dict[str, Any]:
     name = ctx.display_name
     at = datetime.fromisoformat(turn["at"])
@@ -137,7 +137,7 @@ def keep_grounded(found: TurnMemories, source: str, user_name: str, assistant_na
     return grounded, dropped
 
 
-def write_turn_memories(res: Resources, ctx: Context, turn: TurnInfo, found: TurnMemories,
+def write_turn_memories(res: Resources, ctx: Context, turn: WorkTurn, found: TurnMemories,
                         meter: CostMeter, errors: list[str]) -> dict[str, Any]:
     user_id = ctx.user_id
     memory = res.memory
@@ -224,7 +224,7 @@ def given_up(memory: MemoryGraph, user_id: str, statements: list[str],
     return changes
 
 
-def _previous_assistant_text(res: Resources, ctx: Context, turn: TurnInfo,
+def _previous_assistant_text(res: Resources, ctx: Context, turn: WorkTurn,
                              meter: CostMeter) -> str:
     with meter.store():
         turns = res.memory.session_turns(ctx.user_id, turn["session_id"])

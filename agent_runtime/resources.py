@@ -19,15 +19,15 @@ from types import TracebackType
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
+from agent_runtime.background import BackgroundWorker
+from agent_runtime.context import Context, data_home, store_location
+from agent_runtime.serving import RunPolicy, TrustedCaller
 from memory_graph.backends import open_store
 from memory_graph.embedding import Embedder
 from memory_graph.graph import MemoryGraph
 from memory_graph.media import MediaStore
 from memory_graph.search import HybridSearch, Reranker, recipe
 from memory_graph.store import GraphStore
-from nodes.background import BackgroundWorker
-from nodes.context import Context, data_home, store_location
-from nodes.serving import RunPolicy, TrustedCaller
 from providers.chat import make_chat_model
 from providers.embeddings import (
     MINILM_NAME,

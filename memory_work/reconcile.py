@@ -13,13 +13,13 @@ from datetime import datetime
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
+from agent_runtime.cost import CostMeter
+from agent_runtime.resources import Resources
+from agent_runtime.structured import StructuredOutputError, call_structured
 from memory_graph.schema import Fact, Routine
 from memory_graph.text import tokenize
-from nodes.cost import CostMeter
-from nodes.prompts import RECONCILE_EXAMPLES, RECONCILE_FACTS, RECONCILE_SHAPE
-from nodes.resources import Resources
-from nodes.schemas import FactReconciliation
-from nodes.structured import StructuredOutputError, call_structured
+from memory_work.prompts import RECONCILE_EXAMPLES, RECONCILE_FACTS, RECONCILE_SHAPE
+from memory_work.schemas import FactReconciliation
 
 #: Word-stem overlap (Jaccard) at which two statements are the same fact without asking.
 SAME_WORDS = 0.8

@@ -8,6 +8,10 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from agent_runtime.context import Context
+from agent_runtime.cost import CostMeter
+from agent_runtime.resources import Resources
+from agent_runtime.structured import call_structured
 from memory_graph.schema import (
     Entity,
     Event,
@@ -19,26 +23,22 @@ from memory_graph.schema import (
 )
 from memory_graph.text import tokenize
 from memory_graph.writes import CitedFact, Restatement, SessionConsolidationWrite, SessionEvent
-from nodes.context import Context
-from nodes.cost import CostMeter
-from nodes.entities import EntityResolver, normalise_name
-from nodes.prompts import (
+from memory_work.entities import EntityResolver, normalise_name
+from memory_work.prompts import (
     CONSOLIDATE_SHAPE,
     CONSOLIDATE_SYSTEM,
     CONSOLIDATE_USER,
     NOTES_SHAPE,
     NOTES_SYSTEM,
 )
-from nodes.reconcile import reconcile_facts
-from nodes.resources import Resources
-from nodes.schemas import ProceduralMemory, SessionConsolidation, SessionNotes
-from nodes.semantic import mentioned_in
-from nodes.structured import call_structured
+from memory_work.reconcile import reconcile_facts
+from memory_work.schemas import ProceduralMemory, SessionConsolidation, SessionNotes
+from memory_work.turn_memories import mentioned_in
 
 MAX_ROUTINES = 5
 #: Output budget of a consolidation call: at about 11 tokens/s under a grammar on two
 #: cores, it bounds the call to about 20 s with its prompt. A cut-off output keeps its
-#: finished items (``nodes.structured.parse_cut_off``).
+#: finished items (``agent_runtime.structured.parse_cut_off``).
 CONSOLIDATION_TOKENS = 140
 MAX_TRANSCRIPT_CHARS = 5000
 MAX_LINE_CHARS = 240
