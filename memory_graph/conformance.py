@@ -76,7 +76,9 @@ __all__ = [
     "test_hybrid_search_uses_neighbourhood_time_window_and_exclusions",
     "test_keyword_search_ranks_matches_and_filters_by_time",
     "test_memory_graph_reads_what_the_agent_needs",
+    "test_memory_work_is_claimed_by_one_owner_at_a_time",
     "test_nodes_round_trip_with_types_times_and_vectors",
+    "test_of_owners_claiming_at_once_exactly_one_gets_the_work",
     "test_turns_are_chained_in_order_and_linked_to_their_session",
     "test_users_are_created_listed_and_unknown_ones_rejected",
     "test_users_never_see_each_other",
@@ -517,7 +519,7 @@ def test_edges_to_missing_or_foreign_nodes_are_rejected(ana: MemoryGraph) -> Non
 
 
 def test_hybrid_search_uses_neighbourhood_time_window_and_exclusions(ana: MemoryGraph) -> None:
-    search = HybridSearch(ana, recipe("hybrid_fast", neighbourhood_seeds=1))
+    search = HybridSearch(ana, recipe("hybrid_graph", rerank=False, neighbourhood_seeds=1))
     hits = search.search("t-ana", "which shoe does Pixel chew in the flat", k=5)
     assert hits[0].node.id == "s1-1"
     assert hits[0].date == T0 + timedelta(minutes=1)
@@ -530,6 +532,44 @@ def test_hybrid_search_uses_neighbourhood_time_window_and_exclusions(ana: Memory
     excluded = search.search("t-ana", "which shoe does Pixel chew in the flat", k=5,
                              exclude=["s1-1"])
     assert "s1-1" not in {h.node.id for h in excluded}
+
+
+def test_memory_work_is_claimed_by_one_owner_at_a_time(ana: MemoryGraph) -> None:
+    lease = timedelta(minutes=10)
+    assert ana.claim_work("t-ana", "s1-0", "p1", lease, T0)
+    assert ana.claim_work("t-ana", "s1-0", "p1", lease, T0), "its owner keeps it"
+    assert not ana.claim_work("t-ana", "s1-0", "p2", lease, T0), "live elsewhere"
+    assert ana.claim_work("t-ana", "s1-0", "p2", lease, T0 + 2 * lease), "stale: taken over"
+    turn = ana.store.get_nodes("t-ana", ["s1-0"])[0]
+    # A compare-and-set: a claim read before another owner took it is not written.
+    assert not ana.store.claim_node("t-ana", turn.model_copy(update={"work_claim": "p3"}),
+                                    "p1")
+    assert ana.store.get_nodes("t-ana", ["s1-0"])[0].work_claim == "p2"  # type: ignore[attr-defined]
+    ana.mark_turn_work("t-ana", "s1-0", "done")
+    assert ana.claim_work("t-ana", "s1-0", "p3", lease, T0), "released when marked"
+    assert ana.claim_work("t-ana", "s1", "p1", lease, T0), "a session is claimed too"
+    assert not ana.claim_work("t-ana", "no-such-turn", "p1", lease, T0)
+    hits = ana.store.keyword_search("t-ana", NodeLabel.TURN, "beagle puppy", 3)
+    assert "s1-0" in {h.node.id for h in hits}, "a claimed turn stays searchable"
+    assert ana.store.get_nodes("t-ana", ["s1-0"])[0].embedding is not None  # type: ignore[attr-defined]
+
+
+def test_of_owners_claiming_at_once_exactly_one_gets_the_work(ana: MemoryGraph) -> None:
+    won: list[str] = []
+    start = threading.Barrier(6)
+
+    def claim(owner: str) -> None:
+        start.wait()
+        if ana.claim_work("t-ana", "s2-0", owner, timedelta(minutes=10), T0):
+            won.append(owner)
+
+    threads = [threading.Thread(target=claim, args=(f"p{i}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1
+    assert ana.store.get_nodes("t-ana", ["s2-0"])[0].work_claim == won[0]  # type: ignore[attr-defined]
 
 
 def _mixed_batch(memory: MemoryGraph, user_id: str) -> WriteBatch:

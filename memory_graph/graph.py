@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import pairwise
 
 from pydantic import ValidationError
@@ -438,23 +438,47 @@ class MemoryGraph:
         """Every stored version of the edges at ``node_ids`` (no temporal filtering)."""
         return self.store.edges(user_id, list(node_ids), types, direction)
 
+    def claim_work(self, user_id: str, node_id: str, owner: str, lease: timedelta,
+                   now: datetime | None = None) -> bool:
+        """Claim the memory work of a turn or session for ``owner`` (a process) for
+        ``lease``: True when it is this owner's now, False when another owner's claim is
+        live or the node is gone. One compare-and-set in the store, so of two processes
+        over one store only one gets it; a claim whose lease ran out (its process died) is
+        taken over. ``mark_turn_work`` and ``mark_consolidation_failed`` release it."""
+        found = self.store.get_nodes(user_id, [node_id])
+        node = found[0] if found else None
+        if not isinstance(node, Turn | Session):
+            return False
+        moment = now or utc_now()
+        if node.work_claim == owner:
+            return True
+        if node.work_claim and node.work_claim_until is not None \
+                and node.work_claim_until > moment:
+            return False
+        claimed = node.model_copy(update={"work_claim": owner,
+                                          "work_claim_until": moment + lease})
+        return self.store.claim_node(user_id, claimed, node.work_claim)
+
     def mark_turn_work(self, user_id: str, turn_id: str, state: MemoryWorkState,
                        error: str = "") -> None:
-        """Record how a turn's memory work went (a failure counts an attempt)."""
+        """Record how a turn's memory work went (a failure counts an attempt) and release
+        its claim."""
         found = self.store.get_nodes(user_id, [turn_id])
         if not found or not isinstance(found[0], Turn):
             return  # forgotten meanwhile
         turn = found[0]
         self.commit(user_id, WriteBatch(nodes=[turn.model_copy(update={
             "memory_work": state, "memory_error": error[:2000],
-            "memory_attempts": turn.memory_attempts + (state == "failed")})]))
+            "memory_attempts": turn.memory_attempts + (state == "failed"),
+            "work_claim": "", "work_claim_until": None})]))
 
     def mark_consolidation_failed(self, user_id: str, session_id: str, error: str) -> None:
         session = self.session(user_id, session_id)
         if session is not None:
             self.commit(user_id, WriteBatch(nodes=[session.model_copy(update={
                 "consolidation_error": error[:2000] or "failed",
-                "consolidation_attempts": session.consolidation_attempts + 1})]))
+                "consolidation_attempts": session.consolidation_attempts + 1,
+                "work_claim": "", "work_claim_until": None})]))
 
     def sessions(self, user_id: str) -> list[Session]:
         """The user's sessions, oldest first."""

@@ -111,7 +111,16 @@ class User(Node):
     profile: str = Field(default="", max_length=4000, description="Core profile summary.")
 
 
-class Session(Node):
+class ClaimedWork(BaseModel):
+    """Who is running a node's memory work, until when: two processes over one store (two
+    servers on one FalkorDB) never run the same work at once (``MemoryGraph.claim_work``).
+    A claim past ``work_claim_until`` is stale (its process died) and may be taken over."""
+
+    work_claim: str = Field(default="", max_length=200)
+    work_claim_until: datetime | None = None
+
+
+class Session(Node, ClaimedWork):
     label: ClassVar[NodeLabel] = NodeLabel.SESSION
     started_at: datetime
     ended_at: datetime | None = None
@@ -131,7 +140,7 @@ class Session(Node):
         return self.started_at
 
 
-class Turn(SearchableNode):
+class Turn(SearchableNode, ClaimedWork):
     """One raw utterance; the provenance anchor of every derived memory."""
 
     label: ClassVar[NodeLabel] = NodeLabel.TURN

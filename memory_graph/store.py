@@ -104,6 +104,11 @@ class GraphStore(Protocol):
     def commit(self, user_id: str, batch: WriteBatch) -> None:
         """Apply ``batch`` as one transaction (see ``WriteBatch``)."""
 
+    def claim_node(self, user_id: str, node: Node, expected_claim: str) -> bool:
+        """Write ``node`` (a new version of a stored node with a new ``work_claim``) only if
+        the stored node's ``work_claim`` is still ``expected_claim``, as one atomic
+        compare-and-set; whether it was written. A missing node is not written."""
+
     def upsert_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
         """Insert or replace nodes by id, atomically as one batch."""
 

@@ -15,6 +15,9 @@ line and Python), the server's run queue (``graphs.memory_queue``) through
 
 from __future__ import annotations
 
+import os
+import socket
+from datetime import timedelta
 from typing import Any
 
 from agent_runtime.context import Context
@@ -26,14 +29,27 @@ from memory_work.personality_observation import observe_personality
 from memory_work.turn_memories import extract_turn_memories
 from memory_work.turns import WorkTurn
 
+#: How long a claim on a turn's or a session's work holds before another process may take
+#: it over (a process that died mid-work leaves its claim behind).
+WORK_LEASE = timedelta(minutes=15)
+CLAIMED_ELSEWHERE = {"status": "claimed elsewhere"}
+
+
+def claim_owner() -> str:
+    """This process, as the owner of the memory work it claims."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
 
 def run_turn_work(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter,
                   errors: list[str]) -> dict[str, Any]:
     """A stored turn's memory work: its semantic memories (``extraction_mode`` turn) and
     its personality observation (unless stored already); the outcome is recorded in the
-    store."""
+    store. Work that another process has claimed is left to it."""
     if not res.memory.has_turn(ctx.user_id, turn["id"]):
         return {"status": "forgotten"}
+    with meter.store():
+        if not res.memory.claim_work(ctx.user_id, turn["id"], claim_owner(), WORK_LEASE):
+            return dict(CLAIMED_ELSEWHERE)
     before = len(errors)
     report: dict[str, Any] = {}
     if ctx.extraction_mode == "turn":
@@ -54,7 +70,11 @@ def run_turn_work(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter
 
 def run_session_work(res: Resources, ctx: Context, session_id: str, meter: CostMeter,
                      errors: list[str]) -> dict[str, Any]:
-    """Consolidate a finished session and record a failure in the store."""
+    """Consolidate a finished session and record a failure in the store (unless another
+    process has claimed it)."""
+    with meter.store():
+        if not res.memory.claim_work(ctx.user_id, session_id, claim_owner(), WORK_LEASE):
+            return dict(CLAIMED_ELSEWHERE)
     try:
         return consolidate_session(res, ctx, session_id, meter, errors)
     except StructuredOutputError as exc:

@@ -10,7 +10,7 @@ from agent_runtime.context import Context
 from agent_runtime.cost import CostMeter
 from agent_runtime.resources import Resources
 from memory_work.outstanding import outstanding
-from memory_work.pipeline import run_session_work, run_turn_work
+from memory_work.pipeline import CLAIMED_ELSEWHERE, run_session_work, run_turn_work
 from memory_work.turns import stored_turn
 
 
@@ -20,18 +20,25 @@ def sync(res: Resources, ctx: Context, progress: Callable[[str], None] = print,
     retryable turn in the order said, then every finished session. ``progress`` is told
     which step runs, by time, never by text: the server logs it."""
     work = outstanding(res.memory, ctx, now)
-    counts = {"turns done": 0, "turns failed": 0, "sessions done": 0, "sessions failed": 0}
+    counts = {"turns done": 0, "turns failed": 0, "sessions done": 0, "sessions failed": 0,
+              "claimed elsewhere": 0}
     turns = work.turns
     for number, turn in enumerate(turns, 1):
         progress(f"turn {number}/{len(turns)} of {turn.at:%Y-%m-%d %H:%M}")
         errors: list[str] = []
-        run_turn_work(res.in_background(), ctx, stored_turn(res.memory, turn), CostMeter(), errors)
-        counts["turns failed" if errors else "turns done"] += 1
+        report = run_turn_work(res.in_background(), ctx, stored_turn(res.memory, turn),
+                               CostMeter(), errors)
+        counts[_outcome("turns", report, errors)] += 1
     for number, session in enumerate(work.sessions, 1):
         progress(f"consolidate {number}/{len(work.sessions)}: session of "
                  f"{session.started_at:%Y-%m-%d %H:%M}")
         errors = []
         report = run_session_work(res.in_background(), ctx, session.id, CostMeter(), errors)
-        failed = errors or report.get("status") == "failed"
-        counts["sessions failed" if failed else "sessions done"] += 1
+        counts[_outcome("sessions", report, errors)] += 1
     return counts
+
+
+def _outcome(kind: str, report: dict[str, object], errors: list[str]) -> str:
+    if report == CLAIMED_ELSEWHERE:
+        return "claimed elsewhere"
+    return f"{kind} failed" if errors or report.get("status") == "failed" else f"{kind} done"

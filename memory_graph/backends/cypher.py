@@ -78,7 +78,7 @@ class CypherDialect:
         for edge_type in EdgeType:
             yield _upsert_edges(edge_type)
         yield from (GET_NODES, EDGES_ALL, EDGES_OUT, EDGES_IN, DELETE_NODES, DELETE_EDGES,
-                    DROP_USER, HAS_USER, LIST_USERS)
+                    DROP_USER, HAS_USER, LIST_USERS, CLAIM_NODE)
 
 
 def _upsert_nodes(dialect: CypherDialect, label: NodeLabel) -> str:
@@ -150,7 +150,15 @@ LIST_USERS = "MATCH (u:User) WHERE u.id = u.user_id RETURN u.user_id AS uid"
 
 
 #: Node fields stored as properties of their own, so ``find_nodes`` can filter on them.
-FILTERABLE = ("session_id", "name", "kind", "role", "seq", "answered", "memory_work")
+FILTERABLE = ("session_id", "name", "kind", "role", "seq", "answered", "memory_work",
+              "work_claim")
+#: The compare-and-set of a memory-work claim. The first SET takes the node's write lock
+#: (Neo4j reads the claim after it, so two transactions cannot both see it free; FalkorDB
+#: runs a query alone anyway); the new properties are merged, the vector stays.
+CLAIM_NODE = (f"MATCH (n:{BASE} {{user_id: $uid, id: $id}}) SET n._claiming = true "
+              "WITH n, coalesce(n.work_claim, '') = $expected AS free "
+              "SET n._claiming = null "
+              "WITH n, free WHERE free SET n += $props RETURN count(n) AS claimed")
 
 
 def node_row(node: Node) -> dict[str, Any]:
@@ -265,6 +273,14 @@ class CypherStore(ABC):
         steps.extend((_upsert_edges(edge_type), {"uid": user_id, "rows": rows})
                      for edge_type, rows in by_type.items())
         self._run_transaction(user_id, steps)
+
+    def claim_node(self, user_id: str, node: Node, expected_claim: str) -> bool:
+        self._require(user_id)
+        validate_batch(user_id, [node])
+        rows = self._run(user_id, CLAIM_NODE, {"uid": user_id, "id": node.id,
+                                               "expected": expected_claim,
+                                               "props": node_row(node)["props"]})
+        return bool(rows and rows[0]["claimed"])
 
     def _node_steps(self, user_id: str, nodes: Sequence[Node]
                     ) -> list[tuple[str, dict[str, Any]]]:

@@ -451,6 +451,15 @@ class NetworkxStore:
     def upsert_edges(self, user_id: str, edges: Sequence[Edge]) -> None:
         self.commit(user_id, WriteBatch(edges=edges))
 
+    def claim_node(self, user_id: str, node: Node, expected_claim: str) -> bool:
+        user = self._user(user_id)
+        with user.lock:  # reentrant: the commit below takes it again
+            if node.id not in user.graph or getattr(
+                    user.graph.nodes[node.id]["node"], "work_claim", None) != expected_claim:
+                return False
+            self.commit(user_id, WriteBatch(nodes=[node]))
+            return True
+
     def get_nodes(self, user_id: str, ids: Sequence[str],
                   embeddings: bool = True) -> list[Node]:
         user = self._user(user_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from memory_graph.graph import TurnInput
 from memory_graph.schema import EdgeType, NodeLabel
 from memory_graph.store import WriteBatch
 from memory_work.outstanding import MAX_ATTEMPTS
+from memory_work.pipeline import WORK_LEASE
 
 
 def facts(provider: Any, user: str) -> list[str]:
@@ -149,3 +151,25 @@ def test_a_resumed_photo_turn_links_its_visual_concept_to_its_photo(tmp_path: Pa
     assert assistant.sync(progress=lambda line: None)["turns done"] == 1
     depicts = memory.store.edges("t-maya", out["turn"]["image_ids"], [EdgeType.DEPICTS])
     assert len(depicts) == 1
+
+
+def test_work_another_process_claimed_is_left_to_it_until_its_lease_runs_out(
+        tmp_path: Path) -> None:
+    agent, model, provider = make_agent(tmp_path, Script())
+    memory = provider.resolve(ctx()).memory
+    memory.ensure_user("t-maya", "Maya")
+    memory.add_turns("t-maya", [TurnInput(
+        text="I adopted a cat named Pixel.", at="2024-03-02 19:00", session_id="s-old",
+        turn_id="claimed", memory_work="pending")])
+    assert memory.claim_work("t-maya", "claimed", "another-server:7", WORK_LEASE)
+    assistant = Assistant(ctx(background_extraction=True), agent=agent, provider=provider)
+    counts = assistant.sync(progress=lambda line: None)
+    assert counts["claimed elsewhere"] == 1 and counts["turns done"] == 0
+    assert "extract" not in [step_of(call) for call in model.calls]
+    turn = next(t for t in memory.turns("t-maya") if t.id == "claimed")
+    assert turn.memory_work == "pending"
+    # That server died: once its lease has run out, the work is taken over and done.
+    memory.commit("t-maya", WriteBatch(nodes=[turn.model_copy(update={
+        "work_claim_until": datetime.now(UTC) - timedelta(minutes=1)})]))
+    assert assistant.sync(progress=lambda line: None)["turns done"] == 1
+    assert any("Pixel" in f for f in facts(provider, "t-maya"))
