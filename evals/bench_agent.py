@@ -1,103 +1,249 @@
-"""Per-turn cost of the agent with the offline model: reply latency with memory
-extraction in the background vs inline, model calls and tokens of extraction, and the
-prompt tokens of memory-backed answers.
+"""What one turn of the agent costs with the offline model, in the foreground (what the user
+waits for) and in the background (memory work after the reply): model calls by kind,
+prompt and completion tokens, seconds to the reply's first token and to its end, seconds
+of background work per turn, and seconds per session consolidation.
 
-The bundled demo conversation is replayed twice, into two fresh users: once with
-background extraction (the user is assumed to pause until memory work, and the warming of
-the next reply prompt, are done before the next message; ``background_work_p50_s`` says
-how long that pause is) and once inline. Then the follow-up
-questions are asked with memory updates off."""
+The demo's history (or its first ``turns``) is replayed as a person would talk, through
+``Assistant.say_streaming`` with memory work in the background; the user is taken to
+pause until that work (and the warming of the next reply's prompt) is done before the
+next message, so each turn's background work is measured apart. The last session is then
+consolidated, and the demo's follow-up questions are asked with memory updates off.
+
+Every model call is seen by a LangChain callback on the chat model (its ``personavlm:
+<step>`` tag names the kind); the warming of the next reply's prompt, a llama.cpp prefill
+rather than a LangChain call, is counted from the background worker's jobs."""
 
 from __future__ import annotations
 
 import statistics
+import threading
 import time
-from dataclasses import replace
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import LLMResult
 from tqdm import tqdm
 
+from agent_runtime.background import BackgroundWorker
+from agent_runtime.resources import ResourceProvider
 from evals.report import print_table, save_plot, write_json
 from graphs import Context
+from graphs.agent import build_agent
 from graphs.assistant import Assistant
+from memory_graph.embedding import Embedder
+from nodes.reply_prompt import is_question
+from providers.chat import make_chat_model
+
+#: Calls the user waits for; every other kind is background memory work.
+FOREGROUND_STEPS = ("respond", "retrieve_decision", "describe_image")
+#: The background worker's label of the prompt warming job (``nodes.warm_prefix``).
+PREFILL_JOB = "warm_reply_prefix"
+TAG_PREFIX = "personavlm:"
 
 
-def _replay(assistant: Assistant, turns: list[dict[str, Any]], root: Path, label: str
-            ) -> list[dict[str, Any]]:
-    rows = []
-    for turn in tqdm(turns, desc=label, unit="turn", leave=False):
-        images = [{"path": str(root / i["path"]), "caption": i.get("caption", "")}
-                  for i in turn.get("images", [])]
-        start = time.perf_counter()
-        out = assistant.say(turn["text"], images=images, at=turn["at"])
-        seconds = time.perf_counter() - start
+@dataclass
+class ModelCall:
+    step: str
+    started: float
+    ended: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def seconds(self) -> float:
+        return self.ended - self.started
+
+    @property
+    def foreground(self) -> bool:
+        return self.step.split(":")[0] in FOREGROUND_STEPS
+
+
+class ModelCallLog(BaseCallbackHandler):
+    """Every chat model call, by the kind its tag names, with its time and tokens."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[UUID, ModelCall] = {}
+        self.calls: list[ModelCall] = []
+
+    def on_chat_model_start(self, serialized: dict[str, Any],
+                            messages: list[list[BaseMessage]], *, run_id: UUID,
+                            tags: list[str] | None = None, **kwargs: Any) -> None:
+        step = next((t.removeprefix(TAG_PREFIX) for t in tags or ()
+                     if t.startswith(TAG_PREFIX)), "untagged")
+        with self._lock:
+            self._open[run_id] = ModelCall(step, time.perf_counter())
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        usage: dict[str, Any] = {}
+        for generations in response.generations:
+            for generation in generations:
+                usage = dict(getattr(getattr(generation, "message", None),
+                                     "usage_metadata", None) or {})
+        with self._lock:
+            call = self._open.pop(run_id, None)
+            if call is None:
+                return
+            call.ended = time.perf_counter()
+            call.prompt_tokens = int(usage.get("input_tokens", 0))
+            call.completion_tokens = int(usage.get("output_tokens", 0))
+            self.calls.append(call)
+
+    def between(self, start: float, end: float) -> list[ModelCall]:
+        with self._lock:
+            return [c for c in self.calls if start <= c.started < end]
+
+
+class CountingWorker(BackgroundWorker):
+    """The background worker, counting the jobs it is given by label."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs: Counter[str] = Counter()
+
+    def submit(self, user_id: str, label: str, job: Callable[[], object],
+               key: str = "") -> None:
+        self.jobs[label] += 1
+        super().submit(user_id, label, job, key)
+
+
+@contextmanager
+def _closing(worker: BackgroundWorker) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        worker.close(timeout=60)
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 2)
+
+
+def _timed_turn(assistant: Assistant, text: str, at: str, images: list[dict[str, str]],
+                **overrides: Any) -> tuple[float, float | None, dict[str, Any]]:
+    """Reply seconds, first-token seconds (None for a reply written without the model)."""
+    first: list[float] = []
+    start = time.perf_counter()
+    out = assistant.say_streaming(text, lambda _token: first.append(time.perf_counter()),
+                                  images=images, at=at, **overrides)
+    seconds = time.perf_counter() - start
+    return seconds, (first[0] - start) if first else None, dict(out)
+
+
+def _turn_row(kind: str, seconds: float, first_token: float | None, background: float,
+              calls: list[ModelCall], prefills: int) -> dict[str, Any]:
+    fg = [c for c in calls if c.foreground]
+    bg = [c for c in calls if not c.foreground]
+    return {"kind": kind, "reply_s": round(seconds, 2),
+            "first_token_s": round(first_token, 2) if first_token is not None else None,
+            "background_s": round(background, 2),
+            "foreground_calls": len(fg), "background_calls": len(bg) + prefills,
+            "calls_by_kind": dict(Counter(c.step for c in calls)
+                                  + Counter({PREFILL_JOB: prefills} if prefills else {})),
+            "prompt_tokens": sum(c.prompt_tokens for c in calls),
+            "completion_tokens": sum(c.completion_tokens for c in calls)}
+
+
+def main(out: Path, location: Path, script: dict[str, Any], root: Path,
+         turns: int | None = None, chat: BaseChatModel | None = None,
+         embedder: Embedder | None = None) -> dict[str, Any]:
+    """Replay ``script`` (the demo conversation; its photos are relative to ``root``) with
+    the offline model (or ``chat``, and ``embedder``: the unit test's)."""
+    history = [t for session in script["sessions"] for t in session][:turns]
+    log = ModelCallLog()
+    chat = chat or make_chat_model("llamacpp", "", "")
+    chat.callbacks = [log]
+    worker = CountingWorker()
+    context = Context(user_id="bench-agent", user_name=script["user_name"],
+                      store_location=str(location))
+    with ResourceProvider(chat_model=chat, embedder=embedder, worker=worker) as provider, \
+            _closing(worker):
+        assistant = Assistant(context, agent=build_agent(provider=provider),
+                              provider=provider)
+        if assistant.resources.memory.has_user(context.user_id):
+            assistant.forget(everything=True)
+        assistant.say("Hello!", at="2024-01-01 08:00")  # load the models before timing
         assistant.wait()
-        idle = time.perf_counter() - start - seconds
-        extraction = out.get("extraction", {}).get("cost", {})
-        rows.append({"seconds": seconds, "background_seconds": idle, "cost": out["cost"],
-                     "extraction": extraction})
-    return rows
+        assistant.forget(everything=True)
 
-
-def _p50(values: list[float]) -> float:
-    return round(statistics.median(values), 2) if values else float("nan")
-
-
-def main(out: Path, location: Path, script: dict[str, Any], root: Path) -> dict[str, Any]:
-    """Replay ``script`` (the demo conversation; its photos are relative to ``root``)."""
-    turns = [t for session in script["sessions"] for t in session]
-    base = Context(user_name=script["user_name"], store_location=str(location))
-    background = Assistant(replace(base, user_id="bench-background"))
-    if background.resources.memory.has_user("bench-background"):
-        background.forget(everything=True)
-    inline = Assistant(replace(base, user_id="bench-inline", background_extraction=False),
-                       agent=background.agent, provider=background.provider)
-    if inline.resources.memory.has_user("bench-inline"):
-        inline.forget(everything=True)
-    background.say("Hello!", at="2024-01-01 08:00")  # load the model before timing
-    background.forget(everything=True)
-
-    bg_rows = _replay(background, turns, root, "background extraction")
-    in_rows = _replay(inline, turns, root, "inline extraction")
-    inline.finish_sessions()
-    answers: list[dict[str, Any]] = []
-    for question in tqdm(script["questions"], desc="questions", leave=False):
+        rows = []
+        for turn in tqdm(history, desc="turns", unit="turn"):
+            images = [{"path": str(root / i["path"]), "caption": i.get("caption", "")}
+                      for i in turn.get("images", [])]
+            prefills = worker.jobs[PREFILL_JOB]
+            start = time.perf_counter()
+            seconds, first, _ = _timed_turn(assistant, turn["text"], turn["at"], images)
+            assistant.wait()
+            end = time.perf_counter()
+            rows.append(_turn_row("question" if is_question(turn["text"]) else "statement",
+                                  seconds, first, end - start - seconds,
+                                  log.between(start, end), worker.jobs[PREFILL_JOB] - prefills))
         start = time.perf_counter()
-        result = inline.say(question["text"], at=question["at"], update_memory=False)
-        answers.append({"seconds": time.perf_counter() - start,
-                        "cost": dict(result["cost"]), "reply": result["reply"],
-                        "rounds": result["retrieval"]["round"]})
-
-    extraction_calls = [r["extraction"].get("model_calls", 0) for r in in_rows]
-    extraction_prompt = [r["extraction"].get("prompt_tokens", 0) for r in in_rows]
-    extraction_completion = [r["extraction"].get("completion_tokens", 0) for r in in_rows]
-    answer_prompts = [int(a["cost"]["max_prompt_tokens"]) for a in answers]
-    summary = {
-        "reply_p50_s_background": _p50([r["seconds"] for r in bg_rows]),
-        "reply_max_s_background": round(max(r["seconds"] for r in bg_rows), 2),
-        "background_work_p50_s": _p50([r["background_seconds"] for r in bg_rows]),
-        **{f"reply_{step}_ms_p50": _p50([float(r["cost"].get("ms_by_step", {}).get(step, 0))
-                                           for r in bg_rows])
-           for step in ("retrieve_decision", "respond")},
-        "reply_store_ms_p50": _p50([float(r["cost"]["store_ms"]) for r in bg_rows]),
-        "reply_p50_s_inline": _p50([r["seconds"] for r in in_rows]),
-        "reply_max_s_inline": round(max(r["seconds"] for r in in_rows), 2),
-        "foreground_model_calls_per_turn": _p50(
-            [float(r["cost"]["model_calls"]) for r in bg_rows]),
-        "extraction_model_calls_per_turn": round(statistics.mean(extraction_calls), 2),
-        "extraction_prompt_tokens_per_turn": round(statistics.mean(extraction_prompt), 1),
-        "extraction_completion_tokens_per_turn": round(
-            statistics.mean(extraction_completion), 1),
-        "answer_prompt_tokens_p50": _p50([float(t) for t in answer_prompts]),
-        "answer_prompt_tokens_max": max(answer_prompts),
-        "answer_p50_s": _p50([a["seconds"] for a in answers]),
-    }
+        assistant.finish_sessions()
+        last_session = log.between(start, time.perf_counter())
+        answers = []
+        for question in tqdm(script["questions"], desc="questions", unit="question"):
+            start = time.perf_counter()
+            seconds, first, _ = _timed_turn(assistant, question["text"], question["at"], [],
+                                            update_memory=False)
+            assistant.wait()
+            answers.append(_turn_row("question", seconds, first, 0.0,
+                                     log.between(start, time.perf_counter()), 0))
+    consolidations = [c.seconds for c in log.calls if c.step == "consolidate_session"]
+    summary = _summary(rows, answers, consolidations, last_session)
     print_table(["measure", "value"], list(summary.items()))
-    write_json(out, {"summary": summary, "background": bg_rows, "inline": in_rows,
-                     "answers": answers, "turns": len(turns)})
-    save_plot(out.with_suffix(".png"), "Reply latency per turn (offline model, 2 cores)",
-              {"background extraction": [r["seconds"] for r in bg_rows],
-               "inline extraction": [r["seconds"] for r in in_rows]},
-              list(range(1, len(turns) + 1)), "turn", "seconds")
+    write_json(out, {"summary": summary, "turns": rows, "questions": answers,
+                     "consolidation_s": [round(s, 2) for s in consolidations]})
+    save_plot(out.with_suffix(".png"), "One turn of the demo (offline model, 2 cores)",
+              {"reply": [r["reply_s"] for r in rows],
+               "first token": [r["first_token_s"] or 0.0 for r in rows],
+               "background work": [r["background_s"] for r in rows]},
+              list(range(1, len(rows) + 1)), "turn", "seconds")
     return summary
+
+
+def _summary(rows: list[dict[str, Any]], answers: list[dict[str, Any]],
+             consolidations: list[float], last_session: list[ModelCall]) -> dict[str, Any]:
+    n = len(rows)
+    kinds: Counter[str] = Counter()
+    for row in rows:
+        kinds.update(row["calls_by_kind"])
+    kinds.update(c.step for c in last_session)
+    background = sum(r["background_calls"] for r in rows) + sum(
+        not c.foreground for c in last_session)
+    foreground = sum(r["foreground_calls"] for r in rows)
+    first = {kind: [r["first_token_s"] for r in rows + answers
+                    if r["kind"] == kind and r["first_token_s"] is not None]
+             for kind in ("question", "statement")}
+    replies = [r["reply_s"] for r in rows]
+    return {
+        "turns": n,
+        "calls_per_turn": round((foreground + background) / n, 2),
+        "foreground_calls_per_turn": round(foreground / n, 2),
+        "background_calls_per_turn": round(background / n, 2),
+        **{f"calls_per_turn:{kind}": round(count / n, 2) for kind, count in sorted(kinds.items())},
+        "prompt_tokens_per_turn": round(sum(r["prompt_tokens"] for r in rows) / n, 1),
+        "completion_tokens_per_turn": round(sum(r["completion_tokens"] for r in rows) / n, 1),
+        "first_token_p50_s": _percentile(first["question"] + first["statement"], 0.5),
+        "first_token_p50_s_questions": _percentile(first["question"], 0.5),
+        "first_token_p50_s_statements": _percentile(first["statement"], 0.5),
+        "first_token_p95_s": _percentile(first["question"] + first["statement"], 0.95),
+        "reply_p50_s": _percentile(replies, 0.5),
+        "reply_p95_s": _percentile(replies, 0.95),
+        "background_p50_s": _percentile([r["background_s"] for r in rows], 0.5),
+        "background_s_per_turn": round(statistics.fmean(r["background_s"] for r in rows), 2),
+        "consolidation_p50_s": _percentile(consolidations, 0.5),
+        "consolidations": len(consolidations),
+        "question_reply_p50_s": _percentile([a["reply_s"] for a in answers], 0.5),
+    }

@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
                                              "the offline model")
     agent.add_argument("--out", type=Path, default=Path("results/agent.json"))
     agent.add_argument("--location", type=Path, default=Path("results/bench-agent-memory"))
+    agent.add_argument("--turns", type=int, default=None,
+                       help="the first N turns of the demo's history (default: all of it)")
 
     llama = benches.add_parser(
         "llama", help="llama.cpp prompt and generation tokens/s: builds and OpenMP wait "
@@ -549,7 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from evals import bench_agent
             from personavlm.demo import load_demo
 
-            bench_agent.main(args.out, args.location, *load_demo())
+            bench_agent.main(args.out, args.location, *load_demo(), turns=args.turns)
         elif args.command == "bench" and args.bench == "faults":
             from evals import bench_faults
 
