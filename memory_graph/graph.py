@@ -353,7 +353,9 @@ class MemoryGraph:
         edges += _restatement_edges(user_id, write.restated, end)
         nodes: list[Node] = [*events, *(c.fact for c in write.facts), *routines,
                              *write.entities,
-                             session.model_copy(update={"summary": write.summary[:4000]})]
+                             session.model_copy(update={"summary": write.summary[:4000],
+                                                        "work_claim": "",
+                                                        "work_claim_until": None})]
         if write.profile.strip():
             nodes.append(self.user(user_id).model_copy(
                 update={"profile": write.profile.strip()[:4000]}))

@@ -45,8 +45,8 @@ def outstanding(memory: MemoryGraph, ctx: Context, now: datetime | None = None,
 def work_status(memory: MemoryGraph, ctx: Context, queued: int = 0,
                 now: datetime | None = None) -> dict[str, Any]:
     """Counts of the user's turns by memory-work state and sessions by consolidation
-    state, the failures with their errors, and ``queued``: the jobs waiting in this
-    process's worker."""
+    state, the failures with their errors, ``queued``: the jobs waiting in this process's
+    worker, and ``running``: the work a process has claimed (which, until when)."""
     memory.user(ctx.user_id)
     user_turns = [t for t in memory.turns(ctx.user_id) if t.role == "user"]
     sessions = memory.sessions(ctx.user_id)
@@ -57,10 +57,17 @@ def work_status(memory: MemoryGraph, ctx: Context, queued: int = 0,
     consolidation: dict[str, int] = {}
     for session in sessions:
         consolidation[session.consolidation] = consolidation.get(session.consolidation, 0) + 1
+    moment = now or utc_now()
+    claimable: list[Turn | Session] = [*user_turns, *sessions]
+    claimed = [n for n in claimable if n.work_claim and n.work_claim_until is not None
+               and n.work_claim_until > moment]
     return {
         "turns": turns, "sessions": consolidation,
         "outstanding": {"turns": len(work.turns), "sessions": len(work.sessions)},
         "queued in this process": queued,
+        "running": [{"turn" if isinstance(n, Turn) else "session": n.id,
+                     "by": n.work_claim, "until": n.work_claim_until.isoformat()}
+                    for n in claimed if n.work_claim_until is not None],
         "failures": [{"turn": t.id, "at": t.at.isoformat(), "attempts": t.memory_attempts,
                       "error": t.memory_error} for t in user_turns
                      if t.memory_work == "failed"]

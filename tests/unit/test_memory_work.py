@@ -163,6 +163,7 @@ def test_work_another_process_claimed_is_left_to_it_until_its_lease_runs_out(
         turn_id="claimed", memory_work="pending")])
     assert memory.claim_work("t-maya", "claimed", "another-server:7", WORK_LEASE)
     assistant = Assistant(ctx(background_extraction=True), agent=agent, provider=provider)
+    assert [r["by"] for r in assistant.status()["running"]] == ["another-server:7"]
     counts = assistant.sync(progress=lambda line: None)
     assert counts["claimed elsewhere"] == 1 and counts["turns done"] == 0
     assert "extract" not in [step_of(call) for call in model.calls]
@@ -171,5 +172,6 @@ def test_work_another_process_claimed_is_left_to_it_until_its_lease_runs_out(
     # That server died: once its lease has run out, the work is taken over and done.
     memory.commit("t-maya", WriteBatch(nodes=[turn.model_copy(update={
         "work_claim_until": datetime.now(UTC) - timedelta(minutes=1)})]))
+    assert assistant.status()["running"] == []
     assert assistant.sync(progress=lambda line: None)["turns done"] == 1
     assert any("Pixel" in f for f in facts(provider, "t-maya"))
