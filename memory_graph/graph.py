@@ -8,7 +8,7 @@ whole dependency chains. Reads default to what is valid now; ``as_of`` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -441,12 +441,14 @@ class MemoryGraph:
         return self.store.edges(user_id, list(node_ids), types, direction)
 
     def claim_work(self, user_id: str, node_id: str, owner: str, lease: timedelta,
-                   now: datetime | None = None) -> bool:
+                   now: datetime | None = None,
+                   gone: Callable[[str], bool] | None = None) -> bool:
         """Claim the memory work of a turn or session for ``owner`` (a process) for
         ``lease``: True when it is this owner's now, False when another owner's claim is
         live or the node is gone. One compare-and-set in the store, so of two processes
-        over one store only one gets it; a claim whose lease ran out (its process died) is
-        taken over. ``mark_turn_work`` and ``mark_consolidation_failed`` release it."""
+        over one store only one gets it; a claim whose lease ran out, or whose owner
+        ``gone`` says has ended, is taken over. ``mark_turn_work``,
+        ``mark_consolidation_failed`` and a recorded consolidation release it."""
         found = self.store.get_nodes(user_id, [node_id])
         node = found[0] if found else None
         if not isinstance(node, Turn | Session):
@@ -455,7 +457,8 @@ class MemoryGraph:
         if node.work_claim == owner:
             return True
         if node.work_claim and node.work_claim_until is not None \
-                and node.work_claim_until > moment:
+                and node.work_claim_until > moment \
+                and not (gone is not None and gone(node.work_claim)):
             return False
         claimed = node.model_copy(update={"work_claim": owner,
                                           "work_claim_until": moment + lease})

@@ -40,6 +40,26 @@ def claim_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def ended_here(owner: str) -> bool:
+    """Whether a claim's owner was a process of this host that has ended (a server killed
+    mid-work and restarted: its claims need not wait out their lease)."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def claim(res: Resources, ctx: Context, node_id: str) -> bool:
+    return res.memory.claim_work(ctx.user_id, node_id, claim_owner(), WORK_LEASE,
+                                 gone=ended_here)
+
+
 def run_turn_work(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter,
                   errors: list[str]) -> dict[str, Any]:
     """A stored turn's memory work: its semantic memories (``extraction_mode`` turn) and
@@ -48,7 +68,7 @@ def run_turn_work(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter
     if not res.memory.has_turn(ctx.user_id, turn["id"]):
         return {"status": "forgotten"}
     with meter.store():
-        if not res.memory.claim_work(ctx.user_id, turn["id"], claim_owner(), WORK_LEASE):
+        if not claim(res, ctx, turn["id"]):
             return dict(CLAIMED_ELSEWHERE)
     before = len(errors)
     report: dict[str, Any] = {}
@@ -73,7 +93,7 @@ def run_session_work(res: Resources, ctx: Context, session_id: str, meter: CostM
     """Consolidate a finished session and record a failure in the store (unless another
     process has claimed it)."""
     with meter.store():
-        if not res.memory.claim_work(ctx.user_id, session_id, claim_owner(), WORK_LEASE):
+        if not claim(res, ctx, session_id):
             return dict(CLAIMED_ELSEWHERE)
     try:
         return consolidate_session(res, ctx, session_id, meter, errors)

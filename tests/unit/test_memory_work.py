@@ -8,6 +8,9 @@ last session is consolidated after an idle time."""
 from __future__ import annotations
 
 import base64
+import socket
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +25,7 @@ from memory_graph.graph import TurnInput
 from memory_graph.schema import EdgeType, NodeLabel
 from memory_graph.store import WriteBatch
 from memory_work.outstanding import MAX_ATTEMPTS
-from memory_work.pipeline import WORK_LEASE
+from memory_work.pipeline import WORK_LEASE, claim_owner, ended_here
 
 
 def facts(provider: Any, user: str) -> list[str]:
@@ -175,3 +178,23 @@ def test_work_another_process_claimed_is_left_to_it_until_its_lease_runs_out(
     assert assistant.status()["running"] == []
     assert assistant.sync(progress=lambda line: None)["turns done"] == 1
     assert any("Pixel" in f for f in facts(provider, "t-maya"))
+
+
+def test_a_claim_of_a_process_that_ended_on_this_host_is_taken_over_at_once(
+        tmp_path: Path) -> None:
+    """A server killed mid-work and restarted: its claims need not wait out their lease."""
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert ended_here(f"{socket.gethostname()}:{ended}")
+    assert not ended_here(claim_owner()), "this process is alive"
+    assert not ended_here(f"another-host:{ended}"), "another host's processes are unknown"
+    agent, _, provider = make_agent(tmp_path, Script())
+    memory = provider.resolve(ctx()).memory
+    memory.ensure_user("t-maya", "Maya")
+    memory.add_turns("t-maya", [TurnInput(
+        text="I adopted a cat named Pixel.", at="2024-03-02 19:00", session_id="s-old",
+        turn_id="killed", memory_work="pending")])
+    assert memory.claim_work("t-maya", "killed", f"{socket.gethostname()}:{ended}",
+                             WORK_LEASE)
+    assistant = Assistant(ctx(background_extraction=True), agent=agent, provider=provider)
+    assert assistant.sync(progress=lambda line: None)["turns done"] == 1
