@@ -11,7 +11,9 @@ from memory_graph.schema import Turn
 
 
 class WorkTurn(TypedDict):
-    """A stored user turn, as memory work reads it."""
+    """A stored user turn, as memory work reads it. The agent's ``TurnInfo`` has these keys
+    too (and so is a ``WorkTurn``) without inheriting them: pydantic reads the attribute
+    docstrings that LangGraph Studio shows only from a TypedDict's own class."""
 
     id: str
     session_id: str

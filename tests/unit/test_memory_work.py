@@ -21,7 +21,7 @@ from test_agent_wiring import PNG, Script, ctx, make_agent
 
 from agent_runtime.serving import TrustedCaller
 from graphs.assistant import Assistant
-from memory_graph.graph import TurnInput
+from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import EdgeType, NodeLabel
 from memory_graph.store import WriteBatch
 from memory_work.outstanding import MAX_ATTEMPTS
@@ -33,13 +33,19 @@ def facts(provider: Any, user: str) -> list[str]:
     return [n.statement for n in memory.nodes(user, NodeLabel.FACT)]
 
 
+def pending_turn(provider: Any, turn_id: str, text: str) -> MemoryGraph:
+    """A user turn stored with its memory work pending, as a killed process leaves it."""
+    memory: MemoryGraph = provider.resolve(ctx()).memory
+    memory.ensure_user("t-maya", "Maya")
+    memory.add_turns("t-maya", [TurnInput(text=text, at="2024-03-02 19:00",
+                                          session_id="s-old", turn_id=turn_id,
+                                          memory_work="pending")])
+    return memory
+
+
 def test_work_a_killed_process_left_pending_is_resumed_at_the_next_run(tmp_path: Path) -> None:
     agent, _, provider = make_agent(tmp_path, Script())
-    memory = provider.resolve(ctx()).memory
-    memory.ensure_user("t-maya", "Maya")
-    memory.add_turns("t-maya", [TurnInput(
-        text="I adopted a cat named Pixel.", at="2024-03-02 19:00", session_id="s-old",
-        turn_id="killed", memory_work="pending")])
+    memory = pending_turn(provider, "killed", "I adopted a cat named Pixel.")
     out = agent.invoke({"text": "Hello!", "at": "2024-03-02 19:05"},
                        context=ctx(background_extraction=True))
     assert out["extraction"]["resumed"] == 1
@@ -103,11 +109,7 @@ def test_the_last_session_is_consolidated_after_an_idle_time(tmp_path: Path) -> 
 def test_personality_is_part_of_a_turns_durable_work_and_observed_once(tmp_path: Path
                                                                       ) -> None:
     agent, model, provider = make_agent(tmp_path, Script())
-    memory = provider.resolve(ctx()).memory
-    memory.ensure_user("t-maya", "Maya")
-    memory.add_turns("t-maya", [TurnInput(
-        text="I love coffee.", at="2024-03-02 19:00", session_id="s-old",
-        turn_id="killed", memory_work="pending")])
+    memory = pending_turn(provider, "killed", "I love coffee.")
     assistant = Assistant(ctx(background_extraction=True), agent=agent, provider=provider)
     assert assistant.sync(progress=lambda line: None)["turns done"] == 1
     assert memory.personality_observed("t-maya", "killed")
@@ -159,11 +161,7 @@ def test_a_resumed_photo_turn_links_its_visual_concept_to_its_photo(tmp_path: Pa
 def test_work_another_process_claimed_is_left_to_it_until_its_lease_runs_out(
         tmp_path: Path) -> None:
     agent, model, provider = make_agent(tmp_path, Script())
-    memory = provider.resolve(ctx()).memory
-    memory.ensure_user("t-maya", "Maya")
-    memory.add_turns("t-maya", [TurnInput(
-        text="I adopted a cat named Pixel.", at="2024-03-02 19:00", session_id="s-old",
-        turn_id="claimed", memory_work="pending")])
+    memory = pending_turn(provider, "claimed", "I adopted a cat named Pixel.")
     assert memory.claim_work("t-maya", "claimed", "another-server:7", WORK_LEASE)
     assistant = Assistant(ctx(background_extraction=True), agent=agent, provider=provider)
     assert [r["by"] for r in assistant.status()["running"]] == ["another-server:7"]
@@ -189,11 +187,7 @@ def test_a_claim_of_a_process_that_ended_on_this_host_is_taken_over_at_once(
     assert not ended_here(claim_owner()), "this process is alive"
     assert not ended_here(f"another-host:{ended}"), "another host's processes are unknown"
     agent, _, provider = make_agent(tmp_path, Script())
-    memory = provider.resolve(ctx()).memory
-    memory.ensure_user("t-maya", "Maya")
-    memory.add_turns("t-maya", [TurnInput(
-        text="I adopted a cat named Pixel.", at="2024-03-02 19:00", session_id="s-old",
-        turn_id="killed", memory_work="pending")])
+    memory = pending_turn(provider, "killed", "I adopted a cat named Pixel.")
     assert memory.claim_work("t-maya", "killed", f"{socket.gethostname()}:{ended}",
                              WORK_LEASE)
     assistant = Assistant(ctx(background_extraction=True), agent=agent, provider=provider)
