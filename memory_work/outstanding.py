@@ -21,6 +21,17 @@ class Outstanding:
     turns: list[Turn] = field(default_factory=list)
     sessions: list[Session] = field(default_factory=list)
 
+    def in_order(self) -> list[Turn | Session]:
+        """The work in the order it happened, wherever it runs (the worker, ``sync``, the
+        server's runs): a turn at the time it was said, a session's consolidation when the
+        session ended, after its own turns and before the turns of the sessions after it,
+        as a new turn's work does it (``run_turn_and_previous_session``)."""
+        def when(item: Turn | Session) -> tuple[datetime, int]:
+            if isinstance(item, Turn):
+                return item.at, 0
+            return item.ended_at or item.started_at, 1
+        return sorted([*self.turns, *self.sessions], key=when)
+
 
 def outstanding(memory: MemoryGraph, ctx: Context, now: datetime | None = None,
                 exclude_turn: str = "", exclude_session: str = "",

@@ -9,6 +9,7 @@ from datetime import datetime
 from agent_runtime.context import Context
 from agent_runtime.cost import CostMeter
 from agent_runtime.resources import Resources
+from memory_graph.schema import Turn
 from memory_work.outstanding import outstanding
 from memory_work.pipeline import CLAIMED_ELSEWHERE, run_session_work, run_turn_work
 from memory_work.turns import stored_turn
@@ -16,25 +17,24 @@ from memory_work.turns import stored_turn
 
 def sync(res: Resources, ctx: Context, progress: Callable[[str], None] = print,
          now: datetime | None = None) -> dict[str, int]:
-    """Run the user's outstanding memory work inline, to completion: every pending or
-    retryable turn in the order said, then every finished session. ``progress`` is told
-    which step runs, by time, never by text: the server logs it."""
+    """Run the user's outstanding memory work inline, to completion, in the order it
+    happened (``Outstanding.in_order``): pending or retryable turns and finished sessions.
+    ``progress`` is told which step runs, by time, never by text: the server logs it."""
     work = outstanding(res.memory, ctx, now)
     counts = {"turns done": 0, "turns failed": 0, "sessions done": 0, "sessions failed": 0,
               "claimed elsewhere": 0}
-    turns = work.turns
-    for number, turn in enumerate(turns, 1):
-        progress(f"turn {number}/{len(turns)} of {turn.at:%Y-%m-%d %H:%M}")
+    items = work.in_order()
+    for number, item in enumerate(items, 1):
         errors: list[str] = []
-        report = run_turn_work(res.in_background(), ctx, stored_turn(res.memory, turn),
-                               CostMeter(), errors)
-        counts[_outcome("turns", report, errors)] += 1
-    for number, session in enumerate(work.sessions, 1):
-        progress(f"consolidate {number}/{len(work.sessions)}: session of "
-                 f"{session.started_at:%Y-%m-%d %H:%M}")
-        errors = []
-        report = run_session_work(res.in_background(), ctx, session.id, CostMeter(), errors)
-        counts[_outcome("sessions", report, errors)] += 1
+        if isinstance(item, Turn):
+            progress(f"{number}/{len(items)}: turn of {item.at:%Y-%m-%d %H:%M}")
+            report = run_turn_work(res.in_background(), ctx, stored_turn(res.memory, item),
+                                   CostMeter(), errors)
+            counts[_outcome("turns", report, errors)] += 1
+        else:
+            progress(f"{number}/{len(items)}: session of {item.started_at:%Y-%m-%d %H:%M}")
+            report = run_session_work(res.in_background(), ctx, item.id, CostMeter(), errors)
+            counts[_outcome("sessions", report, errors)] += 1
     return counts
 
 

@@ -79,7 +79,7 @@ def test_failures_are_recorded_retried_a_bounded_number_of_times_and_synced(
     counts = assistant.sync(progress=said.append)
     assert counts["turns done"] == 1
     assert assistant.status()["turns"] == {"done": 1}
-    assert said[0] == "turn 1/1 of 2024-03-02 19:00"
+    assert said[0] == "1/1: turn of 2024-03-02 19:00"
     assert not any("Pixel" in line for line in said)
 
 
@@ -192,3 +192,18 @@ def test_a_claim_of_a_process_that_ended_on_this_host_is_taken_over_at_once(
                              WORK_LEASE)
     assistant = Assistant(ctx(background_extraction=True), agent=agent, provider=provider)
     assert assistant.sync(progress=lambda line: None)["turns done"] == 1
+
+
+def test_outstanding_work_runs_in_the_order_it_happened(tmp_path: Path) -> None:
+    """A session is consolidated after its own turns and before the turns that came after
+    it, by ``sync`` as by a new turn's work."""
+    agent, _, provider = make_agent(tmp_path, Script())
+    memory = pending_turn(provider, "early", "I adopted a cat named Pixel.")
+    memory.add_turns("t-maya", [TurnInput(text="I love coffee.", at="2024-03-09 08:00",
+                                          session_id="s-new", turn_id="late",
+                                          memory_work="pending")])
+    assistant = Assistant(ctx(background_extraction=True), agent=agent, provider=provider)
+    said: list[str] = []
+    assistant.sync(progress=said.append)
+    assert [line.split(": ")[1].split(" of ")[0] for line in said] == [
+        "turn", "session", "turn", "session"]
