@@ -41,6 +41,7 @@ class QueueMemoryWork:
             return {}
         context: dict[str, Any] = {"user_id": ctx.user_id, "user_name": ctx.user_name,
                                    "extraction_mode": ctx.extraction_mode,
+                                   "personality_inference": ctx.personality_inference,
                                    "session_gap_minutes": ctx.session_gap_minutes,
                                    "assistant_name": ctx.assistant_name}
         schedule: tuple[tuple[str, int, Literal["enqueue", "rollback"]], ...] = (

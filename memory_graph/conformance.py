@@ -545,8 +545,10 @@ def test_memory_work_is_claimed_by_one_owner_at_a_time(ana: MemoryGraph) -> None
     assert not ana.store.claim_node("t-ana", turn.model_copy(update={"work_claim": "p3"}),
                                     "p1")
     assert ana.store.get_nodes("t-ana", ["s1-0"])[0].work_claim == "p2"  # type: ignore[attr-defined]
-    ana.mark_turn_work("t-ana", "s1-0", "done")
+    ana.mark_turn_work("t-ana", "s1-0", "failed", "a broken output")
     assert ana.claim_work("t-ana", "s1-0", "p3", lease, T0), "released when marked"
+    ana.mark_turn_work("t-ana", "s1-0", "done")
+    assert not ana.claim_work("t-ana", "s1-0", "p1", lease, T0), "done work is not redone"
     assert ana.claim_work("t-ana", "s1", "p1", lease, T0), "a session is claimed too"
     assert not ana.claim_work("t-ana", "no-such-turn", "p1", lease, T0)
     hits = ana.store.keyword_search("t-ana", NodeLabel.TURN, "beagle puppy", 3)

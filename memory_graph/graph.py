@@ -443,16 +443,19 @@ class MemoryGraph:
     def claim_work(self, user_id: str, node_id: str, owner: str, lease: timedelta,
                    now: datetime | None = None,
                    gone: Callable[[str], bool] | None = None) -> bool:
-        """Claim the memory work of a turn or session for ``owner`` (a process) for
-        ``lease``: True when it is this owner's now, False when another owner's claim is
-        live or the node is gone. One compare-and-set in the store, so of two processes
-        over one store only one gets it; a claim whose lease ran out, or whose owner
-        ``gone`` says has ended, is taken over. ``mark_turn_work``,
-        ``mark_consolidation_failed`` and a recorded consolidation release it."""
+        """Claim the memory work of a turn or session for ``owner`` (a process's thread)
+        for ``lease``: True when it is this owner's now, False when another owner's claim
+        is live, the work is done (another process did it meanwhile) or the node is gone.
+        One compare-and-set in the store, so of two owners over one store only one gets
+        it; a claim whose lease ran out, or whose owner ``gone`` says has ended, is taken
+        over. ``mark_turn_work``, ``mark_consolidation_failed`` and a recorded
+        consolidation release it."""
         found = self.store.get_nodes(user_id, [node_id])
         node = found[0] if found else None
         if not isinstance(node, Turn | Session):
             return False
+        if (node.memory_work if isinstance(node, Turn) else node.consolidation) == "done":
+            return False  # done meanwhile, by another process
         moment = now or utc_now()
         if node.work_claim == owner:
             return True

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -36,14 +37,15 @@ CLAIMED_ELSEWHERE = {"status": "claimed elsewhere"}
 
 
 def claim_owner() -> str:
-    """This process, as the owner of the memory work it claims."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This thread of this process, as the owner of the memory work it claims: two runs of
+    one server (its memory-work run and a client's ``sync``) are two owners too."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
 def ended_here(owner: str) -> bool:
     """Whether a claim's owner was a process of this host that has ended (a server killed
     mid-work and restarted: its claims need not wait out their lease)."""
-    host, _, pid = owner.rpartition(":")
+    host, pid, _thread = [*owner.rsplit(":", 2), "", ""][:3]
     if host != socket.gethostname() or not pid.isdigit():
         return False
     try:

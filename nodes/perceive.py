@@ -105,8 +105,7 @@ class Perceive:
                 res.memory.add_turns(ctx.user_id, [TurnInput(
                     text=text or "[photo]", at=at, session_id=session_id, role="user",
                     speaker=speaker, turn_id=turn_id, answered=False,
-                    memory_work="pending" if ctx.extract_memories
-                    and ctx.extraction_mode == "turn" else "none",
+                    memory_work="pending" if ctx.extract_memories else "none",
                     image_captions=[n.caption or "a photo" for n in image_nodes])],
                     images={turn_id: image_nodes})
             background = snapshot_background(res, ctx, recent)

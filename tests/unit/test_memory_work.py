@@ -11,7 +11,9 @@ import base64
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 from helpers import step_of
 from test_agent_wiring import PNG, Script, ctx, make_agent
 
+from agent_runtime.background import BackgroundWorker
 from agent_runtime.serving import TrustedCaller
 from graphs.assistant import Assistant
 from memory_graph.graph import MemoryGraph, TurnInput
@@ -207,3 +210,35 @@ def test_outstanding_work_runs_in_the_order_it_happened(tmp_path: Path) -> None:
     assistant.sync(progress=said.append)
     assert [line.split(": ")[1].split(" of ")[0] for line in said] == [
         "turn", "session", "turn", "session"]
+
+
+def test_two_threads_of_one_process_are_two_claim_owners() -> None:
+    owners: list[str] = []
+    thread = threading.Thread(target=lambda: owners.append(claim_owner()))
+    thread.start()
+    thread.join()
+    assert owners[0] != claim_owner()
+    assert not ended_here(owners[0]), "its process is alive"
+
+
+class LosingWorker(BackgroundWorker):
+    """A worker whose queued jobs are lost, as with a process killed before they ran."""
+
+    def submit(self, user_id: str, label: str, job: Callable[[], object],
+               key: str = "") -> None:
+        pass
+
+
+def test_a_session_mode_turn_is_observed_by_its_durable_work(tmp_path: Path) -> None:
+    """With session extraction, a turn's work is its personality observation: stored
+    pending, so a lost job is redone by sync."""
+    agent, _, provider = make_agent(tmp_path, Script())
+    provider.worker = LosingWorker()
+    assistant = Assistant(ctx(extraction_mode="session", background_extraction=True),
+                          agent=agent, provider=provider)
+    out = assistant.say("I love coffee.", at="2024-03-02 19:00")
+    memory = provider.resolve(ctx()).memory
+    assert not memory.personality_observed("t-maya", out["turn"]["id"])
+    assert assistant.status()["outstanding"]["turns"] == 1
+    assistant.sync(progress=lambda line: None)
+    assert memory.personality_observed("t-maya", out["turn"]["id"])
