@@ -33,10 +33,13 @@ class InferPersonality:
         meter = CostMeter()
         errors: list[str] = []
         update: dict[str, Any] = {}
+        observed: Personality | None = None
         try:
-            observe_personality(res.in_background(), ctx, turn, meter)
+            observed = observe_personality(res.in_background(), ctx, turn, meter)
         except StructuredOutputError as exc:
             errors.append(f"{exc}; the personality is unchanged this turn")
-        with meter.store():  # observed now, or by the turn's inline memory work before
-            update["personality"] = Personality.latest(res.memory, ctx.user_id).as_dict()
+        if observed is None:  # observed before (the turn's inline memory work), or failed
+            with meter.store():
+                observed = Personality.latest(res.memory, ctx.user_id)
+        update["personality"] = observed.as_dict()
         return {**update, "errors": errors, "cost": meter.as_dict()}
