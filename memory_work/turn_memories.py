@@ -29,6 +29,8 @@ EXTRACTION_CACHE = "extraction"
 
 def extract_turn_memories(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter,
                           errors: list[str]) -> dict[str, Any]:
+    if not could_keep_anything(turn):
+        return {"status": "nothing stated"}
     name = ctx.display_name
     at = datetime.fromisoformat(turn["at"])
     previous = _previous_assistant_text(res, ctx, turn, meter)
@@ -46,6 +48,20 @@ def extract_turn_memories(res: Resources, ctx: Context, turn: WorkTurn, meter: C
                                          name, ctx.assistant_name)
     result = write_turn_memories(res, ctx, turn, grounded, meter, errors)
     return {**result, "ungrounded": ungrounded}
+
+
+#: A message asking the assistant to keep something in mind: its questions count too.
+_ASKS_TO_KEEP = re.compile(r"\b(remember|forget|note|keep in mind|save)\b", re.IGNORECASE)
+
+
+def could_keep_anything(turn: WorkTurn) -> bool:
+    """Whether extraction could keep anything of the turn, by ``keep_grounded``'s rules:
+    a fact or a like is kept only when the message states it (not when it asks or
+    supposes it), a note when the user asks to keep it, a visual concept with a photo. A
+    turn of questions alone ("what should I cook tonight?") costs no extraction call."""
+    text = turn["text"] or ""
+    return bool(turn["image_ids"] or turn["captions"] or tokenize(statements_of(text))
+                or _ASKS_TO_KEEP.search(text))
 
 
 def extraction_messages(user_name: str, message: str) -> list[BaseMessage]:

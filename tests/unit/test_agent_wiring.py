@@ -181,9 +181,9 @@ def test_a_thread_reused_for_a_second_turn_starts_that_turn_afresh(tmp_path: Pat
     agent, _model, _provider = make_agent(tmp_path, Script())
     agent.checkpointer = InMemorySaver()
     thread = {"configurable": {"thread_id": "t-thread"}}
-    first = agent.invoke({"text": "Did I say I love coffee?", "at": "2024-03-02 19:05"},
+    first = agent.invoke({"text": "I love coffee. Did I say so?", "at": "2024-03-02 19:05"},
                          config=thread, context=ctx())
-    second = agent.invoke({"text": "Do you know my cat is Pixel?", "at": "2024-03-02 19:07"},
+    second = agent.invoke({"text": "My cat is Pixel. Do you know?", "at": "2024-03-02 19:07"},
                           config=thread, context=ctx())
     assert first["cost"]["model_calls"] == second["cost"]["model_calls"] == 3
     assert first["cost"]["by_step"] == second["cost"]["by_step"]
@@ -343,14 +343,14 @@ def test_repair_retry_then_success(tmp_path: Path) -> None:
 
 def test_failed_structured_output_is_reported_and_the_turn_kept(tmp_path: Path) -> None:
     agent, _, provider = make_agent(tmp_path, Script(broken_steps={"extract": 2, "decide": 2}))
-    out = agent.invoke({"text": "Did you know I love coffee?", "at": "2024-03-02 19:05"},
+    out = agent.invoke({"text": "I love coffee. Did you know?", "at": "2024-03-02 19:05"},
                        context=ctx(max_retrieval_rounds=2))
     assert out["reply"] == "scripted reply"
     assert any("extract_memory" in e and "TurnMemories" in e for e in out["errors"])
     assert any("retrieve_decision" in e for e in out["errors"])
     memory = provider.resolve(ctx()).memory
     texts = [t.text for t in memory.store.find_nodes("t-maya", NodeLabel.TURN)]  # type: ignore[attr-defined]
-    assert "Did you know I love coffee?" in texts
+    assert "I love coffee. Did you know?" in texts
 
 
 def test_contradicted_preference_is_closed_not_deleted(tmp_path: Path) -> None:

@@ -265,6 +265,27 @@ def test_a_question_or_a_supposition_is_no_preference(tmp_path: Path, question: 
     assert current_likes(provider) == {}
 
 
+def test_a_question_in_a_message_that_states_something_is_still_no_preference(
+        tmp_path: Path) -> None:
+    _, provider = replay(tmp_path, ["I teach on Mondays. What should I drink tomorrow morning?"])
+    assert current_likes(provider) == {}
+
+
+def test_a_message_of_questions_alone_costs_no_extraction_call(tmp_path: Path) -> None:
+    model = ScriptedFakeChatModel(script=script)
+    provider = ResourceProvider(chat_model=model, embedder=HashingEmbedder(),
+                                store=NetworkxStore(tmp_path / "s"), media_dir=tmp_path / "m")
+    assistant = Assistant(Context(user_id="maya", user_name="Maya",
+                                  background_extraction=False), build_agent(provider=provider),
+                          provider)
+    for minute, text in enumerate(["What should I drink tomorrow morning?",
+                                   "Can you remember that I love coffee?", "I love coffee."]):
+        assistant.replay(text, "Noted.", f"2024-03-02 19:{minute:02d}")
+    extracted = [str(c[-1].content).split("\nmessage: ", 1)[1].split("\n")[0]
+                 for c in model.calls if step_of(c) == "extract"]
+    assert extracted == ["Can you remember that I love coffee?", "I love coffee."]
+
+
 def test_the_assistants_own_replies_are_no_evidence() -> None:
     from nodes.retrieve import tells_the_reply
 
