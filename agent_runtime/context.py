@@ -17,6 +17,8 @@ from providers.chat import ChatProviderName
 
 ExtractionMode = Literal["turn", "session"]
 PersonalityInference = Literal["markers", "model"]
+#: Most user turns one extraction call reads (its output budget grows with them).
+MAX_EXTRACTION_WINDOW = 6
 #: The fields that are text said to or of someone, not names of resources.
 TEXT_FIELDS = ("user_name", "assistant_name", "answer_format")
 
@@ -87,6 +89,11 @@ class Context:
         "description": "turn: semantic memories from every user turn plus a consolidation "
                        "per session; session: one call per finished session gives its facts, "
                        "topics, routines and profile (bulk ingestion of long histories)."})
+    extraction_window: int = field(default=1, metadata={
+        "description": "User turns one extraction call reads (turn mode, 1-6): a turn's "
+                       "memories wait until this many turns of its session wait, or the "
+                       "session is finished (or `sync` runs); its personality "
+                       "observation does not wait. 1: every turn on its own."})
     update_memory: bool = field(default=True, metadata={
         "description": "False: answer from memory without storing the turn (evaluation)."})
     recent_turns: int = field(default=6, metadata={
@@ -110,6 +117,9 @@ class Context:
                     f"{getattr(self, spec.name)!r}")
         if not 1 <= self.max_retrieval_rounds <= 3:
             raise ConfigurationError("max_retrieval_rounds must be 1, 2 or 3")
+        if not 1 <= self.extraction_window <= MAX_EXTRACTION_WINDOW:
+            raise ConfigurationError(
+                f"extraction_window must be 1 to {MAX_EXTRACTION_WINDOW}")
         if self.retrieval_k < 1:
             raise ConfigurationError("retrieval_k must be at least 1")
         if self.session_gap_minutes <= 0:

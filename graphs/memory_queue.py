@@ -41,6 +41,7 @@ class QueueMemoryWork:
             return {}
         context: dict[str, Any] = {"user_id": ctx.user_id, "user_name": ctx.user_name,
                                    "extraction_mode": ctx.extraction_mode,
+                                   "extraction_window": ctx.extraction_window,
                                    "personality_inference": ctx.personality_inference,
                                    "session_gap_minutes": ctx.session_gap_minutes,
                                    "assistant_name": ctx.assistant_name}
@@ -52,7 +53,10 @@ class QueueMemoryWork:
                 thread_id = memory_thread(self.internal_key, ctx.user_id, kind)
                 await client.threads.create(thread_id=thread_id, if_exists="do_nothing",
                                             graph_id=MEMORY_GRAPH)
-                await client.runs.create(thread_id, MEMORY_GRAPH, input={"action": "sync"},
+                # After a reply, turns wait for the rest of their extraction window;
+                # after the session gap, the session's consolidation finishes them.
+                await client.runs.create(thread_id, MEMORY_GRAPH,
+                                         input={"action": "sync", "finish": False},
                                          context=context, multitask_strategy=strategy,
                                          after_seconds=delay)
         return {"extraction": {**state.get("extraction", {}), "status": "queued"}}

@@ -61,6 +61,9 @@ class MemoryRequest(TypedDict, total=False):
     """forget: the session to forget."""
     everything: bool
     """forget: everything about the caller, and all of their threads."""
+    finish: bool
+    """sync: also extract turns still waiting for the rest of their extraction window
+    (default true; the runs queued after each reply leave them waiting)."""
 
 
 @with_config(ConfigDict(use_attribute_docstrings=True))
@@ -88,7 +91,8 @@ class ServeMemory:
                                              res.worker.pending(ctx.user_id))
             return {"action": action, "result": result}
         if action == "sync":
-            counts = await asyncio.to_thread(sync, res, ctx, log.info)
+            counts = await asyncio.to_thread(sync, res, ctx, log.info, None,
+                                             bool(state.get("finish", True)))
             return {"action": action, "result": dict(counts)}
         if action != "forget":
             raise InvalidInputError(f"unknown memory action {action!r}")

@@ -467,6 +467,19 @@ class MemoryGraph:
                                           "work_claim_until": moment + lease})
         return self.store.claim_node(user_id, claimed, node.work_claim)
 
+    def release_work(self, user_id: str, node_id: str) -> None:
+        """Give up a claim without recording an outcome (a turn whose extraction waits for
+        the rest of its window)."""
+        found = self.store.get_nodes(user_id, [node_id])
+        if found and isinstance(found[0], Turn | Session) and found[0].work_claim:
+            self.commit(user_id, WriteBatch(nodes=[found[0].model_copy(update={
+                "work_claim": "", "work_claim_until": None})]))
+
+    def turn_work_state(self, user_id: str, turn_id: str) -> MemoryWorkState | None:
+        """The memory-work state of a turn; None when it is not (or no longer) stored."""
+        found = self.store.get_nodes(user_id, [turn_id], embeddings=False)
+        return found[0].memory_work if found and isinstance(found[0], Turn) else None
+
     def mark_turn_work(self, user_id: str, turn_id: str, state: MemoryWorkState,
                        error: str = "") -> None:
         """Record how a turn's memory work went (a failure counts an attempt) and release

@@ -26,14 +26,17 @@ from agent_runtime.cost import CostMeter
 from agent_runtime.resources import Resources
 from agent_runtime.structured import StructuredOutputError
 from memory_work.consolidate import consolidate_session
+from memory_work.outstanding import MAX_ATTEMPTS
 from memory_work.personality_observation import observe_personality
-from memory_work.turn_memories import extract_turn_memories
-from memory_work.turns import WorkTurn
+from memory_work.turn_memories import extract_window_memories
+from memory_work.turns import WorkTurn, stored_turn
 
 #: How long a claim on a turn's or a session's work holds before another process may take
 #: it over (a process that died mid-work leaves its claim behind).
 WORK_LEASE = timedelta(minutes=15)
 CLAIMED_ELSEWHERE = {"status": "claimed elsewhere"}
+#: A turn whose extraction waits for the rest of its window.
+WAITING = {"status": "waiting for its window"}
 
 
 def claim_owner() -> str:
@@ -63,31 +66,70 @@ def claim(res: Resources, ctx: Context, node_id: str) -> bool:
 
 
 def run_turn_work(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter,
-                  errors: list[str]) -> dict[str, Any]:
-    """A stored turn's memory work: its semantic memories (``extraction_mode`` turn) and
-    its personality observation (unless stored already); the outcome is recorded in the
-    store. Work that another process has claimed is left to it."""
-    if not res.memory.has_turn(ctx.user_id, turn["id"]):
+                  errors: list[str], finish: bool = False) -> dict[str, Any]:
+    """A stored turn's memory work: its personality observation (unless stored already),
+    then, in ``extraction_mode`` turn, the semantic memories of its extraction window
+    (``extraction_window``) once the window is full, or with ``finish`` (its session is
+    finished, or ``sync`` runs) at once; until then the turn stays pending. The outcome is
+    recorded in the store for every turn of the window. Work that another process has
+    claimed is left to it."""
+    state = res.memory.turn_work_state(ctx.user_id, turn["id"])
+    if state is None:
         return {"status": "forgotten"}
+    if state == "done":
+        return {"status": "done already"}
     with meter.store():
         if not claim(res, ctx, turn["id"]):
             return dict(CLAIMED_ELSEWHERE)
     before = len(errors)
-    report: dict[str, Any] = {}
-    if ctx.extraction_mode == "turn":
-        try:
-            report = extract_turn_memories(res, ctx, turn, meter, errors)
-        except StructuredOutputError as exc:
-            errors.append(str(exc))
     try:
         observe_personality(res, ctx, turn, meter)
     except StructuredOutputError as exc:
         errors.append(f"{exc}; the personality is unchanged this turn")
+    window = [turn]
+    if ctx.extraction_mode == "turn":
+        with meter.store():
+            window = extraction_window(res, ctx, turn, finish)
+            if not window:
+                res.memory.release_work(ctx.user_id, turn["id"])
+                return dict(WAITING)
+            window = [turn, *(t for t in window if t["id"] != turn["id"]
+                              and claim(res, ctx, t["id"]))]
+            window.sort(key=lambda t: t["at"])
+    report: dict[str, Any] = {}
+    if ctx.extraction_mode == "turn":
+        try:
+            for other in window:
+                if other["id"] != turn["id"]:  # observed at its own turn, unless it died
+                    observe_personality(res, ctx, other, meter)
+            report = extract_window_memories(res, ctx, window, meter, errors)
+        except StructuredOutputError as exc:
+            errors.append(str(exc))
     failed = "; ".join(errors[before:])
     with meter.store():
-        res.memory.mark_turn_work(ctx.user_id, turn["id"], "failed" if failed else "done",
-                                  failed)
+        for done in window:
+            res.memory.mark_turn_work(ctx.user_id, done["id"], "failed" if failed else "done",
+                                      failed)
     return report
+
+
+def extraction_window(res: Resources, ctx: Context, turn: WorkTurn, finish: bool
+                      ) -> list[WorkTurn]:
+    """The turns whose memories one extraction call reads with ``turn``'s: its session's
+    user turns waiting for extraction, from the oldest, ``extraction_window`` at a time;
+    the window holding ``turn`` once it is full (or at once with ``finish``), else empty.
+    A turn whose exchange is still running elsewhere (not answered) waits for its own."""
+    waiting = [t for t in res.memory.session_turns(ctx.user_id, turn["session_id"])
+               if t.role == "user" and (t.answered or t.id == turn["id"])
+               and (t.memory_work == "pending" or
+                    (t.memory_work == "failed" and t.memory_attempts < MAX_ATTEMPTS))]
+    size = ctx.extraction_window
+    for start in range(0, len(waiting), size):
+        chunk = waiting[start:start + size]
+        if any(t.id == turn["id"] for t in chunk):
+            return [stored_turn(res.memory, t) for t in chunk] \
+                if len(chunk) == size or finish else []
+    return [turn]  # not waiting by the store's account (its state changed meanwhile)
 
 
 def run_session_work(res: Resources, ctx: Context, session_id: str, meter: CostMeter,
@@ -97,6 +139,7 @@ def run_session_work(res: Resources, ctx: Context, session_id: str, meter: CostM
     with meter.store():
         if not claim(res, ctx, session_id):
             return dict(CLAIMED_ELSEWHERE)
+    finish_windows(res, ctx, session_id, meter, errors)
     try:
         return consolidate_session(res, ctx, session_id, meter, errors)
     except StructuredOutputError as exc:
@@ -104,6 +147,19 @@ def run_session_work(res: Resources, ctx: Context, session_id: str, meter: CostM
         with meter.store():
             res.memory.mark_consolidation_failed(ctx.user_id, session_id, str(exc))
         return {"status": "failed"}
+
+
+def finish_windows(res: Resources, ctx: Context, session_id: str, meter: CostMeter,
+                   errors: list[str]) -> None:
+    """Extract the turns of a finished session still waiting for their window (before its
+    consolidation reads the session's memories)."""
+    if ctx.extraction_mode != "turn":
+        return
+    with meter.store():
+        waiting = [t for t in res.memory.session_turns(ctx.user_id, session_id)
+                   if t.role == "user" and t.answered and t.memory_work == "pending"]
+    for turn in waiting:
+        run_turn_work(res, ctx, stored_turn(res.memory, turn), meter, errors, finish=True)
 
 
 def run_turn_and_previous_session(res: Resources, ctx: Context, turn: WorkTurn,

@@ -3,9 +3,9 @@ entity matching and reconciliation."""
 
 from __future__ import annotations
 
-EXTRACT_SYSTEM = """You extract long-term memories about the user from one chat message.
+EXTRACT_SYSTEM = """You extract long-term memories about the user from {source}.
 Only keep what the user states about themselves, their life, people, pets, places, plans \
-and tastes, in this message. A question or greeting states nothing new: give empty lists \
+and tastes, in {where}. A question or greeting states nothing new: give empty lists \
 for it. Write facts as short third-person sentences naming the user "{user}". \
 Every like, love, dislike or hate goes in "preferences", with what is liked or disliked \
 named as in the message. "remember" lists what the user explicitly asks to remember. \

@@ -11,25 +11,27 @@ from agent_runtime.cost import CostMeter
 from agent_runtime.resources import Resources
 from memory_graph.schema import Turn
 from memory_work.outstanding import outstanding
-from memory_work.pipeline import CLAIMED_ELSEWHERE, run_session_work, run_turn_work
+from memory_work.pipeline import CLAIMED_ELSEWHERE, WAITING, run_session_work, run_turn_work
 from memory_work.turns import stored_turn
 
 
 def sync(res: Resources, ctx: Context, progress: Callable[[str], None] = print,
-         now: datetime | None = None) -> dict[str, int]:
-    """Run the user's outstanding memory work inline, to completion, in the order it
-    happened (``Outstanding.in_order``): pending or retryable turns and finished sessions.
+         now: datetime | None = None, finish: bool = True) -> dict[str, int]:
+    """Run the user's outstanding memory work inline, in the order it happened
+    (``Outstanding.in_order``): pending or retryable turns and finished sessions; with
+    ``finish`` to completion, else turns wait for the rest of their extraction window
+    (``Context.extraction_window``) as after a reply.
     ``progress`` is told which step runs, by time, never by text: the server logs it."""
     work = outstanding(res.memory, ctx, now)
-    counts = {"turns done": 0, "turns failed": 0, "sessions done": 0, "sessions failed": 0,
-              "claimed elsewhere": 0}
+    counts = {"turns done": 0, "turns failed": 0, "turns waiting": 0, "sessions done": 0,
+              "sessions failed": 0, "claimed elsewhere": 0}
     items = work.in_order()
     for number, item in enumerate(items, 1):
         errors: list[str] = []
         if isinstance(item, Turn):
             progress(f"{number}/{len(items)}: turn of {item.at:%Y-%m-%d %H:%M}")
             report = run_turn_work(res.in_background(), ctx, stored_turn(res.memory, item),
-                                   CostMeter(), errors)
+                                   CostMeter(), errors, finish)
             counts[_outcome("turns", report, errors)] += 1
         else:
             progress(f"{number}/{len(items)}: session of {item.started_at:%Y-%m-%d %H:%M}")
@@ -41,4 +43,6 @@ def sync(res: Resources, ctx: Context, progress: Callable[[str], None] = print,
 def _outcome(kind: str, report: dict[str, object], errors: list[str]) -> str:
     if report == CLAIMED_ELSEWHERE:
         return "claimed elsewhere"
+    if report.get("status") == WAITING["status"]:
+        return "turns waiting"
     return f"{kind} failed" if errors or report.get("status") == "failed" else f"{kind} done"

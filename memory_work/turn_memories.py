@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -20,7 +21,7 @@ from memory_graph.writes import LinkedFact, PreferenceChange, Restatement, TurnM
 from memory_work.entities import EntityResolver
 from memory_work.prompts import EXTRACT_EXAMPLES, EXTRACT_SHAPE, EXTRACT_SYSTEM, EXTRACT_USER
 from memory_work.reconcile import reconcile_facts
-from memory_work.schemas import TurnMemories
+from memory_work.schemas import FactMemory, PreferenceMemory, TurnMemories, VisualConcept
 from memory_work.turns import WorkTurn
 
 FactKind = Literal["fact", "remember", "visual"]
@@ -29,25 +30,116 @@ EXTRACTION_CACHE = "extraction"
 
 def extract_turn_memories(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter,
                           errors: list[str]) -> dict[str, Any]:
-    if not could_keep_anything(turn):
+    return extract_window_memories(res, ctx, [turn], meter, errors)
+
+
+def extract_window_memories(res: Resources, ctx: Context, turns: Sequence[WorkTurn],
+                            meter: CostMeter, errors: list[str]) -> dict[str, Any]:
+    """The semantic memories of a window of user turns of one session, in one model call
+    (``Context.extraction_window``; one turn is a window of one). Each kept item belongs
+    to the turn that says it (``by_turn``) and is written with that turn's provenance, turn
+    after turn in the order said."""
+    said = [t for t in turns if could_keep_anything(t)]
+    if not said:
         return {"status": "nothing stated"}
     name = ctx.display_name
-    at = datetime.fromisoformat(turn["at"])
-    previous = _previous_assistant_text(res, ctx, turn, meter)
-    photos = "; ".join(f"{i}: {c or 'no description'}"
-                       for i, c in enumerate(turn["captions"], 1)) or "none"
-    messages = extraction_messages(name, EXTRACT_USER.format(
-        at=at.strftime("%Y-%m-%d %H:%M"), previous=previous[:300] or "none",
-        text=turn["text"] or "(photo only)", photos=photos))
+    blocks = []
+    first_photo = 1
+    for turn in said:
+        previous = _previous_assistant_text(res, ctx, turn, meter)
+        photos = "; ".join(f"{i}: {c or 'no description'}" for i, c in
+                           enumerate(turn["captions"], first_photo)) or "none"
+        first_photo += len(turn["captions"])
+        blocks.append(EXTRACT_USER.format(
+            at=datetime.fromisoformat(turn["at"]).strftime("%Y-%m-%d %H:%M"),
+            previous=previous[:300] or "none", text=turn["text"] or "(photo only)",
+            photos=photos))
+    messages = extraction_messages(name, "\n\n".join(blocks), len(said))
     # The prompt repeats its worked examples every turn: a prompt cache of its own keeps
     # them evaluated (the reconciliation and entity questions below use the shared one).
     chat = res.in_background(EXTRACTION_CACHE).chat
     found = call_structured(chat, messages, TurnMemories, meter, "extract_memory",
-                            shape=EXTRACT_SHAPE.replace("USER", name), max_tokens=400)
-    grounded, ungrounded = keep_grounded(found, " ".join([turn["text"], *turn["captions"]]),
-                                         name, ctx.assistant_name)
-    result = write_turn_memories(res, ctx, turn, grounded, meter, errors)
-    return {**result, "ungrounded": ungrounded}
+                            shape=EXTRACT_SHAPE.replace("USER", name),
+                            max_tokens=TOKENS_PER_CALL + TOKENS_PER_MORE_TURN * (len(said) - 1))
+    owned, ungrounded = by_turn(found, said, name, ctx.assistant_name)
+    report: dict[str, Any] = {}
+    for turn, memories in owned:
+        written = write_turn_memories(res, ctx, turn, memories, meter, errors)
+        report = {k: report.get(k, 0) + v if isinstance(v, int) else [*report.get(k, []), *v]
+                  for k, v in written.items()}
+    return {**report, "turns": len(said), "ungrounded": ungrounded}
+
+
+#: Output budget of an extraction call: a turn's memories, and more for each further turn
+#: of a window.
+TOKENS_PER_CALL = 400
+TOKENS_PER_MORE_TURN = 200
+
+
+def by_turn(found: TurnMemories, turns: Sequence[WorkTurn], user_name: str,
+            assistant_name: str) -> tuple[list[tuple[WorkTurn, TurnMemories]], list[str]]:
+    """What each turn of a window says of what the model found (``keep_grounded``, turn by
+    turn): an item two turns say belongs to the later one; a like or dislike of one thing
+    is kept once (the last the model gave). Photos are numbered across the window: a
+    visual concept belongs to its photo's turn (a number no photo has leaves it unlinked,
+    with the last turn that says it). Returns the turns with their memories, and what no
+    turn says."""
+    preferences = list({_key(p.entity): p for p in found.preferences}.values())
+    found = found.model_copy(update={"preferences": preferences})
+    total = sum(len(t["captions"]) for t in turns)
+    owner: dict[tuple[str, str], int] = {}
+    first_photo = 1
+    grounded: list[TurnMemories] = []
+    for number, turn in enumerate(turns):
+        photos = range(first_photo, first_photo + len(turn["captions"]))
+        first_photo += len(turn["captions"])
+        own = found.model_copy(update={"visual": [
+            v.model_copy(update={"image": v.image - photos.start + 1}) if v.image in photos
+            else v for v in found.visual if v.image in photos or v.image > total]})
+        kept, _ = keep_grounded(own, " ".join([turn["text"], *turn["captions"]]), user_name,
+                                assistant_name)
+        grounded.append(kept)
+        for key, _ in _labelled_keys(kept, photos):
+            owner[key] = number
+    owned = []
+    first_photo = 1
+    for number, (turn, kept) in enumerate(zip(turns, grounded, strict=True)):
+        photos = range(first_photo, first_photo + len(turn["captions"]))
+        first_photo += len(turn["captions"])
+        keys = [key for key, _ in _labelled_keys(kept, photos)]
+        mine = [item for item, key in zip(_items(kept), keys, strict=True)
+                if owner[key] == number]
+        owned.append((turn, TurnMemories(
+            facts=[i for i in mine if isinstance(i, FactMemory)],
+            remember=[i for i in mine if isinstance(i, str)],
+            preferences=[i for i in mine if isinstance(i, PreferenceMemory)],
+            visual=[i for i in mine if isinstance(i, VisualConcept)])))
+    window = range(1, first_photo)
+    ungrounded = [label for key, label in _labelled_keys(found, window) if key not in owner]
+    return owned, ungrounded
+
+
+def _key(text: str) -> str:
+    return text.strip().lower()
+
+
+def _items(memories: TurnMemories) -> list[FactMemory | str | PreferenceMemory | VisualConcept]:
+    return [*memories.facts, *memories.remember, *memories.preferences, *memories.visual]
+
+
+def _labelled_keys(memories: TurnMemories, photos: range) -> list[tuple[tuple[str, str], str]]:
+    """Each item of ``memories`` (in ``_items`` order) by a key that is the same whichever
+    turn of the window it is grounded in, with its label. ``photos``: the window-wide
+    numbers of the photos ``memories`` number from 1 (a visual concept with a number
+    past them keeps it)."""
+    def photo(image: int) -> int:
+        return photos.start + image - 1 if image <= len(photos) else image
+
+    return [*((("fact", _key(f.statement)), f.statement) for f in memories.facts),
+            *((("remember", _key(r)), r) for r in memories.remember),
+            *((("preference", _key(p.entity)), p.entity) for p in memories.preferences),
+            *((("visual", f"{photo(v.image)}:{_key(v.entity)}"), v.entity)
+              for v in memories.visual)]
 
 
 #: A message asking the assistant to keep something in mind: its questions count too.
@@ -64,12 +156,15 @@ def could_keep_anything(turn: WorkTurn) -> bool:
                 or _ASKS_TO_KEEP.search(text))
 
 
-def extraction_messages(user_name: str, message: str) -> list[BaseMessage]:
+def extraction_messages(user_name: str, message: str, turns: int = 1) -> list[BaseMessage]:
     examples: list[BaseMessage] = []
     for example_message, example_json in EXTRACT_EXAMPLES:
         examples += [HumanMessage(example_message),
                      AIMessage(example_json.replace("USER", user_name))]
-    return [SystemMessage(EXTRACT_SYSTEM.format(user=user_name)), *examples,
+    source, where = (("one chat message", "this message") if turns == 1 else
+                     (f"{turns} chat messages, each with its time", "these messages"))
+    return [SystemMessage(EXTRACT_SYSTEM.format(user=user_name, source=source, where=where)),
+            *examples,
             HumanMessage(message)]
 
 
