@@ -29,6 +29,7 @@ from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
 from agent_runtime.context import Context
+from agent_runtime.cost import CostMeter
 from agent_runtime.resources import ResourceProvider
 from evals.harness import model_identity
 from evals.report import format_table, write_report
@@ -38,6 +39,7 @@ from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.embedding import Embedder
 from memory_graph.schema import Fact, NodeLabel
 from memory_graph.text import tokenize
+from memory_work.pipeline import finish_windows
 
 #: One expected fact: any one of these word sets, all of whose stems the fact must hold.
 Label = tuple[str, ...]
@@ -126,6 +128,9 @@ class CaseResult:
     entity_labels: int
     entities_matched: int
     errors: list[str] = field(default_factory=list)
+    #: Model calls of the memory work (extraction, and the entity and reconciliation
+    #: questions it asks).
+    model_calls: int = 0
 
 
 def stems(text: str) -> set[str]:
@@ -163,17 +168,27 @@ def score_entities(names: Sequence[str], expected: Sequence[str]) -> tuple[int, 
 
 
 def replay_case(case: ExtractionCase, chat: BaseChatModel, embedder: Embedder,
-                root: Path) -> CaseResult:
+                root: Path, window: int = 1) -> CaseResult:
     store = NetworkxStore(root / case.name.replace(" ", "-"))
     provider = ResourceProvider(chat_model=chat, embedder=embedder, store=store,
                                 media_dir=root / "media")
     ctx = Context(user_id="fixture", user_name="Maya", assistant_name="Mira",
-                  background_extraction=False, use_personality=False)
+                  background_extraction=False, use_personality=False,
+                  extraction_window=window)
     errors: list[str] = []
+    calls = 0
     with Assistant(ctx, build_agent(provider=provider), provider) as assistant:
         for minute, (text, reply) in enumerate(case.exchanges):
             out = assistant.replay(text, reply, f"2024-03-02 19:{minute * 2:02d}")
             errors += out.get("errors", [])
+            calls += out["cost"]["model_calls"]
+        # The last window's turns (of a window wider than one) are extracted as when the
+        # session ends, without its consolidation: only extraction is scored.
+        res = provider.resolve(ctx).in_background()
+        meter = CostMeter()
+        for session in res.memory.sessions(ctx.user_id):
+            finish_windows(res, ctx, session.id, meter, errors)
+        calls += meter.model_calls
         facts = [n for n in provider.resolve(ctx).memory.nodes(ctx.user_id, NodeLabel.FACT)
                  if isinstance(n, Fact)]
         entities = [e.name for e in provider.resolve(ctx).memory.entities(ctx.user_id)
@@ -184,7 +199,7 @@ def replay_case(case: ExtractionCase, chat: BaseChatModel, embedder: Embedder,
     found, good = score_entities(entities, case.entities)
     provider.close()
     return CaseResult(case.name, current, closed, entities, hits, len(case.facts), useful,
-                      found, len(case.entities), good, errors)
+                      found, len(case.entities), good, errors, calls)
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -192,12 +207,13 @@ def ratio(part: int, whole: int) -> float | None:
 
 
 def run(chat: BaseChatModel, embedder: Embedder, out: Path,
-        cases: Sequence[ExtractionCase] = CASES) -> dict[str, Any]:
+        cases: Sequence[ExtractionCase] = CASES, window: int = 1) -> dict[str, Any]:
+    """Replay every case with ``window`` user turns per extraction call."""
     started = time.perf_counter()
     results: list[CaseResult] = []
     with tempfile.TemporaryDirectory(prefix="personavlm-extraction-") as tmp:
         for case in tqdm(cases, desc="extraction dialogues", unit="dialogue"):
-            results.append(replay_case(case, chat, embedder, Path(tmp)))
+            results.append(replay_case(case, chat, embedder, Path(tmp), window))
     facts = sum(len(r.facts) for r in results)
     entities = sum(len(r.entities) for r in results)
     summary = {
@@ -211,7 +227,9 @@ def run(chat: BaseChatModel, embedder: Embedder, out: Path,
         "entities": entities, "dialogues": len(results),
         "errors": sum(len(r.errors) for r in results),
         "seconds": round(time.perf_counter() - started, 1)}
-    payload = {"config": {"benchmark": "extraction", "model": model_identity(chat)},
+    summary["model_calls"] = sum(r.model_calls for r in results)
+    payload = {"config": {"benchmark": "extraction", "model": model_identity(chat),
+                          "extraction_window": window},
                "summary": summary, "cases": [vars(r) for r in results]}
     rows = [[r.name, f"{r.fact_hits}/{r.fact_labels}", f"{r.facts_matched}/{len(r.facts)}",
              f"{r.entity_hits}/{r.entity_labels}", f"{r.entities_matched}/{len(r.entities)}",

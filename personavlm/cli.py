@@ -224,6 +224,8 @@ def _eval_commands(commands: Any) -> None:
                                                      "(updates, duplicates, assistant "
                                                      "echoes, junk): precision and recall")
     extraction.add_argument("--out", type=Path, default=Path("results/eval-extraction.json"))
+    extraction.add_argument("--extraction-window", type=int, default=1, metavar="N",
+                            help="user turns one extraction call reads (default 1)")
     _model_options(extraction)
 
 
@@ -287,7 +289,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         from providers.embeddings import default_embedder
 
         run_extraction(make_chat_model(args.provider, args.model, args.base_url),
-                       default_embedder(), args.out)
+                       default_embedder(), args.out, window=args.extraction_window)
     return 0
 
 

@@ -1,7 +1,12 @@
 """The extraction fixture's scoring: a duplicate or an unlabelled fact counts against
 precision, a junk entity against entity precision."""
 
-from evals.extraction_eval import CASES, matches, score_entities, score_facts
+from pathlib import Path
+
+from helpers import HashingEmbedder, ScriptedFakeChatModel, step_of
+from test_agent_wiring import Script
+
+from evals.extraction_eval import CASES, matches, replay_case, score_entities, score_facts
 
 
 def test_a_fact_matches_a_label_by_word_stems_of_any_alternative() -> None:
@@ -30,3 +35,18 @@ def test_junk_entities_count_against_entity_precision() -> None:
 def test_every_case_says_what_it_checks() -> None:
     assert all(case.what and case.exchanges for case in CASES)
     assert len({case.name for case in CASES}) == len(CASES)
+
+
+def test_a_window_replay_extracts_the_last_window_and_counts_its_calls(tmp_path: Path) -> None:
+    """SCRIPTED FAKE model: two user turns in one window are one extraction call, and the
+    window still waiting when the replay ends is extracted before scoring."""
+    model = ScriptedFakeChatModel(script=Script())
+    case = CASES[0]
+    one = replay_case(case, model, HashingEmbedder(), tmp_path / "one", window=1)
+    extractions = sum(step_of(c) == "extract" for c in model.calls)
+    model.calls.clear()
+    two = replay_case(case, model, HashingEmbedder(), tmp_path / "two", window=2)
+    assert extractions == len(case.exchanges) == 2
+    assert sum(step_of(c) == "extract" for c in model.calls) == 1
+    assert two.model_calls == one.model_calls - 1
+    assert two.errors == [] and two.facts == one.facts
