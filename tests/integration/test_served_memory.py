@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -94,6 +95,47 @@ def test_memory_work_is_queued_on_the_server_and_survives_a_kill(tmp_path: Path)
         alice.runs.wait(thread["thread_id"], "agent", input={
             "text": "I teach chemistry in Porto.", "at": "2024-05-01 10:05"}, context=talk)
         assert wait_for(lambda: turns() == {"done": 2}, 240), turns()
+
+
+@pytest.mark.parametrize("kind", ["turn", "session"])
+def test_memory_work_killed_while_it_runs_is_done_after_a_restart(tmp_path: Path,
+                                                                  kind: str) -> None:
+    """The server is killed while its run queue does a turn's work (extraction and
+    personality) or a session's consolidation, as ``status`` shows it claimed; after a
+    restart the killed process's claim is taken over at once and the work is done."""
+    talk = {"user_name": "Alice", "max_reply_tokens": 16}
+    port = free_port()
+
+    def status() -> dict[str, Any]:
+        out = alice.runs.wait(None, "memory", input={"action": "status"})
+        assert isinstance(out, dict)
+        return dict(out["result"])
+
+    with langgraph_dev(tmp_path, TOKENS, port=port) as (url, server):
+        alice = get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
+        thread = alice.threads.create()
+        alice.runs.wait(thread["thread_id"], "agent", input={
+            "text": "I adopted an orange cat named Pixel.", "at": "2024-05-01 10:00"},
+            context=talk)
+        if kind == "session":
+            assert wait_for(lambda: status()["turns"] == {"done": 1}, 300), status()
+            alice.runs.wait(thread["thread_id"], "agent", input={  # a new session
+                "text": "I teach chemistry in Porto.", "at": "2024-05-03 09:00"},
+                context=talk)
+        assert wait_for(lambda: any(kind in claim for claim in status()["running"]), 120), \
+            status()
+        server.kill()
+        server.wait()
+    with langgraph_dev(tmp_path, TOKENS, "server2.log", port=port) as (url, _):
+        alice = get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
+        # The client's sync, or a queued run that survived the kill, does the work.
+        alice.runs.wait(None, "memory", input={"action": "sync"})
+
+        def done() -> bool:
+            now = status()
+            return (set(now["turns"]) == {"done"} and now["running"] == []
+                    and (kind == "turn" or now["sessions"].get("done", 0) >= 1))
+        assert wait_for(done, 300), status()
 
 
 def test_nothing_of_a_forgotten_turn_stays_in_the_servers_storage(tmp_path: Path) -> None:
