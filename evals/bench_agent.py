@@ -103,16 +103,27 @@ class ModelCallLog(BaseCallbackHandler):
 
 
 class CountingWorker(BackgroundWorker):
-    """The background worker, counting the jobs it is given by label."""
+    """The background worker, counting the jobs it is given by label, and the prefills
+    that evaluated a prompt (``warmed``: one that found the prompt in the context already,
+    or gave way to a reply before its first chunk, used no model time to speak of)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.jobs: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self.warmed = 0
 
     def submit(self, user_id: str, label: str, job: Callable[[], object],
                key: str = "") -> None:
         self.jobs[label] += 1
-        super().submit(user_id, label, job, key)
+
+        def counted() -> object:
+            outcome = job()
+            if label == PREFILL_JOB and outcome == "warmed":
+                with self._lock:
+                    self.warmed += 1
+            return outcome
+        super().submit(user_id, label, counted, key)
 
 
 @contextmanager
@@ -148,7 +159,7 @@ def _turn_row(kind: str, seconds: float, first_token: float | None, background: 
     return {"kind": kind, "reply_s": round(seconds, 2),
             "first_token_s": round(first_token, 2) if first_token is not None else None,
             "background_s": round(background, 2),
-            "foreground_calls": len(fg), "background_calls": len(bg) + prefills,
+            "foreground_calls": len(fg), "background_calls": len(bg), "prefills": prefills,
             "calls_by_kind": dict(Counter(c.step for c in calls)
                                   + Counter({PREFILL_JOB: prefills} if prefills else {})),
             "prompt_tokens": sum(c.prompt_tokens for c in calls),
@@ -157,16 +168,17 @@ def _turn_row(kind: str, seconds: float, first_token: float | None, background: 
 
 def main(out: Path, location: Path, script: dict[str, Any], root: Path,
          turns: int | None = None, chat: BaseChatModel | None = None,
-         embedder: Embedder | None = None) -> dict[str, Any]:
+         embedder: Embedder | None = None, **overrides: Any) -> dict[str, Any]:
     """Replay ``script`` (the demo conversation; its photos are relative to ``root``) with
-    the offline model (or ``chat``, and ``embedder``: the unit test's)."""
+    the offline model (or ``chat``, and ``embedder``: the unit test's), with the agent's
+    context changed by ``overrides``."""
     history = [t for session in script["sessions"] for t in session][:turns]
     log = ModelCallLog()
     chat = chat or make_chat_model("llamacpp", "", "")
     chat.callbacks = [log]
     worker = CountingWorker()
     context = Context(user_id="bench-agent", user_name=script["user_name"],
-                      store_location=str(location))
+                      store_location=str(location), **overrides)
     with ResourceProvider(chat_model=chat, embedder=embedder, worker=worker) as provider, \
             _closing(worker):
         assistant = Assistant(context, agent=build_agent(provider=provider),
@@ -181,14 +193,14 @@ def main(out: Path, location: Path, script: dict[str, Any], root: Path,
         for turn in tqdm(history, desc="turns", unit="turn"):
             images = [{"path": str(root / i["path"]), "caption": i.get("caption", "")}
                       for i in turn.get("images", [])]
-            prefills = worker.jobs[PREFILL_JOB]
+            prefills = worker.warmed
             start = time.perf_counter()
             seconds, first, _ = _timed_turn(assistant, turn["text"], turn["at"], images)
             assistant.wait()
             end = time.perf_counter()
             rows.append(_turn_row("question" if is_question(turn["text"]) else "statement",
                                   seconds, first, end - start - seconds,
-                                  log.between(start, end), worker.jobs[PREFILL_JOB] - prefills))
+                                  log.between(start, end), worker.warmed - prefills))
         start = time.perf_counter()
         assistant.finish_sessions()
         last_session = log.between(start, time.perf_counter())
@@ -203,7 +215,8 @@ def main(out: Path, location: Path, script: dict[str, Any], root: Path,
     consolidations = [c.seconds for c in log.calls if c.step == "consolidate_session"]
     summary = _summary(rows, answers, consolidations, last_session)
     print_table(["measure", "value"], list(summary.items()))
-    write_json(out, {"summary": summary, "turns": rows, "questions": answers,
+    write_json(out, {"context": overrides, "summary": summary, "turns": rows,
+                     "questions": answers,
                      "consolidation_s": [round(s, 2) for s in consolidations]})
     save_plot(out.with_suffix(".png"), "One turn of the demo (offline model, 2 cores)",
               {"reply": [r["reply_s"] for r in rows],
@@ -223,15 +236,18 @@ def _summary(rows: list[dict[str, Any]], answers: list[dict[str, Any]],
     background = sum(r["background_calls"] for r in rows) + sum(
         not c.foreground for c in last_session)
     foreground = sum(r["foreground_calls"] for r in rows)
+    prefills = sum(r["prefills"] for r in rows)
     first = {kind: [r["first_token_s"] for r in rows + answers
                     if r["kind"] == kind and r["first_token_s"] is not None]
              for kind in ("question", "statement")}
     replies = [r["reply_s"] for r in rows]
     return {
         "turns": n,
-        "calls_per_turn": round((foreground + background) / n, 2),
+        "calls_per_turn": round((foreground + background + prefills) / n, 2),
         "foreground_calls_per_turn": round(foreground / n, 2),
         "background_calls_per_turn": round(background / n, 2),
+        "prefills_per_turn": round(prefills / n, 2),
+        "background_calls_per_turn_with_prefills": round((background + prefills) / n, 2),
         **{f"calls_per_turn:{kind}": round(count / n, 2) for kind, count in sorted(kinds.items())},
         "prompt_tokens_per_turn": round(sum(r["prompt_tokens"] for r in rows) / n, 1),
         "completion_tokens_per_turn": round(sum(r["completion_tokens"] for r in rows) / n, 1),

@@ -4,7 +4,9 @@ profile and personality as they stand after this turn's memory work, and the ses
 recent turns) and has a local model evaluate it into its prompt cache. The next reply
 then only pays for its memories and message. If the next message starts a new session
 the warmed system prompt is still its prefix; if it arrives during the prefill, the
-prefill stops and the reply goes first."""
+prefill stops and the reply goes first. When the context already holds all but a few
+tokens of the prefix (a session's recent turns grew by one exchange), nothing is
+evaluated."""
 
 from __future__ import annotations
 
@@ -18,13 +20,14 @@ from agent_runtime.resources import Resources
 from memory_work.personality import Personality
 from nodes.perceive import recent_turns, snapshot_background
 from nodes.reply_prompt import reply_prefix
+from providers.llamacpp import PrefillOutcome
 
 
 @runtime_checkable
 class PrefixCache(Protocol):
     """A chat model that can evaluate a prompt prefix ahead of time (``ChatLlamaCpp``)."""
 
-    def prefill(self, messages: list[BaseMessage]) -> bool: ...
+    def prefill(self, messages: list[BaseMessage]) -> PrefillOutcome: ...
 
 
 def submit_warm_prefix(res: Resources, ctx: Context, session_id: str) -> None:
@@ -36,7 +39,7 @@ def submit_warm_prefix(res: Resources, ctx: Context, session_id: str) -> None:
 
 
 def warm_reply_prefix(cache: PrefixCache, res: Resources, ctx: Context, session_id: str
-                      ) -> bool:
+                      ) -> PrefillOutcome:
     background = snapshot_background(res, ctx, recent_turns(res, ctx, session_id))
     personality = Personality.latest(res.memory, ctx.user_id).as_dict()
     return cache.prefill(reply_prefix(background, personality, ctx))

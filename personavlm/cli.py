@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("--location", type=Path, default=Path("results/bench-agent-memory"))
     agent.add_argument("--turns", type=int, default=None,
                        help="the first N turns of the demo's history (default: all of it)")
+    agent.add_argument("--extraction-window", type=int, default=None, metavar="N",
+                       help="user turns one extraction call reads (default: the agent's)")
 
     llama = benches.add_parser(
         "llama", help="llama.cpp prompt and generation tokens/s: builds and OpenMP wait "
@@ -553,7 +555,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from evals import bench_agent
             from personavlm.demo import load_demo
 
-            bench_agent.main(args.out, args.location, *load_demo(), turns=args.turns)
+            overrides = ({} if args.extraction_window is None
+                         else {"extraction_window": args.extraction_window})
+            bench_agent.main(args.out, args.location, *load_demo(), turns=args.turns,
+                             **overrides)
         elif args.command == "bench" and args.bench == "faults":
             from evals import bench_faults
 

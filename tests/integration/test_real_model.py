@@ -125,7 +125,7 @@ WARM_PREFIX = [
 
 
 def test_prefilled_prefix_is_reused_by_the_next_reply(chat, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    assert chat.prefill(WARM_PREFIX)
+    assert chat.prefill(WARM_PREFIX) == "warmed"
     llm = chat._context(False)
     warmed = llm.n_tokens
     evaluated: list[int] = []
@@ -143,11 +143,24 @@ def test_prefilled_prefix_is_reused_by_the_next_reply(chat, monkeypatch) -> None
     assert evaluated[0] <= prompt_tokens - warmed + 8
 
 
+def test_a_prefix_the_context_nearly_holds_is_not_prefilled_again(chat) -> None:  # type: ignore[no-untyped-def]
+    assert chat.prefill(WARM_PREFIX) == "warmed"
+    llm = chat._context(False)
+    held = llm.n_tokens
+    assert chat.prefill(WARM_PREFIX) == "not needed"
+    one_more = [*WARM_PREFIX, HumanMessage("Can you remind me of the date?")]
+    assert chat.prefill(one_more) == "not needed"  # a few tokens: the reply pays for them
+    assert llm.n_tokens <= held
+    longer = [*WARM_PREFIX, HumanMessage("Here is my packing list for the trip. " * 12)]
+    assert chat.prefill(longer) == "warmed"
+    assert llm.n_tokens > held + 96
+
+
 def test_prefill_gives_way_to_a_waiting_reply(chat, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     llm = chat._context(False)
     other = [SystemMessage("You are a terse assistant. " * 30), HumanMessage("Hello.")]
     monkeypatch.setattr(chat._gate, "foreground_waiting", lambda: True)
-    assert chat.prefill(other) is False
+    assert chat.prefill(other) == "abandoned"
     assert llm.n_tokens <= 8  # none of its ~200 tokens: it stopped before the first chunk
     monkeypatch.undo()
     reply = chat.invoke([HumanMessage("Say hi.")], max_tokens=8)

@@ -102,9 +102,9 @@ class PrefillingFakeChatModel(ScriptedFakeChatModel):
 
     prefills: list[list[BaseMessage]] = Field(default_factory=list)
 
-    def prefill(self, messages: list[BaseMessage]) -> bool:
+    def prefill(self, messages: list[BaseMessage]) -> str:
         self.prefills.append(list(messages))
-        return True
+        return "warmed"
 
 
 def make_agent(tmp_path: Path, script: Script, windows: list[Any] | None = None,

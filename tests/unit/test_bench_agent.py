@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 
 from helpers import HashingEmbedder, ScriptedFakeChatModel
-from test_agent_wiring import Script
+from langchain_core.messages import BaseMessage
+from test_agent_wiring import PrefillingFakeChatModel, Script
 
 from evals import bench_agent
 from personavlm.demo import load_demo
@@ -22,7 +23,8 @@ def test_every_call_of_a_turn_is_counted_by_kind_and_where_it_ran(tmp_path: Path
                                embedder=HashingEmbedder())
     assert summary["turns"] == 3
     assert summary["calls_per_turn"] == round(
-        summary["foreground_calls_per_turn"] + summary["background_calls_per_turn"], 2)
+        summary["foreground_calls_per_turn"] + summary["background_calls_per_turn_with_prefills"],
+        2)
     assert summary["calls_per_turn:extract_memory"] >= 1.0  # every statement's extraction
     assert summary["background_calls_per_turn"] >= summary["calls_per_turn:extract_memory"]
     assert summary["consolidations"] >= 1 and summary["consolidation_p50_s"] >= 0
@@ -30,6 +32,28 @@ def test_every_call_of_a_turn_is_counted_by_kind_and_where_it_ran(tmp_path: Path
         assert summary[key] >= 0
     logged = json.loads(out.read_text())
     assert len(logged["turns"]) == 3 and len(logged["questions"]) == len(script["questions"])
-    assert all(t["foreground_calls"] + t["background_calls"] == sum(t["calls_by_kind"].values())
-               for t in logged["turns"])
+    assert all(t["foreground_calls"] + t["background_calls"] + t["prefills"]
+               == sum(t["calls_by_kind"].values()) for t in logged["turns"])
     assert out.with_suffix(".png").stat().st_size > 0
+
+
+def test_a_prefill_counts_only_when_it_warmed_the_context(tmp_path: Path) -> None:
+    """The SCRIPTED FAKE model's prefill hook answers "warmed" (after the untimed first
+    turn, and the first timed one) then "not needed": one prefill in the figures, apart
+    from the calls that generate."""
+    outcomes = iter(["warmed", "warmed"] + ["not needed"] * 10)
+
+    class OnceWarmed(PrefillingFakeChatModel):
+        def prefill(self, messages: list[BaseMessage]) -> str:  # type: ignore[override]
+            super().prefill(messages)
+            return next(outcomes)
+
+    script, root = load_demo()
+    model = OnceWarmed(script=Script())
+    summary = bench_agent.main(tmp_path / "agent.json", tmp_path / "memory", script, root,
+                               turns=3, chat=model, embedder=HashingEmbedder(),
+                               extraction_window=3)
+    assert len(model.prefills) >= 2 and summary["prefills_per_turn"] == round(1 / 3, 2)
+    assert summary["background_calls_per_turn_with_prefills"] == round(
+        summary["background_calls_per_turn"] + 1 / 3, 2)
+    assert summary["calls_per_turn:extract_memory"] <= round(2 / 3, 2)  # windows of 3
