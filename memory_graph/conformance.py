@@ -83,6 +83,7 @@ __all__ = [
     "test_users_are_created_listed_and_unknown_ones_rejected",
     "test_users_never_see_each_other",
     "test_vector_search_finds_nearest_within_window",
+    "test_work_settled_after_its_turn_was_forgotten_does_not_bring_it_back",
 ]
 
 
@@ -554,6 +555,19 @@ def test_memory_work_is_claimed_by_one_owner_at_a_time(ana: MemoryGraph) -> None
     hits = ana.store.keyword_search("t-ana", NodeLabel.TURN, "beagle puppy", 3)
     assert "s1-0" in {h.node.id for h in hits}, "a claimed turn stays searchable"
     assert ana.store.get_nodes("t-ana", ["s1-0"])[0].embedding is not None  # type: ignore[attr-defined]
+
+
+def test_work_settled_after_its_turn_was_forgotten_does_not_bring_it_back(
+        ana: MemoryGraph) -> None:
+    assert ana.claim_work("t-ana", "s1-0", "p1", timedelta(minutes=10), T0)
+    read = ana.store.get_nodes("t-ana", ["s1-0"])[0]  # as a worker read it, before ...
+    ana.forget_turn("t-ana", "s1-0")  # ... the user forgot it
+    assert not ana.store.claim_node("t-ana", read.model_copy(update={"memory_work": "done"}),
+                                    "p1")
+    ana.mark_turn_work("t-ana", "s1-0", "done")
+    ana.release_work("t-ana", "s1-0")
+    assert ana.store.get_nodes("t-ana", ["s1-0"]) == []
+    assert ana.turn_work_state("t-ana", "s1-0") is None
 
 
 def test_of_owners_claiming_at_once_exactly_one_gets_the_work(ana: MemoryGraph) -> None:

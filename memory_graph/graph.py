@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -472,8 +473,13 @@ class MemoryGraph:
         the rest of its window)."""
         found = self.store.get_nodes(user_id, [node_id])
         if found and isinstance(found[0], Turn | Session) and found[0].work_claim:
-            self.commit(user_id, WriteBatch(nodes=[found[0].model_copy(update={
-                "work_claim": "", "work_claim_until": None})]))
+            self._update_work(user_id, found[0], {"work_claim": "", "work_claim_until": None})
+
+    def _update_work(self, user_id: str, node: Turn | Session, update: dict[str, Any]) -> None:
+        """Change a node's memory-work fields as read, only while it is still stored and
+        its claim unchanged (one compare-and-set): a turn or session forgotten meanwhile is
+        not written back, and a claim taken over meanwhile is its new owner's to settle."""
+        self.store.claim_node(user_id, node.model_copy(update=update), node.work_claim)
 
     def turn_work_state(self, user_id: str, turn_id: str) -> MemoryWorkState | None:
         """The memory-work state of a turn; None when it is not (or no longer) stored."""
@@ -488,18 +494,18 @@ class MemoryGraph:
         if not found or not isinstance(found[0], Turn):
             return  # forgotten meanwhile
         turn = found[0]
-        self.commit(user_id, WriteBatch(nodes=[turn.model_copy(update={
+        self._update_work(user_id, turn, {
             "memory_work": state, "memory_error": error[:2000],
             "memory_attempts": turn.memory_attempts + (state == "failed"),
-            "work_claim": "", "work_claim_until": None})]))
+            "work_claim": "", "work_claim_until": None})
 
     def mark_consolidation_failed(self, user_id: str, session_id: str, error: str) -> None:
         session = self.session(user_id, session_id)
         if session is not None:
-            self.commit(user_id, WriteBatch(nodes=[session.model_copy(update={
+            self._update_work(user_id, session, {
                 "consolidation_error": error[:2000] or "failed",
                 "consolidation_attempts": session.consolidation_attempts + 1,
-                "work_claim": "", "work_claim_until": None})]))
+                "work_claim": "", "work_claim_until": None})
 
     def sessions(self, user_id: str) -> list[Session]:
         """The user's sessions, oldest first."""
