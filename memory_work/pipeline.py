@@ -19,6 +19,7 @@ import os
 import socket
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from agent_runtime.context import Context
@@ -39,17 +40,31 @@ CLAIMED_ELSEWHERE = {"status": "claimed elsewhere"}
 WAITING = {"status": "waiting for its window"}
 
 
+def this_host() -> str:
+    """Where this process's pids mean something: the host name and, on Linux, the boot and
+    the pid namespace (two containers may share a host name, and each numbers its own
+    processes)."""
+    space = ""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text("ascii").strip()[:8]
+        namespace = "".join(c for c in os.readlink("/proc/self/ns/pid") if c.isdigit())
+        space = f"/{boot}.{namespace}"
+    except OSError:
+        pass
+    return f"{socket.gethostname()}{space}".replace(":", "_")
+
+
 def claim_owner() -> str:
     """This thread of this process, as the owner of the memory work it claims: two runs of
     one server (its memory-work run and a client's ``sync``) are two owners too."""
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    return f"{this_host()}:{os.getpid()}:{threading.get_ident()}"
 
 
 def ended_here(owner: str) -> bool:
-    """Whether a claim's owner was a process of this host that has ended (a server killed
-    mid-work and restarted: its claims need not wait out their lease)."""
+    """Whether a claim's owner was a process of this host (``this_host``) that has ended (a
+    server killed mid-work and restarted: its claims need not wait out their lease)."""
     host, pid, _thread = [*owner.rsplit(":", 2), "", ""][:3]
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != this_host() or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
@@ -81,11 +96,10 @@ def run_turn_work(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter
     with meter.store():
         if not claim(res, ctx, turn["id"]):
             return dict(CLAIMED_ELSEWHERE)
+    # A failed personality observation is reported but fails nothing: redoing the turn's
+    # extraction for it would cost a call and change nothing.
+    observe_or_report(res, ctx, turn, meter, errors)
     before = len(errors)
-    try:
-        observe_personality(res, ctx, turn, meter)
-    except StructuredOutputError as exc:
-        errors.append(f"{exc}; the personality is unchanged this turn")
     window = [turn]
     if ctx.extraction_mode == "turn":
         with meter.store():
@@ -98,10 +112,11 @@ def run_turn_work(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter
             window.sort(key=lambda t: t["at"])
     report: dict[str, Any] = {}
     if ctx.extraction_mode == "turn":
+        for other in window:
+            if other["id"] != turn["id"]:  # observed at its own turn, unless that run died
+                observe_or_report(res, ctx, other, meter, errors)
+        before = len(errors)
         try:
-            for other in window:
-                if other["id"] != turn["id"]:  # observed at its own turn, unless it died
-                    observe_personality(res, ctx, other, meter)
             report = extract_window_memories(res, ctx, window, meter, errors)
         except StructuredOutputError as exc:
             errors.append(str(exc))
@@ -111,6 +126,14 @@ def run_turn_work(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter
             res.memory.mark_turn_work(ctx.user_id, done["id"], "failed" if failed else "done",
                                       failed)
     return report
+
+
+def observe_or_report(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter,
+                      errors: list[str]) -> None:
+    try:
+        observe_personality(res, ctx, turn, meter)
+    except StructuredOutputError as exc:
+        errors.append(f"{exc}; the personality is unchanged this turn")
 
 
 def extraction_window(res: Resources, ctx: Context, turn: WorkTurn, finish: bool

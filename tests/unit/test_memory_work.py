@@ -28,7 +28,7 @@ from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import EdgeType, NodeLabel
 from memory_graph.store import WriteBatch
 from memory_work.outstanding import MAX_ATTEMPTS
-from memory_work.pipeline import WORK_LEASE, claim_owner, ended_here
+from memory_work.pipeline import WORK_LEASE, claim_owner, ended_here, this_host
 
 
 def facts(provider: Any, user: str) -> list[str]:
@@ -186,12 +186,13 @@ def test_a_claim_of_a_process_that_ended_on_this_host_is_taken_over_at_once(
     """A server killed mid-work and restarted: its claims need not wait out their lease."""
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                            capture_output=True, text=True, check=True).stdout.strip()
-    assert ended_here(f"{socket.gethostname()}:{ended}")
+    assert ended_here(f"{this_host()}:{ended}")
+    assert not ended_here(f"{socket.gethostname()}/another-container:{ended}")
     assert not ended_here(claim_owner()), "this process is alive"
     assert not ended_here(f"another-host:{ended}"), "another host's processes are unknown"
     agent, _, provider = make_agent(tmp_path, Script())
     memory = pending_turn(provider, "killed", "I adopted a cat named Pixel.")
-    assert memory.claim_work("t-maya", "killed", f"{socket.gethostname()}:{ended}",
+    assert memory.claim_work("t-maya", "killed", f"{this_host()}:{ended}",
                              WORK_LEASE)
     assistant = Assistant(ctx(background_extraction=True), agent=agent, provider=provider)
     assert assistant.sync(progress=lambda line: None)["turns done"] == 1
@@ -242,3 +243,15 @@ def test_a_session_mode_turn_is_observed_by_its_durable_work(tmp_path: Path) -> 
     assert assistant.status()["outstanding"]["turns"] == 1
     assistant.sync(progress=lambda line: None)
     assert memory.personality_observed("t-maya", out["turn"]["id"])
+
+
+def test_a_failed_personality_observation_is_reported_and_fails_no_extraction(
+        tmp_path: Path) -> None:
+    agent, model, provider = make_agent(tmp_path, Script(broken_steps={"personality": 2}))
+    assistant = Assistant(ctx(personality_inference="model"), agent=agent, provider=provider)
+    out = assistant.say("I love coffee.", at="2024-03-02 19:00")
+    assert any("personality is unchanged" in e for e in out["errors"])
+    assert assistant.status()["turns"] == {"done": 1}
+    model.calls.clear()
+    assistant.sync(progress=lambda line: None)
+    assert "extract" not in [step_of(call) for call in model.calls]
