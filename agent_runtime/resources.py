@@ -10,11 +10,14 @@ each make one).
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
@@ -55,6 +58,28 @@ class Resources:
         (``providers.gate``), on a prompt cache of their own (``cache_slot`` for work that
         repeats one long prompt prefix)."""
         return replace(self, chat=for_background(self.chat, cache_slot))
+
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Preloadable(Protocol):
+    """A model that can be loaded ahead of its first call (``ChatLlamaCpp``,
+    ``LazyEmbedder``)."""
+
+    def load(self) -> object: ...
+
+
+def _quietly(load: Callable[[], object]) -> Callable[[], None]:
+    """A warm-up load whose failure is left to the first call that needs it (which reports
+    it as that call's error)."""
+    def run() -> None:
+        try:
+            load()
+        except Exception:  # the call that needs it reports it
+            log.debug("warm-up load failed", exc_info=True)
+    return run
 
 
 class ResourceProvider:
@@ -126,6 +151,27 @@ class ResourceProvider:
                 self._reranker = default_reranker()
                 self._reranker_loaded = True
             return self._reranker
+
+    def warm_up(self, context: Context) -> list[threading.Thread]:
+        """Start loading what a first reply needs, each on a thread of its own, at once:
+        the chat model's reply context, the embedder and (for a recipe that reranks) the
+        cross-encoder. A first reply then waits for the slowest of them, not their sum;
+        whatever is loading when it needs it is waited for, never loaded twice."""
+        loads: list[Callable[[], object]] = [partial(self.store, context)]
+        chat = self.chat(context)
+        if isinstance(chat, Preloadable):
+            loads.append(chat.load)
+        embedder = self.embedder(context)
+        if isinstance(embedder, Preloadable):
+            loads.append(embedder.load)
+        if recipe(context.search_recipe).rerank:
+            loads.append(self.reranker)
+        threads = [threading.Thread(target=_quietly(load), daemon=True,
+                                    name=f"warm-up-{number}")
+                   for number, load in enumerate(loads)]
+        for thread in threads:
+            thread.start()
+        return threads
 
     def memory(self, context: Context) -> MemoryGraph:
         store = self.store(context)

@@ -49,6 +49,12 @@ class Assistant:
     def resources(self) -> Resources:
         return self.provider.resolve(self.context)
 
+    def warm_up(self) -> None:
+        """Start loading the models the first reply needs, in parallel, in the background
+        (``ResourceProvider.warm_up``): call it as the process starts, before the user's
+        first message."""
+        self.provider.warm_up(self.context)
+
     def close(self) -> None:
         if self._owns_resources:
             self.provider.close()

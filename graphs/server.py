@@ -48,6 +48,7 @@ async def memory_store() -> AsyncIterator[MemoryGraphStore]:
     teardown, which is bounded from there (``graphs.shutdown``)."""
     context = settings.apply(Context())
     memory = resources.memory(context)
+    resources.warm_up(context)  # a client's first run need not wait for the models
     try:
         yield MemoryGraphStore(memory, HybridSearch(memory, recipe("hybrid_fast")),
                                media=resources.media(context))

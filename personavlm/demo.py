@@ -31,6 +31,7 @@ def run_demo(out_dir: Path, base: Context) -> dict[str, Any]:
                       background_extraction=False,
                       store_location=base.store_location or str(out_dir / "memory"))
     with Assistant(context) as assistant:
+        assistant.warm_up()
         if assistant.resources.memory.has_user(context.user_id):
             assistant.forget(everything=True)  # a rerun starts from a clean memory
 

@@ -79,17 +79,18 @@ class LazyEmbedder:
         self._embedder: Embedder | None = None
         self._lock = threading.Lock()
 
-    def _loaded(self) -> Embedder:
+    def load(self) -> Embedder:
+        """The embedder, loaded now if it is not yet (a caller meanwhile waits for it)."""
         with self._lock:
             if self._embedder is None:
                 self._embedder = self._load()
             return self._embedder
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._loaded().embed_documents(texts) if texts else []
+        return self.load().embed_documents(texts) if texts else []
 
     def embed_query(self, text: str) -> list[float]:
-        return self._loaded().embed_query(text)
+        return self.load().embed_query(text)
 
 
 def default_embedder() -> SentenceTransformerEmbedder:

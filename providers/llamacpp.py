@@ -101,6 +101,10 @@ class ChatLlamaCpp(BaseChatModel):
                 self._contexts[key] = llm
             return llm
 
+    def load(self) -> None:
+        """Load the reply context now (a process's first reply need not wait for it)."""
+        self._context(False)
+
     def count_tokens(self, text: str) -> int:
         return len(self._context(False).tokenize(text.encode("utf-8"), add_bos=False))
 

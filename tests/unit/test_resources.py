@@ -58,3 +58,49 @@ def test_an_assistant_closes_only_what_it_made(tmp_path: Path) -> None:
         assistant.resources.memory.ensure_user("t-ana")
     assert provider.memory(context).store.has_user("t-ana")  # still open
     provider.close()
+
+
+def test_warm_up_loads_the_models_a_first_reply_needs_at_once(tmp_path: Path) -> None:
+    """Each load on a thread of its own, all started together (the SCRIPTED FAKE chat
+    model stands in for the llama.cpp one); a load that fails is left to the call that
+    needs it."""
+    from helpers import ScriptedFakeChatModel
+
+    from providers.embeddings import LazyEmbedder
+
+    started = threading.Barrier(3, timeout=10)  # both loads and this test
+    loaded: list[str] = []
+
+    class LoadableFake(ScriptedFakeChatModel):
+        def load(self) -> None:
+            started.wait()
+            loaded.append("chat")
+
+    def load_embedder() -> HashingEmbedder:
+        started.wait()
+        loaded.append("embedder")
+        return HashingEmbedder()
+
+    context = Context(user_id="t-ana", store_location=str(tmp_path / "memory"),
+                      search_recipe="hybrid_fast")
+    embedder = LazyEmbedder(load_embedder)
+    with ResourceProvider(chat_model=LoadableFake(script=lambda _m: ""),
+                          embedder=embedder) as provider:
+        threads = provider.warm_up(context)
+        started.wait()  # would time out if the loads ran one after the other
+        for thread in threads:
+            thread.join(10)
+        assert sorted(loaded) == ["chat", "embedder"]
+        assert embedder.load() is embedder.load()  # loaded once
+
+        def broken() -> HashingEmbedder:
+            raise OSError("no model file")
+
+        failing = ResourceProvider(embedder=LazyEmbedder(broken),
+                                   chat_model=ScriptedFakeChatModel(script=lambda _m: ""))
+        with pytest.raises(OSError, match="no model file"):
+            for thread in failing.warm_up(Context(user_id="t-ana", store_location=str(
+                    tmp_path / "other"), search_recipe="hybrid_fast")):
+                thread.join(10)
+            failing.embedder(context).embed_query("the first call reports it")
+        failing.close()
