@@ -22,7 +22,7 @@ from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.embedding import Embedder
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import NodeLabel
-from memory_graph.search import HybridSearch, recipe
+from memory_graph.search import HybridSearch, SearchConfig, recipe
 from providers.embeddings import default_embedder
 from providers.reranker import default_reranker
 
@@ -61,6 +61,16 @@ def ingest(memory: MemoryGraph, conversations: list[Conversation]) -> int:
     return total
 
 
+def method_recipe(method: str) -> SearchConfig:
+    """A recipe by name, or ``<recipe>@<n>``: that recipe reranking its best ``n``
+    candidates (the recipes rerank 40)."""
+    name, _, candidates = method.partition("@")
+    overrides: dict[str, object] = {"labels": (NodeLabel.TURN,)}
+    if candidates:
+        overrides["rerank_candidates"] = int(candidates)
+    return recipe(name, **overrides)
+
+
 def run(data: Path, store_dir: Path, embedder: Embedder | None = None,
         methods: tuple[str, ...] = METHODS) -> RetrievalResult:
     conversations = load_locomo(data)
@@ -70,8 +80,9 @@ def run(data: Path, store_dir: Path, embedder: Embedder | None = None,
     turns = ingest(memory, conversations)
     ingest_seconds = time.perf_counter() - started
 
-    searches = {m: HybridSearch(memory, recipe(m, labels=(NodeLabel.TURN,)),
-                                load_reranker=default_reranker) for m in methods}
+    reranker = default_reranker()  # one for every method
+    searches = {m: HybridSearch(memory, method_recipe(m), reranker=reranker)
+                for m in methods}
     found: dict[str, list[dict[int, float]]] = {m: [] for m in methods}
     latencies: dict[str, list[float]] = {m: [] for m in methods}
     items = [(c.sample_id, q) for c in conversations for q in c.qa
@@ -94,10 +105,13 @@ def run(data: Path, store_dir: Path, embedder: Embedder | None = None,
                            ingest_seconds=ingest_seconds, turns=turns)
 
 
-def main(data: Path | None, out: Path, store_dir: Path | None = None) -> RetrievalResult:
+def main(data: Path | None, out: Path, store_dir: Path | None = None,
+         rerank_candidates: tuple[int, ...] = ()) -> RetrievalResult:
+    """``rerank_candidates``: also the default recipe reranking that many candidates."""
     data = data or SAMPLE
+    methods = (*METHODS, *(f"hybrid@{n}" for n in rerank_candidates))
     with tempfile.TemporaryDirectory(prefix="pvlm-bench-") as tmp:
-        result = run(data, store_dir or Path(tmp) / "store")
+        result = run(data, store_dir or Path(tmp) / "store", methods=methods)
     rows = [[m, *(f"{result.recall[m][k]:.3f}" for k in KS),
              *(f"{result.latency_ms[m].get(p, 0):.1f}" for p in ("p50", "p95"))]
             for m in result.recall]
@@ -105,7 +119,7 @@ def main(data: Path | None, out: Path, store_dir: Path | None = None) -> Retriev
           f"ingested in {result.ingest_seconds:.1f} s")
     print_table(["method", *(f"R@{k}" for k in KS), "p50 ms", "p95 ms"], rows)
     payload = {**result.as_json(), "data": str(data), "recipes": {
-        m: asdict(recipe(m)) | {"labels": ["Turn"]} for m in result.recall}}
+        m: asdict(method_recipe(m)) | {"labels": ["Turn"]} for m in result.recall}}
     write_json(out, payload)
     save_plot(out.with_suffix(".png"), "Evidence recall@k on " + data.name,
               {m: [result.recall[m][k] for k in KS] for m in result.recall},

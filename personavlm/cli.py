@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
                            help="LoCoMo-format JSON (default: $PERSONA_DATA_DIR/locomo/"
                                 "locomo_dev.json, else the small bundled sample)")
     retrieval.add_argument("--out", type=Path, default=Path("results/retrieval.json"))
+    retrieval.add_argument("--rerank-candidates", type=int, nargs="*", default=[], metavar="N",
+                           help="also measure the default recipe reranking N candidates "
+                                "(it reranks 40)")
 
     store = benches.add_parser("store", help="write throughput and search latency of a backend")
     store.add_argument("--backend", choices=BACKENDS, default="networkx")
@@ -552,7 +555,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bench" and args.bench == "retrieval":
             from evals import bench_retrieval
 
-            bench_retrieval.main(args.data, args.out)
+            bench_retrieval.main(args.data, args.out,
+                                 rerank_candidates=tuple(args.rerank_candidates))
         elif args.command == "bench" and args.bench == "agent":
             from evals import bench_agent
             from personavlm.demo import load_demo
