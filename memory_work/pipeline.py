@@ -142,6 +142,8 @@ def extraction_window(res: Resources, ctx: Context, turn: WorkTurn, finish: bool
     user turns waiting for extraction, from the oldest, ``extraction_window`` at a time;
     the window holding ``turn`` once it is full (or at once with ``finish``), else empty.
     A turn whose exchange is still running elsewhere (not answered) waits for its own."""
+    if ctx.extraction_window == 1:
+        return [turn]
     waiting = [t for t in res.memory.session_turns(ctx.user_id, turn["session_id"])
                if t.role == "user" and (t.answered or t.id == turn["id"])
                and (t.memory_work == "pending" or
