@@ -15,15 +15,14 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 
 from agent_runtime.cost import CostMeter
 from agent_runtime.resources import ResourceProvider, Resources
-from agent_runtime.structured import StructuredOutputError
 from graphs import Context, build_agent
 from graphs.agent import Agent
 from memory_graph.errors import ConfigurationError
 from memory_graph.forgetting import ForgetReport
 from memory_graph.schema import Turn
-from memory_work.consolidate import consolidate_session
 from memory_work.outstanding import work_status
 from memory_work.personality import Personality
+from memory_work.pipeline import run_session_work
 from memory_work.sync import sync as sync_memory_work
 from nodes.forget import forget_memories
 from nodes.memory_view import memory_rows, turn_rows
@@ -111,17 +110,17 @@ class Assistant:
         self.provider.worker.drain(self.context.user_id)
 
     def finish_sessions(self) -> dict[str, Any]:
-        """Consolidate the last, still open session (a history ends without a boundary)."""
+        """Finish the last, still open session (a history ends without a boundary): extract
+        its turns still waiting for their window, then consolidate it, as memory work
+        (``memory_work.pipeline.run_session_work``: claimed, a failure recorded)."""
         self.wait()
         res = self.resources
         session = res.memory.latest_session(self.context.user_id)
         if session is None or session.summary:
             return {"status": "skipped"}
         errors: list[str] = []
-        try:
-            report = consolidate_session(res, self.context, session.id, CostMeter(), errors)
-        except StructuredOutputError as exc:
-            return {"status": "failed", "errors": [*errors, str(exc)]}
+        report = run_session_work(res.in_background(), self.context, session.id, CostMeter(),
+                                  errors)
         return {**report, "errors": errors}
 
     def sync(self, progress: Callable[[str], None] = print) -> dict[str, int]:

@@ -126,3 +126,16 @@ def test_on_the_worker_a_lone_turn_is_extracted_once_its_session_is_idle(
         provider.worker.drain("t-maya")
     assert assistant.status()["turns"] == {"done": 1}
     assert [step_of(call) for call in model.calls].count("extract") == 1
+
+
+def test_finishing_a_history_extracts_the_last_window_before_consolidating(
+        tmp_path: Path) -> None:
+    agent, model, provider = make_agent(tmp_path, Script())
+    assistant = Assistant(ctx(extraction_window=3), agent=agent, provider=provider)
+    assistant.say("I adopted a cat named Pixel.", at="2024-03-02 19:00")
+    assistant.say("I love coffee.", at="2024-03-02 19:02")
+    assert assistant.finish_sessions()["errors"] == []
+    steps = [step_of(call) for call in model.calls]
+    assert steps.count("extract") == 1 and steps.index("extract") < steps.index("consolidate")
+    assert assistant.status()["turns"] == {"done": 2}
+    assert assistant.status()["sessions"] == {"done": 1}
