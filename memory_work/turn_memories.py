@@ -62,12 +62,24 @@ def extract_window_memories(res: Resources, ctx: Context, turns: Sequence[WorkTu
                             shape=EXTRACT_SHAPE.replace("USER", name),
                             max_tokens=TOKENS_PER_CALL + TOKENS_PER_MORE_TURN * (len(said) - 1))
     owned, ungrounded = by_turn(found, said, name, ctx.assistant_name)
-    report: dict[str, Any] = {}
-    for turn, memories in owned:
-        written = write_turn_memories(res, ctx, turn, memories, meter, errors)
-        report = {k: report.get(k, 0) + v if isinstance(v, int) else [*report.get(k, []), *v]
-                  for k, v in written.items()}
-    return {**report, "turns": len(said), "ungrounded": ungrounded}
+    written = [write_turn_memories(res, ctx, turn, memories, meter, errors)
+               for turn, memories in owned]
+    return {**_summed(written), "turns": len(said), "ungrounded": ungrounded}
+
+
+def _summed(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """The reports of a window's turns as one: counts added, names listed, rejected names
+    with their reasons merged."""
+    total: dict[str, Any] = {}
+    for report in reports:
+        for key, value in report.items():
+            if isinstance(value, int):
+                total[key] = total.get(key, 0) + value
+            elif isinstance(value, dict):
+                total[key] = {**total.get(key, {}), **value}
+            else:
+                total[key] = [*total.get(key, []), *value]
+    return total
 
 
 #: Output budget of an extraction call: a turn's memories, and more for each further turn
