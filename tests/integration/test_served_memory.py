@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from langgraph_sdk import get_sync_client
+from langgraph_sdk.client import SyncLangGraphClient
 from servers import free_port, langgraph_dev, wait_for
 
 pytestmark = pytest.mark.slow
@@ -71,29 +72,37 @@ def test_forgetting_on_the_server_removes_the_turn_its_reply_and_its_thread(
     assert alice.threads.search() == []
 
 
+TALK = {"user_name": "Alice", "max_reply_tokens": 16}
+PIXEL = {"text": "I adopted an orange cat named Pixel.", "at": "2024-05-01 10:00"}
+
+
+def as_alice(url: str) -> SyncLangGraphClient:
+    return get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
+
+
+def memory_status(client: SyncLangGraphClient) -> dict[str, Any]:
+    out = client.runs.wait(None, "memory", input={"action": "status"})
+    assert isinstance(out, dict)
+    return dict(out["result"])
+
+
 def test_memory_work_is_queued_on_the_server_and_survives_a_kill(tmp_path: Path) -> None:
-    talk = {"user_name": "Alice", "max_reply_tokens": 16}
     port = free_port()
-
-    def turns() -> dict[str, int]:
-        out = alice.runs.wait(None, "memory", input={"action": "status"})
-        assert isinstance(out, dict)
-        return dict(out["result"]["turns"])
-
     with langgraph_dev(tmp_path, TOKENS, port=port) as (url, server):
-        alice = get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
+        alice = as_alice(url)
         thread = alice.threads.create()
-        alice.runs.wait(thread["thread_id"], "agent", input={
-            "text": "I adopted an orange cat named Pixel.", "at": "2024-05-01 10:00"},
-            context=talk)
+        alice.runs.wait(thread["thread_id"], "agent", input=PIXEL, context=TALK)
         server.kill()  # before the queued memory run (2 s later) could finish
         server.wait()
     with langgraph_dev(tmp_path, TOKENS, "server2.log", port=port) as (url, _):
-        alice = get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
+        alice = as_alice(url)
+
+        def turns() -> dict[str, int]:
+            return dict(memory_status(alice)["turns"])
         # Recorded as pending (or already redone, if the run queue survived the kill).
         assert sum(turns().values()) == 1 and "failed" not in turns()
         alice.runs.wait(thread["thread_id"], "agent", input={
-            "text": "I teach chemistry in Porto.", "at": "2024-05-01 10:05"}, context=talk)
+            "text": "I teach chemistry in Porto.", "at": "2024-05-01 10:05"}, context=TALK)
         assert wait_for(lambda: turns() == {"done": 2}, 240), turns()
 
 
@@ -103,39 +112,31 @@ def test_memory_work_killed_while_it_runs_is_done_after_a_restart(tmp_path: Path
     """The server is killed while its run queue does a turn's work (extraction and
     personality) or a session's consolidation, as ``status`` shows it claimed; after a
     restart the killed process's claim is taken over at once and the work is done."""
-    talk = {"user_name": "Alice", "max_reply_tokens": 16}
     port = free_port()
-
-    def status() -> dict[str, Any]:
-        out = alice.runs.wait(None, "memory", input={"action": "status"})
-        assert isinstance(out, dict)
-        return dict(out["result"])
-
     with langgraph_dev(tmp_path, TOKENS, port=port) as (url, server):
-        alice = get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
+        alice = as_alice(url)
         thread = alice.threads.create()
-        alice.runs.wait(thread["thread_id"], "agent", input={
-            "text": "I adopted an orange cat named Pixel.", "at": "2024-05-01 10:00"},
-            context=talk)
+        alice.runs.wait(thread["thread_id"], "agent", input=PIXEL, context=TALK)
         if kind == "session":
-            assert wait_for(lambda: status()["turns"] == {"done": 1}, 300), status()
+            assert wait_for(lambda: memory_status(alice)["turns"] == {"done": 1}, 300)
             alice.runs.wait(thread["thread_id"], "agent", input={  # a new session
                 "text": "I teach chemistry in Porto.", "at": "2024-05-03 09:00"},
-                context=talk)
-        assert wait_for(lambda: any(kind in claim for claim in status()["running"]), 120), \
-            status()
+                context=TALK)
+        assert wait_for(lambda: any(kind in claim for claim in
+                                    memory_status(alice)["running"]), 120), \
+            memory_status(alice)
         server.kill()
         server.wait()
     with langgraph_dev(tmp_path, TOKENS, "server2.log", port=port) as (url, _):
-        alice = get_sync_client(url=url, headers={"Authorization": "Bearer alice-token"})
+        alice = as_alice(url)
         # The client's sync, or a queued run that survived the kill, does the work.
         alice.runs.wait(None, "memory", input={"action": "sync"})
 
         def done() -> bool:
-            now = status()
+            now = memory_status(alice)
             return (set(now["turns"]) == {"done"} and now["running"] == []
                     and (kind == "turn" or now["sessions"].get("done", 0) >= 1))
-        assert wait_for(done, 300), status()
+        assert wait_for(done, 300), memory_status(alice)
 
 
 def test_nothing_of_a_forgotten_turn_stays_in_the_servers_storage(tmp_path: Path) -> None:
