@@ -107,6 +107,7 @@ class ResourceProvider:
         self._reranker: Reranker | None = None
         self._reranker_loaded = False
         self._lock = threading.RLock()
+        self._reranker_lock = threading.Lock()
         self._closed = False
 
     def run_context(self, runtime: Runtime[Context]) -> Context:
@@ -145,8 +146,9 @@ class ResourceProvider:
             return self._embedders[name]
 
     def reranker(self) -> Reranker | None:
-        """The bundled cross-encoder, loaded on first use (None when it is not there)."""
-        with self._lock:
+        """The bundled cross-encoder, loaded on first use (None when it is not there), under
+        a lock of its own: the other resources are not held up while it loads."""
+        with self._reranker_lock:
             if not self._reranker_loaded:
                 self._reranker = default_reranker()
                 self._reranker_loaded = True

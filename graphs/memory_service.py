@@ -76,23 +76,42 @@ class MemoryResponse(TypedDict, total=False):
     """forget: how many of the caller's threads were deleted with their checkpoints."""
 
 
+class MemoryState(MemoryResponse, total=False):
+    """The answer and the request's own fields (cleared at the end of every run)."""
+
+    turn_id: str | None
+    session_id: str | None
+    everything: bool | None
+    finish: bool | None
+
+
+#: The request's fields that are not also the answer's.
+REQUEST_ONLY = ("turn_id", "session_id", "everything", "finish")
+
+
 class ServeMemory:
     def __init__(self, provider: ResourceProvider, internal_key: str) -> None:
         self.provider = provider
         self.internal_key = internal_key
 
     async def __call__(self, state: MemoryRequest, runtime: Runtime[Context]
-                       ) -> MemoryResponse:
+                       ) -> dict[str, Any]:
+        """The answer, and the request cleared: on a thread, what one run asked must not
+        carry over to the next (a later forget of one turn would forget everything)."""
+        return {**await self._serve(state, runtime), **dict.fromkeys(REQUEST_ONLY)}
+
+    async def _serve(self, state: MemoryRequest, runtime: Runtime[Context]) -> MemoryResponse:
         ctx = self.provider.run_context(runtime)
         res = self.provider.resolve(ctx)
-        action = state.get("action", "status")
+        action = state.get("action") or "status"
         if action == "status":
             result = await asyncio.to_thread(work_status, res.memory, ctx,
                                              res.worker.pending(ctx.user_id))
             return {"action": action, "result": result}
         if action == "sync":
+            finish = state.get("finish")
             counts = await asyncio.to_thread(sync, res, ctx, log.info, None,
-                                             bool(state.get("finish", True)))
+                                             finish is None or bool(finish))
             return {"action": action, "result": dict(counts)}
         if action != "forget":
             raise InvalidInputError(f"unknown memory action {action!r}")
@@ -222,10 +241,10 @@ def _save_dev_threads() -> None:
 
 
 def build_memory_service(provider: ResourceProvider, internal_key: str) -> CompiledStateGraph[
-        MemoryResponse, Context, MemoryRequest, MemoryResponse]:
+        MemoryState, Context, MemoryRequest, MemoryResponse]:
     """The ``memory`` graph; ``internal_key`` derives the ids of the server's memory-work
     threads (``graphs.internal_threads``), which forgetting everything deletes."""
-    builder = StateGraph(MemoryResponse, context_schema=Context, input_schema=MemoryRequest,
+    builder = StateGraph(MemoryState, context_schema=Context, input_schema=MemoryRequest,
                          output_schema=MemoryResponse)
     builder.add_node("serve_memory", ServeMemory(provider, internal_key))
     builder.add_edge(START, "serve_memory")

@@ -3,7 +3,8 @@
 Served, every caller is a stranger (``agent_runtime.serving.ServedCaller``): the user is the
 authenticated caller (``graphs/auth.py``), and the store, media directory, chat model and
 embedder come from the server's ``PERSONAVLM_*`` environment (``ServerSettings``), read once
-here; a run's context cannot choose them. Models and stores open on the first run. The
+here; a run's context cannot choose them. The models start loading as the server starts
+(``ResourceProvider.warm_up``), so the first run need not wait for them all. The
 server process owns one ``ResourceProvider``; at exit it finishes model calls and memory
 work in progress for at most ``SHUTDOWN_SECONDS``, saying so (``graphs.shutdown``), and
 closes the stores. ``memory`` is the second graph:

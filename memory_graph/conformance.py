@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -36,6 +37,7 @@ from memory_graph.schema import (
     Entity,
     Event,
     Fact,
+    Node,
     NodeLabel,
     Routine,
     Session,
@@ -57,6 +59,7 @@ __all__ = [
     "memory",
     "test_a_batch_deletes_and_writes_together",
     "test_a_batch_that_fails_anywhere_leaves_nothing",
+    "test_a_claim_taken_over_is_settled_only_by_its_new_owner",
     "test_a_consolidation_links_its_provenance_chains_events_and_prunes_routines",
     "test_a_fact_and_a_routine_made_untrue_are_closed_in_valid_time",
     "test_a_memory_kept_on_request_is_searchable_replaceable_and_forgettable",
@@ -557,17 +560,50 @@ def test_memory_work_is_claimed_by_one_owner_at_a_time(ana: MemoryGraph) -> None
     assert ana.store.get_nodes("t-ana", ["s1-0"])[0].embedding is not None  # type: ignore[attr-defined]
 
 
+class _ForgetsAfterRead:
+    """A store through which the first read of a node is followed by the user forgetting
+    it: a worker that read a turn, and the user's forget landing before its write."""
+
+    def __init__(self, memory: MemoryGraph) -> None:
+        self._memory = memory
+        self._fired = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._memory.store, name)
+
+    def get_nodes(self, user_id: str, ids: Sequence[str], embeddings: bool = True
+                  ) -> list[Node]:
+        nodes = self._memory.store.get_nodes(user_id, ids, embeddings)
+        if not self._fired:
+            self._fired = True
+            self._memory.forget_turn(user_id, ids[0])
+        return nodes
+
+
 def test_work_settled_after_its_turn_was_forgotten_does_not_bring_it_back(
         ana: MemoryGraph) -> None:
-    assert ana.claim_work("t-ana", "s1-0", "p1", timedelta(minutes=10), T0)
-    read = ana.store.get_nodes("t-ana", ["s1-0"])[0]  # as a worker read it, before ...
-    ana.forget_turn("t-ana", "s1-0")  # ... the user forgot it
-    assert not ana.store.claim_node("t-ana", read.model_copy(update={"memory_work": "done"}),
-                                    "p1")
-    ana.mark_turn_work("t-ana", "s1-0", "done")
-    ana.release_work("t-ana", "s1-0")
-    assert ana.store.get_nodes("t-ana", ["s1-0"]) == []
-    assert ana.turn_work_state("t-ana", "s1-0") is None
+    lease = timedelta(minutes=10)
+    for settle in ("done", "failed", "release"):
+        turn_id = {"done": "s1-0", "failed": "s1-1", "release": "s2-0"}[settle]
+        assert ana.claim_work("t-ana", turn_id, "p1", lease, T0)
+        racing = MemoryGraph(_ForgetsAfterRead(ana), ana.embedder)  # type: ignore[arg-type]
+        if settle == "release":
+            racing.release_work("t-ana", turn_id, "p1")
+        else:
+            racing.mark_turn_work("t-ana", turn_id, settle, "an error", "p1")  # type: ignore[arg-type]
+        assert ana.store.get_nodes("t-ana", [turn_id]) == [], settle
+        assert ana.turn_work_state("t-ana", turn_id) is None
+
+
+def test_a_claim_taken_over_is_settled_only_by_its_new_owner(ana: MemoryGraph) -> None:
+    lease = timedelta(minutes=10)
+    assert ana.claim_work("t-ana", "s1-0", "p1", lease, T0)
+    assert ana.claim_work("t-ana", "s1-0", "p2", lease, T0 + 2 * lease)  # p1's lease ran out
+    ana.mark_turn_work("t-ana", "s1-0", "done", owner="p1")  # p1 finishes late
+    turn = ana.store.get_nodes("t-ana", ["s1-0"])[0]
+    assert turn.work_claim == "p2" and turn.memory_work != "done"  # type: ignore[attr-defined]
+    ana.mark_turn_work("t-ana", "s1-0", "done", owner="p2")
+    assert ana.turn_work_state("t-ana", "s1-0") == "done"
 
 
 def test_of_owners_claiming_at_once_exactly_one_gets_the_work(ana: MemoryGraph) -> None:

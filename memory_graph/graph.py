@@ -468,18 +468,22 @@ class MemoryGraph:
                                           "work_claim_until": moment + lease})
         return self.store.claim_node(user_id, claimed, node.work_claim)
 
-    def release_work(self, user_id: str, node_id: str) -> None:
-        """Give up a claim without recording an outcome (a turn whose extraction waits for
-        the rest of its window)."""
+    def release_work(self, user_id: str, node_id: str, owner: str | None = None) -> None:
+        """Give up ``owner``'s claim without recording an outcome (a turn whose extraction
+        waits for the rest of its window)."""
         found = self.store.get_nodes(user_id, [node_id])
         if found and isinstance(found[0], Turn | Session) and found[0].work_claim:
-            self._update_work(user_id, found[0], {"work_claim": "", "work_claim_until": None})
+            self._update_work(user_id, found[0], {"work_claim": "", "work_claim_until": None},
+                              owner)
 
-    def _update_work(self, user_id: str, node: Turn | Session, update: dict[str, Any]) -> None:
-        """Change a node's memory-work fields as read, only while it is still stored and
-        its claim unchanged (one compare-and-set): a turn or session forgotten meanwhile is
-        not written back, and a claim taken over meanwhile is its new owner's to settle."""
-        self.store.claim_node(user_id, node.model_copy(update=update), node.work_claim)
+    def _update_work(self, user_id: str, node: Turn | Session, update: dict[str, Any],
+                     owner: str | None) -> None:
+        """Change a node's memory-work fields, only while it is still stored and claimed by
+        ``owner`` (None: by whoever held it when it was read), as one compare-and-set: a
+        turn or session forgotten meanwhile is not written back, and a claim taken over
+        meanwhile (its lease ran out) is its new owner's to settle."""
+        expected = node.work_claim if owner is None else owner
+        self.store.claim_node(user_id, node.model_copy(update=update), expected)
 
     def turn_work_state(self, user_id: str, turn_id: str) -> MemoryWorkState | None:
         """The memory-work state of a turn; None when it is not (or no longer) stored."""
@@ -487,9 +491,9 @@ class MemoryGraph:
         return found[0].memory_work if found and isinstance(found[0], Turn) else None
 
     def mark_turn_work(self, user_id: str, turn_id: str, state: MemoryWorkState,
-                       error: str = "") -> None:
+                       error: str = "", owner: str | None = None) -> None:
         """Record how a turn's memory work went (a failure counts an attempt) and release
-        its claim."""
+        ``owner``'s claim (None: whoever holds it)."""
         found = self.store.get_nodes(user_id, [turn_id])
         if not found or not isinstance(found[0], Turn):
             return  # forgotten meanwhile
@@ -497,15 +501,16 @@ class MemoryGraph:
         self._update_work(user_id, turn, {
             "memory_work": state, "memory_error": error[:2000],
             "memory_attempts": turn.memory_attempts + (state == "failed"),
-            "work_claim": "", "work_claim_until": None})
+            "work_claim": "", "work_claim_until": None}, owner)
 
-    def mark_consolidation_failed(self, user_id: str, session_id: str, error: str) -> None:
+    def mark_consolidation_failed(self, user_id: str, session_id: str, error: str,
+                                  owner: str | None = None) -> None:
         session = self.session(user_id, session_id)
         if session is not None:
             self._update_work(user_id, session, {
                 "consolidation_error": error[:2000] or "failed",
                 "consolidation_attempts": session.consolidation_attempts + 1,
-                "work_claim": "", "work_claim_until": None})
+                "work_claim": "", "work_claim_until": None}, owner)
 
     def sessions(self, user_id: str) -> list[Session]:
         """The user's sessions, oldest first."""

@@ -12,7 +12,8 @@ from agent_runtime.context import Context
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import Session, Turn, utc_now
 
-#: How often failed memory work is retried before it waits for ``personavlm sync``.
+#: How often memory work is tried in all (at most once per pass of the worker, a ``sync``
+#: or a session's end) before it is left failed, as ``status`` lists it.
 MAX_ATTEMPTS = 3
 
 

@@ -26,10 +26,13 @@ from agent_runtime.context import Context
 from agent_runtime.cost import CostMeter
 from agent_runtime.resources import Resources
 from agent_runtime.structured import StructuredOutputError
+from memory_graph.errors import InvalidInputError
+from memory_graph.graph import MemoryGraph
+from memory_graph.schema import Turn
 from memory_work.consolidate import consolidate_session
 from memory_work.outstanding import MAX_ATTEMPTS
 from memory_work.personality_observation import observe_personality
-from memory_work.turn_memories import extract_window_memories
+from memory_work.turn_memories import read_window, write_turn_memories
 from memory_work.turns import WorkTurn, stored_turn
 
 #: How long a claim on a turn's or a session's work holds before another process may take
@@ -84,48 +87,88 @@ def run_turn_work(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter
                   errors: list[str], finish: bool = False) -> dict[str, Any]:
     """A stored turn's memory work: its personality observation (unless stored already),
     then, in ``extraction_mode`` turn, the semantic memories of its extraction window
-    (``extraction_window``) once the window is full, or with ``finish`` (its session is
-    finished, or ``sync`` runs) at once; until then the turn stays pending. The outcome is
-    recorded in the store for every turn of the window. Work that another process has
-    claimed is left to it."""
+    (``extraction_window``) once the window is full or its session is finished, or with
+    ``finish`` (``sync``) at once; until then the turn stays pending. Each turn of the
+    window has its outcome recorded in the store; the report's ``window`` lists them.
+    Work that another process has claimed is left to it."""
     state = res.memory.turn_work_state(ctx.user_id, turn["id"])
     if state is None:
         return {"status": "forgotten"}
     if state == "done":
         return {"status": "done already"}
+    owner = claim_owner()
     with meter.store():
         if not claim(res, ctx, turn["id"]):
             return dict(CLAIMED_ELSEWHERE)
     # A failed personality observation is reported but fails nothing: redoing the turn's
     # extraction for it would cost a call and change nothing.
     observe_or_report(res, ctx, turn, meter, errors)
-    before = len(errors)
-    window = [turn]
-    if ctx.extraction_mode == "turn":
+    if ctx.extraction_mode != "turn":
         with meter.store():
-            window = extraction_window(res, ctx, turn, finish)
-            if not window:
-                res.memory.release_work(ctx.user_id, turn["id"])
-                return dict(WAITING)
-            window = [turn, *(t for t in window if t["id"] != turn["id"]
-                              and claim(res, ctx, t["id"]))]
-            window.sort(key=lambda t: t["at"])
-    report: dict[str, Any] = {}
-    if ctx.extraction_mode == "turn":
-        for other in window:
-            if other["id"] != turn["id"]:  # observed at its own turn, unless that run died
-                observe_or_report(res, ctx, other, meter, errors)
-        before = len(errors)
-        try:
-            report = extract_window_memories(res, ctx, window, meter, errors)
-        except StructuredOutputError as exc:
-            errors.append(str(exc))
-    failed = "; ".join(errors[before:])
+            res.memory.mark_turn_work(ctx.user_id, turn["id"], "done", owner=owner)
+        return {"window": [turn["id"]]}
     with meter.store():
-        for done in window:
-            res.memory.mark_turn_work(ctx.user_id, done["id"], "failed" if failed else "done",
-                                      failed)
-    return report
+        window = extraction_window(res, ctx, turn, finish)
+        if not window:
+            res.memory.release_work(ctx.user_id, turn["id"], owner)
+            return dict(WAITING)
+        window = sorted([turn, *(t for t in window if t["id"] != turn["id"]
+                                 and claim(res, ctx, t["id"]))], key=lambda t: t["at"])
+    for other in window:
+        if other["id"] != turn["id"]:  # observed at its own turn, unless that run died
+            observe_or_report(res, ctx, other, meter, errors)
+    return {**extract_window(res, ctx, window, meter, errors, owner),
+            "window": [t["id"] for t in window]}
+
+
+def extract_window(res: Resources, ctx: Context, window: list[WorkTurn], meter: CostMeter,
+                   errors: list[str], owner: str) -> dict[str, Any]:
+    """Read a window's memories in one call and write them turn by turn, each turn's
+    outcome recorded as soon as its memories are written (an error in one turn's writing
+    fails that turn only); a turn forgotten meanwhile is left out."""
+    try:
+        owned, ungrounded = read_window(res, ctx, window, meter)
+    except StructuredOutputError as exc:
+        errors.append(str(exc))
+        with meter.store():
+            for turn in window:
+                res.memory.mark_turn_work(ctx.user_id, turn["id"], "failed", str(exc), owner)
+        return {"status": "failed"}
+    memories = {turn["id"]: found for turn, found in owned}
+    reports: list[dict[str, Any]] = []
+    for turn in window:
+        turn_errors: list[str] = []
+        found = memories.get(turn["id"])
+        if found is not None:
+            try:
+                reports.append(write_turn_memories(res, ctx, turn, found, meter, turn_errors))
+            except InvalidInputError:
+                if res.memory.turn_work_state(ctx.user_id, turn["id"]) is None:
+                    continue  # forgotten while its memories were being written
+                raise
+        errors.extend(turn_errors)
+        with meter.store():
+            res.memory.mark_turn_work(ctx.user_id, turn["id"],
+                                      "failed" if turn_errors else "done",
+                                      "; ".join(turn_errors), owner)
+    if not owned:
+        return {"status": "nothing stated"}
+    return {**_summed(reports), "ungrounded": ungrounded}
+
+
+def _summed(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """The reports of a window's turns as one: counts added, names listed, rejected names
+    with their reasons merged."""
+    total: dict[str, Any] = {}
+    for report in reports:
+        for key, value in report.items():
+            if isinstance(value, int):
+                total[key] = total.get(key, 0) + value
+            elif isinstance(value, dict):
+                total[key] = {**total.get(key, {}), **value}
+            else:
+                total[key] = [*total.get(key, []), *value]
+    return total
 
 
 def observe_or_report(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter,
@@ -136,25 +179,43 @@ def observe_or_report(res: Resources, ctx: Context, turn: WorkTurn, meter: CostM
         errors.append(f"{exc}; the personality is unchanged this turn")
 
 
+def waiting_for_extraction(turns: list[Turn], also: str = "") -> list[Turn]:
+    """The user turns among ``turns`` whose extraction is still to do: pending, or failed
+    fewer than ``MAX_ATTEMPTS`` times; a turn whose exchange is still running elsewhere
+    (not answered) waits for its own run, unless it is ``also``."""
+    return [t for t in turns if t.role == "user" and (t.answered or t.id == also)
+            and (t.memory_work == "pending" or
+                 (t.memory_work == "failed" and t.memory_attempts < MAX_ATTEMPTS))]
+
+
 def extraction_window(res: Resources, ctx: Context, turn: WorkTurn, finish: bool
                       ) -> list[WorkTurn]:
     """The turns whose memories one extraction call reads with ``turn``'s: its session's
-    user turns waiting for extraction, from the oldest, ``extraction_window`` at a time;
-    the window holding ``turn`` once it is full (or at once with ``finish``), else empty.
-    A turn whose exchange is still running elsewhere (not answered) waits for its own."""
+    turns waiting for extraction, from the oldest, ``extraction_window`` at a time; the
+    window holding ``turn`` once it is full, or its session is finished (consolidated, or
+    a later session begun), or at once with ``finish``; else empty."""
     if ctx.extraction_window == 1:
         return [turn]
-    waiting = [t for t in res.memory.session_turns(ctx.user_id, turn["session_id"])
-               if t.role == "user" and (t.answered or t.id == turn["id"])
-               and (t.memory_work == "pending" or
-                    (t.memory_work == "failed" and t.memory_attempts < MAX_ATTEMPTS))]
+    memory = res.memory
+    waiting = waiting_for_extraction(memory.session_turns(ctx.user_id, turn["session_id"]),
+                                     also=turn["id"])
     size = ctx.extraction_window
     for start in range(0, len(waiting), size):
         chunk = waiting[start:start + size]
         if any(t.id == turn["id"] for t in chunk):
-            return [stored_turn(res.memory, t) for t in chunk] \
-                if len(chunk) == size or finish else []
+            ready = len(chunk) == size or finish or session_finished(memory, ctx.user_id,
+                                                                     turn["session_id"])
+            return [stored_turn(memory, t) for t in chunk] if ready else []
     return [turn]  # not waiting by the store's account (its state changed meanwhile)
+
+
+def session_finished(memory: MemoryGraph, user_id: str, session_id: str) -> bool:
+    """Whether a session can have no more turns: it is consolidated, or a later session has
+    begun (its idle end is the session work's to find: ``outstanding``)."""
+    session = memory.session(user_id, session_id)
+    latest = memory.latest_session(user_id)
+    return session is None or bool(session.summary) or (latest is not None
+                                                         and latest.id != session_id)
 
 
 def run_session_work(res: Resources, ctx: Context, session_id: str, meter: CostMeter,
@@ -170,21 +231,25 @@ def run_session_work(res: Resources, ctx: Context, session_id: str, meter: CostM
     except StructuredOutputError as exc:
         errors.append(str(exc))
         with meter.store():
-            res.memory.mark_consolidation_failed(ctx.user_id, session_id, str(exc))
+            res.memory.mark_consolidation_failed(ctx.user_id, session_id, str(exc),
+                                                 claim_owner())
         return {"status": "failed"}
 
 
 def finish_windows(res: Resources, ctx: Context, session_id: str, meter: CostMeter,
                    errors: list[str]) -> None:
     """Extract the turns of a finished session still waiting for their window (before its
-    consolidation reads the session's memories)."""
-    if ctx.extraction_mode != "turn":
+    consolidation reads the session's memories), each window once in this pass."""
+    if ctx.extraction_mode != "turn" or ctx.extraction_window == 1:
         return
     with meter.store():
-        waiting = [t for t in res.memory.session_turns(ctx.user_id, session_id)
-                   if t.role == "user" and t.answered and t.memory_work == "pending"]
+        waiting = waiting_for_extraction(res.memory.session_turns(ctx.user_id, session_id))
+    handled: set[str] = set()
     for turn in waiting:
-        run_turn_work(res, ctx, stored_turn(res.memory, turn), meter, errors, finish=True)
+        if turn.id not in handled:
+            report = run_turn_work(res, ctx, stored_turn(res.memory, turn), meter, errors,
+                                   finish=True)
+            handled.update(report.get("window", ()))
 
 
 def run_turn_and_previous_session(res: Resources, ctx: Context, turn: WorkTurn,

@@ -105,6 +105,18 @@ class TurnMemories(BaseModel):
     visual: list[VisualConcept] = Field(default_factory=list, max_length=6)
 
 
+class WindowMemories(TurnMemories):
+    """Semantic memories of a window of user turns (``Context.extraction_window``): room
+    for more of each kind than one turn has."""
+
+    facts: Annotated[list[FactMemory], AfterValidator(_unique_facts)] = Field(
+        default_factory=list, max_length=16)
+    preferences: list[PreferenceMemory] = Field(default_factory=list, max_length=12)
+    remember: list[str] = Field(default_factory=list, max_length=8,
+                                description="Things the user explicitly asked to remember.")
+    visual: list[VisualConcept] = Field(default_factory=list, max_length=12)
+
+
 class EpisodicTopic(BaseModel):
     """An episode of a session. Its turns are found by its words
     (``memory_work.consolidate.citing_turns``): asked for turn numbers, a small model lists them

@@ -26,13 +26,18 @@ def sync(res: Resources, ctx: Context, progress: Callable[[str], None] = print,
     counts = {"turns done": 0, "turns failed": 0, "turns waiting": 0, "sessions done": 0,
               "sessions failed": 0, "claimed elsewhere": 0}
     items = work.in_order()
+    handled: set[str] = set()  # the turns of the windows extracted so far
     for number, item in enumerate(items, 1):
         errors: list[str] = []
         if isinstance(item, Turn):
+            if item.id in handled:
+                continue
             progress(f"{number}/{len(items)}: turn of {item.at:%Y-%m-%d %H:%M}")
             report = run_turn_work(res.in_background(), ctx, stored_turn(res.memory, item),
                                    CostMeter(), errors, finish)
-            counts[_outcome("turns", report, errors)] += 1
+            window = list(report.get("window", [item.id]))
+            handled.update(window)
+            counts[_outcome("turns", report, errors)] += len(window)
         else:
             progress(f"{number}/{len(items)}: session of {item.started_at:%Y-%m-%d %H:%M}")
             report = run_session_work(res.in_background(), ctx, item.id, CostMeter(), errors)

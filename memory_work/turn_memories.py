@@ -21,27 +21,30 @@ from memory_graph.writes import LinkedFact, PreferenceChange, Restatement, TurnM
 from memory_work.entities import EntityResolver
 from memory_work.prompts import EXTRACT_EXAMPLES, EXTRACT_SHAPE, EXTRACT_SYSTEM, EXTRACT_USER
 from memory_work.reconcile import reconcile_facts
-from memory_work.schemas import FactMemory, PreferenceMemory, TurnMemories, VisualConcept
+from memory_work.schemas import (
+    FactMemory,
+    PreferenceMemory,
+    TurnMemories,
+    VisualConcept,
+    WindowMemories,
+)
 from memory_work.turns import WorkTurn
 
 FactKind = Literal["fact", "remember", "visual"]
 EXTRACTION_CACHE = "extraction"
 
 
-def extract_turn_memories(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter,
-                          errors: list[str]) -> dict[str, Any]:
-    return extract_window_memories(res, ctx, [turn], meter, errors)
-
-
-def extract_window_memories(res: Resources, ctx: Context, turns: Sequence[WorkTurn],
-                            meter: CostMeter, errors: list[str]) -> dict[str, Any]:
-    """The semantic memories of a window of user turns of one session, in one model call
-    (``Context.extraction_window``; one turn is a window of one). Each kept item belongs
-    to the turn that says it (``by_turn``) and is written with that turn's provenance, turn
-    after turn in the order said."""
+def read_window(res: Resources, ctx: Context, turns: Sequence[WorkTurn], meter: CostMeter
+                ) -> tuple[list[tuple[WorkTurn, TurnMemories]], list[str]]:
+    """The semantic memories of a window of user turns of one session, read in one model
+    call (``Context.extraction_window``; one turn is a window of one), each kept item with
+    the turn that says it (``by_turn``); none, and no call, for turns that state nothing.
+    Returns the turns that state something with their memories (to be written turn after
+    turn, ``write_turn_memories``), and what no turn says. Raises
+    ``StructuredOutputError`` when the model's output stays invalid."""
     said = [t for t in turns if could_keep_anything(t)]
     if not said:
-        return {"status": "nothing stated"}
+        return [], []
     name = ctx.display_name
     blocks = []
     first_photo = 1
@@ -58,28 +61,11 @@ def extract_window_memories(res: Resources, ctx: Context, turns: Sequence[WorkTu
     # The prompt repeats its worked examples every turn: a prompt cache of its own keeps
     # them evaluated (the reconciliation and entity questions below use the shared one).
     chat = res.in_background(EXTRACTION_CACHE).chat
-    found = call_structured(chat, messages, TurnMemories, meter, "extract_memory",
+    schema = TurnMemories if len(said) == 1 else WindowMemories
+    found = call_structured(chat, messages, schema, meter, "extract_memory",
                             shape=EXTRACT_SHAPE.replace("USER", name),
                             max_tokens=TOKENS_PER_CALL + TOKENS_PER_MORE_TURN * (len(said) - 1))
-    owned, ungrounded = by_turn(found, said, name, ctx.assistant_name)
-    written = [write_turn_memories(res, ctx, turn, memories, meter, errors)
-               for turn, memories in owned]
-    return {**_summed(written), "turns": len(said), "ungrounded": ungrounded}
-
-
-def _summed(reports: list[dict[str, Any]]) -> dict[str, Any]:
-    """The reports of a window's turns as one: counts added, names listed, rejected names
-    with their reasons merged."""
-    total: dict[str, Any] = {}
-    for report in reports:
-        for key, value in report.items():
-            if isinstance(value, int):
-                total[key] = total.get(key, 0) + value
-            elif isinstance(value, dict):
-                total[key] = {**total.get(key, {}), **value}
-            else:
-                total[key] = [*total.get(key, []), *value]
-    return total
+    return by_turn(found, said, name, ctx.assistant_name)
 
 
 #: Output budget of an extraction call: a turn's memories, and more for each further turn
@@ -91,20 +77,18 @@ TOKENS_PER_MORE_TURN = 200
 def by_turn(found: TurnMemories, turns: Sequence[WorkTurn], user_name: str,
             assistant_name: str) -> tuple[list[tuple[WorkTurn, TurnMemories]], list[str]]:
     """What each turn of a window says of what the model found (``keep_grounded``, turn by
-    turn): an item two turns say belongs to the later one; a like or dislike of one thing
-    is kept once (the last the model gave). Photos are numbered across the window: a
-    visual concept belongs to its photo's turn (a number no photo has leaves it unlinked,
-    with the last turn that says it). Returns the turns with their memories, and what no
-    turn says."""
-    preferences = list({_key(p.entity): p for p in found.preferences}.values())
-    found = found.model_copy(update={"preferences": preferences})
+    turn). A fact or note two turns say belongs to the later one. A thing liked or
+    disliked belongs to the turns that speak of it: the model's items for it, in its
+    order, go to the last of those turns in theirs ("I love coffee" ... "I quit coffee":
+    the like to the first, the dislike to the second; a single item to the last), one per
+    turn. Photos are numbered across the window: a visual concept belongs to its photo's
+    turn (a number no photo has leaves it unlinked, with the last turn that says it).
+    Returns the turns with their memories, and what no turn says."""
     total = sum(len(t["captions"]) for t in turns)
     owner: dict[tuple[str, str], int] = {}
-    first_photo = 1
+    speaks_of: dict[str, list[int]] = {}
     grounded: list[TurnMemories] = []
-    for number, turn in enumerate(turns):
-        photos = range(first_photo, first_photo + len(turn["captions"]))
-        first_photo += len(turn["captions"])
+    for number, (turn, photos) in enumerate(zip(turns, _photo_ranges(turns), strict=True)):
         own = found.model_copy(update={"visual": [
             v.model_copy(update={"image": v.image - photos.start + 1}) if v.image in photos
             else v for v in found.visual if v.image in photos or v.image > total]})
@@ -113,22 +97,40 @@ def by_turn(found: TurnMemories, turns: Sequence[WorkTurn], user_name: str,
         grounded.append(kept)
         for key, _ in _labelled_keys(kept, photos):
             owner[key] = number
+        for entity in dict.fromkeys(_key(p.entity) for p in kept.preferences):
+            speaks_of.setdefault(entity, []).append(number)
+    liked: dict[int, dict[str, PreferenceMemory]] = {}
+    for entity, numbers in speaks_of.items():
+        items = [p for p in found.preferences if _key(p.entity) == entity]
+        for index, item in enumerate(items):
+            number = numbers[max(0, len(numbers) - len(items) + index)]
+            liked.setdefault(number, {})[entity] = item  # one per turn: the model's last
     owned = []
-    first_photo = 1
-    for number, (turn, kept) in enumerate(zip(turns, grounded, strict=True)):
-        photos = range(first_photo, first_photo + len(turn["captions"]))
-        first_photo += len(turn["captions"])
+    for number, (turn, kept, photos) in enumerate(zip(turns, grounded, _photo_ranges(turns),
+                                                      strict=True)):
         keys = [key for key, _ in _labelled_keys(kept, photos)]
         mine = [item for item, key in zip(_items(kept), keys, strict=True)
-                if owner[key] == number]
-        owned.append((turn, TurnMemories(
-            facts=[i for i in mine if isinstance(i, FactMemory)],
-            remember=[i for i in mine if isinstance(i, str)],
-            preferences=[i for i in mine if isinstance(i, PreferenceMemory)],
-            visual=[i for i in mine if isinstance(i, VisualConcept)])))
-    window = range(1, first_photo)
-    ungrounded = [label for key, label in _labelled_keys(found, window) if key not in owner]
+                if owner.get(key) == number]
+        owned.append((turn, found.model_copy(update={
+            "facts": [i for i in mine if isinstance(i, FactMemory)],
+            "remember": [i for i in mine if isinstance(i, str)],
+            "preferences": list(liked.get(number, {}).values()),
+            "visual": [i for i in mine if isinstance(i, VisualConcept)]})))
+    window = range(1, total + 1)
+    ungrounded = [label for key, label in _labelled_keys(found, window)
+                  if key not in owner and key[0] != "preference"]
+    ungrounded += [p.entity for p in found.preferences if _key(p.entity) not in speaks_of]
     return owned, ungrounded
+
+
+def _photo_ranges(turns: Sequence[WorkTurn]) -> list[range]:
+    """The window-wide numbers of each turn's photos."""
+    ranges = []
+    first = 1
+    for turn in turns:
+        ranges.append(range(first, first + len(turn["captions"])))
+        first += len(turn["captions"])
+    return ranges
 
 
 def _key(text: str) -> str:

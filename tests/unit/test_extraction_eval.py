@@ -38,14 +38,14 @@ def test_every_case_says_what_it_checks() -> None:
 
 
 def test_a_window_replay_extracts_the_last_window_and_counts_its_calls(tmp_path: Path) -> None:
-    """SCRIPTED FAKE model: two user turns in one window are one extraction call, and the
-    window still waiting when the replay ends is extracted before scoring."""
+    """SCRIPTED FAKE model: the case's two user turns wait in a window of three, and are
+    extracted in one call when the replay ends, before scoring."""
     model = ScriptedFakeChatModel(script=Script())
     case = CASES[0]
     one = replay_case(case, model, HashingEmbedder(), tmp_path / "one", window=1)
     extractions = sum(step_of(c) == "extract" for c in model.calls)
     model.calls.clear()
-    two = replay_case(case, model, HashingEmbedder(), tmp_path / "two", window=2)
+    two = replay_case(case, model, HashingEmbedder(), tmp_path / "two", window=3)
     assert extractions == len(case.exchanges) == 2
     assert sum(step_of(c) == "extract" for c in model.calls) == 1
     assert two.model_calls == one.model_calls - 1

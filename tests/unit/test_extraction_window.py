@@ -139,3 +139,34 @@ def test_finishing_a_history_extracts_the_last_window_before_consolidating(
     assert steps.count("extract") == 1 and steps.index("extract") < steps.index("consolidate")
     assert assistant.status()["turns"] == {"done": 2}
     assert assistant.status()["sessions"] == {"done": 1}
+
+
+def test_a_like_then_its_reversal_in_one_window_stay_in_the_order_said() -> None:
+    turns = [work_turn("a", "I love coffee."), work_turn("b", "I quit coffee last month.")]
+    found = TurnMemories(preferences=[PreferenceMemory(entity="coffee", likes=True),
+                                      PreferenceMemory(entity="coffee", likes=False)])
+    (_, a), (_, b) = by_turn(found, turns, "Maya", "Persona")[0]
+    assert [(p.entity, p.likes) for p in a.preferences] == [("coffee", True)]
+    assert [(p.entity, p.likes) for p in b.preferences] == [("coffee", False)]
+    only_now = TurnMemories(preferences=[PreferenceMemory(entity="coffee", likes=False)])
+    (_, a), (_, b) = by_turn(only_now, turns, "Maya", "Persona")[0]
+    assert a.preferences == [] and [p.likes for p in b.preferences] == [False]
+
+
+def test_a_failed_window_costs_one_attempt_per_pass_and_is_retried_once_its_session_ended(
+        tmp_path: Path) -> None:
+    script = Script(broken_steps={"extract": 2})  # the call and its repair
+    agent, model, provider = make_agent(tmp_path, script)
+    assistant = Assistant(ctx(extraction_window=3), agent=agent, provider=provider)
+    assistant.say("I adopted a cat named Pixel.", at="2024-03-02 19:00")
+    assistant.say("I love coffee.", at="2024-03-02 19:02")
+    assistant.finish_sessions()
+    assert [step_of(call) for call in model.calls].count("extract") == 2  # once, repaired
+    failures = assistant.status()["failures"]
+    assert [f.get("attempts") for f in failures if "turn" in f] == [1, 1]
+    res = provider.resolve(ctx(extraction_window=3))
+    # The session is consolidated: its failed turns need no window to fill any more.
+    counts = sync(res, ctx(extraction_window=3), lambda _line: None,
+                  datetime(2024, 3, 2, 19, 5, tzinfo=UTC), finish=False)
+    assert counts["turns done"] == 2 and counts["turns waiting"] == 0
+    assert assistant.status()["turns"] == {"done": 2}
