@@ -61,10 +61,12 @@ class Context:
     temporal_filter: bool = field(default=True, metadata={
         "description": "Apply the time window the model asks for in a later retrieval "
                        "round (False only for the ablation study)."})
-    use_consolidation: bool = field(default=True, metadata={
-        "description": "Search the memories that session consolidation writes (episodes, "
-                       "routines) besides turns and facts (False only for the ablation "
-                       "study)."})
+    use_consolidation: bool = field(default=False, metadata={
+        "description": "Consolidate each finished session with a model call (its episodes, "
+                       "routines and the core profile) and search what it writes besides "
+                       "turns and facts. Off by default: it did not pay for its call on "
+                       "either benchmark (docs/results.md); a finished session is then "
+                       "settled without one."})
     use_personality: bool = field(default=True, metadata={
         "description": "Describe the user's inferred personality in the reply prompt "
                        "(False only for the ablation study)."})

@@ -13,7 +13,7 @@ OURS_VARIANTS: dict[str, dict[str, Any]] = {
     "ours-iterative-no-temporal": {"max_retrieval_rounds": 2, "temporal_filter": False},
     "ours-no-rerank": {"search_recipe": "hybrid_fast"},
     "ours-no-personality": {"use_personality": False},
-    "ours-no-consolidation": {"use_consolidation": False},
+    "ours-consolidation": {"use_consolidation": True},
     "ours-window-3": {"extraction_window": 3},
 }
 #: Honest references: the simplest retrieve-then-answer system, and gold evidence in its

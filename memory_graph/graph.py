@@ -183,6 +183,24 @@ class MemoryGraph:
         return any(isinstance(node, PersonalitySnapshot) for node in
                    self.store.get_nodes(user_id, sources, embeddings=False))
 
+    def facts_of_turns(self, user_id: str, turn_ids: Sequence[str]) -> list[Fact]:
+        """The current facts learned from any of ``turn_ids``, oldest first."""
+        sources = {edge.source for edge in self.store.edges(
+            user_id, list(turn_ids), [EdgeType.FROM_TURN], direction="in")}
+        facts = [n for n in self.store.get_nodes(user_id, sorted(sources), embeddings=False)
+                 if isinstance(n, Fact) and n.is_current()]
+        return sorted(facts, key=lambda f: f.at)
+
+    def close_session(self, user_id: str, session_id: str, summary: str, owner: str) -> None:
+        """Record a finished session as settled without a consolidation (its summary
+        written by the caller from what extraction kept), releasing ``owner``'s claim: one
+        compare-and-set, so a session forgotten meanwhile is not written back."""
+        session = self.session(user_id, session_id)
+        if session is not None:
+            self._update_work(user_id, session, {
+                "summary": summary[:4000] or "(nothing to keep)", "consolidation_error": "",
+                "work_claim": "", "work_claim_until": None}, owner)
+
     def personality_history(self, user_id: str) -> list[PersonalitySnapshot]:
         snapshots = [p for p in self.store.find_nodes(user_id, NodeLabel.PERSONALITY)
                      if isinstance(p, PersonalitySnapshot)]

@@ -226,6 +226,8 @@ def run_session_work(res: Resources, ctx: Context, session_id: str, meter: CostM
         if not claim(res, ctx, session_id):
             return dict(CLAIMED_ELSEWHERE)
     finish_windows(res, ctx, session_id, meter, errors)
+    if ctx.extraction_mode == "turn" and not ctx.use_consolidation:
+        return close_without_consolidation(res, ctx, session_id, meter)
     try:
         return consolidate_session(res, ctx, session_id, meter, errors)
     except StructuredOutputError as exc:
@@ -234,6 +236,19 @@ def run_session_work(res: Resources, ctx: Context, session_id: str, meter: CostM
             res.memory.mark_consolidation_failed(ctx.user_id, session_id, str(exc),
                                                  claim_owner())
         return {"status": "failed"}
+
+
+def close_without_consolidation(res: Resources, ctx: Context, session_id: str,
+                                meter: CostMeter) -> dict[str, Any]:
+    """Settle a finished session without a model call (``use_consolidation`` off): its
+    summary is the facts its turns left, as extraction kept them."""
+    memory = res.memory
+    with meter.store():
+        turns = [t.id for t in memory.session_turns(ctx.user_id, session_id)]
+        facts = memory.facts_of_turns(ctx.user_id, turns)
+        memory.close_session(ctx.user_id, session_id, " ".join(f.statement for f in facts),
+                             claim_owner())
+    return {"status": "closed without consolidation", "facts": len(facts)}
 
 
 def finish_windows(res: Resources, ctx: Context, session_id: str, meter: CostMeter,

@@ -72,7 +72,8 @@ def replay(tmp_path: Path, exchanges: list[str]) -> tuple[Assistant, ResourcePro
                                 embedder=HashingEmbedder(), store=NetworkxStore(tmp_path / "s"),
                                 media_dir=tmp_path / "media")
     assistant = Assistant(Context(user_id="maya", user_name="Maya", assistant_name="Mira",
-                                  background_extraction=False, use_personality=False),
+                                  background_extraction=False, use_personality=False,
+                                  use_consolidation=True),
                           build_agent(provider=provider), provider)
     for minute, text in enumerate(exchanges):
         assistant.replay(text, "You teach chemistry in Porto, no wonder!",

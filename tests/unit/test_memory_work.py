@@ -255,3 +255,17 @@ def test_a_failed_personality_observation_is_reported_and_fails_no_extraction(
     model.calls.clear()
     assistant.sync(progress=lambda line: None)
     assert "extract" not in [step_of(call) for call in model.calls]
+
+
+def test_by_default_a_finished_session_is_settled_without_a_model_call(tmp_path: Path
+                                                                       ) -> None:
+    agent, model, provider = make_agent(tmp_path, Script())
+    assistant = Assistant(ctx(use_consolidation=False), agent=agent, provider=provider)
+    assistant.say("I adopted a cat named Pixel.", at="2024-03-02 19:00")
+    assistant.say("Back from holidays!", at="2024-03-09 10:00")  # a new session
+    assert "consolidate" not in [step_of(call) for call in model.calls]
+    memory = provider.resolve(ctx()).memory
+    first = memory.sessions("t-maya")[0]
+    assert first.consolidation == "done" and "Pixel" in first.summary
+    assert memory.nodes("t-maya", NodeLabel.EVENT) == []
+    assert assistant.status()["sessions"] == {"done": 1, "pending": 1}
