@@ -42,6 +42,7 @@ class QueueMemoryWork:
         context: dict[str, Any] = {"user_id": ctx.user_id, "user_name": ctx.user_name,
                                    "extraction_mode": ctx.extraction_mode,
                                    "extraction_window": ctx.extraction_window,
+                                   "use_consolidation": ctx.use_consolidation,
                                    "personality_inference": ctx.personality_inference,
                                    "session_gap_minutes": ctx.session_gap_minutes,
                                    "assistant_name": ctx.assistant_name}
