@@ -34,6 +34,13 @@ class Outstanding:
         return sorted([*self.turns, *self.sessions], key=when)
 
 
+def needs_work(turn: Turn) -> bool:
+    """Whether a user turn's memory work is still to do: pending, or failed fewer than
+    ``MAX_ATTEMPTS`` times."""
+    return turn.role == "user" and (turn.memory_work == "pending" or (
+        turn.memory_work == "failed" and turn.memory_attempts < MAX_ATTEMPTS))
+
+
 def outstanding(memory: MemoryGraph, ctx: Context, now: datetime | None = None,
                 exclude_turn: str = "", exclude_session: str = "",
                 idle: bool = False) -> Outstanding:
@@ -42,8 +49,7 @@ def outstanding(memory: MemoryGraph, ctx: Context, now: datetime | None = None,
     session is finished when it ended a session gap before ``now``, or when ``idle``."""
     user_id = ctx.user_id
     turns = [t for t in memory.turns_with_work(user_id, ("pending", "failed"))
-             if t.id != exclude_turn and t.role == "user" and t.answered
-             and (t.memory_work == "pending" or t.memory_attempts < MAX_ATTEMPTS)]
+             if t.id != exclude_turn and t.answered and needs_work(t)]
     sessions = memory.sessions(user_id)
     gap = timedelta(minutes=ctx.session_gap_minutes)
     moment = now or utc_now()

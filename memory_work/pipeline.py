@@ -30,7 +30,7 @@ from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import Turn
 from memory_work.consolidate import consolidate_session
-from memory_work.outstanding import MAX_ATTEMPTS
+from memory_work.outstanding import needs_work
 from memory_work.personality_observation import observe_personality
 from memory_work.turn_memories import read_window, write_turn_memories
 from memory_work.turns import WorkTurn, stored_turn
@@ -180,12 +180,10 @@ def observe_or_report(res: Resources, ctx: Context, turn: WorkTurn, meter: CostM
 
 
 def waiting_for_extraction(turns: list[Turn], also: str = "") -> list[Turn]:
-    """The user turns among ``turns`` whose extraction is still to do: pending, or failed
-    fewer than ``MAX_ATTEMPTS`` times; a turn whose exchange is still running elsewhere
-    (not answered) waits for its own run, unless it is ``also``."""
-    return [t for t in turns if t.role == "user" and (t.answered or t.id == also)
-            and (t.memory_work == "pending" or
-                 (t.memory_work == "failed" and t.memory_attempts < MAX_ATTEMPTS))]
+    """The user turns among ``turns`` whose extraction is still to do (``needs_work``); a
+    turn whose exchange is still running elsewhere (not answered) waits for its own run,
+    unless it is ``also``."""
+    return [t for t in turns if (t.answered or t.id == also) and needs_work(t)]
 
 
 def extraction_window(res: Resources, ctx: Context, turn: WorkTurn, finish: bool
