@@ -7,9 +7,10 @@ method in the same run, and recall@k of the gold turn ids is averaged over quest
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from evals.locomo import Conversation, load_locomo
 from evals.report import print_table, save_plot, write_json
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.embedding import Embedder
-from memory_graph.graph import MemoryGraph
+from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import NodeLabel
 from memory_graph.search import HybridSearch, SearchConfig, recipe
 from providers.embeddings import default_embedder
@@ -52,12 +53,26 @@ class RetrievalResult:
         }
 
 
-def ingest(memory: MemoryGraph, conversations: list[Conversation]) -> int:
+def fillers(conv: Conversation, conversations: list[Conversation], turns_per_user: int
+            ) -> list[TurnInput]:
+    """Distractor turns that bring ``conv``'s user to ``turns_per_user`` turns: the other
+    conversations' turns, cycled, under ids of their own, in sessions of their own (their
+    dates kept: LoCoMo's conversations span the same years). A search over a user's whole
+    history then meets as many turns as a long-lived user has."""
+    others = [t for c in conversations if c is not conv for t in c.turns]
+    wanted = max(0, turns_per_user - len(conv.turns))
+    return [replace(t, turn_id=f"filler-{i}", session_id=f"filler-{t.session_id}-{i // 20}")
+            for i, t in zip(range(wanted), itertools.cycle(others))]
+
+
+def ingest(memory: MemoryGraph, conversations: list[Conversation], turns_per_user: int = 0
+           ) -> int:
     total = 0
     for conv in tqdm(conversations, desc="ingest", unit="conv"):
         memory.ensure_user(conv.sample_id)
-        memory.add_turns(conv.sample_id, list(conv.turns))
-        total += len(conv.turns)
+        turns = [*fillers(conv, conversations, turns_per_user), *conv.turns]
+        memory.add_turns(conv.sample_id, turns)
+        total += len(turns)
     return total
 
 
@@ -72,12 +87,12 @@ def method_recipe(method: str) -> SearchConfig:
 
 
 def run(data: Path, store_dir: Path, embedder: Embedder | None = None,
-        methods: tuple[str, ...] = METHODS) -> RetrievalResult:
+        methods: tuple[str, ...] = METHODS, turns_per_user: int = 0) -> RetrievalResult:
     conversations = load_locomo(data)
     store = NetworkxStore(store_dir)
     memory = MemoryGraph(store, embedder or default_embedder())
     started = time.perf_counter()
-    turns = ingest(memory, conversations)
+    turns = ingest(memory, conversations, turns_per_user)
     ingest_seconds = time.perf_counter() - started
 
     reranker = default_reranker()  # one for every method
@@ -106,19 +121,22 @@ def run(data: Path, store_dir: Path, embedder: Embedder | None = None,
 
 
 def main(data: Path | None, out: Path, store_dir: Path | None = None,
-         rerank_candidates: tuple[int, ...] = ()) -> RetrievalResult:
-    """``rerank_candidates``: also the default recipe reranking that many candidates."""
+         rerank_candidates: tuple[int, ...] = (), turns_per_user: int = 0) -> RetrievalResult:
+    """``rerank_candidates``: also the default recipe reranking that many candidates;
+    ``turns_per_user``: each user's store filled to that many turns (``fillers``)."""
     data = data or SAMPLE
     methods = (*METHODS, *(f"hybrid@{n}" for n in rerank_candidates))
     with tempfile.TemporaryDirectory(prefix="pvlm-bench-") as tmp:
-        result = run(data, store_dir or Path(tmp) / "store", methods=methods)
+        result = run(data, store_dir or Path(tmp) / "store", methods=methods,
+                     turns_per_user=turns_per_user)
     rows = [[m, *(f"{result.recall[m][k]:.3f}" for k in KS),
              *(f"{result.latency_ms[m].get(p, 0):.1f}" for p in ("p50", "p95"))]
             for m in result.recall]
     print(f"\nRetrieval on {data.name}: {result.n} questions, {result.turns} turns, "
           f"ingested in {result.ingest_seconds:.1f} s")
     print_table(["method", *(f"R@{k}" for k in KS), "p50 ms", "p95 ms"], rows)
-    payload = {**result.as_json(), "data": str(data), "recipes": {
+    payload = {**result.as_json(), "data": str(data), "turns_per_user": turns_per_user,
+               "recipes": {
         m: asdict(method_recipe(m)) | {"labels": ["Turn"]} for m in result.recall}}
     write_json(out, payload)
     save_plot(out.with_suffix(".png"), "Evidence recall@k on " + data.name,

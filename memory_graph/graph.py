@@ -554,10 +554,6 @@ class MemoryGraph:
         return list(dict.fromkeys(edge.target for edge in self.store.edges(
             user_id, [turn_id], [EdgeType.HAS_IMAGE], direction="out")))
 
-    def has_turn(self, user_id: str, turn_id: str) -> bool:
-        found = self.store.get_nodes(user_id, [turn_id], embeddings=False)
-        return bool(found) and isinstance(found[0], Turn)
-
     def turns(self, user_id: str) -> list[Turn]:
         """The user's raw turns in the order they were said."""
         turns = self.store.find_nodes(user_id, NodeLabel.TURN)

@@ -86,6 +86,6 @@ def _session_work(session_id: str, res: Resources, ctx: Context, meter: CostMete
 
 def _new_turn_work(turn: WorkTurn, previous: str | None, res: Resources, ctx: Context,
                    meter: CostMeter, errors: list[str]) -> object:
-    if not res.memory.has_turn(ctx.user_id, turn["id"]):
+    if res.memory.turn_work_state(ctx.user_id, turn["id"]) is None:
         return None  # forgotten, or its exchange failed and was removed, before it ran
     return run_turn_and_previous_session(res, ctx, turn, previous, meter, errors)

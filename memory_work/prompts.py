@@ -15,26 +15,30 @@ empty lists when there is nothing."""
 
 #: Worked examples, given as earlier chat turns (a small model copies an example that sits
 #: in the instructions into its answer; as past turns it keeps them apart). USER stands
-#: for the user's name.
+#: for the user's name. They hold no example content (names, pets, places, foods, dates):
+#: a slot in square brackets stands for each, so a copied example is no memory (and
+#: ``keep_grounded`` drops it: the message never says it).
 EXTRACT_EXAMPLES = (
-    ("Time: 2023-01-10 09:00\nPrevious assistant message: none\nmessage: Just adopted a "
-     "beagle called Max, photo attached! I can't stand jogging, swimming is my thing. "
-     "Remember that my sister Lia's birthday is June 3.\nphotos: 1: a small beagle on grass",
-     '{"facts":[{"statement":"USER adopted a beagle named Max.","entities":["Max"]},'
-     '{"statement":"USER has a sister named Lia.","entities":["Lia"]}],'
-     '"preferences":[{"entity":"jogging","kind":"activity","likes":false,'
-     '"reason":"can\'t stand it"},{"entity":"swimming","kind":"activity","likes":true,'
+    ("Time: [DATE] 09:00\nPrevious assistant message: none\nmessage: Just adopted a "
+     "[ANIMAL] called [PET], photo attached! I can't stand [ACTIVITY A], [ACTIVITY B] is "
+     "my thing. Remember that my sister [PERSON]'s birthday is [DAY].\nphotos: 1: a small "
+     "[ANIMAL] on grass",
+     '{"facts":[{"statement":"USER adopted a [ANIMAL] named [PET].","entities":["[PET]"]},'
+     '{"statement":"USER has a sister named [PERSON].","entities":["[PERSON]"]}],'
+     '"preferences":[{"entity":"[ACTIVITY A]","kind":"activity","likes":false,'
+     '"reason":"can\'t stand it"},{"entity":"[ACTIVITY B]","kind":"activity","likes":true,'
      '"reason":"it is their thing"}],'
-     '"remember":["Lia\'s birthday is June 3."],'
-     '"visual":[{"image":1,"entity":"Max","kind":"pet","description":"Max, a small beagle"}]}'),
-    ("Time: 2023-02-03 13:40\nPrevious assistant message: Enjoy your lunch!\nmessage: I "
-     "stopped eating meat last week, I can't stand it anymore. Lentil soup is my new "
+     '"remember":["[PERSON]\'s birthday is [DAY]."],'
+     '"visual":[{"image":1,"entity":"[PET]","kind":"pet",'
+     '"description":"[PET], a small [ANIMAL]"}]}'),
+    ("Time: [DATE] 13:40\nPrevious assistant message: Enjoy your lunch!\nmessage: I "
+     "stopped eating [FOOD A] last week, I can't stand it anymore. [FOOD B] is my new "
      "favourite.\nphotos: none",
-     '{"facts":[{"statement":"USER stopped eating meat.","entities":["meat"]}],'
-     '"preferences":[{"entity":"meat","kind":"food","likes":false,'
-     '"reason":"can\'t stand it anymore"},{"entity":"lentil soup","kind":"food",'
+     '{"facts":[{"statement":"USER stopped eating [FOOD A].","entities":["[FOOD A]"]}],'
+     '"preferences":[{"entity":"[FOOD A]","kind":"food","likes":false,'
+     '"reason":"can\'t stand it anymore"},{"entity":"[FOOD B]","kind":"food",'
      '"likes":true,"reason":"new favourite"}],"remember":[],"visual":[]}'),
-    ("Time: 2023-01-12 20:15\nPrevious assistant message: none\nmessage: Any idea what I "
+    ("Time: [DATE] 20:15\nPrevious assistant message: none\nmessage: Any idea what I "
      "could cook tonight?\nphotos: none",
      '{"facts":[],"preferences":[],"remember":[],"visual":[]}'),
 )
@@ -102,13 +106,18 @@ fact that makes a known fact no longer true (it changed, stopped, was replaced),
 
 RECONCILE_SHAPE = '{"verdicts":[{"new":"A","old":2,"relation":"updates"}]}'
 
-#: Worked examples, given as earlier chat turns.
+#: Worked examples, given as earlier chat turns, with slots in square brackets for their
+#: content (see ``EXTRACT_EXAMPLES``); USER stands for the user's name.
 RECONCILE_EXAMPLES = (
-    (RECONCILE_FACTS.format(user="Ana", known="1. Ana lives in Lyon.\n2. Ana has a cat.",
-                            new="A. Ana moved to Paris.\nB. Ana's cat is called Tom."),
+    (RECONCILE_FACTS.format(user="USER",
+                            known="1. USER lives in [CITY A].\n2. USER has a [ANIMAL].",
+                            new="A. USER moved to [CITY B].\nB. USER's [ANIMAL] is called "
+                                "[PET]."),
      '{"verdicts":[{"new":"A","old":1,"relation":"updates"}]}'),
-    (RECONCILE_FACTS.format(user="Ana", known="1. Ana works at a bakery.\n2. Ana eats meat.",
-                            new="A. Ana has a job at a bakery.\nB. Ana stopped eating meat."),
+    (RECONCILE_FACTS.format(user="USER",
+                            known="1. USER works at [WORKPLACE].\n2. USER eats [FOOD].",
+                            new="A. USER has a job at [WORKPLACE].\nB. USER stopped eating "
+                                "[FOOD]."),
      '{"verdicts":[{"new":"A","old":1,"relation":"same"},'
      '{"new":"B","old":2,"relation":"updates"}]}'),
 )

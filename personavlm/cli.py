@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     retrieval.add_argument("--rerank-candidates", type=int, nargs="*", default=[], metavar="N",
                            help="also measure the default recipe reranking N candidates "
                                 "(it reranks 40)")
+    retrieval.add_argument("--turns-per-user", type=int, default=0, metavar="N",
+                           help="fill each user's store to N turns with the other "
+                                "conversations' turns (search latency at a user's size)")
 
     store = benches.add_parser("store", help="write throughput and search latency of a backend")
     store.add_argument("--backend", choices=BACKENDS, default="networkx")
@@ -556,7 +559,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from evals import bench_retrieval
 
             bench_retrieval.main(args.data, args.out,
-                                 rerank_candidates=tuple(args.rerank_candidates))
+                                 rerank_candidates=tuple(args.rerank_candidates),
+                                 turns_per_user=args.turns_per_user)
         elif args.command == "bench" and args.bench == "agent":
             from evals import bench_agent
             from personavlm.demo import load_demo

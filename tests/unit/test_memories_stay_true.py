@@ -24,8 +24,8 @@ from memory_graph.search import MemoryHit
 from memory_work.consolidate import citing_turns, real_routines
 from memory_work.entity_names import junk_reason
 from memory_work.reconcile import shares_a_subject
-from memory_work.schemas import ProceduralMemory
-from memory_work.turn_memories import said_in
+from memory_work.schemas import ProceduralMemory, TurnMemories
+from memory_work.turn_memories import keep_grounded, said_in
 from nodes.reply_prompt import reply_hint
 from nodes.retrieve import without_restatements
 
@@ -312,6 +312,34 @@ def test_the_product_prompts_hold_no_example_content() -> None:
     for name in ("ANSWER_HINT", "CHAT_HINT", "REMEMBER_HINT"):
         # Said five times, the user's name became the answer to "what is my cat called?".
         assert getattr(prompts, name).count("{user}") <= 1, name
+
+
+def test_memory_works_examples_name_their_content_only_by_slots() -> None:
+    """The worked examples of extraction and reconciliation stand for names, pets, places,
+    foods and dates by slots in square brackets, so a copied example is no memory."""
+    from memory_work import prompts
+
+    texts = [text for pairs in (prompts.EXTRACT_EXAMPLES, prompts.RECONCILE_EXAMPLES)
+             for pair in pairs for text in pair]
+    for text in texts:
+        content = re.sub(r"\[[A-Z ]+\]|USER", "", text)
+        words = set(re.findall(r"\b[A-Z][a-z]+", content))
+        assert not words - {"Time", "Previous", "Just", "Remember", "Enjoy", "Any", "Known",
+                            "New", "For", "Leave"}, (text, words)
+        # Clock times and the numbers of photos and known facts; no date, no year.
+        assert all(re.fullmatch(r"\d\d:\d\d|\d", n)
+                   for n in re.findall(r"\d+(?::\d+)?", content)), text
+
+
+def test_a_copied_worked_example_is_no_memory() -> None:
+    """What the model copies from its worked example is dropped: the message never says it."""
+    from memory_work import prompts
+
+    copied = TurnMemories.model_validate_json(
+        prompts.EXTRACT_EXAMPLES[0][1].replace("USER", "Maya"))
+    kept, dropped = keep_grounded(copied, "I had a long day at work.", "Maya")
+    assert not (kept.facts or kept.preferences or kept.remember or kept.visual)
+    assert dropped
 
 
 @pytest.mark.parametrize(("question", "known", "unmentioned"), [
