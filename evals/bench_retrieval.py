@@ -121,11 +121,13 @@ def run(data: Path, store_dir: Path, embedder: Embedder | None = None,
 
 
 def main(data: Path | None, out: Path, store_dir: Path | None = None,
-         rerank_candidates: tuple[int, ...] = (), turns_per_user: int = 0) -> RetrievalResult:
-    """``rerank_candidates``: also the default recipe reranking that many candidates;
-    ``turns_per_user``: each user's store filled to that many turns (``fillers``)."""
+         rerank_candidates: tuple[int, ...] = (), turns_per_user: int = 0,
+         methods: tuple[str, ...] = METHODS) -> RetrievalResult:
+    """``methods``: the recipes to compare; ``rerank_candidates``: also the default recipe
+    reranking that many candidates; ``turns_per_user``: each user's store filled to that
+    many turns (``fillers``)."""
     data = data or SAMPLE
-    methods = (*METHODS, *(f"hybrid@{n}" for n in rerank_candidates))
+    methods = (*methods, *(f"hybrid@{n}" for n in rerank_candidates))
     with tempfile.TemporaryDirectory(prefix="pvlm-bench-") as tmp:
         result = run(data, store_dir or Path(tmp) / "store", methods=methods,
                      turns_per_user=turns_per_user)

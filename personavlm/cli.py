@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     retrieval.add_argument("--rerank-candidates", type=int, nargs="*", default=[], metavar="N",
                            help="also measure the default recipe reranking N candidates "
                                 "(it reranks 40)")
+    retrieval.add_argument("--methods", nargs="+", default=None, metavar="RECIPE",
+                           help="the recipes to compare (default: bm25 dense hybrid "
+                                "hybrid_graph)")
     retrieval.add_argument("--turns-per-user", type=int, default=0, metavar="N",
                            help="fill each user's store to N turns with the other "
                                 "conversations' turns (search latency at a user's size)")
@@ -560,7 +563,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             bench_retrieval.main(args.data, args.out,
                                  rerank_candidates=tuple(args.rerank_candidates),
-                                 turns_per_user=args.turns_per_user)
+                                 turns_per_user=args.turns_per_user,
+                                 methods=tuple(args.methods or bench_retrieval.METHODS))
         elif args.command == "bench" and args.bench == "agent":
             from evals import bench_agent
             from personavlm.demo import load_demo
