@@ -29,6 +29,7 @@ from agent_runtime.cost import CostMeter
 from agent_runtime.resources import ResourceProvider
 from agent_runtime.structured import invoke_model
 from evals.assistant_set import Dialogue
+from evals.model_calls import ModelCallLog
 from evals.system_names import ASSISTANT_REFERENCES
 from evals.systems import RAG_K, SIMPLE_RRF_K, WINDOW_RESERVE_TOKENS, count_tokens
 from graphs.agent import build_agent
@@ -105,8 +106,14 @@ class OursConversant:
         self.agent = build_agent(provider=self.provider)
         self.overrides = {**overrides, "max_reply_tokens": max_reply_tokens}
         self.assistant: Assistant | None = None
+        #: The model calls of memory work are counted between ``begin`` and ``settle``'s end.
+        self.calls = ModelCallLog()
+        chat.callbacks = [*(chat.callbacks if isinstance(chat.callbacks, list) else []),
+                          self.calls]
+        self.began = time.perf_counter()
 
     def begin(self, dialogue: Dialogue, keep: bool = False) -> None:
+        self.began = time.perf_counter()
         context = replace(Context(user_id=dialogue.id, user_name=dialogue.user_name),
                           **self.overrides)
         self.assistant = Assistant(context, self.agent, self.provider)
@@ -136,7 +143,9 @@ class OursConversant:
         synced = self.assistant.sync(progress=lambda _line: None)
         finished = self.assistant.finish_sessions()
         return {"sync": synced, "last_session": finished.get("status", "done"),
-                "seconds": round(time.perf_counter() - start, 1)}
+                "seconds": round(time.perf_counter() - start, 1),
+                "background_calls": self.calls.background_by_kind(self.began,
+                                                                  time.perf_counter())}
 
     def ask(self, text: str, at: str) -> Turnout:
         return self._run(text, at, update_memory=False)

@@ -243,8 +243,8 @@ def _rate(rows: Sequence[dict[str, Any]], key: str,
 def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """One system's figures over its records. ``reply_calls_per_message`` counts the model
     calls of the runs that answered the heard messages; ours' background memory work
-    (extraction, consolidation, personality) runs after them and is in the seconds
-    (``settle`` in each dialogue record), not in that count."""
+    (extraction, reconciliation, consolidation) runs after them and is counted apart,
+    by kind in each dialogue record's ``settle``, in ``background_calls_per_message``."""
     probes = [r for r in rows if r["kind"] in PROBE_KINDS]
     checks = [r for r in rows if r["kind"] == "reply-check"]
     traits = [r for r in rows if r["kind"] == "traits"]
@@ -266,8 +266,19 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "reply_calls_per_message": (round(sum(r["replay_model_calls"] for r in dialogues)
                                        / max(1, sum(r["turns"] for r in dialogues)), 2)
                                  if dialogues else None),
+        "background_calls_per_message": _background_calls_per_message(dialogues),
         "seconds_per_dialogue": mean(r["seconds"] for r in dialogues),
     }
+
+
+def _background_calls_per_message(dialogues: list[dict[str, Any]]) -> float | None:
+    """Memory work's model calls per heard message, over the hearings that counted them
+    (ours; the references do no memory work)."""
+    counted = [r for r in dialogues if "background_calls" in (r.get("settle") or {})]
+    if not counted:
+        return None
+    calls = sum(int(n) for r in counted for n in r["settle"]["background_calls"].values())
+    return round(calls / max(1, sum(int(r["turns"]) for r in counted)), 2)
 
 
 def report(options: AssistantOptions, config: dict[str, Any], log: ItemLog,
@@ -301,11 +312,12 @@ def render(payload: dict[str, Any]) -> str:
              format_cell(v["stale_rate"]), format_cell(v["reply_checks"]),
              format_cell(v["trait_agreement"]), format_cell(v["claims_no_trait"]),
              format_cell(v["prompt_tokens"], 0), format_cell(v["reply_calls_per_message"], 2),
+             format_cell(v["background_calls_per_message"], 2),
              format_cell(v["seconds_per_dialogue"], 0)]
             for name, v in systems.items()]
     headers = ["system", "dialogues", "probes", "accuracy", *PROBE_KINDS, "stale",
                "reply checks", "traits agree", "no trait ({})", "prompt tok/probe",
-               "reply calls/msg", "s/dialogue"]
+               "reply calls/msg", "background calls/msg", "s/dialogue"]
     conversations = ", ".join(payload["config"]["conversations"])
     text = f"## Assistant set ({conversations})\n\n{format_table(headers, rows)}\n"
     if payload["paired"]:

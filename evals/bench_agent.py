@@ -23,19 +23,15 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage
-from langchain_core.outputs import LLMResult
 from tqdm import tqdm
 
 from agent_runtime.background import BackgroundWorker
 from agent_runtime.resources import ResourceProvider
+from evals.model_calls import ModelCall, ModelCallLog
 from evals.report import print_table, save_plot, write_json
 from graphs import Context
 from graphs.agent import build_agent
@@ -44,64 +40,8 @@ from memory_graph.embedding import Embedder
 from nodes.reply_prompt import is_question
 from providers.chat import make_chat_model
 
-#: Calls the user waits for; every other kind is background memory work.
-FOREGROUND_STEPS = ("respond", "retrieve_decision", "describe_image")
 #: The background worker's label of the prompt warming job (``nodes.warm_prefix``).
 PREFILL_JOB = "warm_reply_prefix"
-TAG_PREFIX = "personavlm:"
-
-
-@dataclass
-class ModelCall:
-    step: str
-    started: float
-    ended: float = 0.0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    @property
-    def seconds(self) -> float:
-        return self.ended - self.started
-
-    @property
-    def foreground(self) -> bool:
-        return self.step.split(":")[0] in FOREGROUND_STEPS
-
-
-class ModelCallLog(BaseCallbackHandler):
-    """Every chat model call, by the kind its tag names, with its time and tokens."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._open: dict[UUID, ModelCall] = {}
-        self.calls: list[ModelCall] = []
-
-    def on_chat_model_start(self, serialized: dict[str, Any],
-                            messages: list[list[BaseMessage]], *, run_id: UUID,
-                            tags: list[str] | None = None, **kwargs: Any) -> None:
-        step = next((t.removeprefix(TAG_PREFIX) for t in tags or ()
-                     if t.startswith(TAG_PREFIX)), "untagged")
-        with self._lock:
-            self._open[run_id] = ModelCall(step, time.perf_counter())
-
-    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
-        usage: dict[str, Any] = {}
-        for generations in response.generations:
-            for generation in generations:
-                usage = dict(getattr(getattr(generation, "message", None),
-                                     "usage_metadata", None) or {})
-        with self._lock:
-            call = self._open.pop(run_id, None)
-            if call is None:
-                return
-            call.ended = time.perf_counter()
-            call.prompt_tokens = int(usage.get("input_tokens", 0))
-            call.completion_tokens = int(usage.get("output_tokens", 0))
-            self.calls.append(call)
-
-    def between(self, start: float, end: float) -> list[ModelCall]:
-        with self._lock:
-            return [c for c in self.calls if start <= c.started < end]
 
 
 class CountingWorker(BackgroundWorker):

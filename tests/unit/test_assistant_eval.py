@@ -85,6 +85,11 @@ def test_a_dialogue_is_heard_probed_scored_and_resumed(tmp_path: Path) -> None:
     traits = [r for r in result["items"] if r["kind"] == "traits"]
     assert [t["system"] for t in traits] == ["ours"] and traits[0]["claims_none"] is True
     assert systems["ours"]["reply_calls_per_message"] >= 1
+    # Memory work's calls, counted by the tag of their kind; the references do none.
+    heard = next(r for r in result["items"] if r["system"] == "ours" and r["kind"] == "dialogue")
+    assert heard["settle"]["background_calls"].get("extract_memory", 0) >= 1
+    assert systems["ours"]["background_calls_per_message"] > 0
+    assert systems["simple-rag"]["background_calls_per_message"] is None
     assert systems["ours"]["seconds_per_dialogue"] is not None
     assert {p["baseline"] for p in result["paired"]} == {"full-context", "simple-rag",
                                                          "no-memory"}
