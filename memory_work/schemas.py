@@ -95,7 +95,10 @@ class VisualConcept(BaseModel):
 
 
 class TurnMemories(BaseModel):
-    """Semantic memories of one user turn."""
+    """Semantic memories of one user turn, or of a window of them
+    (``Context.extraction_window``). A window has the caps of one turn: each list bound
+    becomes a repetition in the llama.cpp grammar, and twice the bounds made a window's
+    call slower than three calls of one turn each (``bench agent``)."""
 
     facts: Annotated[list[FactMemory], AfterValidator(_unique_facts)] = Field(
         default_factory=list, max_length=8)
@@ -103,18 +106,6 @@ class TurnMemories(BaseModel):
     remember: list[str] = Field(default_factory=list, max_length=4,
                                 description="Things the user explicitly asked to remember.")
     visual: list[VisualConcept] = Field(default_factory=list, max_length=6)
-
-
-class WindowMemories(TurnMemories):
-    """Semantic memories of a window of user turns (``Context.extraction_window``): room
-    for more of each kind than one turn has."""
-
-    facts: Annotated[list[FactMemory], AfterValidator(_unique_facts)] = Field(
-        default_factory=list, max_length=16)
-    preferences: list[PreferenceMemory] = Field(default_factory=list, max_length=12)
-    remember: list[str] = Field(default_factory=list, max_length=8,
-                                description="Things the user explicitly asked to remember.")
-    visual: list[VisualConcept] = Field(default_factory=list, max_length=12)
 
 
 class EpisodicTopic(BaseModel):

@@ -26,7 +26,6 @@ from memory_work.schemas import (
     PreferenceMemory,
     TurnMemories,
     VisualConcept,
-    WindowMemories,
 )
 from memory_work.turns import WorkTurn
 
@@ -61,8 +60,7 @@ def read_window(res: Resources, ctx: Context, turns: Sequence[WorkTurn], meter: 
     # The prompt repeats its worked examples every turn: a prompt cache of its own keeps
     # them evaluated (the reconciliation and entity questions below use the shared one).
     chat = res.in_background(EXTRACTION_CACHE).chat
-    schema = TurnMemories if len(said) == 1 else WindowMemories
-    found = call_structured(chat, messages, schema, meter, "extract_memory",
+    found = call_structured(chat, messages, TurnMemories, meter, "extract_memory",
                             shape=EXTRACT_SHAPE.replace("USER", name),
                             max_tokens=TOKENS_PER_CALL + TOKENS_PER_MORE_TURN * (len(said) - 1))
     return by_turn(found, said, name, ctx.assistant_name)
