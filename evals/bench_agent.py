@@ -76,9 +76,11 @@ def _closing(worker: BackgroundWorker) -> Iterator[None]:
         worker.close(timeout=60)
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    """None when there is nothing to measure (JSON has no NaN): no consolidation on the
+    default path, say."""
     if not values:
-        return float("nan")
+        return None
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 2)
 

@@ -28,7 +28,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
-from agent_runtime.context import Context
+from agent_runtime.context import DEFAULT_EXTRACTION_WINDOW, Context
 from agent_runtime.cost import CostMeter
 from agent_runtime.resources import ResourceProvider
 from evals.harness import model_identity
@@ -168,7 +168,7 @@ def score_entities(names: Sequence[str], expected: Sequence[str]) -> tuple[int, 
 
 
 def replay_case(case: ExtractionCase, chat: BaseChatModel, embedder: Embedder,
-                root: Path, window: int = 1) -> CaseResult:
+                root: Path, window: int = DEFAULT_EXTRACTION_WINDOW) -> CaseResult:
     store = NetworkxStore(root / case.name.replace(" ", "-"))
     provider = ResourceProvider(chat_model=chat, embedder=embedder, store=store,
                                 media_dir=root / "media")
@@ -207,7 +207,8 @@ def ratio(part: int, whole: int) -> float | None:
 
 
 def run(chat: BaseChatModel, embedder: Embedder, out: Path,
-        cases: Sequence[ExtractionCase] = CASES, window: int = 1) -> dict[str, Any]:
+        cases: Sequence[ExtractionCase] = CASES, window: int = DEFAULT_EXTRACTION_WINDOW
+        ) -> dict[str, Any]:
     """Replay every case with ``window`` user turns per extraction call."""
     started = time.perf_counter()
     results: list[CaseResult] = []

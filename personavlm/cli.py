@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, get_args
 
-from agent_runtime.context import Context, ExtractionMode
+from agent_runtime.context import DEFAULT_EXTRACTION_WINDOW, Context, ExtractionMode
 from evals.bench_llama import POLICIES
 from memory_graph.backends import BACKENDS
 from memory_graph.errors import (
@@ -235,8 +235,10 @@ def _eval_commands(commands: Any) -> None:
                                                      "(updates, duplicates, assistant "
                                                      "echoes, junk): precision and recall")
     extraction.add_argument("--out", type=Path, default=Path("results/eval-extraction.json"))
-    extraction.add_argument("--extraction-window", type=int, default=1, metavar="N",
-                            help="user turns one extraction call reads (default 1)")
+    extraction.add_argument("--extraction-window", type=int,
+                            default=DEFAULT_EXTRACTION_WINDOW, metavar="N",
+                            help="user turns one extraction call reads (default "
+                                 f"{DEFAULT_EXTRACTION_WINDOW}, the agent's)")
     _model_options(extraction)
 
 
