@@ -14,7 +14,7 @@ OURS_VARIANTS: dict[str, dict[str, Any]] = {
     "ours-no-rerank": {"search_recipe": "hybrid_fast"},
     "ours-no-personality": {"use_personality": False},
     "ours-consolidation": {"use_consolidation": True},
-    "ours-window-3": {"extraction_window": 3},
+    "ours-window-1": {"extraction_window": 1},
 }
 #: Honest references: the simplest retrieve-then-answer system, and gold evidence in its
 #: prompt.

@@ -138,13 +138,14 @@ def make_agent(tmp_path: Path, script: Script, windows: list[Any] | None = None,
 
 
 def ctx(**overrides: Any) -> Context:
-    # The model's personality inference and the session consolidation, so that their
-    # wiring is tested too (the defaults call no model for either:
+    # One turn per extraction call (windows: test_extraction_window). The model's
+    # personality inference and the session consolidation, so that their wiring is tested
+    # too (the defaults call no model for either:
     # test_marker_personality_moves_without_a_model_call,
     # test_by_default_a_finished_session_is_settled_without_a_model_call).
     base: dict[str, Any] = {"user_id": "t-maya", "user_name": "Maya",
                             "background_extraction": False, "personality_inference": "model",
-                            "use_consolidation": True}
+                            "use_consolidation": True, "extraction_window": 1}
     base.update(overrides)
     return Context(**base)
 

@@ -21,7 +21,8 @@ def test_every_call_of_a_turn_is_counted_by_kind_and_where_it_ran(tmp_path: Path
     out = tmp_path / "agent.json"
     summary = bench_agent.main(out, tmp_path / "memory", script, root, turns=3,
                                chat=ScriptedFakeChatModel(script=Script()),
-                               embedder=HashingEmbedder(), use_consolidation=True)
+                               embedder=HashingEmbedder(), use_consolidation=True,
+                               extraction_window=1)
     assert summary["turns"] == 3
     assert summary["calls_per_turn"] == round(
         summary["foreground_calls_per_turn"] + summary["background_calls_per_turn_with_prefills"],

@@ -73,7 +73,7 @@ def replay(tmp_path: Path, exchanges: list[str]) -> tuple[Assistant, ResourcePro
                                 media_dir=tmp_path / "media")
     assistant = Assistant(Context(user_id="maya", user_name="Maya", assistant_name="Mira",
                                   background_extraction=False, use_personality=False,
-                                  use_consolidation=True),
+                                  use_consolidation=True, extraction_window=1),
                           build_agent(provider=provider), provider)
     for minute, text in enumerate(exchanges):
         assistant.replay(text, "You teach chemistry in Porto, no wonder!",
@@ -276,7 +276,7 @@ def test_a_message_of_questions_alone_costs_no_extraction_call(tmp_path: Path) -
     model = ScriptedFakeChatModel(script=script)
     provider = ResourceProvider(chat_model=model, embedder=HashingEmbedder(),
                                 store=NetworkxStore(tmp_path / "s"), media_dir=tmp_path / "m")
-    assistant = Assistant(Context(user_id="maya", user_name="Maya",
+    assistant = Assistant(Context(user_id="maya", user_name="Maya", extraction_window=1,
                                   background_extraction=False), build_agent(provider=provider),
                           provider)
     for minute, text in enumerate(["What should I drink tomorrow morning?",
