@@ -72,7 +72,8 @@ def test_forgetting_on_the_server_removes_the_turn_its_reply_and_its_thread(
     assert alice.threads.search() == []
 
 
-TALK = {"user_name": "Alice", "max_reply_tokens": 16}
+#: One turn per extraction call: each turn's work is queued after its own reply.
+TALK = {"user_name": "Alice", "max_reply_tokens": 16, "extraction_window": 1}
 PIXEL = {"text": "I adopted an orange cat named Pixel.", "at": "2024-05-01 10:00"}
 
 
