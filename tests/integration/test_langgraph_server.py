@@ -28,7 +28,7 @@ def test_agent_served_by_langgraph_dev(tmp_path: Path) -> None:
                 assert properties, (assistant["graph_id"], which)
                 assert all(spec.get("description") for spec in properties.values()), which
         thread = client.threads.create()
-        context = {"user_id": "t-served", "user_name": "Maya"}
+        context = {"user_id": "t-served", "user_name": "Maya", "extraction_window": 1}
         photo = {"base64": base64.b64encode(PHOTO.read_bytes()).decode(),
                  "caption": "an orange cat lying on a blue sofa"}
         turns = [

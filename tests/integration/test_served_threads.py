@@ -53,7 +53,7 @@ def mains_memory_thread(user: str, kind: str) -> str:
 def talk(who: SyncLangGraphClient, text: str) -> dict[str, Any]:
     thread = who.threads.create()
     out = who.runs.wait(thread["thread_id"], "agent", input={"text": text},
-                        context={"user_name": "Ann"})
+                        context={"user_name": "Ann", "extraction_window": 1})
     assert isinstance(out, dict)
     return out
 
