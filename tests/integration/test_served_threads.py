@@ -58,7 +58,6 @@ def talk(who: SyncLangGraphClient, text: str) -> dict[str, Any]:
     return out
 
 
-
 def work_done(who: SyncLangGraphClient) -> bool:
     status = who.runs.wait(None, "memory", input={"action": "status"})
     assert isinstance(status, dict)
