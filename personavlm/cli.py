@@ -396,11 +396,11 @@ def _context(args: argparse.Namespace, **extra: Any) -> Context:
 
 
 def _damaged(store: GraphStore) -> dict[str, StoreCorruptedError]:
-    """The embedded store's user directories that could not be opened (a server store
-    reports its own failures as errors)."""
+    """The embedded store's user directories that cannot be opened, every user's files
+    checked (a server store reports its own failures as errors)."""
     from memory_graph.backends.networkx_store import NetworkxStore
 
-    return store.damaged() if isinstance(store, NetworkxStore) else {}
+    return store.scan_damage() if isinstance(store, NetworkxStore) else {}
 
 
 def _damage_line(name: str, error: StoreCorruptedError) -> str:
@@ -425,7 +425,7 @@ def _repair(location: str) -> int:
     root = Path(location).expanduser() if location else data_home() / "memory"
     store = NetworkxStore(root)
     try:
-        damaged = store.damaged()
+        damaged = store.scan_damage()
         if not damaged:
             print(f"{root}: nothing is damaged")
             return 0

@@ -13,7 +13,9 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,8 @@ from memory_graph.store import (
 )
 
 META = "user.json"
+#: Nodes held open across users before the least recently used are let go (~1-2 GB).
+DEFAULT_RESIDENT_NODES = 200_000
 
 log = logging.getLogger("personavlm.store")
 
@@ -104,6 +108,9 @@ class _UserGraph:
         self.user_id = user_id
         self.journal = journal
         self.lock = threading.RLock()
+        #: Set (under ``lock``) when the store lets go of this graph; a caller holding it
+        #: from before asks the store again (see ``NetworkxStore._locked``).
+        self.evicted = False
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
         self.keyword = {label: BM25Index() for label in SEARCHABLE_LABELS}
         self.vector = {label: VectorIndex() for label in SEARCHABLE_LABELS}
@@ -188,15 +195,23 @@ class _UserGraph:
 
 
 class NetworkxStore:
-    """The embedded default ``GraphStore``."""
+    """The embedded default ``GraphStore``.
+
+    A user's graph is opened from its files when the user is first named, never at start,
+    and the least recently used graphs are let go once more than ``resident_nodes`` nodes
+    are open (their files hold everything: a later call opens them again). Damage is
+    found when its user is opened; ``scan_damage`` opens every user to find all of it.
+    """
 
     backend = "networkx"
 
     def __init__(self, data_dir: str | Path | None = None,
-                 compact_bytes: int = 32 * 1024 * 1024) -> None:
+                 compact_bytes: int = 32 * 1024 * 1024,
+                 resident_nodes: int = DEFAULT_RESIDENT_NODES) -> None:
         self._root = Path(data_dir).expanduser() if data_dir is not None else None
         self._compact_bytes = compact_bytes
-        self._users: dict[str, _UserGraph] = {}
+        self._resident_nodes = resident_nodes
+        self._users: OrderedDict[str, _UserGraph] = OrderedDict()
         self._damaged: dict[str, StoreCorruptedError] = {}
         self._lock = threading.RLock()
         self._file_lock: FileLock | None = None
@@ -207,37 +222,25 @@ class NetworkxStore:
                 self._file_lock.acquire(timeout=0)
             except Timeout as exc:
                 raise StoreLockedError(f"{self._root} is open in another process") from exc
-            self._load_all()
 
     def _user_dir(self, user_id: str) -> Path:
         assert self._root is not None
         return self._root / "users" / stable_id("user", user_id)
 
-    def _load_all(self) -> None:
-        assert self._root is not None
-        users_dir = self._root / "users"
-        if not users_dir.exists():
-            return
-        for directory in sorted(users_dir.iterdir()):
-            if not directory.is_dir():
-                continue
-            try:
-                meta = self._read_meta(directory)
-            except StoreCorruptedError as exc:
-                self._damaged[directory.name] = exc
-                log.error("%s", exc)
-                continue
-            if meta is None:
-                if _has_journal(directory):
-                    log.warning("%s has memories but no %s: they are reopened when their "
-                                "user is next named", directory, META)
-                continue
-            user_id, acks_expected = meta
-            try:
-                self._users[user_id] = self._open_user(directory, user_id, acks_expected)[0]
-            except StoreCorruptedError as exc:
-                self._damaged[directory.name] = exc
-                log.error("user %r is unavailable: %s", user_id, exc)
+    def _user_dirs(self) -> list[Path]:
+        users_dir = self._root / "users" if self._root is not None else None
+        if users_dir is None or not users_dir.is_dir():
+            return []
+        return sorted(d for d in users_dir.iterdir() if d.is_dir())
+
+    def _meta_or_damage(self, directory: Path) -> tuple[str, bool] | None:
+        """The user file's contents; damage in it is recorded (and logged) and raised."""
+        try:
+            return self._read_meta(directory)
+        except StoreCorruptedError as exc:
+            self._damaged[directory.name] = exc
+            log.error("%s", exc)
+            raise
 
     @staticmethod
     def _read_meta(directory: Path) -> tuple[str, bool] | None:
@@ -299,6 +302,7 @@ class NetworkxStore:
         assert self._root is not None, "a memory-only store has nothing to repair"
         reports = []
         with self._lock:
+            self.scan_damage()
             for name in sorted(self._damaged):
                 directory = self._root / "users" / name
                 try:
@@ -330,7 +334,7 @@ class NetworkxStore:
             user_id, acks_expected = meta
             user, report.dropped_edges = self._open_user(directory, user_id, acks_expected,
                                                          drop_dangling=True)
-            self._users[user_id] = user
+            self._keep(user)
         return report
 
     def damaged(self) -> dict[str, StoreCorruptedError]:
@@ -338,66 +342,145 @@ class NetworkxStore:
         return dict(self._damaged)
 
     def _user(self, user_id: str) -> _UserGraph:
-        user = self._users.get(check_user_id(user_id))
-        if user is None:
+        """The user's open graph, opened from its files if need be (``UnknownUserError``
+        when there are none, the recorded or newly found damage when they are damaged)."""
+        check_user_id(user_id)
+        with self._lock:
+            user = self._users.get(user_id)
+            if user is not None:
+                self._users.move_to_end(user_id)
+                return user
             damage = self._unavailable(user_id)
             if damage is not None:
                 raise damage
-            user = self._reopen_orphan(user_id)
+            user = self._open_named(user_id)
             if user is None:
                 raise UnknownUserError(user_id)
-        return user
+            self._keep(user)
+            return user
 
-    def _reopen_orphan(self, user_id: str) -> _UserGraph | None:
-        """The user's graph from a directory whose ``user.json`` was lost, if there is one."""
+    @contextmanager
+    def _locked(self, user_id: str) -> Iterator[_UserGraph]:
+        """The user's graph with its lock held: one the store let go of meanwhile is not
+        used (it would write a journal that a newer open of the same files also writes)."""
+        while True:
+            user = self._user(user_id)
+            with user.lock:
+                if not user.evicted:
+                    yield user
+                    return
+
+    def _open_named(self, user_id: str) -> _UserGraph | None:
+        """The user's graph from its directory, None when it holds no memories. A directory
+        whose ``user.json`` was lost is reopened by the name its hash is of."""
         if self._root is None:
             return None
         directory = self._user_dir(user_id)
-        if not _has_journal(directory):
+        meta = self._meta_or_damage(directory)
+        if meta is None and not _has_journal(directory):
             return None
-        with self._lock:
-            if user_id in self._users:
-                return self._users[user_id]
-            user = self._open_user(directory, user_id, acks_expected=False)[0]
+        acks_expected = meta is not None and meta[1]
+        try:
+            user = self._open_user(directory, user_id, acks_expected)[0]
+        except StoreCorruptedError as exc:
+            self._damaged[directory.name] = exc
+            log.error("user %r is unavailable: %s", user_id, exc)
+            raise
+        if meta is None:
             log.warning("reopened %r from %s, whose %s was missing", user_id, directory, META)
-            self._users[user_id] = user
-            return user
+        return user
+
+    def _keep(self, user: _UserGraph) -> None:
+        """Hold ``user`` open, letting go of the least recently used others while more than
+        ``resident_nodes`` nodes are open (a memory-only store keeps everyone: it has no
+        files to reopen from). A graph in use by another thread is skipped this time."""
+        self._users[user.user_id] = user
+        self._users.move_to_end(user.user_id)
+        if self._root is None:
+            return
+        open_nodes = sum(len(u.graph) for u in self._users.values())
+        for other in list(self._users.values())[:-1]:
+            if open_nodes <= self._resident_nodes:
+                break
+            if other.lock.acquire(blocking=False):
+                try:
+                    other.evicted = True
+                    del self._users[other.user_id]
+                    open_nodes -= len(other.graph)
+                finally:
+                    other.lock.release()
+
+    def scan_damage(self) -> dict[str, StoreCorruptedError]:
+        """Open every user's files once to find all damage (users are otherwise opened,
+        and their damage found, when first named), then ``damaged``. Users opened only
+        for the scan are not kept open. It reads the whole store: a check, not a read."""
+        with self._lock:
+            for directory in self._user_dirs():
+                if directory.name in self._damaged:
+                    continue
+                try:
+                    meta = self._meta_or_damage(directory)
+                except StoreCorruptedError:
+                    continue
+                if meta is None:
+                    if _has_journal(directory):
+                        log.warning("%s has memories but no %s: they are reopened when "
+                                    "their user is next named", directory, META)
+                    continue
+                user_id, acks_expected = meta
+                if user_id in self._users:
+                    continue
+                try:
+                    self._open_user(directory, user_id, acks_expected)
+                except StoreCorruptedError as exc:
+                    self._damaged[directory.name] = exc
+                    log.error("user %r is unavailable: %s", user_id, exc)
+        return self.damaged()
 
     # -- GraphStore --
     def ensure_user(self, user: User) -> None:
         with self._lock:
-            damage = self._unavailable(user.user_id)
-            if damage is not None:
-                raise damage
-            if user.user_id not in self._users and self._reopen_orphan(user.user_id) is None:
+            try:
+                self._user(user.user_id)
+            except UnknownUserError:
                 journal = None
                 if self._root is not None:
                     directory = self._user_dir(user.user_id)
                     journal = Journal(directory, self._compact_bytes)
                     journal.create()
                     _write_meta(directory, user.user_id)
-                self._users[user.user_id] = _UserGraph(user.user_id, journal)
+                self._keep(_UserGraph(user.user_id, journal))
         self.upsert_nodes(user.user_id, [user])
 
     def has_user(self, user_id: str) -> bool:
-        if check_user_id(user_id) in self._users:
-            return True
-        damage = self._unavailable(user_id)
-        if damage is not None:
-            raise damage
-        return self._reopen_orphan(user_id) is not None
+        try:
+            self._user(user_id)
+        except UnknownUserError:
+            return False
+        return True
 
     def users(self) -> list[str]:
-        return sorted(self._users)
+        """Every user with memories: those open, and those whose user file names them
+        (read, not opened; a damaged user file is recorded as damage)."""
+        with self._lock:
+            found = set(self._users)
+            for directory in self._user_dirs():
+                try:
+                    meta = self._meta_or_damage(directory)
+                except StoreCorruptedError:
+                    continue
+                if meta is not None and directory.name not in self._damaged:
+                    found.add(meta[0])
+            return sorted(found)
 
     def commit(self, user_id: str, batch: WriteBatch) -> None:
         """Validate everything, then write one journal record and apply it in memory."""
-        user = self._user(user_id)
         validate_batch(user_id, batch.nodes)
         validate_batch(user_id, batch.edges)
         if not batch:
+            self._user(user_id)  # an unknown or damaged user is refused all the same
             return
-        with user.lock:
+        with self._locked(user_id) as user:
             # One dimension per label's index: the index's, or the batch's first vector's.
             dimensions = {label: index.dimension for label, index in user.vector.items()}
             for node in batch.nodes:
@@ -452,8 +535,7 @@ class NetworkxStore:
         self.commit(user_id, WriteBatch(edges=edges))
 
     def claim_node(self, user_id: str, node: Node, expected_claim: str) -> bool:
-        user = self._user(user_id)
-        with user.lock:  # reentrant: the commit below takes it again
+        with self._locked(user_id) as user:  # reentrant: the commit below takes it again
             if node.id not in user.graph or getattr(
                     user.graph.nodes[node.id]["node"], "work_claim", None) != expected_claim:
                 return False
@@ -462,16 +544,14 @@ class NetworkxStore:
 
     def get_nodes(self, user_id: str, ids: Sequence[str],
                   embeddings: bool = True) -> list[Node]:
-        user = self._user(user_id)
-        with user.lock:
+        with self._locked(user_id) as user:
             return [user.graph.nodes[i]["node"] for i in ids if i in user.graph]
 
     def find_nodes(self, user_id: str, label: NodeLabel,
                    where: dict[str, Scalar] | None = None, limit: int | None = None) -> list[Node]:
-        user = self._user(user_id)
         conditions = where or {}
         found: list[Node] = []
-        with user.lock:
+        with self._locked(user_id) as user:
             for _, data in user.graph.nodes(data=True):
                 node: Node = data["node"]
                 if node.label == label and all(
@@ -483,9 +563,8 @@ class NetworkxStore:
 
     def edges(self, user_id: str, node_ids: Sequence[str] | None = None,
               types: Sequence[EdgeType] | None = None, direction: Direction = "both") -> list[Edge]:
-        user = self._user(user_id)
         wanted = set(types) if types is not None else None
-        with user.lock:
+        with self._locked(user_id) as user:
             graph = user.graph
             if node_ids is None:
                 triples = graph.edges(data=True)
@@ -505,8 +584,7 @@ class NetworkxStore:
 
     def keyword_search(self, user_id: str, label: NodeLabel, query: str, k: int,
                        window: TimeWindow | None = None) -> list[Hit]:
-        user = self._user(user_id)
-        with user.lock:
+        with self._locked(user_id) as user:
             if label not in user.keyword:
                 return []
             bounds = window.bounds_ts() if window is not None else None
@@ -515,8 +593,7 @@ class NetworkxStore:
 
     def vector_search(self, user_id: str, label: NodeLabel, vector: Sequence[float], k: int,
                       window: TimeWindow | None = None) -> list[Hit]:
-        user = self._user(user_id)
-        with user.lock:
+        with self._locked(user_id) as user:
             if label not in user.vector:
                 return []
             bounds = window.bounds_ts() if window is not None else None
@@ -543,6 +620,7 @@ class NetworkxStore:
                 raise UnknownUserError(user_id)
             if user is not None:
                 with user.lock:
+                    user.evicted = True
                     del self._users[user_id]
             if directory is not None:
                 self._damaged.pop(directory.name, None)

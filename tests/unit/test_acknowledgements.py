@@ -91,10 +91,10 @@ def test_a_store_from_before_the_acknowledgement_file_opens_once_and_gets_one(
     directory = user_dir(tmp_path, "ana")
     (directory / ACKS).unlink()
     (directory / META).write_text(json.dumps({"user_id": "ana"}))  # as written before
+    store = NetworkxStore(tmp_path)
     with caplog.at_level(logging.WARNING, logger="personavlm.store"):
-        store = NetworkxStore(tmp_path)
+        assert turn_ids(store, "ana") == {f"ana-t{i}" for i in range(10)}  # opened now
     assert "trusted as it is this once" in caplog.text
-    assert turn_ids(store, "ana") == {f"ana-t{i}" for i in range(10)}
     store.close()
     assert json.loads((directory / META).read_text())["acks"] is True
     log = directory / LOG

@@ -82,10 +82,10 @@ def test_only_a_torn_final_record_is_trimmed_and_that_is_logged(
     log = user_dir(tmp_path, "ana") / LOG
     with log.open("ab") as handle:
         handle.write(b'deadbeef {"seq": 99, "op": {"kind": "nod')
+    store = NetworkxStore(tmp_path)
     with caplog.at_level(logging.WARNING, logger="personavlm.store"):
-        store = NetworkxStore(tmp_path)
+        assert len(turn_ids(store, "ana")) == 3  # opened now
     assert "torn final record" in caplog.text
-    assert len(turn_ids(store, "ana")) == 3
     store.close()
 
 
