@@ -16,6 +16,7 @@ import numpy.typing as npt
 from memory_graph.text import tokenize
 
 FloatArray = npt.NDArray[np.float64]
+FloatVector = npt.NDArray[np.float32]
 _NO_TIME = float("nan")
 
 
@@ -179,6 +180,11 @@ class VectorIndex:
         row = self._slots.remove(doc_id)
         if row is not None:
             self._matrix[row] = 0.0
+
+    def vector_of(self, doc_id: str) -> FloatVector | None:
+        """The stored (unit) vector of a document, a copy; None when it has none here."""
+        row = self._slots.row_of.get(doc_id)
+        return None if row is None else self._matrix[row].copy()
 
     def search(self, vector: Sequence[float], k: int,
                window: tuple[float, float] | None = None) -> list[tuple[str, float]]:

@@ -30,12 +30,14 @@ import json
 import logging
 import os
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from memory_graph.backends.acks import ACKS, AckFile, Acknowledged, read_acks
 from memory_graph.backends.store_files import (
@@ -55,7 +57,7 @@ SNAPSHOT_MAGIC = b"personavlm-snapshot crc32="
 log = logging.getLogger("personavlm.store")
 
 
-def encode_vector(vector: list[float] | None) -> str | None:
+def encode_vector(vector: Sequence[float] | npt.NDArray[np.float32] | None) -> str | None:
     if vector is None:
         return None
     return base64.b64encode(np.asarray(vector, dtype=np.float32).tobytes()).decode("ascii")

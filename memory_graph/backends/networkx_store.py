@@ -19,21 +19,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 from filelock import FileLock, Timeout
 
 from memory_graph.backends.acks import ACKS
-from memory_graph.backends.indexes import BM25Index, VectorIndex
 from memory_graph.backends.journal import (
     LOG,
     QUARANTINE,
     SNAPSHOT,
     Journal,
-    decode_vector,
-    encode_vector,
 )
 from memory_graph.backends.journal_repair import RepairReport, repair_journal
 from memory_graph.backends.store_files import read_store_file, write_atomically
+from memory_graph.backends.user_graph import UserGraph, node_record
 from memory_graph.errors import (
     InvalidInputError,
     StoreCorruptedError,
@@ -42,13 +39,11 @@ from memory_graph.errors import (
     UnknownUserError,
 )
 from memory_graph.schema import (
-    SEARCHABLE_LABELS,
     Edge,
     EdgeType,
     Node,
     NodeLabel,
     User,
-    node_from_record,
     stable_id,
 )
 from memory_graph.store import (
@@ -69,19 +64,6 @@ DEFAULT_RESIDENT_NODES = 200_000
 log = logging.getLogger("personavlm.store")
 
 
-def _node_record(node: Node) -> dict[str, Any]:
-    data = node.model_dump(mode="json", exclude={"embedding"})
-    return {"label": node.label.value, "data": data,
-            "emb": encode_vector(getattr(node, "embedding", None))}
-
-
-def _node_from(record: dict[str, Any]) -> Node:
-    data = dict(record["data"])
-    if record.get("emb") is not None:
-        data["embedding"] = decode_vector(record["emb"])
-    return node_from_record(record["label"], data)
-
-
 def _has_journal(directory: Path) -> bool:
     """Whether a snapshot, log or acknowledgement file is there, readable or not
     (``exists`` says no to a symlink loop, which would let a fresh journal shadow the
@@ -94,104 +76,6 @@ def _write_meta(directory: Path, user_id: str) -> None:
     acknowledgement file (so a lost one is damage, not a store from before it existed)."""
     meta = json.dumps({"user_id": user_id, "acks": True}).encode("utf-8")
     write_atomically(directory / META, meta)
-
-
-def _event_ts(node: Node) -> float | None:
-    moment = node.event_time()
-    return moment.timestamp() if moment is not None else None
-
-
-class _UserGraph:
-    """One user's graph, its indexes and its journal."""
-
-    def __init__(self, user_id: str, journal: Journal | None) -> None:
-        self.user_id = user_id
-        self.journal = journal
-        self.lock = threading.RLock()
-        #: Set (under ``lock``) when the store lets go of this graph; a caller holding it
-        #: from before asks the store again (see ``NetworkxStore._locked``).
-        self.evicted = False
-        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
-        self.keyword = {label: BM25Index() for label in SEARCHABLE_LABELS}
-        self.vector = {label: VectorIndex() for label in SEARCHABLE_LABELS}
-
-    # -- state changes (applied identically when written and when replayed) --
-    def apply(self, op: dict[str, Any]) -> None:
-        kind = op["kind"]
-        if kind == "batch":  # one journal record: all of it is replayed, or none
-            for part in op["ops"]:
-                self.apply(part)
-        elif kind == "nodes":
-            for record in op["items"]:
-                self._put_node(_node_from(record))
-        elif kind == "edges":
-            for record in op["items"]:
-                edge = Edge.model_validate(record)
-                self.graph.add_edge(edge.source, edge.target, key=edge.id, edge=edge)
-        elif kind == "delete":
-            for node_id in op["ids"]:
-                self._remove_node(node_id)
-        elif kind == "delete_edges":
-            doomed = set(op["ids"])
-            for source, target, key in list(self.graph.edges(keys=True)):
-                if key in doomed:
-                    self.graph.remove_edge(source, target, key=key)
-        else:
-            raise ValueError(f"unknown journal operation {kind!r}")
-
-    def _put_node(self, node: Node) -> None:
-        self._unindex(node.id)
-        self.graph.add_node(node.id, node=node)
-        if node.searchable:
-            ts = _event_ts(node)
-            self.keyword[node.label].add(node.id, node.search_text(), ts)
-            embedding = getattr(node, "embedding", None)
-            if embedding is not None:
-                self.vector[node.label].add(node.id, embedding, ts)
-
-    def _unindex(self, node_id: str) -> None:
-        old = self.graph.nodes[node_id]["node"] if node_id in self.graph else None
-        if old is not None and old.searchable:
-            self.keyword[old.label].remove(node_id)
-            self.vector[old.label].remove(node_id)
-
-    def _remove_node(self, node_id: str) -> None:
-        if node_id in self.graph:
-            self._unindex(node_id)
-            self.graph.remove_node(node_id)
-
-    def state(self) -> dict[str, Any]:
-        nodes = [_node_record(data["node"]) for _, data in self.graph.nodes(data=True)]
-        edges = [data["edge"].model_dump(mode="json")
-                 for _, _, data in self.graph.edges(data=True)]
-        return {"user_id": self.user_id, "nodes": nodes, "edges": edges}
-
-    def restore(self, snapshot: dict[str, Any]) -> None:
-        self.apply({"kind": "nodes", "items": snapshot["nodes"]})
-        self.apply({"kind": "edges", "items": snapshot["edges"]})
-
-    def dangling_edges(self) -> list[tuple[str, str, str]]:
-        """Edges whose endpoint has no node (only after damage was set aside)."""
-        return [(source, target, key) for source, target, key in self.graph.edges(keys=True)
-                if "node" not in self.graph.nodes[source] or "node" not in self.graph.nodes[target]]
-
-    def write(self, op: dict[str, Any], compact: bool = False) -> None:
-        """Journal first (the acknowledgement), then apply in memory. A compaction the
-        size of the log asks for and the disk refuses does not fail the write, which is
-        acknowledged already: it is tried again after the next one."""
-        if self.journal is not None:
-            self.journal.append(op)
-        self.apply(op)
-        if self.journal is None:
-            return
-        if compact:
-            self.journal.compact(self.state())
-        elif self.journal.wants_compaction():
-            try:
-                self.journal.compact(self.state())
-            except OSError as exc:
-                log.warning("%s: compaction failed (%s); the log keeps every write and is "
-                            "compacted after a later one", self.journal.directory, exc)
 
 
 class NetworkxStore:
@@ -211,7 +95,7 @@ class NetworkxStore:
         self._root = Path(data_dir).expanduser() if data_dir is not None else None
         self._compact_bytes = compact_bytes
         self._resident_nodes = resident_nodes
-        self._users: OrderedDict[str, _UserGraph] = OrderedDict()
+        self._users: OrderedDict[str, UserGraph] = OrderedDict()
         self._damaged: dict[str, StoreCorruptedError] = {}
         self._lock = threading.RLock()
         self._file_lock: FileLock | None = None
@@ -262,14 +146,14 @@ class NetworkxStore:
         return user_id, acks is True
 
     def _open_user(self, directory: Path, user_id: str, acks_expected: bool,
-                   drop_dangling: bool = False) -> tuple[_UserGraph, int]:
+                   drop_dangling: bool = False) -> tuple[UserGraph, int]:
         """The user's graph from its files, and how many dangling edges were dropped:
         edges to nodes the files do not hold are damage (``StoreCorruptedError``), unless
         ``drop_dangling`` (repair, after a damaged snapshot was set aside). A journal
         opened without ``acks_expected`` has its acknowledgement file now, and the user
         file says so."""
         journal = Journal(directory, self._compact_bytes)
-        user = _UserGraph(user_id, journal)
+        user = UserGraph(user_id, journal)
         snapshot, ops = journal.load(acks_expected)
         if snapshot is not None:
             user.restore(snapshot)
@@ -341,7 +225,7 @@ class NetworkxStore:
         """The user directories that could not be opened, and why."""
         return dict(self._damaged)
 
-    def _user(self, user_id: str) -> _UserGraph:
+    def _user(self, user_id: str) -> UserGraph:
         """The user's open graph, opened from its files if need be (``UnknownUserError``
         when there are none, the recorded or newly found damage when they are damaged)."""
         check_user_id(user_id)
@@ -360,7 +244,7 @@ class NetworkxStore:
             return user
 
     @contextmanager
-    def _locked(self, user_id: str) -> Iterator[_UserGraph]:
+    def _locked(self, user_id: str) -> Iterator[UserGraph]:
         """The user's graph with its lock held: one the store let go of meanwhile is not
         used (it would write a journal that a newer open of the same files also writes)."""
         while True:
@@ -370,7 +254,7 @@ class NetworkxStore:
                     yield user
                     return
 
-    def _open_named(self, user_id: str) -> _UserGraph | None:
+    def _open_named(self, user_id: str) -> UserGraph | None:
         """The user's graph from its directory, None when it holds no memories. A directory
         whose ``user.json`` was lost is reopened by the name its hash is of."""
         if self._root is None:
@@ -390,7 +274,7 @@ class NetworkxStore:
             log.warning("reopened %r from %s, whose %s was missing", user_id, directory, META)
         return user
 
-    def _keep(self, user: _UserGraph) -> None:
+    def _keep(self, user: UserGraph) -> None:
         """Hold ``user`` open, letting go of the least recently used others while more than
         ``resident_nodes`` nodes are open (a memory-only store keeps everyone: it has no
         files to reopen from). A graph in use by another thread is skipped this time."""
@@ -449,7 +333,7 @@ class NetworkxStore:
                     journal = Journal(directory, self._compact_bytes)
                     journal.create()
                     _write_meta(directory, user.user_id)
-                self._keep(_UserGraph(user.user_id, journal))
+                self._keep(UserGraph(user.user_id, journal))
         self.upsert_nodes(user.user_id, [user])
 
     def has_user(self, user_id: str) -> bool:
@@ -503,7 +387,7 @@ class NetworkxStore:
             if doomed:
                 ops.append({"kind": "delete", "ids": doomed})
             if batch.nodes:
-                ops.append({"kind": "nodes", "items": [_node_record(n) for n in batch.nodes]})
+                ops.append({"kind": "nodes", "items": [node_record(n) for n in batch.nodes]})
             if batch.edges:
                 ops.append({"kind": "edges",
                             "items": [e.model_dump(mode="json") for e in batch.edges]})
@@ -545,21 +429,12 @@ class NetworkxStore:
     def get_nodes(self, user_id: str, ids: Sequence[str],
                   embeddings: bool = True) -> list[Node]:
         with self._locked(user_id) as user:
-            return [user.graph.nodes[i]["node"] for i in ids if i in user.graph]
+            return [user.node(i, embeddings) for i in ids if i in user.graph]
 
     def find_nodes(self, user_id: str, label: NodeLabel,
                    where: dict[str, Scalar] | None = None, limit: int | None = None) -> list[Node]:
-        conditions = where or {}
-        found: list[Node] = []
         with self._locked(user_id) as user:
-            for _, data in user.graph.nodes(data=True):
-                node: Node = data["node"]
-                if node.label == label and all(
-                        getattr(node, key, None) == value for key, value in conditions.items()):
-                    found.append(node)
-                    if limit is not None and len(found) >= limit:
-                        break
-        return found
+            return [user.with_vector(n) for n in user.find(label, where or {}, limit)]
 
     def edges(self, user_id: str, node_ids: Sequence[str] | None = None,
               types: Sequence[EdgeType] | None = None, direction: Direction = "both") -> list[Edge]:
@@ -589,7 +464,7 @@ class NetworkxStore:
                 return []
             bounds = window.bounds_ts() if window is not None else None
             hits = user.keyword[label].search(query, k, bounds)
-            return [Hit(user.graph.nodes[i]["node"], s) for i, s in hits]
+            return [Hit(user.node(i), s) for i, s in hits]
 
     def vector_search(self, user_id: str, label: NodeLabel, vector: Sequence[float], k: int,
                       window: TimeWindow | None = None) -> list[Hit]:
@@ -601,7 +476,7 @@ class NetworkxStore:
                 hits = user.vector[label].search(vector, k, bounds)
             except ValueError as exc:
                 raise InvalidInputError(str(exc)) from exc
-            return [Hit(user.graph.nodes[i]["node"], s) for i, s in hits]
+            return [Hit(user.node(i), s) for i, s in hits]
 
     def delete_nodes(self, user_id: str, ids: Sequence[str]) -> None:
         self.commit(user_id, WriteBatch(delete_node_ids=ids))

@@ -1,0 +1,200 @@
+"""One user's graph in the embedded store: the networkx graph of nodes held without
+their vectors, the keyword, vector, label and property indexes, and the journal every
+change goes through first."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import networkx as nx
+
+from memory_graph.backends.indexes import BM25Index, FloatVector, VectorIndex
+from memory_graph.backends.journal import Journal, decode_vector, encode_vector
+from memory_graph.schema import SEARCHABLE_LABELS, Edge, Node, NodeLabel, node_from_record
+from memory_graph.store import Scalar
+
+#: Properties that ``UserGraph.find`` answers from an index: those the memory graph asks by
+#: at every turn (a turn's memory work and answer, a session's turns).
+INDEXED_PROPERTIES = ("memory_work", "answered", "session_id")
+
+log = logging.getLogger("personavlm.store")
+
+
+def _indexed(node: Node) -> list[str]:
+    return [key for key in INDEXED_PROPERTIES if key in type(node).model_fields]
+
+
+def node_record(node: Node, vector: FloatVector | None = None) -> dict[str, Any]:
+    """The journal's record of a node; its vector is the node's, else ``vector``."""
+    data = node.model_dump(mode="json", exclude={"embedding"})
+    embedding = getattr(node, "embedding", None)
+    return {"label": node.label.value, "data": data,
+            "emb": encode_vector(embedding if embedding is not None else vector)}
+
+
+def node_from(record: dict[str, Any]) -> Node:
+    data = dict(record["data"])
+    if record.get("emb") is not None:
+        data["embedding"] = decode_vector(record["emb"])
+    return node_from_record(record["label"], data)
+
+
+def _event_ts(node: Node) -> float | None:
+    moment = node.event_time()
+    return moment.timestamp() if moment is not None else None
+
+
+class UserGraph:
+    """One user's graph, its indexes and its journal."""
+
+    def __init__(self, user_id: str, journal: Journal | None) -> None:
+        self.user_id = user_id
+        self.journal = journal
+        self.lock = threading.RLock()
+        #: Set (under ``lock``) when the store lets go of this graph; a caller holding it
+        #: from before asks the store again (see ``NetworkxStore._locked``).
+        self.evicted = False
+        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.keyword = {label: BM25Index() for label in SEARCHABLE_LABELS}
+        self.vector = {label: VectorIndex() for label in SEARCHABLE_LABELS}
+        #: Node ids by label, and by (label, property, value) for ``INDEXED_PROPERTIES``:
+        #: ordered sets (dicts), so that reads by either never scan the graph.
+        self.by_label: dict[NodeLabel, dict[str, None]] = {label: {} for label in NodeLabel}
+        self.by_property: dict[tuple[NodeLabel, str, Scalar], dict[str, None]] = {}
+
+    # -- state changes (applied identically when written and when replayed) --
+    def apply(self, op: dict[str, Any]) -> None:
+        kind = op["kind"]
+        if kind == "batch":  # one journal record: all of it is replayed, or none
+            for part in op["ops"]:
+                self.apply(part)
+        elif kind == "nodes":
+            for record in op["items"]:
+                self._put_node(node_from(record))
+        elif kind == "edges":
+            for record in op["items"]:
+                edge = Edge.model_validate(record)
+                self.graph.add_edge(edge.source, edge.target, key=edge.id, edge=edge)
+        elif kind == "delete":
+            for node_id in op["ids"]:
+                self._remove_node(node_id)
+        elif kind == "delete_edges":
+            doomed = set(op["ids"])
+            for source, target, key in list(self.graph.edges(keys=True)):
+                if key in doomed:
+                    self.graph.remove_edge(source, target, key=key)
+        else:
+            raise ValueError(f"unknown journal operation {kind!r}")
+
+    def _put_node(self, node: Node) -> None:
+        """Index the node and hold it without its vector: the vector index holds it once
+        (as float32), ``node`` puts it back for a caller who asks for it."""
+        self._unindex(node.id)
+        embedding = getattr(node, "embedding", None)
+        if node.searchable:
+            ts = _event_ts(node)
+            self.keyword[node.label].add(node.id, node.search_text(), ts)
+            if embedding is not None:
+                self.vector[node.label].add(node.id, embedding, ts)
+                node = node.model_copy(update={"embedding": None})
+        self.by_label[node.label][node.id] = None
+        for key in _indexed(node):
+            self.by_property.setdefault((node.label, key, getattr(node, key)), {})[node.id] = None
+        self.graph.add_node(node.id, node=node)
+
+    def stored(self, node_id: str) -> Node:
+        """The node as held (without its vector)."""
+        node: Node = self.graph.nodes[node_id]["node"]
+        return node
+
+    def node(self, node_id: str, embeddings: bool = True) -> Node:
+        """The stored node, with its vector when ``embeddings`` and it has one."""
+        node = self.stored(node_id)
+        return self.with_vector(node) if embeddings else node
+
+    def with_vector(self, node: Node) -> Node:
+        """A stored node with its vector put back (the node itself when it has none)."""
+        if node.searchable:
+            vector = self.vector[node.label].vector_of(node.id)
+            if vector is not None:
+                return node.model_copy(update={"embedding": vector.tolist()})
+        return node
+
+    def find(self, label: NodeLabel, where: dict[str, Scalar],
+             limit: int | None) -> list[Node]:
+        """The stored nodes of ``label`` whose properties equal ``where``: candidates from
+        the smallest index that applies, each checked against every condition."""
+        candidates = self.by_label[label]
+        for key, value in where.items():
+            if key in INDEXED_PROPERTIES:
+                indexed = self.by_property.get((label, key, value), {})
+                if len(indexed) < len(candidates):
+                    candidates = indexed
+        found = []
+        for node_id in candidates:
+            node = self.stored(node_id)
+            if all(getattr(node, key, None) == value for key, value in where.items()):
+                found.append(node)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    def _unindex(self, node_id: str) -> None:
+        old = self.graph.nodes[node_id].get("node") if node_id in self.graph else None
+        if old is None:
+            return
+        if old.searchable:
+            self.keyword[old.label].remove(node_id)
+            self.vector[old.label].remove(node_id)
+        self.by_label[old.label].pop(node_id, None)
+        for key in _indexed(old):
+            entry = (old.label, key, getattr(old, key))
+            ids = self.by_property.get(entry)
+            if ids is not None:
+                ids.pop(node_id, None)
+                if not ids:
+                    del self.by_property[entry]
+
+    def _remove_node(self, node_id: str) -> None:
+        if node_id in self.graph:
+            self._unindex(node_id)
+            self.graph.remove_node(node_id)
+
+    def state(self) -> dict[str, Any]:
+        nodes = [node_record(node, self.vector[node.label].vector_of(node_id)
+                              if node.searchable else None)
+                 for node_id, node in self.graph.nodes(data="node")]
+        edges = [data["edge"].model_dump(mode="json")
+                 for _, _, data in self.graph.edges(data=True)]
+        return {"user_id": self.user_id, "nodes": nodes, "edges": edges}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        self.apply({"kind": "nodes", "items": snapshot["nodes"]})
+        self.apply({"kind": "edges", "items": snapshot["edges"]})
+
+    def dangling_edges(self) -> list[tuple[str, str, str]]:
+        """Edges whose endpoint has no node (only after damage was set aside)."""
+        return [(source, target, key) for source, target, key in self.graph.edges(keys=True)
+                if "node" not in self.graph.nodes[source] or "node" not in self.graph.nodes[target]]
+
+    def write(self, op: dict[str, Any], compact: bool = False) -> None:
+        """Journal first (the acknowledgement), then apply in memory. A compaction the
+        size of the log asks for and the disk refuses does not fail the write, which is
+        acknowledged already: it is tried again after the next one."""
+        if self.journal is not None:
+            self.journal.append(op)
+        self.apply(op)
+        if self.journal is None:
+            return
+        if compact:
+            self.journal.compact(self.state())
+        elif self.journal.wants_compaction():
+            try:
+                self.journal.compact(self.state())
+            except OSError as exc:
+                log.warning("%s: compaction failed (%s); the log keeps every write and is "
+                            "compacted after a later one", self.journal.directory, exc)
+
+

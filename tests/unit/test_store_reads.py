@@ -1,0 +1,76 @@
+"""Reads by label and by property come from the embedded store's indexes: they visit the
+nodes they return (and a few more), never every node of the user."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from helpers import HashingEmbedder
+from test_store_damage import T0
+
+from memory_graph.backends.networkx_store import NetworkxStore
+from memory_graph.backends.user_graph import UserGraph
+from memory_graph.graph import MemoryGraph, TurnInput
+from memory_graph.schema import Node, NodeLabel
+
+TURNS = 600
+
+
+@pytest.fixture
+def visits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the stored nodes a read looks at, in order."""
+    seen: list[str] = []
+    stored = UserGraph.stored
+
+    def counting(graph: UserGraph, node_id: str) -> Node:
+        seen.append(node_id)
+        return stored(graph, node_id)
+
+    monkeypatch.setattr(UserGraph, "stored", counting)
+    return seen
+
+
+@pytest.fixture(params=["memory only", "on disk"])
+def memory(request: pytest.FixtureRequest, tmp_path: Path) -> MemoryGraph:
+    store = NetworkxStore(tmp_path if request.param == "on disk" else None)
+    memory = MemoryGraph(store, HashingEmbedder())
+    memory.ensure_user("ana")
+    memory.add_turns("ana", [TurnInput(text=f"note {i}", at=T0 + timedelta(minutes=i),
+                                       session_id=f"s{i // 50}", turn_id=f"t{i}", seq=i)
+                             for i in range(TURNS)])
+    return memory
+
+
+def test_reads_by_property_visit_only_what_they_find(memory: MemoryGraph,
+                                                     visits: list[str]) -> None:
+    turns = memory.turns("ana")
+    worked = turns[-1].model_copy(update={"memory_work": "failed"})
+    memory.store.upsert_nodes("ana", [worked])
+    visits.clear()
+    failed = memory.store.find_nodes("ana", NodeLabel.TURN, where={"memory_work": "failed"})
+    assert [n.id for n in failed] == [worked.id]
+    assert len(visits) == 1
+    visits.clear()
+    in_session = memory.store.find_nodes("ana", NodeLabel.TURN, where={"session_id": "s3"})
+    assert len(in_session) == 50 and len(visits) == 50
+    visits.clear()
+    assert memory.unanswered_turns("ana") == [] and visits == []
+
+
+def test_reads_by_label_visit_only_that_label(memory: MemoryGraph, visits: list[str]) -> None:
+    sessions = memory.sessions("ana")
+    assert len(sessions) == TURNS // 50 and len(visits) == TURNS // 50
+
+
+def test_a_changed_property_is_found_by_its_new_value_only(memory: MemoryGraph) -> None:
+    store = memory.store
+    turn = store.get_nodes("ana", ["t5"])[0]
+    store.upsert_nodes("ana", [turn.model_copy(update={"session_id": "elsewhere"})])
+    assert [n.id for n in store.find_nodes("ana", NodeLabel.TURN, {"session_id": "elsewhere"})
+            ] == ["t5"]
+    assert "t5" not in {n.id for n in store.find_nodes("ana", NodeLabel.TURN,
+                                                       {"session_id": "s0"})}
+    store.delete_nodes("ana", ["t5"])
+    assert store.find_nodes("ana", NodeLabel.TURN, {"session_id": "elsewhere"}) == []
