@@ -530,8 +530,8 @@ def _run_agent_command(args: argparse.Namespace) -> None:
         "ask": {"update_memory": False},
     }
     with Assistant(_context(args, **overrides.get(args.command, {}))) as assistant:
-        if args.command in ("chat", "ask", "ingest"):
-            assistant.warm_up()
+        if args.command in ("chat", "ask"):
+            assistant.warm_up()  # ingest warms up once its file has been read
         if args.command == "chat":
             from personavlm.repl import chat
 

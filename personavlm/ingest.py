@@ -13,15 +13,19 @@ from graphs.assistant import Assistant
 def ingest(assistant: Assistant, path: Path, conversation: str | None = None,
            limit: int | None = None) -> dict[str, int]:
     history = load_history(path, conversation)
+    if assistant.context.extract_memories:  # replaying alone calls no model
+        assistant.warm_up()
     exchanges = history.exchanges[:limit] if limit else history.exchanges
     errors = 0
-    for exchange in tqdm(exchanges, desc=f"ingest {path.name}", unit="exchange"):
-        out = assistant.replay(exchange.user, exchange.reply, exchange.at,
-                               images=list(exchange.images),
-                               reply_speaker=exchange.reply_speaker)
-        for error in out.get("errors", []):
-            errors += 1
-            tqdm.write(f"warning: {error}")
+    # Closed even when a replay raises: a bar left open writes to its stream later.
+    with tqdm(exchanges, desc=f"ingest {path.name}", unit="exchange") as progress:
+        for exchange in progress:
+            out = assistant.replay(exchange.user, exchange.reply, exchange.at,
+                                   images=list(exchange.images),
+                                   reply_speaker=exchange.reply_speaker)
+            for error in out.get("errors", []):
+                errors += 1
+                tqdm.write(f"warning: {error}")
     closing = assistant.finish_sessions() if assistant.context.extract_memories else {}
     errors += len(closing.get("errors", []))
     summary = {"exchanges": len(exchanges), "turns": len(assistant.turns()),
