@@ -46,10 +46,15 @@ def outstanding(memory: MemoryGraph, ctx: Context, now: datetime | None = None,
                 idle: bool = False) -> Outstanding:
     """The user's memory work still to do: turns pending or failed (fewer than
     ``MAX_ATTEMPTS`` times), sessions finished but not consolidated (same bound). The last
-    session is finished when it ended a session gap before ``now``, or when ``idle``."""
+    session is finished when it ended a session gap before ``now``, or when ``idle``.
+    ``exclude_*``: the turn and session the caller's own work does."""
     user_id = ctx.user_id
+    # With windows, the work that consolidates ``exclude_session`` extracts its waiting
+    # turns first (``finish_windows``): queued here too, they would race it.
+    windowed = exclude_session if ctx.extraction_window > 1 else ""
     turns = [t for t in memory.turns_with_work(user_id, ("pending", "failed"))
-             if t.id != exclude_turn and t.answered and needs_work(t)]
+             if t.id != exclude_turn and t.answered and needs_work(t)
+             and not (windowed and t.session_id == windowed)]
     sessions = memory.sessions(user_id)
     gap = timedelta(minutes=ctx.session_gap_minutes)
     moment = now or utc_now()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from agent_runtime.resources import Resources
 from agent_runtime.structured import StructuredOutputError
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MemoryGraph
-from memory_graph.schema import Turn
+from memory_graph.schema import Turn, utc_now
 from memory_work.consolidate import consolidate_session
 from memory_work.outstanding import needs_work
 from memory_work.personality_observation import observe_personality
@@ -41,6 +41,8 @@ WORK_LEASE = timedelta(minutes=15)
 CLAIMED_ELSEWHERE = {"status": "claimed elsewhere"}
 #: A turn whose extraction waits for the rest of its window.
 WAITING = {"status": "waiting for its window"}
+#: A session some of whose turns another owner is extracting now (it consolidates next).
+TURNS_ELSEWHERE = "waiting for its turns' extraction elsewhere"
 
 
 def this_host() -> str:
@@ -84,13 +86,16 @@ def claim(res: Resources, ctx: Context, node_id: str) -> bool:
 
 
 def run_turn_work(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter,
-                  errors: list[str], finish: bool = False) -> dict[str, Any]:
+                  errors: list[str], finish: bool = False,
+                  then_session: bool = True) -> dict[str, Any]:
     """A stored turn's memory work: its personality observation (unless stored already),
     then, in ``extraction_mode`` turn, the semantic memories of its extraction window
     (``extraction_window``) once the window is full or its session is finished, or with
     ``finish`` (``sync``) at once; until then the turn stays pending. Each turn of the
     window has its outcome recorded in the store; the report's ``window`` lists them.
-    Work that another process has claimed is left to it."""
+    Work that another process has claimed is left to it. With ``then_session``, a window
+    that was the last of a finished session is followed by that session's work (the
+    session's own work found the window claimed here, and left it to this one)."""
     state = res.memory.turn_work_state(ctx.user_id, turn["id"])
     if state is None:
         return {"status": "forgotten"}
@@ -117,8 +122,28 @@ def run_turn_work(res: Resources, ctx: Context, turn: WorkTurn, meter: CostMeter
     for other in window:
         if other["id"] != turn["id"]:  # observed at its own turn, unless that run died
             observe_or_report(res, ctx, other, meter, errors)
-    return {**extract_window(res, ctx, window, meter, errors, owner),
-            "window": [t["id"] for t in window]}
+    report = {**extract_window(res, ctx, window, meter, errors, owner),
+              "window": [t["id"] for t in window]}
+    if then_session and session_due(res, ctx, turn["session_id"]):
+        report["session"] = run_session_work(res, ctx, turn["session_id"], meter, errors)
+    return report
+
+
+def session_due(res: Resources, ctx: Context, session_id: str) -> bool:
+    """Whether a session is finished, not yet consolidated, and none of its turns is
+    still to extract."""
+    memory = res.memory
+    session = memory.session(ctx.user_id, session_id)
+    return (session is not None and session.consolidation != "done"
+            and session_finished(memory, ctx.user_id, session_id)
+            and not any(needs_work(t) for t in memory.session_turns(ctx.user_id, session_id)))
+
+
+def claimed_elsewhere(turn: Turn, owner: str, now: datetime) -> bool:
+    """Whether another owner's live claim holds the turn's work (it is being done now)."""
+    return bool(turn.work_claim) and turn.work_claim != owner and \
+        turn.work_claim_until is not None and turn.work_claim_until > now and \
+        not ended_here(turn.work_claim)
 
 
 def extract_window(res: Resources, ctx: Context, window: list[WorkTurn], meter: CostMeter,
@@ -224,6 +249,12 @@ def run_session_work(res: Resources, ctx: Context, session_id: str, meter: CostM
         if not claim(res, ctx, session_id):
             return dict(CLAIMED_ELSEWHERE)
     finish_windows(res, ctx, session_id, meter, errors)
+    with meter.store():
+        busy = [t.id for t in res.memory.session_turns(ctx.user_id, session_id)
+                if needs_work(t) and claimed_elsewhere(t, claim_owner(), utc_now())]
+        if busy:  # consolidated by whoever extracts them, once they are (``run_turn_work``)
+            res.memory.release_work(ctx.user_id, session_id, claim_owner())
+            return {"status": TURNS_ELSEWHERE, "turns": busy}
     if ctx.extraction_mode == "turn" and not ctx.use_consolidation:
         return close_without_consolidation(res, ctx, session_id, meter)
     try:
@@ -261,7 +292,7 @@ def finish_windows(res: Resources, ctx: Context, session_id: str, meter: CostMet
     for turn in waiting:
         if turn.id not in handled:
             report = run_turn_work(res, ctx, stored_turn(res.memory, turn), meter, errors,
-                                   finish=True)
+                                   finish=True, then_session=False)
             handled.update(report.get("window", ()))
 
 

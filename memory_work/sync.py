@@ -11,18 +11,26 @@ from agent_runtime.cost import CostMeter
 from agent_runtime.resources import Resources
 from memory_graph.schema import Turn
 from memory_work.outstanding import outstanding
-from memory_work.pipeline import CLAIMED_ELSEWHERE, WAITING, run_session_work, run_turn_work
+from memory_work.pipeline import (
+    CLAIMED_ELSEWHERE,
+    TURNS_ELSEWHERE,
+    WAITING,
+    run_session_work,
+    run_turn_work,
+)
 from memory_work.turns import stored_turn
 
 
 def sync(res: Resources, ctx: Context, progress: Callable[[str], None] = print,
-         now: datetime | None = None, finish: bool = True) -> dict[str, int]:
+         now: datetime | None = None, finish: bool = True, exclude_turn: str = "",
+         exclude_session: str = "") -> dict[str, int]:
     """Run the user's outstanding memory work inline, in the order it happened
     (``Outstanding.in_order``): pending or retryable turns and finished sessions; with
     ``finish`` to completion, else turns wait for the rest of their extraction window
-    (``Context.extraction_window``) as after a reply.
+    (``Context.extraction_window``) as after a reply; ``exclude_*``: the work the caller
+    does itself next (``outstanding``).
     ``progress`` is told which step runs, by time, never by text: the server logs it."""
-    work = outstanding(res.memory, ctx, now)
+    work = outstanding(res.memory, ctx, now, exclude_turn, exclude_session)
     counts = {"turns done": 0, "turns failed": 0, "turns waiting": 0, "sessions done": 0,
               "sessions failed": 0, "claimed elsewhere": 0}
     items = work.in_order()
@@ -34,7 +42,7 @@ def sync(res: Resources, ctx: Context, progress: Callable[[str], None] = print,
                 continue
             progress(f"{number}/{len(items)}: turn of {item.at:%Y-%m-%d %H:%M}")
             report = run_turn_work(res.in_background(), ctx, stored_turn(res.memory, item),
-                                   CostMeter(), errors, finish)
+                                   CostMeter(), errors, finish, then_session=False)
             window = list(report.get("window", [item.id]))
             handled.update(window)
             counts[_outcome("turns", report, errors)] += len(window)
@@ -46,7 +54,7 @@ def sync(res: Resources, ctx: Context, progress: Callable[[str], None] = print,
 
 
 def _outcome(kind: str, report: dict[str, object], errors: list[str]) -> str:
-    if report == CLAIMED_ELSEWHERE:
+    if report == CLAIMED_ELSEWHERE or report.get("status") == TURNS_ELSEWHERE:
         return "claimed elsewhere"
     if report.get("status") == WAITING["status"]:
         return "turns waiting"

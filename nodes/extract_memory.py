@@ -14,6 +14,7 @@ from agent_runtime.cost import CostMeter
 from agent_runtime.resources import ResourceProvider
 from memory_work.in_process import queue_turn_work, resume
 from memory_work.pipeline import run_turn_and_previous_session
+from memory_work.sync import sync
 from nodes.state import State, replaying
 
 
@@ -30,21 +31,27 @@ class ExtractMemory:
         served = self.provider.policy.queues_memory_work
         if ctx.background_extraction and served:
             return {"extraction": {"status": "queued"}}  # graphs.memory_queue, after reply
-        # Served, older outstanding work is the run queue's too, never this process's.
-        resumed = 0 if served else resume(
-            res, ctx, datetime.fromisoformat(turn["at"]), exclude_turn=turn["id"],
-            exclude_session=turn["previous_session_id"] or "")
+        at = datetime.fromisoformat(turn["at"])
+        previous = turn["previous_session_id"] or ""
         if ctx.background_extraction:
+            # Older outstanding work goes on the worker too, in the order it happened.
+            resumed = 0 if served else resume(res, ctx, at, exclude_turn=turn["id"],
+                                              exclude_session=previous)
             queue_turn_work(res, ctx, turn, turn["previous_session_id"])
             return {"extraction": {"status": "background", "resumed": resumed,
                                    "pending": res.worker.pending(ctx.user_id)}}
+        # Inline, all of it runs here, in order: older outstanding work (served, that is
+        # the run queue's), then the turn's. Never also on the worker, which would race it.
+        # It runs on the memory-work context, so it never evicts the reply's prompt cache.
+        background = res.in_background()
+        earlier = {} if served else sync(background, ctx, lambda _step: None, at, finish=False,
+                                         exclude_turn=turn["id"], exclude_session=previous)
         meter = CostMeter()
         errors: list[str] = []
-        # Inline memory work runs on the memory-work context too, so it never evicts the
-        # reply context's prompt cache.
-        report = run_turn_and_previous_session(res.in_background(), ctx, turn,
+        report = run_turn_and_previous_session(background, ctx, turn,
                                                turn["previous_session_id"], meter, errors)
-        return {"extraction": {"status": "inline", **report, "cost": meter.as_dict()},
+        return {"extraction": {"status": "inline", "earlier": earlier, **report,
+                               "cost": meter.as_dict()},
                 "cost": meter.as_dict(), "errors": errors}
 
 

@@ -169,7 +169,9 @@ def test_work_another_process_claimed_is_left_to_it_until_its_lease_runs_out(
     assistant = Assistant(ctx(background_extraction=True), agent=agent, provider=provider)
     assert [r["by"] for r in assistant.status()["running"]] == ["another-server:7"]
     counts = assistant.sync(progress=lambda line: None)
-    assert counts["claimed elsewhere"] == 1 and counts["turns done"] == 0
+    # The turn, and its finished session, whose consolidation waits for the turn's memories.
+    assert counts["claimed elsewhere"] == 2 and counts["turns done"] == 0
+    assert "consolidate" not in [step_of(call) for call in model.calls]
     assert "extract" not in [step_of(call) for call in model.calls]
     turn = next(t for t in memory.turns("t-maya") if t.id == "claimed")
     assert turn.memory_work == "pending"
