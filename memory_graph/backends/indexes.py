@@ -78,16 +78,17 @@ def _top_k(scores: FloatArray, mask: npt.NDArray[np.bool_], k: int) -> list[tupl
 
 
 class BM25Index:
-    """Okapi BM25 over stemmed tokens, with incremental add and delete."""
+    """Okapi BM25 over stemmed tokens, with incremental add and delete. A query touches
+    only the postings of its terms: no array the size of the index is built per query."""
 
     def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
         self.k1, self.b = k1, b
         self._slots = _Slots()
         self._postings: dict[str, dict[int, int]] = {}
         self._cache: dict[str, tuple[npt.NDArray[np.int64], FloatArray]] = {}
-        self._lengths: list[int] = []
+        self._lengths = np.zeros(0, dtype=np.float64)
         self._doc_terms: dict[int, list[str]] = {}
-        self._total_length = 0
+        self._total_length = 0.0
 
     def __len__(self) -> int:
         return len(self._slots.row_of)
@@ -99,7 +100,11 @@ class BM25Index:
         for term, tf in counts.items():
             self._postings.setdefault(term, {})[row] = tf
             self._cache.pop(term, None)
-        self._lengths.append(sum(counts.values()))
+        if row >= len(self._lengths):
+            grown = np.zeros(max(64, 2 * len(self._lengths)), dtype=np.float64)
+            grown[: len(self._lengths)] = self._lengths
+            self._lengths = grown
+        self._lengths[row] = sum(counts.values())
         self._doc_terms[row] = list(counts)
         self._total_length += self._lengths[row]
 
@@ -128,19 +133,31 @@ class BM25Index:
                window: tuple[float, float] | None = None) -> list[tuple[str, float]]:
         n_docs = len(self)
         terms = [t for t in dict.fromkeys(tokenize(query)) if t in self._postings]
-        if n_docs == 0 or not terms:
+        if n_docs == 0 or not terms or k <= 0:
             return []
-        lengths = np.asarray(self._lengths, dtype=np.float64)
-        norm = self.k1 * (1 - self.b + self.b * lengths / (self._total_length / n_docs))
-        scores = np.zeros(len(lengths))
+        average = self._total_length / n_docs
+        rows_of, scores_of = [], []
         for term in terms:
             rows, tfs = self._term_arrays(term)
             df = len(rows)
             idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-            scores[rows] += idf * tfs * (self.k1 + 1) / (tfs + norm[rows])
-        scores[scores <= 0] = -np.inf
-        hits = _top_k(scores, self._slots.mask(window), k)
-        return [(self._slots.ids[row], score) for row, score in hits]
+            norm = self.k1 * (1 - self.b + self.b * self._lengths[rows] / average)
+            rows_of.append(rows)
+            scores_of.append(idf * tfs * (self.k1 + 1) / (tfs + norm))
+        rows, inverse = np.unique(np.concatenate(rows_of), return_inverse=True)
+        scores = np.bincount(inverse, weights=np.concatenate(scores_of))
+        keep = self._slots.alive[rows] & (scores > 0)
+        if window is not None:
+            lo, hi = window
+            times = self._slots.times[rows]
+            with np.errstate(invalid="ignore"):
+                keep &= (times >= lo) & (times < hi)
+        rows, scores = rows[keep], scores[keep]
+        if rows.size > k:
+            part = np.argpartition(-scores, k - 1)[:k]
+            rows, scores = rows[part], scores[part]
+        order = np.lexsort((rows, -scores))
+        return [(self._slots.ids[int(rows[i])], float(scores[i])) for i in order]
 
 
 class VectorIndex:
