@@ -3,13 +3,19 @@
 Synthetic turns (Zipf-distributed words, random unit vectors: embedding is excluded from
 the cost) are written for 10 users in session-sized batches; the measured user holds N
 turns and each of the 9 others N/10, so every search also proves it ignores other users.
+The embedded store also reports the RAM its open graphs hold per turn (resident, not peak)
+and how long a new process takes to open the store and read one user's memories;
+``open_many`` measures that on a store of many small users.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,6 +29,7 @@ from tqdm import tqdm
 
 from evals.report import print_table, save_plot, write_json
 from memory_graph.backends import open_store
+from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.embedding import DEFAULT_EMBEDDING_DIMENSION
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import Edge, EdgeType, NodeLabel, Session, Turn
@@ -80,7 +87,15 @@ def _session_batches(user_id: str, n_turns: int, rng: np.random.Generator, vocab
 
 
 def _rss_mb() -> float:
+    """Peak resident memory of this process so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _resident_mb() -> float:
+    """Resident memory of this process now, after a garbage collection."""
+    gc.collect()
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _dir_mb(path: Path) -> float:
@@ -90,9 +105,10 @@ def _dir_mb(path: Path) -> float:
 @contextlib.contextmanager
 def _backend(backend: str, location: str | None, tmp: Path) -> Iterator[tuple[GraphStore, Any]]:
     if backend == "networkx":
-        store = open_store("networkx", tmp / "store")
-        yield store, None
-        store.close()
+        # Every graph held open: the RAM per turn is measured with all of them resident.
+        embedded = NetworkxStore(tmp / "store", resident_nodes=2**62)
+        yield embedded, None
+        embedded.close()
     elif backend == "falkordb" and location is None:
         from memory_graph.backends.falkordb_server import FalkorDBServer
 
@@ -116,7 +132,7 @@ def measure(backend: str, n_turns: int, users: int, queries: int, location: str 
                                     for i in range(1, users)]
     with tempfile.TemporaryDirectory(prefix="pvlm-store-") as tmp_name, \
             _backend(backend, location, Path(tmp_name)) as (store, server):
-        rss_before = _rss_mb()
+        rss_before, resident_before = _rss_mb(), _resident_mb()
         memory = MemoryGraph(store, embedder)
         for user_id, _ in plan:
             if store.has_user(user_id):
@@ -153,6 +169,13 @@ def measure(backend: str, n_turns: int, users: int, queries: int, location: str 
             latencies["vector"].append((t2 - t1) * 1000)
             latencies["hybrid"].append((t3 - t2) * 1000)
         footprint = _footprint(backend, store, server, Path(tmp_name), rss_before)
+        if backend == "networkx":
+            footprint["resident_kb_per_turn"] = round(
+                (_resident_mb() - resident_before) * 1024 / total, 2)
+            store.close()
+            footprint.update(_reopen(Path(tmp_name) / "store", plan[-1][0], measured))
+            store = NetworkxStore(Path(tmp_name) / "store")
+            memory = MemoryGraph(store, embedder)
         for user_id, _ in plan:
             memory.forget_user(user_id)
     return {
@@ -168,6 +191,68 @@ def measure(backend: str, n_turns: int, users: int, queries: int, location: str 
         "cross_user_hits": leaked,
         **footprint,
     }
+
+
+def _reopen(directory: Path, small: str, large: str) -> dict[str, float]:
+    """Seconds a fresh store takes to open and read a small user's turns, then the
+    measured (largest) user's."""
+    started = time.perf_counter()
+    store = NetworkxStore(directory)
+    store.find_nodes(small, NodeLabel.TURN)
+    small_s = time.perf_counter() - started
+    store.find_nodes(large, NodeLabel.TURN)
+    large_s = time.perf_counter() - started - small_s
+    store.close()
+    return {"open_read_small_user_s": round(small_s, 3),
+            "open_read_measured_user_s": round(large_s, 3)}
+
+
+def open_many(users: int, turns_each: int, out: Path) -> dict[str, Any]:
+    """A store of ``users`` users of ``turns_each`` turns: the seconds a fresh store takes
+    to open and read one user's turns, and the wall time of ``personavlm memories`` for one
+    user in a new process (its imports included)."""
+    rng = np.random.default_rng(11)
+    vocab = _vocabulary(rng)
+    embedder = _RandomEmbedder(11)
+    with tempfile.TemporaryDirectory(prefix="pvlm-open-") as tmp_name:
+        directory = Path(tmp_name) / "store"
+        store = NetworkxStore(directory)
+        memory = MemoryGraph(store, embedder)
+        started = time.perf_counter()
+        for number in tqdm(range(users), desc=f"write {users} users", unit="user"):
+            user_id = f"user-{number}"
+            memory.ensure_user(user_id)
+            for nodes, edges in _session_batches(user_id, turns_each, rng, vocab, embedder):
+                memory.commit(user_id, WriteBatch(nodes=nodes, edges=edges))
+        write_s = time.perf_counter() - started
+        store.close()
+        target = f"user-{users // 2}"
+        started = time.perf_counter()
+        store = NetworkxStore(directory)
+        turns = store.find_nodes(target, NodeLabel.TURN)
+        open_s = time.perf_counter() - started
+        store.close()
+        started = time.perf_counter()
+        command = str(Path(sys.executable).parent / "personavlm")
+        subprocess.run([command, "memories", "--user", target, "--location", str(directory)],
+                       check=True, capture_output=True)
+        cli_s = time.perf_counter() - started
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import personavlm.cli"], check=True)
+        import_s = time.perf_counter() - started
+        disk_mb = _dir_mb(directory)
+    result = {"users": users, "turns_each": turns_each, "write_s": round(write_s, 1),
+              "disk_mb": round(disk_mb, 1), "turns_read": len(turns),
+              "open_read_one_user_s": round(open_s, 3), "memories_cli_s": round(cli_s, 2),
+              "cli_import_s": round(import_s, 2)}
+    print_table(["users", "turns each", "write s", "disk MB", "open + read one user s",
+                 "`personavlm memories` s", "of it imports s"],
+                [[users, turns_each, result["write_s"], result["disk_mb"],
+                  result["open_read_one_user_s"], result["memories_cli_s"],
+                  result["cli_import_s"]]])
+    write_json(out, result)
+    print(f"wrote {out}")
+    return result
 
 
 def _footprint(backend: str, store: GraphStore, server: Any, tmp: Path,
@@ -192,10 +277,13 @@ def main(backend: str, sizes: list[int], out: Path, users: int = 10, queries: in
     rows = [[r["backend"], r["turns"], r["write_turns_per_s"], r["write_ms_per_turn"],
              r["search_ms"]["keyword"]["p95"], r["search_ms"]["vector"]["p95"],
              r["search_ms"]["hybrid"]["p50"], r["search_ms"]["hybrid"]["p95"],
-             r.get("memory_mb", "-"), r.get("disk_mb", "-"), r["cross_user_hits"]]
+             r.get("memory_mb", "-"), r.get("resident_kb_per_turn", "-"),
+             r.get("open_read_small_user_s", "-"), r.get("open_read_measured_user_s", "-"),
+             r.get("disk_mb", "-"), r["cross_user_hits"]]
             for r in results]
     print_table(["backend", "turns", "turns/s", "ms/turn", "kw p95", "vec p95", "search p50",
-                 "search p95", "mem MB", "disk MB", "leaks"], rows)
+                 "search p95", "peak MB", "KB/turn", "open small s", "open measured s",
+                 "disk MB", "leaks"], rows)
     write_json(out, {"backend": backend, "results": results})
     save_plot(out.with_suffix(".png"), f"{backend}: search latency by graph size",
               {"search p50": [r["search_ms"]["hybrid"]["p50"] for r in results],

@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     store.add_argument("--users", type=int, default=10)
     store.add_argument("--queries", type=int, default=200)
     store.add_argument("--out", type=Path, default=Path("results/store.json"))
+    store.add_argument("--open-many", type=int, nargs=2, metavar=("USERS", "TURNS"),
+                       help="instead: write USERS users of TURNS turns to the embedded store "
+                            "and time opening it to read one user, in process and by "
+                            "`personavlm memories`")
 
     faults = benches.add_parser(
         "faults", help="acknowledged writes against what survives SIGKILL, a flipped byte, a "
@@ -587,8 +591,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "bench" and args.bench == "store":
             from evals import bench_store
 
-            bench_store.main(args.backend, args.turns, args.out, users=args.users,
-                             queries=args.queries, location=args.location)
+            if args.open_many:
+                users, turns_each = args.open_many
+                bench_store.open_many(users, turns_each, args.out)
+            else:
+                bench_store.main(args.backend, args.turns, args.out, users=args.users,
+                                 queries=args.queries, location=args.location)
         elif args.command == "bench" and args.bench == "llama":
             from evals import bench_llama
 

@@ -21,3 +21,14 @@ def test_bench_store_reports_throughput_latency_and_no_leaks(backend: str, tmp_p
     assert result["search_ms"]["hybrid"]["p95"] > 0
     assert result["cross_user_hits"] == 0
     assert result["memory_mb"] >= 0
+    if backend == "networkx":
+        assert result["resident_kb_per_turn"] > 0
+        assert 0 < result["open_read_small_user_s"] < 30
+
+
+def test_bench_store_opens_a_store_of_many_users(tmp_path: Path) -> None:
+    out = tmp_path / "open.json"
+    assert cli(["bench", "store", "--open-many", "30", "10", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["users"] == 30 and result["turns_read"] == 10
+    assert result["open_read_one_user_s"] > 0 and result["memories_cli_s"] > 0
