@@ -30,7 +30,7 @@ import json
 import logging
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +44,6 @@ from memory_graph.backends.store_files import (
     fsync_dir,
     read_store_file,
     write_all,
-    write_atomically,
 )
 from memory_graph.errors import MissingWritesError, StoreCorruptedError
 
@@ -88,9 +87,53 @@ def _unframe(line: bytes) -> dict[str, Any] | None:
     return record
 
 
-def _snapshot_bytes(state: dict[str, Any]) -> bytes:
-    body = json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return SNAPSHOT_MAGIC + f"{zlib.crc32(body):08x}\n".encode() + body
+@dataclass(frozen=True)
+class GraphState:
+    """What a snapshot holds: records produced one at a time as it is written, so that a
+    compaction never holds the user's whole graph as one more copy in memory."""
+
+    user_id: str
+    nodes: Iterable[dict[str, Any]]
+    edges: Iterable[dict[str, Any]]
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _snapshot_body(state: GraphState, seq: int) -> Iterator[bytes]:
+    yield b'{"user_id":' + _json(state.user_id) + b',"seq":' + _json(seq) + b',"nodes":['
+    for number, record in enumerate(state.nodes):
+        yield (b"," if number else b"") + _json(record)
+    yield b'],"edges":['
+    for number, record in enumerate(state.edges):
+        yield (b"," if number else b"") + _json(record)
+    yield b"]}"
+
+
+def write_snapshot(path: Path, state: GraphState, seq: int) -> int:
+    """Replace ``path`` by a snapshot of ``state`` written record by record: all of it or,
+    on any error, nothing (as ``write_atomically``). Its header's CRC, of fixed width, is
+    filled in once the body is written. Returns the file's size."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(SNAPSHOT_MAGIC + b"00000000\n")
+            crc = 0
+            for chunk in _snapshot_body(state, seq):
+                handle.write(chunk)
+                crc = zlib.crc32(chunk, crc)
+            size = handle.tell()
+            handle.seek(len(SNAPSHOT_MAGIC))
+            handle.write(f"{crc:08x}".encode())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+    return size
 
 
 def read_snapshot(path: Path) -> dict[str, Any] | None:
@@ -340,11 +383,10 @@ class Journal:
     def wants_compaction(self) -> bool:
         return self._log_bytes > max(self.compact_bytes, self._snapshot_bytes)
 
-    def compact(self, state: dict[str, Any]) -> None:
+    def compact(self, state: GraphState) -> None:
         """Replace snapshot and log by one snapshot of ``state`` (crash-safe)."""
-        data = _snapshot_bytes({**state, "seq": self.seq})
-        write_atomically(self.directory / SNAPSHOT, data)
-        self._snapshot_seq, self._snapshot_bytes = self.seq, len(data)
+        size = write_snapshot(self.directory / SNAPSHOT, state, self.seq)
+        self._snapshot_seq, self._snapshot_bytes = self.seq, size
         with (self.directory / LOG).open("wb") as handle:
             self._log_bytes = 0
             os.fsync(handle.fileno())

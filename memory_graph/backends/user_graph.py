@@ -11,7 +11,7 @@ from typing import Any
 import networkx as nx
 
 from memory_graph.backends.indexes import BM25Index, FloatVector, VectorIndex
-from memory_graph.backends.journal import Journal, decode_vector, encode_vector
+from memory_graph.backends.journal import GraphState, Journal, decode_vector, encode_vector
 from memory_graph.schema import SEARCHABLE_LABELS, Edge, Node, NodeLabel, node_from_record
 from memory_graph.store import Scalar
 
@@ -162,13 +162,14 @@ class UserGraph:
             self._unindex(node_id)
             self.graph.remove_node(node_id)
 
-    def state(self) -> dict[str, Any]:
-        nodes = [node_record(node, self.vector[node.label].vector_of(node_id)
-                              if node.searchable else None)
-                 for node_id, node in self.graph.nodes(data="node")]
-        edges = [data["edge"].model_dump(mode="json")
-                 for _, _, data in self.graph.edges(data=True)]
-        return {"user_id": self.user_id, "nodes": nodes, "edges": edges}
+    def state(self) -> GraphState:
+        """The graph as the journal's records, made one at a time as a snapshot takes them."""
+        nodes = (node_record(node, self.vector[node.label].vector_of(node_id)
+                             if node.searchable else None)
+                 for node_id, node in self.graph.nodes(data="node"))
+        edges = (data["edge"].model_dump(mode="json")
+                 for _, _, data in self.graph.edges(data=True))
+        return GraphState(self.user_id, nodes, edges)
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         self.apply({"kind": "nodes", "items": snapshot["nodes"]})
