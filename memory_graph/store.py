@@ -129,7 +129,8 @@ class GraphStore(Protocol):
 
     def keyword_search(self, user_id: str, label: NodeLabel, query: str, k: int,
                        window: TimeWindow | None = None) -> list[Hit]:
-        """Full-text (BM25-style) search over ``search_text`` of one label."""
+        """Full-text (BM25-style) search over ``search_text`` of one label (hits come
+        without their vectors, as from ``vector_search``: ``get_nodes`` has them)."""
 
     def vector_search(self, user_id: str, label: NodeLabel, vector: Sequence[float], k: int,
                       window: TimeWindow | None = None) -> list[Hit]:

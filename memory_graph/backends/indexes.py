@@ -87,6 +87,9 @@ class BM25Index:
         self._postings: dict[str, dict[int, int]] = {}
         self._cache: dict[str, tuple[npt.NDArray[np.int64], FloatArray]] = {}
         self._lengths = np.zeros(0, dtype=np.float64)
+        #: Reused by every query, zero between queries: scores by row, rows touched.
+        self._scratch = np.zeros(0, dtype=np.float64)
+        self._touched = np.zeros(0, dtype=bool)
         self._doc_terms: dict[int, list[str]] = {}
         self._total_length = 0.0
 
@@ -101,9 +104,12 @@ class BM25Index:
             self._postings.setdefault(term, {})[row] = tf
             self._cache.pop(term, None)
         if row >= len(self._lengths):
-            grown = np.zeros(max(64, 2 * len(self._lengths)), dtype=np.float64)
+            capacity = max(64, 2 * len(self._lengths))
+            grown = np.zeros(capacity, dtype=np.float64)
             grown[: len(self._lengths)] = self._lengths
             self._lengths = grown
+            self._scratch = np.zeros(capacity, dtype=np.float64)
+            self._touched = np.zeros(capacity, dtype=bool)
         self._lengths[row] = sum(counts.values())
         self._doc_terms[row] = list(counts)
         self._total_length += self._lengths[row]
@@ -136,16 +142,17 @@ class BM25Index:
         if n_docs == 0 or not terms or k <= 0:
             return []
         average = self._total_length / n_docs
-        rows_of, scores_of = [], []
-        for term in terms:
+        for term in terms:  # a term's postings hold each row once
             rows, tfs = self._term_arrays(term)
             df = len(rows)
             idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
             norm = self.k1 * (1 - self.b + self.b * self._lengths[rows] / average)
-            rows_of.append(rows)
-            scores_of.append(idf * tfs * (self.k1 + 1) / (tfs + norm))
-        rows, inverse = np.unique(np.concatenate(rows_of), return_inverse=True)
-        scores = np.bincount(inverse, weights=np.concatenate(scores_of))
+            self._scratch[rows] += idf * tfs * (self.k1 + 1) / (tfs + norm)
+            self._touched[rows] = True
+        rows = np.flatnonzero(self._touched)
+        scores = self._scratch[rows]
+        self._scratch[rows] = 0.0
+        self._touched[rows] = False
         keep = self._slots.alive[rows] & (scores > 0)
         if window is not None:
             lo, hi = window

@@ -464,7 +464,7 @@ class NetworkxStore:
                 return []
             bounds = window.bounds_ts() if window is not None else None
             hits = user.keyword[label].search(query, k, bounds)
-            return [Hit(user.node(i), s) for i, s in hits]
+            return [Hit(user.stored(i), s) for i, s in hits]
 
     def vector_search(self, user_id: str, label: NodeLabel, vector: Sequence[float], k: int,
                       window: TimeWindow | None = None) -> list[Hit]:
@@ -476,7 +476,7 @@ class NetworkxStore:
                 hits = user.vector[label].search(vector, k, bounds)
             except ValueError as exc:
                 raise InvalidInputError(str(exc)) from exc
-            return [Hit(user.node(i), s) for i, s in hits]
+            return [Hit(user.stored(i), s) for i, s in hits]
 
     def delete_nodes(self, user_id: str, ids: Sequence[str]) -> None:
         self.commit(user_id, WriteBatch(delete_node_ids=ids))
