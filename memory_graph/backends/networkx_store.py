@@ -8,6 +8,7 @@ user's data. One process owns a data directory at a time (an OS file lock).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -489,14 +490,16 @@ class NetworkxStore:
         check_user_id(user_id)
         with self._lock:
             user = self._users.get(user_id)
+        # A user's lock before the store's, as every call takes them (never the reverse).
+        with user.lock if user is not None else contextlib.nullcontext(), self._lock:
             directory = self._user_dir(user_id) if self._root is not None else None
             on_disk = directory is not None and directory.exists()
-            if user is None and not on_disk:
+            current = self._users.pop(user_id, None)  # opened meanwhile, perhaps
+            if user is None and current is None and not on_disk:
                 raise UnknownUserError(user_id)
-            if user is not None:
-                with user.lock:
-                    user.evicted = True
-                    del self._users[user_id]
+            for graph in (user, current):
+                if graph is not None:
+                    graph.evicted = True
             if directory is not None:
                 self._damaged.pop(directory.name, None)
                 if on_disk:

@@ -5,6 +5,7 @@ opened again from its files, with every write it had."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -103,4 +104,33 @@ def test_a_graph_in_use_is_not_let_go(tmp_path: Path) -> None:
     done.set()
     holder.join()
     assert len(turn_ids(store, "ana")) == 5
+    store.close()
+
+
+def test_forgetting_a_user_in_use_waits_for_it_without_deadlock(tmp_path: Path) -> None:
+    """A call holding a user's graph may need the store's lock (to open another user);
+    forgetting that user meanwhile waits for the graph first, as every call orders them."""
+    for user in ("ana", "ben"):
+        write_turns(tmp_path, user, 3)
+    store = NetworkxStore(tmp_path)
+    turn_ids(store, "ana")
+    holding = threading.Event()
+    read: list[set[str]] = []
+
+    def use_ana_then_read_ben() -> None:
+        with store._locked("ana"):
+            holding.set()
+            time.sleep(0.3)  # the forget below has started by now
+            read.append(turn_ids(store, "ben"))
+
+    user = threading.Thread(target=use_ana_then_read_ben, daemon=True)
+    user.start()
+    assert holding.wait(10)
+    forget = threading.Thread(target=store.drop_user, args=("ana",), daemon=True)
+    forget.start()
+    user.join(10)
+    forget.join(10)
+    assert not user.is_alive() and not forget.is_alive(), "deadlocked"
+    assert read == [{"ben-t0", "ben-t1", "ben-t2"}]
+    assert store.users() == ["ben"]
     store.close()
