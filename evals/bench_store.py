@@ -178,6 +178,8 @@ def measure(backend: str, n_turns: int, users: int, queries: int, location: str 
             memory = MemoryGraph(store, embedder)
         for user_id, _ in plan:
             memory.forget_user(user_id)
+        if backend == "networkx":
+            store.close()  # the one reopened above (the first was closed before it)
     return {
         "backend": backend,
         "turns": n_turns,

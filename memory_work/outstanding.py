@@ -51,7 +51,8 @@ def outstanding(memory: MemoryGraph, ctx: Context, now: datetime | None = None,
     user_id = ctx.user_id
     # With windows, the work that consolidates ``exclude_session`` extracts its waiting
     # turns first (``finish_windows``): queued here too, they would race it.
-    windowed = exclude_session if ctx.extraction_window > 1 else ""
+    windowed = exclude_session if ctx.extraction_mode == "turn" and \
+        ctx.extraction_window > 1 else ""
     turns = [t for t in memory.turns_with_work(user_id, ("pending", "failed"))
              if t.id != exclude_turn and t.answered and needs_work(t)
              and not (windowed and t.session_id == windowed)]

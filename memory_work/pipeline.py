@@ -139,6 +139,12 @@ def session_due(res: Resources, ctx: Context, session_id: str) -> bool:
             and not any(needs_work(t) for t in memory.session_turns(ctx.user_id, session_id)))
 
 
+def _extracted_elsewhere(res: Resources, ctx: Context, session_id: str) -> list[str]:
+    """The session's turns whose extraction another owner is running now."""
+    return [t.id for t in res.memory.session_turns(ctx.user_id, session_id)
+            if needs_work(t) and claimed_elsewhere(t, claim_owner(), utc_now())]
+
+
 def claimed_elsewhere(turn: Turn, owner: str, now: datetime) -> bool:
     """Whether another owner's live claim holds the turn's work (it is being done now)."""
     return bool(turn.work_claim) and turn.work_claim != owner and \
@@ -250,11 +256,13 @@ def run_session_work(res: Resources, ctx: Context, session_id: str, meter: CostM
             return dict(CLAIMED_ELSEWHERE)
     finish_windows(res, ctx, session_id, meter, errors)
     with meter.store():
-        busy = [t.id for t in res.memory.session_turns(ctx.user_id, session_id)
-                if needs_work(t) and claimed_elsewhere(t, claim_owner(), utc_now())]
+        busy = _extracted_elsewhere(res, ctx, session_id)
         if busy:  # consolidated by whoever extracts them, once they are (``run_turn_work``)
             res.memory.release_work(ctx.user_id, session_id, claim_owner())
-            return {"status": TURNS_ELSEWHERE, "turns": busy}
+            # Their owner may have finished and found the session claimed here meanwhile:
+            # then it is this run's after all (else the next pass's).
+            if _extracted_elsewhere(res, ctx, session_id) or not claim(res, ctx, session_id):
+                return {"status": TURNS_ELSEWHERE, "turns": busy}
     if ctx.extraction_mode == "turn" and not ctx.use_consolidation:
         return close_without_consolidation(res, ctx, session_id, meter)
     try:

@@ -142,17 +142,19 @@ class BM25Index:
         if n_docs == 0 or not terms or k <= 0:
             return []
         average = self._total_length / n_docs
-        for term in terms:  # a term's postings hold each row once
-            rows, tfs = self._term_arrays(term)
-            df = len(rows)
-            idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-            norm = self.k1 * (1 - self.b + self.b * self._lengths[rows] / average)
-            self._scratch[rows] += idf * tfs * (self.k1 + 1) / (tfs + norm)
-            self._touched[rows] = True
-        rows = np.flatnonzero(self._touched)
-        scores = self._scratch[rows]
-        self._scratch[rows] = 0.0
-        self._touched[rows] = False
+        try:
+            for term in terms:  # a term's postings hold each row once
+                rows, tfs = self._term_arrays(term)
+                df = len(rows)
+                idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+                norm = self.k1 * (1 - self.b + self.b * self._lengths[rows] / average)
+                self._scratch[rows] += idf * tfs * (self.k1 + 1) / (tfs + norm)
+                self._touched[rows] = True
+        finally:  # the buffers are zero again for the next query, whatever happened
+            rows = np.flatnonzero(self._touched)
+            scores = self._scratch[rows]  # a copy
+            self._scratch[rows] = 0.0
+            self._touched[rows] = False
         keep = self._slots.alive[rows] & (scores > 0)
         if window is not None:
             lo, hi = window

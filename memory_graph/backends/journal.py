@@ -129,7 +129,7 @@ def write_snapshot(path: Path, state: GraphState, seq: int) -> int:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except OSError:
+    except BaseException:  # a record that fails to encode too
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)

@@ -118,6 +118,10 @@ class NetworkxStore:
             return []
         return sorted(d for d in users_dir.iterdir() if d.is_dir())
 
+    def _open_dirs(self) -> set[str]:
+        """The directory names of the users open now (their files are not read again)."""
+        return {stable_id("user", user_id) for user_id in self._users}
+
     def _meta_or_damage(self, directory: Path) -> tuple[str, bool] | None:
         """The user file's contents; damage in it is recorded (and logged) and raised."""
         try:
@@ -300,8 +304,9 @@ class NetworkxStore:
         and their damage found, when first named), then ``damaged``. Users opened only
         for the scan are not kept open. It reads the whole store: a check, not a read."""
         with self._lock:
+            open_dirs = self._open_dirs()
             for directory in self._user_dirs():
-                if directory.name in self._damaged:
+                if directory.name in self._damaged or directory.name in open_dirs:
                     continue
                 try:
                     meta = self._meta_or_damage(directory)
@@ -349,7 +354,10 @@ class NetworkxStore:
         (read, not opened; a damaged user file is recorded as damage)."""
         with self._lock:
             found = set(self._users)
+            open_dirs = self._open_dirs()
             for directory in self._user_dirs():
+                if directory.name in open_dirs:
+                    continue
                 try:
                     meta = self._meta_or_damage(directory)
                 except StoreCorruptedError:
@@ -488,22 +496,25 @@ class NetworkxStore:
     def drop_user(self, user_id: str) -> None:
         """Delete the user and their files; works for a damaged user too."""
         check_user_id(user_id)
-        with self._lock:
-            user = self._users.get(user_id)
-        # A user's lock before the store's, as every call takes them (never the reverse).
-        with user.lock if user is not None else contextlib.nullcontext(), self._lock:
-            directory = self._user_dir(user_id) if self._root is not None else None
-            on_disk = directory is not None and directory.exists()
-            current = self._users.pop(user_id, None)  # opened meanwhile, perhaps
-            if user is None and current is None and not on_disk:
-                raise UnknownUserError(user_id)
-            for graph in (user, current):
-                if graph is not None:
-                    graph.evicted = True
-            if directory is not None:
-                self._damaged.pop(directory.name, None)
-                if on_disk:
-                    shutil.rmtree(directory)
+        while True:
+            with self._lock:
+                user = self._users.get(user_id)
+            # A user's lock before the store's, as every call takes them (never the reverse).
+            with user.lock if user is not None else contextlib.nullcontext(), self._lock:
+                if self._users.get(user_id) is not user:
+                    continue  # opened (or let go) meanwhile: hold the graph that is open now
+                directory = self._user_dir(user_id) if self._root is not None else None
+                on_disk = directory is not None and directory.exists()
+                if user is None and not on_disk:
+                    raise UnknownUserError(user_id)
+                if user is not None:
+                    user.evicted = True
+                    del self._users[user_id]
+                if directory is not None:
+                    self._damaged.pop(directory.name, None)
+                    if on_disk:
+                        shutil.rmtree(directory)
+                return
 
     def close(self) -> None:
         if self._file_lock is not None:

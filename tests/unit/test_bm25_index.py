@@ -64,3 +64,27 @@ def test_search_matches_plain_bm25(seed: int) -> None:
             cut = round(want[-1][1], 9)
             assert {d for d, s in got if round(s, 9) > cut} == \
                 {d for d, s in want if round(s, 9) > cut}
+
+
+def test_a_query_that_fails_midway_leaves_no_scores_behind(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    index = BM25Index()
+    docs = {f"d{i}": (" ".join(WORDS[i % len(WORDS):][:3]), float(i)) for i in range(40)}
+    for doc_id, (text, at) in docs.items():
+        index.add(doc_id, text, at)
+    term_arrays = index._term_arrays
+    calls = []
+
+    def failing(term: str) -> object:
+        calls.append(term)
+        if len(calls) == 2:
+            raise MemoryError("simulated")
+        return term_arrays(term)
+
+    monkeypatch.setattr(index, "_term_arrays", failing)
+    with pytest.raises(MemoryError):
+        index.search("river garden violin", 10)
+    monkeypatch.undo()
+    got = index.search("harbour", 10)
+    assert [round(s, 9) for _, s in got] == [
+        round(s, 9) for _, s in plain_bm25(docs, "harbour", 10, None)]
