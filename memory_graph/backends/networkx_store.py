@@ -97,6 +97,8 @@ class NetworkxStore:
         self._compact_bytes = compact_bytes
         self._resident_nodes = resident_nodes
         self._users: OrderedDict[str, UserGraph] = OrderedDict()
+        #: Users whose files one thread is reading now; the others wait for the event.
+        self._opening: dict[str, threading.Event] = {}
         self._damaged: dict[str, StoreCorruptedError] = {}
         self._lock = threading.RLock()
         self._file_lock: FileLock | None = None
@@ -119,15 +121,17 @@ class NetworkxStore:
         return sorted(d for d in users_dir.iterdir() if d.is_dir())
 
     def _open_dirs(self) -> set[str]:
-        """The directory names of the users open now (their files are not read again)."""
-        return {stable_id("user", user_id) for user_id in self._users}
+        """The directory names of the users open or being opened now (their files are not
+        read again)."""
+        return {stable_id("user", user_id) for user_id in [*self._users, *self._opening]}
 
     def _meta_or_damage(self, directory: Path) -> tuple[str, bool] | None:
         """The user file's contents; damage in it is recorded (and logged) and raised."""
         try:
             return self._read_meta(directory)
         except StoreCorruptedError as exc:
-            self._damaged[directory.name] = exc
+            with self._lock:
+                self._damaged[directory.name] = exc
             log.error("%s", exc)
             raise
 
@@ -232,21 +236,35 @@ class NetworkxStore:
 
     def _user(self, user_id: str) -> UserGraph:
         """The user's open graph, opened from its files if need be (``UnknownUserError``
-        when there are none, the recorded or newly found damage when they are damaged)."""
+        when there are none, the recorded or newly found damage when they are damaged).
+        A user is opened by one thread, without the store's lock: other users are served
+        meanwhile, and other callers for this one wait for it."""
         check_user_id(user_id)
-        with self._lock:
-            user = self._users.get(user_id)
-            if user is not None:
-                self._users.move_to_end(user_id)
-                return user
-            damage = self._unavailable(user_id)
-            if damage is not None:
-                raise damage
+        while True:
+            with self._lock:
+                user = self._users.get(user_id)
+                if user is not None:
+                    self._users.move_to_end(user_id)
+                    return user
+                damage = self._unavailable(user_id)
+                if damage is not None:
+                    raise damage
+                opening = self._opening.get(user_id)
+                if opening is None:
+                    self._opening[user_id] = threading.Event()
+                    break
+            opening.wait()
+        try:
             user = self._open_named(user_id)
-            if user is None:
-                raise UnknownUserError(user_id)
-            self._keep(user)
-            return user
+            with self._lock:
+                if user is not None:
+                    self._keep(user)
+        finally:
+            with self._lock:
+                self._opening.pop(user_id).set()
+        if user is None:
+            raise UnknownUserError(user_id)
+        return user
 
     @contextmanager
     def _locked(self, user_id: str) -> Iterator[UserGraph]:
@@ -272,7 +290,8 @@ class NetworkxStore:
         try:
             user = self._open_user(directory, user_id, acks_expected)[0]
         except StoreCorruptedError as exc:
-            self._damaged[directory.name] = exc
+            with self._lock:
+                self._damaged[directory.name] = exc
             log.error("user %r is unavailable: %s", user_id, exc)
             raise
         if meta is None:
@@ -329,17 +348,18 @@ class NetworkxStore:
 
     # -- GraphStore --
     def ensure_user(self, user: User) -> None:
-        with self._lock:
-            try:
-                self._user(user.user_id)
-            except UnknownUserError:
-                journal = None
-                if self._root is not None:
-                    directory = self._user_dir(user.user_id)
-                    journal = Journal(directory, self._compact_bytes)
-                    journal.create()
-                    _write_meta(directory, user.user_id)
-                self._keep(UserGraph(user.user_id, journal))
+        try:
+            self._user(user.user_id)
+        except UnknownUserError:
+            with self._lock:
+                if user.user_id not in self._users and user.user_id not in self._opening:
+                    journal = None
+                    if self._root is not None:
+                        directory = self._user_dir(user.user_id)
+                        journal = Journal(directory, self._compact_bytes)
+                        journal.create()
+                        _write_meta(directory, user.user_id)
+                    self._keep(UserGraph(user.user_id, journal))
         self.upsert_nodes(user.user_id, [user])
 
     def has_user(self, user_id: str) -> bool:
@@ -499,9 +519,13 @@ class NetworkxStore:
         while True:
             with self._lock:
                 user = self._users.get(user_id)
+                opening = self._opening.get(user_id)
+            if opening is not None:  # its files are being read: wait, then hold the graph
+                opening.wait()
+                continue
             # A user's lock before the store's, as every call takes them (never the reverse).
             with user.lock if user is not None else contextlib.nullcontext(), self._lock:
-                if self._users.get(user_id) is not user:
+                if self._users.get(user_id) is not user or user_id in self._opening:
                     continue  # opened (or let go) meanwhile: hold the graph that is open now
                 directory = self._user_dir(user_id) if self._root is not None else None
                 on_disk = directory is not None and directory.exists()

@@ -134,3 +134,40 @@ def test_forgetting_a_user_in_use_waits_for_it_without_deadlock(tmp_path: Path) 
     assert read == [{"ben-t0", "ben-t1", "ben-t2"}]
     assert store.users() == ["ben"]
     store.close()
+
+
+def test_a_user_being_opened_holds_up_no_other_and_is_opened_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for user in ("ana", "ben"):
+        write_turns(tmp_path, user, 3)
+    store = NetworkxStore(tmp_path)
+    reading = threading.Event()
+    release = threading.Event()
+    loads: list[Path] = []
+    load = Journal.load
+
+    def slow_for_ana(journal: Journal, acks_expected: bool) -> object:
+        loads.append(journal.directory)
+        if journal.directory == user_dir(tmp_path, "ana"):
+            reading.set()
+            release.wait(10)
+        return load(journal, acks_expected)
+
+    monkeypatch.setattr(Journal, "load", slow_for_ana)
+    found: list[set[str]] = []
+    readers = [threading.Thread(target=lambda: found.append(turn_ids(store, "ana")),
+                                daemon=True) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    assert reading.wait(10)
+    ben: list[set[str]] = []
+    other = threading.Thread(target=lambda: ben.append(turn_ids(store, "ben")), daemon=True)
+    other.start()
+    other.join(5)  # while ana's files are still being read
+    assert ben == [{"ben-t0", "ben-t1", "ben-t2"}], "another user's open held ben up"
+    release.set()
+    for reader in readers:
+        reader.join(10)
+    assert found == [{"ana-t0", "ana-t1", "ana-t2"}] * 3
+    assert loads.count(user_dir(tmp_path, "ana")) == 1
+    store.close()
