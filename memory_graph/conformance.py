@@ -82,6 +82,7 @@ __all__ = [
     "test_memory_work_is_claimed_by_one_owner_at_a_time",
     "test_nodes_round_trip_with_types_times_and_vectors",
     "test_of_owners_claiming_at_once_exactly_one_gets_the_work",
+    "test_the_latest_nodes_are_the_latest_by_event_time",
     "test_turns_are_chained_in_order_and_linked_to_their_session",
     "test_users_are_created_listed_and_unknown_ones_rejected",
     "test_users_never_see_each_other",
@@ -169,6 +170,21 @@ def test_nodes_round_trip_with_types_times_and_vectors(ana: MemoryGraph) -> None
     assert [t.id for t in ana.session_turns("t-ana", "s1")] == ["s1-0", "s1-1", "s1-2"]
     found = ana.store.find_nodes("t-ana", NodeLabel.TURN, {"session_id": "s2"})
     assert sorted(n.id for n in found) == ["s2-0", "s2-1"]
+
+
+def test_the_latest_nodes_are_the_latest_by_event_time(ana: MemoryGraph) -> None:
+    store = ana.store
+    assert [s.id for s in store.latest_nodes("t-ana", NodeLabel.SESSION, 2)] == ["s2", "s1"]
+    assert ana.latest_session("t-ana").id == "s2"  # type: ignore[union-attr]
+    ana.add_turns("t-ana", _turns("s0", T0 - timedelta(days=3), ["An older memory"]))
+    assert ana.latest_session("t-ana").id == "s2"  # type: ignore[union-attr]
+    latest_turns = store.latest_nodes("t-ana", NodeLabel.TURN, 1)
+    assert [t.id for t in latest_turns] == ["s2-1"]
+    assert latest_turns[0].embedding is not None  # type: ignore[attr-defined]
+    store.delete_nodes("t-ana", ["s2"])
+    assert [s.id for s in store.latest_nodes("t-ana", NodeLabel.SESSION, 5)] == ["s1", "s0"]
+    with pytest.raises(UnknownUserError):
+        store.latest_nodes("t-nobody", NodeLabel.SESSION)
 
 
 def test_turns_are_chained_in_order_and_linked_to_their_session(ana: MemoryGraph) -> None:

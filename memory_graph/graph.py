@@ -165,9 +165,10 @@ class MemoryGraph:
         return found[0] if found and isinstance(found[0], Session) else None
 
     def latest_session(self, user_id: str) -> Session | None:
-        sessions = [s for s in self.store.find_nodes(user_id, NodeLabel.SESSION)
-                    if isinstance(s, Session)]
-        return max(sessions, key=lambda s: s.ended_at or s.started_at, default=None)
+        """The session that began last (sessions do not overlap: a new one begins after
+        the last one's end and a gap, or before the last one began)."""
+        found = self.store.latest_nodes(user_id, NodeLabel.SESSION, 1)
+        return found[0] if found and isinstance(found[0], Session) else None
 
     def user(self, user_id: str) -> User:
         found = self.store.get_nodes(user_id, [user_id], embeddings=False)

@@ -123,6 +123,11 @@ class GraphStore(Protocol):
                    where: dict[str, Scalar] | None = None, limit: int | None = None) -> list[Node]:
         """Nodes of one label whose properties equal every value in ``where``."""
 
+    def latest_nodes(self, user_id: str, label: NodeLabel, k: int = 1) -> list[Node]:
+        """The ``k`` nodes of one label with the latest event time (``Node.event_time``),
+        latest first; a read that does not grow with the user's size (it runs at every
+        turn: the user's latest session)."""
+
     def edges(self, user_id: str, node_ids: Sequence[str] | None = None,
               types: Sequence[EdgeType] | None = None, direction: Direction = "both") -> list[Edge]:
         """Every stored version of the matching edges (temporal filtering is the caller's)."""

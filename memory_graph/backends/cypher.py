@@ -69,6 +69,7 @@ class CypherDialect:
                 yield ddl.format(label=label.value, dimension=384)
             yield _upsert_nodes(self, label)
             yield _find_nodes(label, ["session_id"])
+            yield _latest_nodes(label)
         for label in SEARCHABLE_LABELS:
             for ddl in self.searchable_index_ddl:
                 yield ddl.format(label=label.value, dimension=384)
@@ -104,6 +105,11 @@ def _find_nodes(label: NodeLabel, keys: Sequence[str]) -> str:
     conditions = "".join(f" AND n.{key} = $where.{key}" for key in keys)
     return (f"MATCH (n:{label.value}) WHERE n.user_id = $uid{conditions} "
             f"RETURN n._json AS json, n.embedding AS emb LIMIT $limit")
+
+
+def _latest_nodes(label: NodeLabel) -> str:
+    return (f"MATCH (n:{label.value}) WHERE n.user_id = $uid "
+            f"RETURN n._json AS json, n.embedding AS emb ORDER BY n.event_ts DESC LIMIT $k")
 
 
 def _time_filter(var: str) -> str:
@@ -315,6 +321,11 @@ class CypherStore(ABC):
                                     f"filterable: {sorted(allowed)}")
         rows = self._run(user_id, _find_nodes(label, sorted(conditions)),
                          {"uid": user_id, "where": conditions, "limit": limit or 1_000_000})
+        return [node_from_row(r["json"], r["emb"]) for r in rows]
+
+    def latest_nodes(self, user_id: str, label: NodeLabel, k: int = 1) -> list[Node]:
+        self._require(user_id)
+        rows = self._run(user_id, _latest_nodes(label), {"uid": user_id, "k": k})
         return [node_from_row(r["json"], r["emb"]) for r in rows]
 
     def edges(self, user_id: str, node_ids: Sequence[str] | None = None,

@@ -465,6 +465,10 @@ class NetworkxStore:
         with self._locked(user_id) as user:
             return [user.with_vector(n) for n in user.find(label, where or {}, limit)]
 
+    def latest_nodes(self, user_id: str, label: NodeLabel, k: int = 1) -> list[Node]:
+        with self._locked(user_id) as user:
+            return [user.with_vector(n) for n in user.latest(label, k)]
+
     def edges(self, user_id: str, node_ids: Sequence[str] | None = None,
               types: Sequence[EdgeType] | None = None, direction: Direction = "both") -> list[Edge]:
         wanted = set(types) if types is not None else None

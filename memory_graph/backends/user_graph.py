@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from bisect import bisect_left, insort
 from typing import Any
 
 import networkx as nx
@@ -18,8 +19,17 @@ from memory_graph.store import Scalar
 #: Properties that ``UserGraph.find`` answers from an index: those the memory graph asks by
 #: at every turn (a turn's memory work and answer, a session's turns).
 INDEXED_PROPERTIES = ("memory_work", "answered", "session_id")
+#: Labels whose nodes ``UserGraph.latest`` finds from a time order (a turn reads the latest
+#: session); the others are read whole for it.
+TIME_ORDERED = (NodeLabel.SESSION,)
 
 log = logging.getLogger("personavlm.store")
+
+
+def _order_ts(node: Node) -> float:
+    """A node's event time for ``latest`` (as the Cypher stores keep it: none is earliest)."""
+    moment = node.event_time()
+    return moment.timestamp() if moment is not None else -1e12
 
 
 def _indexed(node: Node) -> list[str]:
@@ -63,6 +73,9 @@ class UserGraph:
         #: ordered sets (dicts), so that reads by either never scan the graph.
         self.by_label: dict[NodeLabel, dict[str, None]] = {label: {} for label in NodeLabel}
         self.by_property: dict[tuple[NodeLabel, str, Scalar], dict[str, None]] = {}
+        #: (event time, id) of the nodes of ``TIME_ORDERED``'s labels, in order (``latest``).
+        self.by_time: dict[NodeLabel, list[tuple[float, str]]] = {
+            label: [] for label in TIME_ORDERED}
 
     # -- state changes (applied identically when written and when replayed) --
     def apply(self, op: dict[str, Any]) -> None:
@@ -100,6 +113,8 @@ class UserGraph:
                 self.vector[node.label].add(node.id, embedding, ts)
                 node = node.model_copy(update={"embedding": None})
         self.by_label[node.label][node.id] = None
+        if node.label in self.by_time:
+            insort(self.by_time[node.label], (_order_ts(node), node.id))
         for key in _indexed(node):
             self.by_property.setdefault((node.label, key, getattr(node, key)), {})[node.id] = None
         self.graph.add_node(node.id, node=node)
@@ -141,6 +156,14 @@ class UserGraph:
                     break
         return found
 
+    def latest(self, label: NodeLabel, k: int) -> list[Node]:
+        """The stored nodes of ``label`` with the latest event time, latest first: from the
+        time order for ``TIME_ORDERED``'s labels, else by reading the label's nodes."""
+        if label in self.by_time:
+            return [self.stored(node_id) for _, node_id in reversed(self.by_time[label][-k:])]
+        nodes = [self.stored(node_id) for node_id in self.by_label[label]]
+        return sorted(nodes, key=lambda n: (_order_ts(n), n.id), reverse=True)[:k]
+
     def _unindex(self, node_id: str) -> None:
         old = self.graph.nodes[node_id].get("node") if node_id in self.graph else None
         if old is None:
@@ -149,6 +172,10 @@ class UserGraph:
             self.keyword[old.label].remove(node_id)
             self.vector[old.label].remove(node_id)
         self.by_label[old.label].pop(node_id, None)
+        times = self.by_time.get(old.label, [])
+        at = bisect_left(times, (_order_ts(old), node_id))
+        if at < len(times) and times[at] == (_order_ts(old), node_id):
+            del times[at]
         for key in _indexed(old):
             entry = (old.label, key, getattr(old, key))
             ids = self.by_property.get(entry)

@@ -74,3 +74,10 @@ def test_a_changed_property_is_found_by_its_new_value_only(memory: MemoryGraph) 
                                                        {"session_id": "s0"})}
     store.delete_nodes("ana", ["t5"])
     assert store.find_nodes("ana", NodeLabel.TURN, {"session_id": "elsewhere"}) == []
+
+
+def test_the_latest_session_is_read_without_reading_the_others(memory: MemoryGraph,
+                                                                visits: list[str]) -> None:
+    latest = memory.latest_session("ana")
+    assert latest is not None and latest.id == f"s{TURNS // 50 - 1}"
+    assert visits == [latest.id]
