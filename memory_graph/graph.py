@@ -479,9 +479,7 @@ class MemoryGraph:
         moment = now or utc_now()
         if node.work_claim == owner:
             return True
-        if node.work_claim and node.work_claim_until is not None \
-                and node.work_claim_until > moment \
-                and not (gone is not None and gone(node.work_claim)):
+        if node.held_by_another(owner, moment, gone):
             return False
         claimed = node.model_copy(update={"work_claim": owner,
                                           "work_claim_until": moment + lease})

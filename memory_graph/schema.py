@@ -8,6 +8,7 @@ Every node and edge carries ``user_id``. Memory edges are bi-temporal:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
@@ -118,6 +119,14 @@ class ClaimedWork(BaseModel):
 
     work_claim: str = Field(default="", max_length=200)
     work_claim_until: datetime | None = None
+
+    def held_by_another(self, owner: str, now: datetime,
+                        gone: Callable[[str], bool] | None = None) -> bool:
+        """Whether another owner's claim is live: not past its lease, and its owner not
+        known (``gone``) to have ended."""
+        return bool(self.work_claim) and self.work_claim != owner \
+            and self.work_claim_until is not None and self.work_claim_until > now \
+            and not (gone is not None and gone(self.work_claim))
 
 
 class Session(Node, ClaimedWork):

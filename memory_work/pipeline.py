@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -141,15 +141,9 @@ def session_due(res: Resources, ctx: Context, session_id: str) -> bool:
 
 def _extracted_elsewhere(res: Resources, ctx: Context, session_id: str) -> list[str]:
     """The session's turns whose extraction another owner is running now."""
+    owner, now = claim_owner(), utc_now()
     return [t.id for t in res.memory.session_turns(ctx.user_id, session_id)
-            if needs_work(t) and claimed_elsewhere(t, claim_owner(), utc_now())]
-
-
-def claimed_elsewhere(turn: Turn, owner: str, now: datetime) -> bool:
-    """Whether another owner's live claim holds the turn's work (it is being done now)."""
-    return bool(turn.work_claim) and turn.work_claim != owner and \
-        turn.work_claim_until is not None and turn.work_claim_until > now and \
-        not ended_here(turn.work_claim)
+            if needs_work(t) and t.held_by_another(owner, now, ended_here)]
 
 
 def extract_window(res: Resources, ctx: Context, window: list[WorkTurn], meter: CostMeter,
