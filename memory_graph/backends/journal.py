@@ -69,9 +69,13 @@ def decode_vector(blob: str | None) -> list[float] | None:
     return values
 
 
+def _json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
 def _frame(seq: int, op: dict[str, Any]) -> bytes:
-    body = json.dumps({"seq": seq, "op": op}, separators=(",", ":"), ensure_ascii=False)
-    return f"{zlib.crc32(body.encode('utf-8')):08x} {body}\n".encode()
+    body = _json({"seq": seq, "op": op})
+    return f"{zlib.crc32(body):08x} ".encode() + body + b"\n"
 
 
 def _unframe(line: bytes) -> dict[str, Any] | None:
@@ -95,10 +99,6 @@ class GraphState:
     user_id: str
     nodes: Iterable[dict[str, Any]]
     edges: Iterable[dict[str, Any]]
-
-
-def _json(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def _snapshot_body(state: GraphState, seq: int) -> Iterator[bytes]:

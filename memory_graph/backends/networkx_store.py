@@ -254,13 +254,13 @@ class NetworkxStore:
                     self._opening[user_id] = threading.Event()
                     break
             opening.wait()
+        user = None
         try:
             user = self._open_named(user_id)
+        finally:
             with self._lock:
                 if user is not None:
                     self._keep(user)
-        finally:
-            with self._lock:
                 self._opening.pop(user_id).set()
         if user is None:
             raise UnknownUserError(user_id)
@@ -286,17 +286,21 @@ class NetworkxStore:
         meta = self._meta_or_damage(directory)
         if meta is None and not _has_journal(directory):
             return None
-        acks_expected = meta is not None and meta[1]
+        user = self._open_or_damage(directory, user_id, meta is not None and meta[1])
+        if meta is None:
+            log.warning("reopened %r from %s, whose %s was missing", user_id, directory, META)
+        return user
+
+    def _open_or_damage(self, directory: Path, user_id: str, acks_expected: bool
+                        ) -> UserGraph:
+        """``_open_user``'s graph; damage in its files is recorded (and logged) and raised."""
         try:
-            user = self._open_user(directory, user_id, acks_expected)[0]
+            return self._open_user(directory, user_id, acks_expected)[0]
         except StoreCorruptedError as exc:
             with self._lock:
                 self._damaged[directory.name] = exc
             log.error("user %r is unavailable: %s", user_id, exc)
             raise
-        if meta is None:
-            log.warning("reopened %r from %s, whose %s was missing", user_id, directory, META)
-        return user
 
     def _keep(self, user: UserGraph) -> None:
         """Hold ``user`` open, letting go of the least recently used others while more than
@@ -336,14 +340,8 @@ class NetworkxStore:
                         log.warning("%s has memories but no %s: they are reopened when "
                                     "their user is next named", directory, META)
                     continue
-                user_id, acks_expected = meta
-                if user_id in self._users:
-                    continue
-                try:
-                    self._open_user(directory, user_id, acks_expected)
-                except StoreCorruptedError as exc:
-                    self._damaged[directory.name] = exc
-                    log.error("user %r is unavailable: %s", user_id, exc)
+                with contextlib.suppress(StoreCorruptedError):  # recorded as damage
+                    self._open_or_damage(directory, *meta)
         return self.damaged()
 
     # -- GraphStore --

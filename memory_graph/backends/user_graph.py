@@ -28,8 +28,8 @@ log = logging.getLogger("personavlm.store")
 
 def _order_ts(node: Node) -> float:
     """A node's event time for ``latest`` (as the Cypher stores keep it: none is earliest)."""
-    moment = node.event_time()
-    return moment.timestamp() if moment is not None else -1e12
+    ts = _event_ts(node)
+    return ts if ts is not None else -1e12
 
 
 def _indexed(node: Node) -> list[str]:
