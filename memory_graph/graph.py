@@ -202,6 +202,13 @@ class MemoryGraph:
                 "summary": summary[:4000] or "(nothing to keep)", "consolidation_error": "",
                 "work_claim": "", "work_claim_until": None}, owner)
 
+    def latest_personality(self, user_id: str) -> PersonalitySnapshot | None:
+        """The user's current personality: the snapshot with the latest time (each is
+        later than the one it updates, ``Personality.updated``), one read whatever the
+        history's length."""
+        found = self.store.latest_nodes(user_id, NodeLabel.PERSONALITY, 1)
+        return found[0] if found and isinstance(found[0], PersonalitySnapshot) else None
+
     def personality_history(self, user_id: str) -> list[PersonalitySnapshot]:
         snapshots = [p for p in self.store.find_nodes(user_id, NodeLabel.PERSONALITY)
                      if isinstance(p, PersonalitySnapshot)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import PersonalitySnapshot, stable_id
@@ -46,8 +46,8 @@ class Personality:
     @classmethod
     def latest(cls, memory: MemoryGraph, user_id: str) -> Personality:
         """The user's current profile: the last stored snapshot, neutral before any."""
-        history = memory.personality_history(user_id)
-        return cls.from_snapshot(history[-1]) if history else cls.neutral()
+        snapshot = memory.latest_personality(user_id)
+        return cls.from_snapshot(snapshot) if snapshot is not None else cls.neutral()
 
     @classmethod
     def from_snapshot(cls, snapshot: PersonalitySnapshot) -> Personality:
@@ -55,13 +55,17 @@ class Personality:
                    snapshot.at)
 
     def updated(self, observed: Mapping[str, float], at: datetime) -> Personality:
-        """One EMA step; an observed neutral 3 leaves that trait where it was."""
+        """One EMA step; an observed neutral 3 leaves that trait where it was. The new
+        profile's time is ``at``, or just after this one's when ``at`` is not later (a
+        conversation from the past heard now): the latest in time is the current one."""
         weight = ema_weight(self.interactions)
         scores = {}
         for trait in TRAITS:
             value = float(observed[trait])
             old = self.scores[trait]
             scores[trait] = old if value == NEUTRAL else weight * old + (1 - weight) * value
+        if self.at is not None and at <= self.at:
+            at = self.at + timedelta(microseconds=1)
         return Personality(scores, self.interactions + 1, at)
 
     def snapshot(self, user_id: str) -> PersonalitySnapshot:

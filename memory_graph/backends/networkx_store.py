@@ -447,8 +447,7 @@ class NetworkxStore:
 
     def claim_node(self, user_id: str, node: Node, expected_claim: str) -> bool:
         with self._locked(user_id) as user:  # reentrant: the commit below takes it again
-            if node.id not in user.graph or getattr(
-                    user.graph.nodes[node.id]["node"], "work_claim", None) != expected_claim:
+            if node.id not in user.graph or user.value(node.id, "work_claim") != expected_claim:
                 return False
             self.commit(user_id, WriteBatch(nodes=[node]))
             return True
@@ -469,24 +468,9 @@ class NetworkxStore:
 
     def edges(self, user_id: str, node_ids: Sequence[str] | None = None,
               types: Sequence[EdgeType] | None = None, direction: Direction = "both") -> list[Edge]:
-        wanted = set(types) if types is not None else None
         with self._locked(user_id) as user:
-            graph = user.graph
-            if node_ids is None:
-                triples = graph.edges(data=True)
-            else:
-                present = [n for n in node_ids if n in graph]
-                triples = []
-                if direction in ("out", "both"):
-                    triples.extend(graph.out_edges(present, data=True))
-                if direction in ("in", "both"):
-                    triples.extend(graph.in_edges(present, data=True))
-            result: dict[str, Edge] = {}
-            for _, _, data in triples:
-                edge: Edge = data["edge"]
-                if wanted is None or edge.type in wanted:
-                    result[edge.id] = edge
-        return list(result.values())
+            return user.edges(list(node_ids) if node_ids is not None else None,
+                              set(types) if types is not None else None, direction)
 
     def keyword_search(self, user_id: str, label: NodeLabel, query: str, k: int,
                        window: TimeWindow | None = None) -> list[Hit]:

@@ -13,15 +13,16 @@ import networkx as nx
 
 from memory_graph.backends.indexes import BM25Index, FloatVector, VectorIndex
 from memory_graph.backends.journal import GraphState, Journal, decode_vector, encode_vector
-from memory_graph.schema import SEARCHABLE_LABELS, Edge, Node, NodeLabel, node_from_record
-from memory_graph.store import Scalar
+from memory_graph.backends.packed import Packed, Records, Strings
+from memory_graph.schema import SEARCHABLE_LABELS, Edge, EdgeType, Node, NodeLabel, node_from_record
+from memory_graph.store import Direction, Scalar
 
 #: Properties that ``UserGraph.find`` answers from an index: those the memory graph asks by
 #: at every turn (a turn's memory work and answer, a session's turns).
 INDEXED_PROPERTIES = ("memory_work", "answered", "session_id")
 #: Labels whose nodes ``UserGraph.latest`` finds from a time order (a turn reads the latest
-#: session); the others are read whole for it.
-TIME_ORDERED = (NodeLabel.SESSION,)
+#: session and the current personality); the others are read whole for it.
+TIME_ORDERED = (NodeLabel.SESSION, NodeLabel.PERSONALITY)
 
 log = logging.getLogger("personavlm.store")
 
@@ -66,7 +67,10 @@ class UserGraph:
         #: Set (under ``lock``) when the store lets go of this graph; a caller holding it
         #: from before asks the store again (see ``NetworkxStore._locked``).
         self.evicted = False
+        #: Nodes and edges as packed records (``packed.Records``), not models.
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.records = Records()
+        self.strings = Strings()
         self.keyword = {label: BM25Index() for label in SEARCHABLE_LABELS}
         self.vector = {label: VectorIndex() for label in SEARCHABLE_LABELS}
         #: Node ids by label, and by (label, property, value) for ``INDEXED_PROPERTIES``:
@@ -89,7 +93,8 @@ class UserGraph:
         elif kind == "edges":
             for record in op["items"]:
                 edge = Edge.model_validate(record)
-                self.graph.add_edge(edge.source, edge.target, key=edge.id, edge=edge)
+                self.graph.add_edge(edge.source, edge.target, key=edge.id,
+                                    edge=self.records.pack_edge(edge, self.strings))
         elif kind == "delete":
             for node_id in op["ids"]:
                 self._remove_node(node_id)
@@ -102,27 +107,48 @@ class UserGraph:
             raise ValueError(f"unknown journal operation {kind!r}")
 
     def _put_node(self, node: Node) -> None:
-        """Index the node and hold it without its vector: the vector index holds it once
-        (as float32), ``node`` puts it back for a caller who asks for it."""
-        self._unindex(node.id)
-        embedding = getattr(node, "embedding", None)
+        """Index the node and hold it packed, without its vector: the vector index holds
+        it once (as float32), ``node`` puts it back for a caller who asks for it. A node
+        written again keeps its rows in the search indexes, changed only where its text,
+        time or vector changed (a turn's memory work is written several times)."""
+        old = self._held(node.id)
+        if old is not None:
+            self._unindex(old, keep_search=node.searchable and old.label == node.label)
         if node.searchable:
-            ts = _event_ts(node)
-            self.keyword[node.label].add(node.id, node.search_text(), ts)
-            if embedding is not None:
-                self.vector[node.label].add(node.id, embedding, ts)
-                node = node.model_copy(update={"embedding": None})
+            self._index_search(node, old)
         self.by_label[node.label][node.id] = None
         if node.label in self.by_time:
             insort(self.by_time[node.label], (_order_ts(node), node.id))
         for key in _indexed(node):
             self.by_property.setdefault((node.label, key, getattr(node, key)), {})[node.id] = None
-        self.graph.add_node(node.id, node=node)
+        self.graph.add_node(node.id, node=self.records.pack_node(node, self.strings))
+
+    def _index_search(self, node: Node, old: Node | None) -> None:
+        ts, text = _event_ts(node), node.search_text()
+        keyword, vector = self.keyword[node.label], self.vector[node.label]
+        if old is None or old.label != node.label:
+            keyword.add(node.id, text, ts)
+        elif old.search_text() != text or _event_ts(old) != ts:
+            keyword.remove(node.id, old.search_text())
+            keyword.add(node.id, text, ts)
+        embedding = getattr(node, "embedding", None)
+        if embedding is not None:
+            vector.add(node.id, embedding, ts)
+        else:
+            vector.remove(node.id)
 
     def stored(self, node_id: str) -> Node:
         """The node as held (without its vector)."""
-        node: Node = self.graph.nodes[node_id]["node"]
-        return node
+        return self.records.node(self.graph.nodes[node_id]["node"])
+
+    def value(self, node_id: str, name: str) -> Scalar | None:
+        """One property of a held node; None when it has no such property."""
+        try:
+            value: Scalar | None = self.records.node_value(self.graph.nodes[node_id]["node"],
+                                                           name)
+        except AttributeError:
+            return None
+        return value
 
     def node(self, node_id: str, embeddings: bool = True) -> Node:
         """The stored node, with its vector when ``embeddings`` and it has one."""
@@ -149,12 +175,31 @@ class UserGraph:
                     candidates = indexed
         found = []
         for node_id in candidates:
-            node = self.stored(node_id)
-            if all(getattr(node, key, None) == value for key, value in where.items()):
-                found.append(node)
+            if all(self.value(node_id, key) == value for key, value in where.items()):
+                found.append(self.stored(node_id))
                 if limit is not None and len(found) >= limit:
                     break
         return found
+
+    def edges(self, node_ids: list[str] | None, types: set[EdgeType] | None,
+              direction: Direction) -> list[Edge]:
+        """The edges of the given nodes (all edges for None), of ``types`` if given."""
+        graph = self.graph
+        if node_ids is None:
+            triples = list(graph.edges(data="edge"))
+        else:
+            present = [n for n in node_ids if n in graph]
+            triples = []
+            if direction in ("out", "both"):
+                triples.extend(graph.out_edges(present, data="edge"))
+            if direction in ("in", "both"):
+                triples.extend(graph.in_edges(present, data="edge"))
+        result: dict[str, Edge] = {}
+        for source, target, packed in triples:
+            edge = self.records.edge_of(packed, source, target, self.user_id)
+            if types is None or edge.type in types:
+                result[edge.id] = edge
+        return list(result.values())
 
     def latest(self, label: NodeLabel, k: int) -> list[Node]:
         """The stored nodes of ``label`` with the latest event time, latest first: from the
@@ -164,12 +209,12 @@ class UserGraph:
         nodes = [self.stored(node_id) for node_id in self.by_label[label]]
         return sorted(nodes, key=lambda n: (_order_ts(n), n.id), reverse=True)[:k]
 
-    def _unindex(self, node_id: str) -> None:
-        old = self.graph.nodes[node_id].get("node") if node_id in self.graph else None
-        if old is None:
-            return
-        if old.searchable:
-            self.keyword[old.label].remove(node_id)
+    def _unindex(self, old: Node, keep_search: bool = False) -> None:
+        """Take a held node out of the indexes (but for its search rows if ``keep_search``:
+        the node is written again, and ``_index_search`` updates them)."""
+        node_id = old.id
+        if old.searchable and not keep_search:
+            self.keyword[old.label].remove(node_id, old.search_text())
             self.vector[old.label].remove(node_id)
         self.by_label[old.label].pop(node_id, None)
         times = self.by_time.get(old.label, [])
@@ -184,19 +229,30 @@ class UserGraph:
                 if not ids:
                     del self.by_property[entry]
 
+    def _held(self, node_id: str) -> Node | None:
+        """The held node, None when there is none (or only an edge's endpoint, after
+        damage)."""
+        data = self.graph.nodes[node_id] if node_id in self.graph else {}
+        return self.records.node(data["node"]) if "node" in data else None
+
     def _remove_node(self, node_id: str) -> None:
+        old = self._held(node_id)
+        if old is not None:
+            self._unindex(old)
         if node_id in self.graph:
-            self._unindex(node_id)
             self.graph.remove_node(node_id)
 
     def state(self) -> GraphState:
         """The graph as the journal's records, made one at a time as a snapshot takes them."""
-        nodes = (node_record(node, self.vector[node.label].vector_of(node_id)
+        nodes = (node_record(node, self.vector[node.label].vector_of(node.id)
                              if node.searchable else None)
-                 for node_id, node in self.graph.nodes(data="node"))
-        edges = (data["edge"].model_dump(mode="json")
-                 for _, _, data in self.graph.edges(data=True))
+                 for node in map(self.records.node, self._packed_nodes()))
+        edges = (self.records.edge_of(packed, source, target, self.user_id).model_dump(mode="json")
+                 for source, target, packed in self.graph.edges(data="edge"))
         return GraphState(self.user_id, nodes, edges)
+
+    def _packed_nodes(self) -> list[Packed]:
+        return [packed for _, packed in self.graph.nodes(data="node") if packed is not None]
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         self.apply({"kind": "nodes", "items": snapshot["nodes"]})

@@ -46,10 +46,11 @@ def test_search_matches_plain_bm25(seed: int) -> None:
     for step in range(400):
         doc_id = f"d{rng.randrange(150)}"
         if doc_id in docs and rng.random() < 0.3:
-            index.remove(doc_id)
-            del docs[doc_id]
+            index.remove(doc_id, docs.pop(doc_id)[0])
             continue
         text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 12)))
+        if doc_id in docs:  # indexed again: the old text goes first
+            index.remove(doc_id, docs[doc_id][0])
         docs[doc_id] = (text, float(step))
         index.add(doc_id, text, float(step))
     assert len(index) == len(docs)

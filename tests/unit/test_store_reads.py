@@ -14,6 +14,8 @@ from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.backends.user_graph import UserGraph
 from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import Node, NodeLabel
+from memory_graph.writes import PersonalityUpdate
+from memory_work.personality import TRAITS, Personality
 
 TURNS = 600
 
@@ -81,3 +83,19 @@ def test_the_latest_session_is_read_without_reading_the_others(memory: MemoryGra
     latest = memory.latest_session("ana")
     assert latest is not None and latest.id == f"s{TURNS // 50 - 1}"
     assert visits == [latest.id]
+
+
+def test_the_current_personality_is_read_without_reading_its_history(
+        memory: MemoryGraph, visits: list[str]) -> None:
+    current = Personality.neutral()
+    for i in range(40):  # one turn heard from the past: its update still comes last in time
+        at = T0 + timedelta(minutes=1 if i == 30 else i)
+        current = current.updated(dict.fromkeys(TRAITS, 4.0), at)
+        memory.record_personality("ana", PersonalityUpdate(current.snapshot("ana"), f"t{i}"))
+    visits.clear()
+    latest = Personality.latest(memory, "ana")
+    assert latest.interactions == 40 and latest.at == current.at
+    assert len(visits) == 1
+    history = memory.personality_history("ana")
+    assert [s.interactions for s in history] == list(range(1, 41))
+    assert [s.at for s in history] == sorted(s.at for s in history)
