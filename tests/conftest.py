@@ -18,7 +18,7 @@ BACKEND_PARAMS = [
     "falkordb",
     pytest.param("neo4j", marks=pytest.mark.skipif(
         not os.environ.get("NEO4J_URI"), reason="no Neo4j server: set NEO4J_URI "
-        "(docker compose up -d) to run the conformance suite against Neo4j 5")),
+        "(docker compose up -d) to run the conformance suite against Neo4j")),
 ]
 
 

@@ -61,6 +61,11 @@ class CypherDialect:
     #: Index DDL, formatted with {label} and {dimension}.
     index_ddl: tuple[str, ...]
     searchable_index_ddl: tuple[str, ...]
+    #: A vector query that filters by user and time inside the index and returns ``k``
+    #: of them (``{label}``, ``{where}`` over ``node``): for a database whose vector index
+    #: all users share. None: the index is the user's own (a graph per user), and the
+    #: native query above over-fetches and filters.
+    filtered_vector_query: str | None = None
 
     def statements(self) -> Iterator[str]:
         """Every statement this dialect can run (for linting), with example labels."""
@@ -75,7 +80,8 @@ class CypherDialect:
                 yield ddl.format(label=label.value, dimension=384)
             yield _keyword_search(self, label)
             yield _vector_search(self, label)
-            yield _exact_vector_search(self, label)
+            if self.filtered_vector_query is None:
+                yield _exact_vector_search(self, label)
         for edge_type in EdgeType:
             yield _upsert_edges(edge_type)
         yield from (GET_NODES, EDGES_ALL, EDGES_OUT, EDGES_IN, DELETE_NODES, DELETE_EDGES,
@@ -123,6 +129,9 @@ def _keyword_search(dialect: CypherDialect, label: NodeLabel) -> str:
 
 
 def _vector_search(dialect: CypherDialect, label: NodeLabel) -> str:
+    if dialect.filtered_vector_query is not None:
+        return dialect.filtered_vector_query.format(label=label.value,
+                                                    where=_time_filter("node"))
     call = dialect.vector_query.format(label=label.value, k="$fetch",
                                        vec=dialect.vector.format(vec="$vec"))
     return (f"{call} WITH node, {dialect.vector_similarity} AS sim "
@@ -369,7 +378,9 @@ class CypherStore(ABC):
         params = {"uid": user_id, "vec": [float(x) for x in vector], "k": k,
                   "fetch": k * self.overfetch, **self._window(window)}
         rows = self._run(user_id, _vector_search(self.dialect, label), params)
-        if len(rows) < k:
+        if len(rows) < k and self.dialect.filtered_vector_query is None:
+            # Fewer than k of the user's in the time window among the nearest fetched:
+            # score the user's own nodes in the window exactly (the graph is the user's).
             rows = self._run(user_id, _exact_vector_search(self.dialect, label), params)
         return [Hit(node_from_row(r["json"], None), float(r["score"])) for r in rows]
 

@@ -1,10 +1,12 @@
 """Neo4j 5 backend through the official ``neo4j`` driver (Bolt).
 
-Neo4j 5 Community has one database, so every node carries ``user_id`` and every pattern
-is anchored on it, backed by a composite range index on (user_id, id). Native vector
-indexes (``db.index.vector.queryNodes``) and full-text indexes serve search; a vector
-query over-fetches and filters by user and time, and falls back to an exact scan of the
-user's nodes when the filter leaves too few. Writes are batched ``UNWIND`` statements.
+Neo4j Community has one database, so every node carries ``user_id`` and every pattern
+is anchored on it, backed by a composite range index on (user_id, id). A vector index per
+label is shared by every user: it holds ``user_id`` and ``event_ts`` beside the vector, and
+a query filters on them inside the index (Cypher 25 ``SEARCH ... WHERE``, Neo4j 2026.02 or
+later), so it returns the user's k nearest whatever the number of users, without
+over-fetching or an exact scan. Full-text indexes serve keyword search. Writes are batched
+``UNWIND`` statements.
 """
 
 from __future__ import annotations
@@ -31,11 +33,18 @@ NEO4J = CypherDialect(
     index_ddl=("CREATE RANGE INDEX {label}_user_id IF NOT EXISTS FOR (n:{label}) "
                "ON (n.user_id, n.id)",),
     searchable_index_ddl=(
-        "CREATE VECTOR INDEX {label}_embedding IF NOT EXISTS FOR (n:{label}) ON (n.embedding) "
+        # The index of earlier releases could not filter by user: replaced.
+        "DROP INDEX {label}_embedding IF EXISTS",
+        "CYPHER 25 CREATE VECTOR INDEX {label}_user_embedding IF NOT EXISTS FOR (n:{label}) "
+        "ON (n.embedding) WITH [n.user_id, n.event_ts] "
         "OPTIONS {{indexConfig: {{`vector.dimensions`: {dimension}, "
         "`vector.similarity_function`: 'cosine'}}}}",
         "CREATE FULLTEXT INDEX {label}_text IF NOT EXISTS FOR (n:{label}) ON EACH [n.search_text]",
     ),
+    filtered_vector_query=(
+        "CYPHER 25 MATCH (node:{label}) SEARCH node IN (VECTOR INDEX {label}_user_embedding "
+        "FOR $vec WHERE {where} LIMIT $k) SCORE AS score "
+        "RETURN node._json AS json, score ORDER BY score DESC"),
 )
 
 BASE_INDEX = f"CREATE RANGE INDEX pvnode_user_id IF NOT EXISTS FOR (n:{BASE}) ON (n.user_id, n.id)"
@@ -50,8 +59,6 @@ def neo4j_statements() -> list[str]:
 class Neo4jStore(CypherStore):
     backend = "neo4j"
     dialect = NEO4J
-    #: A shared index holds every user's vectors, so fetch more before filtering.
-    overfetch = 20
 
     def __init__(self, uri: str, user: str = "neo4j", password: str = "password",
                  database: str | None = None, dimension: int = DEFAULT_EMBEDDING_DIMENSION) -> None:

@@ -19,6 +19,7 @@ import pytest
 
 from memory_graph.backends.falkordb_store import FALKORDB
 from memory_graph.backends.neo4j_store import neo4j_statements
+from memory_graph.schema import SEARCHABLE_LABELS
 
 LINT_DIR = Path(__file__).resolve().parents[2] / "tools" / "cypher-lint"
 INSTALLED = (LINT_DIR / "node_modules" / "@neo4j-cypher" / "language-support").exists()
@@ -49,3 +50,18 @@ def test_linter_rejects_what_neo4j_cannot_run() -> None:
     assert "db.idx.vector.queryNodes" in messages
     assert "vecf32" in messages
     assert "Invalid input" in messages
+
+
+def test_neo4j_vector_search_filters_by_user_inside_the_index() -> None:
+    """A vector index all users share: the query filters by user inside it (no over-fetch
+    and filter after, no exact scan of the user's nodes)."""
+    statements = neo4j_statements()
+    searches = [s for s in statements if "VECTOR INDEX" in s and "SEARCH" in s]
+    assert len(searches) == len(SEARCHABLE_LABELS)
+    for statement in searches:
+        assert statement.startswith("CYPHER 25 MATCH (node:")
+        assert "WHERE node.user_id = $uid AND node.event_ts" in statement
+    assert not any("queryNodes" in s and "vector" in s for s in statements)
+    assert not any("vector.similarity.cosine" in s for s in statements)
+    indexes = [s for s in statements if "CREATE VECTOR INDEX" in s]
+    assert indexes and all("WITH [n.user_id, n.event_ts]" in s for s in indexes)
