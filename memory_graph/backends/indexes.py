@@ -203,7 +203,8 @@ class VectorIndex:
         """Dimension of the stored vectors, None before the first one."""
         return self._matrix.shape[1] or None
 
-    def add(self, doc_id: str, vector: Sequence[float], event_ts: float | None) -> None:
+    def add(self, doc_id: str, vector: Sequence[float] | FloatVector,
+            event_ts: float | None) -> None:
         """Index a document's vector, in its old row if it had one."""
         vec = np.asarray(vector, dtype=np.float32)
         norm = float(np.linalg.norm(vec))

@@ -45,7 +45,7 @@ from memory_graph.backends.store_files import (
     read_store_file,
     write_all,
 )
-from memory_graph.errors import MissingWritesError, StoreCorruptedError
+from memory_graph.errors import MissingWritesError, StoreCorruptedError, StoreUnreadableError
 
 SNAPSHOT = "snapshot.json"
 LOG = "wal.jsonl"
@@ -62,11 +62,8 @@ def encode_vector(vector: Sequence[float] | npt.NDArray[np.float32] | None) -> s
     return base64.b64encode(np.asarray(vector, dtype=np.float32).tobytes()).decode("ascii")
 
 
-def decode_vector(blob: str | None) -> list[float] | None:
-    if blob is None:
-        return None
-    values: list[float] = np.frombuffer(base64.b64decode(blob), dtype=np.float32).tolist()
-    return values
+def decode_vector(blob: str) -> npt.NDArray[np.float32]:
+    return np.frombuffer(base64.b64decode(blob), dtype=np.float32)
 
 
 def _json(value: object) -> bytes:
@@ -101,14 +98,21 @@ class GraphState:
     edges: Iterable[dict[str, Any]]
 
 
+#: Lines of a snapshot's body between its records: it is one JSON object, and each record
+#: is on a line of its own (after a comma but the first), so it is read record by record.
+_NODES_OPEN = b',"nodes":[\n'
+_EDGES_OPEN = b'],"edges":[\n'
+_CLOSE = b"]}"
+
+
 def _snapshot_body(state: GraphState, seq: int) -> Iterator[bytes]:
-    yield b'{"user_id":' + _json(state.user_id) + b',"seq":' + _json(seq) + b',"nodes":['
+    yield b'{"user_id":' + _json(state.user_id) + b',"seq":' + _json(seq) + _NODES_OPEN
     for number, record in enumerate(state.nodes):
-        yield (b"," if number else b"") + _json(record)
-    yield b'],"edges":['
+        yield (b"," if number else b"") + _json(record) + b"\n"
+    yield _EDGES_OPEN
     for number, record in enumerate(state.edges):
-        yield (b"," if number else b"") + _json(record)
-    yield b"]}"
+        yield (b"," if number else b"") + _json(record) + b"\n"
+    yield _CLOSE
 
 
 def write_snapshot(path: Path, state: GraphState, seq: int) -> int:
@@ -136,29 +140,79 @@ def write_snapshot(path: Path, state: GraphState, seq: int) -> int:
     return size
 
 
-def read_snapshot(path: Path) -> dict[str, Any] | None:
-    """A snapshot file's state, None when there is none; ``StoreCorruptedError`` when it
-    fails its CRC or parse."""
-    raw = read_store_file(path)
-    if raw is None:
-        return None
-    body = raw
-    if raw.startswith(SNAPSHOT_MAGIC):
-        header, _, body = raw.partition(b"\n")
+@dataclass(frozen=True)
+class Snapshot:
+    """A snapshot file that passed its checksum: its sequence number, and its records read
+    one at a time (``records``), so opening a large user never holds its whole file, or a
+    parse of it, in memory. A snapshot written before records had lines of their own is
+    parsed whole (``whole``) until its next compaction."""
+
+    path: Path
+    seq: int
+    body_at: int
+    whole: dict[str, Any] | None = None
+
+    def records(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """("nodes", record) for every node, then ("edges", record) for every edge."""
+        if self.whole is not None:
+            for kind in ("nodes", "edges"):
+                for record in self.whole[kind]:
+                    yield kind, record
+            return
+        kind = "nodes"
         try:
-            intact = int(header[len(SNAPSHOT_MAGIC):], 16) == zlib.crc32(body)
-        except ValueError:
-            intact = False
-        if not intact:
-            raise StoreCorruptedError(str(path), 0, "the snapshot fails its checksum")
+            with self.path.open("rb") as handle:
+                handle.seek(self.body_at)
+                handle.readline()  # the header: user and sequence number
+                offset = handle.tell()
+                for line in handle:
+                    if line == _EDGES_OPEN:
+                        kind = "edges"
+                    elif line != _CLOSE:
+                        yield kind, json.loads(line[1:] if line.startswith(b",") else line)
+                    offset += len(line)
+        except ValueError as exc:
+            raise StoreCorruptedError(str(self.path), offset,
+                                      f"the snapshot cannot be read ({exc})") from exc
+        except OSError as exc:
+            raise StoreUnreadableError(str(self.path), exc) from exc
+
+
+def open_snapshot(path: Path) -> Snapshot | None:
+    """The snapshot file, checked: None when there is none; ``StoreCorruptedError`` when
+    it fails its CRC or cannot be parsed, ``StoreUnreadableError`` when it cannot be read.
+    The check reads the file in blocks; the records are read later, by ``records``."""
     try:
-        state = json.loads(body)
-        int(state["seq"])
+        with path.open("rb") as handle:
+            first = handle.readline()
+            body_at = 0
+            if first.startswith(SNAPSHOT_MAGIC):
+                body_at = len(first)
+                crc = 0
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    crc = zlib.crc32(block, crc)
+                try:
+                    intact = int(first[len(SNAPSHOT_MAGIC):], 16) == crc
+                except ValueError:
+                    intact = False
+                if not intact:
+                    raise StoreCorruptedError(str(path), 0, "the snapshot fails its checksum")
+            handle.seek(body_at)
+            header = handle.readline()
+            if header.endswith(_NODES_OPEN):
+                state = json.loads(header[: -len(_NODES_OPEN)] + b"}")
+                return Snapshot(path, int(state["seq"]), body_at)
+            handle.seek(body_at)
+            state = json.loads(handle.read())
+            if not isinstance(state, dict):
+                raise StoreCorruptedError(str(path), 0, "the snapshot is not a JSON object")
+            return Snapshot(path, int(state["seq"]), body_at, whole=state)
+    except FileNotFoundError:
+        return None
     except (ValueError, KeyError, TypeError) as exc:
         raise StoreCorruptedError(str(path), 0, f"the snapshot cannot be read ({exc})") from exc
-    if not isinstance(state, dict):
-        raise StoreCorruptedError(str(path), 0, "the snapshot is not a JSON object")
-    return state
+    except OSError as exc:  # a directory in its place, no permission, an I/O error
+        raise StoreUnreadableError(str(path), exc) from exc
 
 
 @dataclass
@@ -271,14 +325,14 @@ class Journal:
         says the journal keeps one is never without it."""
         self._acks.write(Acknowledged())
 
-    def load(self, acks_expected: bool) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    def load(self, acks_expected: bool) -> tuple[Snapshot | None, list[dict[str, Any]]]:
         """The last snapshot and the log operations after it. A torn final line after the
         last acknowledged write is cut off (logged); missing acknowledged records raise
         ``MissingWritesError``, any other damage ``StoreCorruptedError``, and change
         nothing. Without an acknowledgement file (``acks_expected`` False: a journal from
         before it existed) the journal is trusted as it is, and gets one."""
         snap_path = self.directory / SNAPSHOT
-        snapshot = read_snapshot(snap_path)
+        snapshot = open_snapshot(snap_path)
         acked = read_acks(self.directory / ACKS)
         log_path = self.directory / LOG
         scan = scan_log(log_path)
@@ -286,7 +340,7 @@ class Journal:
             offset, _ = scan.damaged[0]
             raise StoreCorruptedError(str(log_path), offset,
                                       f"{len(scan.damaged)} log record(s) fail their checksum")
-        snapshot_seq = int(snapshot["seq"]) if snapshot is not None else None
+        snapshot_seq = snapshot.seq if snapshot is not None else None
         if acked is not None:
             missing = find_missing(self.directory, acked[1], snapshot_seq, scan)
             if missing:
@@ -300,7 +354,7 @@ class Journal:
             log.warning("%s has no %s (written before the store kept one): its journal is "
                         "trusted as it is this once", self.directory, ACKS)
         if snapshot is not None:
-            self.seq = self._snapshot_seq = int(snapshot["seq"])
+            self.seq = self._snapshot_seq = snapshot.seq
             self._snapshot_bytes = snap_path.stat().st_size
         ops = []
         for _, record in scan.records:

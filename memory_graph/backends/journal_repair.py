@@ -21,7 +21,7 @@ from memory_graph.backends.journal import (
     QUARANTINE,
     SNAPSHOT,
     find_missing,
-    read_snapshot,
+    open_snapshot,
     scan_log,
 )
 from memory_graph.backends.store_files import write_atomically
@@ -69,7 +69,7 @@ def repair_journal(directory: Path, acks_expected: bool) -> RepairReport:
     snap_path = directory / SNAPSHOT
     snapshot_damaged = False
     try:
-        snapshot = read_snapshot(snap_path)
+        snapshot = open_snapshot(snap_path)
     except StoreUnreadableError:
         raise
     except StoreCorruptedError:
@@ -96,7 +96,7 @@ def repair_journal(directory: Path, acks_expected: bool) -> RepairReport:
     elif acked is None and acks_expected:
         report.unknown = (f"{acks_path} was gone, so whether acknowledged writes are "
                           f"missing cannot be told")
-    snapshot_seq = int(snapshot["seq"]) if snapshot is not None else None
+    snapshot_seq = snapshot.seq if snapshot is not None else None
     if acked is not None:
         report.unrecovered = [
             missing for missing in find_missing(directory, acked[1], snapshot_seq, scan)

@@ -527,6 +527,15 @@ class NetworkxStore:
                 return
 
     def close(self) -> None:
+        """Let go of the open graphs (their files hold every acknowledged write; a store in
+        memory only keeps them) and release the directory's lock."""
+        if self._root is not None:
+            with self._lock:
+                users = list(self._users.values())
+                self._users.clear()
+            for user in users:
+                with user.lock:
+                    user.evicted = True
         if self._file_lock is not None:
             self._file_lock.release()
             self._file_lock = None

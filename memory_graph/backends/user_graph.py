@@ -12,7 +12,13 @@ from typing import Any
 import networkx as nx
 
 from memory_graph.backends.indexes import BM25Index, FloatVector, VectorIndex
-from memory_graph.backends.journal import GraphState, Journal, decode_vector, encode_vector
+from memory_graph.backends.journal import (
+    GraphState,
+    Journal,
+    Snapshot,
+    decode_vector,
+    encode_vector,
+)
 from memory_graph.backends.packed import Packed, Records, Strings
 from memory_graph.schema import SEARCHABLE_LABELS, Edge, EdgeType, Node, NodeLabel, node_from_record
 from memory_graph.store import Direction, Scalar
@@ -45,11 +51,12 @@ def node_record(node: Node, vector: FloatVector | None = None) -> dict[str, Any]
             "emb": encode_vector(embedding if embedding is not None else vector)}
 
 
-def node_from(record: dict[str, Any]) -> Node:
-    data = dict(record["data"])
-    if record.get("emb") is not None:
-        data["embedding"] = decode_vector(record["emb"])
-    return node_from_record(record["label"], data)
+def node_from(record: dict[str, Any]) -> tuple[Node, FloatVector | None]:
+    """The node of a journal record, validated without its vector, and the vector: it
+    goes to the index as it is decoded, never through a list of floats."""
+    blob = record.get("emb")
+    node = node_from_record(record["label"], record["data"])
+    return node, decode_vector(blob) if blob is not None else None
 
 
 def _event_ts(node: Node) -> float | None:
@@ -89,7 +96,7 @@ class UserGraph:
                 self.apply(part)
         elif kind == "nodes":
             for record in op["items"]:
-                self._put_node(node_from(record))
+                self._put_node(*node_from(record))
         elif kind == "edges":
             for record in op["items"]:
                 edge = Edge.model_validate(record)
@@ -106,16 +113,16 @@ class UserGraph:
         else:
             raise ValueError(f"unknown journal operation {kind!r}")
 
-    def _put_node(self, node: Node) -> None:
-        """Index the node and hold it packed, without its vector: the vector index holds
-        it once (as float32), ``node`` puts it back for a caller who asks for it. A node
-        written again keeps its rows in the search indexes, changed only where its text,
-        time or vector changed (a turn's memory work is written several times)."""
+    def _put_node(self, node: Node, vector: FloatVector | None) -> None:
+        """Index the node and hold it packed, without its ``vector``: the vector index
+        holds it once (as float32), ``node`` puts it back for a caller who asks for it. A
+        node written again keeps its rows in the search indexes, changed only where its
+        text, time or vector changed (a turn's memory work is written several times)."""
         old = self._held(node.id)
         if old is not None:
             self._unindex(old, keep_search=node.searchable and old.label == node.label)
         if node.searchable:
-            self._index_search(node, old)
+            self._index_search(node, old, vector)
         self.by_label[node.label][node.id] = None
         if node.label in self.by_time:
             insort(self.by_time[node.label], (_order_ts(node), node.id))
@@ -123,19 +130,18 @@ class UserGraph:
             self.by_property.setdefault((node.label, key, getattr(node, key)), {})[node.id] = None
         self.graph.add_node(node.id, node=self.records.pack_node(node, self.strings))
 
-    def _index_search(self, node: Node, old: Node | None) -> None:
+    def _index_search(self, node: Node, old: Node | None, vector: FloatVector | None) -> None:
         ts, text = _event_ts(node), node.search_text()
-        keyword, vector = self.keyword[node.label], self.vector[node.label]
+        keyword, vectors = self.keyword[node.label], self.vector[node.label]
         if old is None or old.label != node.label:
             keyword.add(node.id, text, ts)
         elif old.search_text() != text or _event_ts(old) != ts:
             keyword.remove(node.id, old.search_text())
             keyword.add(node.id, text, ts)
-        embedding = getattr(node, "embedding", None)
-        if embedding is not None:
-            vector.add(node.id, embedding, ts)
+        if vector is not None:
+            vectors.add(node.id, vector, ts)
         else:
-            vector.remove(node.id)
+            vectors.remove(node.id)
 
     def stored(self, node_id: str) -> Node:
         """The node as held (without its vector)."""
@@ -254,9 +260,10 @@ class UserGraph:
     def _packed_nodes(self) -> list[Packed]:
         return [packed for _, packed in self.graph.nodes(data="node") if packed is not None]
 
-    def restore(self, snapshot: dict[str, Any]) -> None:
-        self.apply({"kind": "nodes", "items": snapshot["nodes"]})
-        self.apply({"kind": "edges", "items": snapshot["edges"]})
+    def restore(self, snapshot: Snapshot) -> None:
+        """Apply a snapshot's records as they are read (nodes first, then edges)."""
+        for kind, record in snapshot.records():
+            self.apply({"kind": kind, "items": (record,)})
 
     def dangling_edges(self) -> list[tuple[str, str, str]]:
         """Edges whose endpoint has no node (only after damage was set aside)."""
