@@ -59,6 +59,8 @@ def _stemmer() -> Stemmer.Stemmer:
 
 def fold(text: str) -> str:
     """``text`` in lower case with the accents of Latin letters taken off."""
+    if text.isascii():  # nothing to take off (most words; opening a store folds each)
+        return text.lower()
     kept: list[str] = []
     for char in unicodedata.normalize("NFKD", text.lower()):
         if unicodedata.combining(char) and kept and ord(kept[-1]) <= _LATIN_END:
