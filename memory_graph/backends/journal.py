@@ -42,7 +42,6 @@ import numpy.typing as npt
 from memory_graph.backends.acks import ACKS, AckFile, Acknowledged, read_acks
 from memory_graph.backends.store_files import (
     fsync_dir,
-    read_store_file,
     write_all,
 )
 from memory_graph.errors import MissingWritesError, StoreCorruptedError, StoreUnreadableError
@@ -217,8 +216,11 @@ def open_snapshot(path: Path) -> Snapshot | None:
 
 @dataclass
 class LogScan:
-    """A log file read line by line: the intact records, and where the damage is."""
-    records: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """A log file read line by line: where its intact records are, and where the damage
+    is. The records themselves are not kept (a log can be as large as the snapshot):
+    ``log_ops`` reads them again, one at a time."""
+    #: (offset, sequence number) of every intact record, in order.
+    records: list[tuple[int, int]] = field(default_factory=list)
     #: (offset, line) of every line that fails its CRC, in order.
     damaged: list[tuple[int, bytes]] = field(default_factory=list)
     #: Offset of a final line without its newline (a torn append), or None.
@@ -236,31 +238,54 @@ class LogScan:
         each damaged line after the last intact record as the next one: repair sets those
         aside, they are not missing."""
         last_offset = self.records[-1][0] if self.records else -1
-        intact = max([base, *(int(record["seq"]) for _, record in self.records)])
+        intact = max([base, *(seq for _, seq in self.records)])
         return intact + sum(1 for offset, _ in self.damaged if offset > last_offset)
 
 
+def _log_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) of every line of the log, the last one with or without its newline;
+    nothing when there is no log. ``StoreUnreadableError`` when it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            offset = 0
+            for line in handle:
+                yield offset, line
+                offset += len(line)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreUnreadableError(str(path), exc) from exc
+
+
 def scan_log(path: Path) -> LogScan:
-    scan = LogScan()
-    data = read_store_file(path)
-    if data is None:
-        return scan
-    scan.exists = True
-    scan.size = len(data)
-    offset = 0
-    while offset < len(data):
-        end = data.find(b"\n", offset)
-        if end < 0:
+    scan = LogScan(exists=path.exists())
+    for offset, line in _log_lines(path):
+        scan.size = offset + len(line)
+        if not line.endswith(b"\n"):
             scan.torn_at = offset
             break
-        line = data[offset:end + 1]
         record = _unframe(line)
         if record is None:
             scan.damaged.append((offset, line))
         else:
-            scan.records.append((offset, record))
-        offset = end + 1
+            scan.records.append((offset, int(record["seq"])))
     return scan
+
+
+def log_ops(path: Path, scan: LogScan, after: int) -> Iterator[dict[str, Any]]:
+    """The operations of the log's intact records numbered after ``after``, in order, read
+    one at a time; ``StoreCorruptedError`` if one of them no longer passes its CRC."""
+    wanted = {offset for offset, seq in scan.records if seq > after}
+    last = after
+    for offset, line in _log_lines(path):
+        if offset not in wanted:
+            continue
+        record = _unframe(line)
+        if record is None:
+            raise StoreCorruptedError(str(path), offset, "a log record changed while read")
+        if record["seq"] > last:
+            last = int(record["seq"])
+            yield record["op"]
 
 
 def _records(first: int, last: int) -> str:
@@ -325,8 +350,9 @@ class Journal:
         says the journal keeps one is never without it."""
         self._acks.write(Acknowledged())
 
-    def load(self, acks_expected: bool) -> tuple[Snapshot | None, list[dict[str, Any]]]:
-        """The last snapshot and the log operations after it. A torn final line after the
+    def load(self, acks_expected: bool) -> tuple[Snapshot | None, Iterator[dict[str, Any]]]:
+        """The last snapshot and the log operations after it (both read as they are
+        consumed: the snapshot's records first, then the operations). A torn final line after the
         last acknowledged write is cut off (logged); missing acknowledged records raise
         ``MissingWritesError``, any other damage ``StoreCorruptedError``, and change
         nothing. Without an acknowledgement file (``acks_expected`` False: a journal from
@@ -356,11 +382,8 @@ class Journal:
         if snapshot is not None:
             self.seq = self._snapshot_seq = snapshot.seq
             self._snapshot_bytes = snap_path.stat().st_size
-        ops = []
-        for _, record in scan.records:
-            if record["seq"] > self.seq:
-                self.seq = int(record["seq"])
-                ops.append(record["op"])
+        ops = log_ops(log_path, scan, self.seq)
+        self.seq = max([self.seq, *(seq for _, seq in scan.records)])
         if scan.torn_at is not None:
             self._cut_torn_tail(log_path, scan.torn_at, scan.size, known=acked is not None)
         self._log_bytes = scan.end

@@ -123,7 +123,7 @@ def repair_journal(directory: Path, acks_expected: bool) -> RepairReport:
                         for offset, _ in scan.records)
         write_atomically(log_path, kept)
         log_bytes = len(kept)
-    last = max([snapshot_seq or 0, *(int(record["seq"]) for _, record in scan.records)])
+    last = max([snapshot_seq or 0, *(seq for _, seq in scan.records)])
     acks.write(Acknowledged(last, log_bytes, snapshot_seq or 0))
     return report
 
