@@ -11,7 +11,11 @@ is made into its model again, unvalidated (it was validated when written), when 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from enum import Enum
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -62,6 +66,10 @@ class Codec:
             self._defaults.append(default)
             self._lists.append(default == () or _is_list(info.annotation))
         self._position = {name: i for i, name in enumerate(self.fields)}
+        #: Per field: how a value becomes a JSON value (None: as it is), and the JSON value
+        #: of its default (written for a field at its default).
+        self._to_json = [_converter(model.model_fields[name].annotation) for name in self.fields]
+        self._json_defaults = [None if d is _ALWAYS else _json_value(d) for d in self._defaults]
 
     def pack(self, model: BaseModel, strings: Strings) -> Packed:
         mask, values = 0, []
@@ -98,12 +106,50 @@ class Codec:
                 values[name] = self._fresh(i)
         return self.model.model_construct(**values)
 
+    def json_record(self, packed: Packed) -> dict[str, Any]:
+        """The packed fields as ``model_dump(mode="json")`` gives them (datetimes in ISO
+        form), without making the model: a compaction writes every record of a user."""
+        mask, at, record = packed[self._first], self._first + 1, {}
+        for i, name in enumerate(self.fields):
+            if mask >> i & 1:
+                value, convert = packed[at], self._to_json[i]
+                record[name] = convert(value) if convert is not None and value is not None \
+                    else value
+                at += 1
+            else:
+                record[name] = self._json_defaults[i]
+        return record
+
     def _fresh(self, i: int) -> Any:
         default = self._defaults[i]
         return [] if default == () and self._lists[i] else default
 
     def _out(self, i: int, value: Any) -> Any:
         return list(value) if self._lists[i] and isinstance(value, tuple) else value
+
+
+def _converter(annotation: Any) -> Callable[[Any], Any] | None:
+    """How a value of a field's type (its None aside) becomes a JSON value."""
+    kinds = [a for a in get_args(annotation) if a is not type(None)] \
+        if get_origin(annotation) in (Union, UnionType) else [annotation]
+    kind = get_origin(kinds[0]) or kinds[0] if len(kinds) == 1 else None
+    if kind is None or not isinstance(kind, type):
+        return None
+    if issubclass(kind, datetime | list | tuple | Enum | BaseModel):
+        return _json_value
+    return None
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_json_value(item) for item in value]
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return value
 
 
 def _is_list(annotation: Any) -> bool:
@@ -128,6 +174,16 @@ class Records:
     def node_value(self, packed: Packed, name: str) -> Any:
         """One field of a packed node (``AttributeError`` when its label has none)."""
         return self.nodes[packed[0]].value(packed, name)
+
+    def node_json(self, packed: Packed) -> dict[str, Any]:
+        """A packed node's fields as JSON values (``Codec.json_record``)."""
+        return self.nodes[packed[0]].json_record(packed)
+
+    def edge_json(self, packed: Packed, source: str, target: str, user_id: str
+                  ) -> dict[str, Any]:
+        """A packed edge as ``Edge.model_dump(mode="json")`` gives it."""
+        return {**self.edge.json_record(packed), "source": source, "target": target,
+                "user_id": user_id}
 
     def pack_edge(self, edge: Edge, strings: Strings) -> Packed:
         return self.edge.pack(edge, strings)

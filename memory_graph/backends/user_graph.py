@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from bisect import bisect_left, insort
+from collections.abc import Iterator
 from typing import Any
 
 import networkx as nx
@@ -19,8 +20,16 @@ from memory_graph.backends.journal import (
     decode_vector,
     encode_vector,
 )
-from memory_graph.backends.packed import Packed, Records, Strings
-from memory_graph.schema import SEARCHABLE_LABELS, Edge, EdgeType, Node, NodeLabel, node_from_record
+from memory_graph.backends.packed import Records, Strings
+from memory_graph.schema import (
+    NODE_TYPES,
+    SEARCHABLE_LABELS,
+    Edge,
+    EdgeType,
+    Node,
+    NodeLabel,
+    node_from_record,
+)
 from memory_graph.store import Direction, Scalar
 
 #: Properties that ``UserGraph.find`` answers from an index: those the memory graph asks by
@@ -249,16 +258,21 @@ class UserGraph:
             self.graph.remove_node(node_id)
 
     def state(self) -> GraphState:
-        """The graph as the journal's records, made one at a time as a snapshot takes them."""
-        nodes = (node_record(node, self.vector[node.label].vector_of(node.id)
-                             if node.searchable else None)
-                 for node in map(self.records.node, self._packed_nodes()))
-        edges = (self.records.edge_of(packed, source, target, self.user_id).model_dump(mode="json")
-                 for source, target, packed in self.graph.edges(data="edge"))
-        return GraphState(self.user_id, nodes, edges)
+        """The graph as the journal's records, made one at a time from the packed records
+        (no model is made) as a snapshot takes them."""
+        def nodes() -> Iterator[dict[str, Any]]:
+            for node_id, packed in self.graph.nodes(data="node"):
+                if packed is None:
+                    continue
+                label: NodeLabel = packed[0]
+                vector = (self.vector[label].vector_of(node_id)
+                          if NODE_TYPES[label].searchable else None)
+                yield {"label": label.value, "data": self.records.node_json(packed),
+                       "emb": encode_vector(vector)}
 
-    def _packed_nodes(self) -> list[Packed]:
-        return [packed for _, packed in self.graph.nodes(data="node") if packed is not None]
+        edges = (self.records.edge_json(packed, source, target, self.user_id)
+                 for source, target, packed in self.graph.edges(data="edge"))
+        return GraphState(self.user_id, nodes(), edges)
 
     def restore(self, snapshot: Snapshot) -> None:
         """Apply a snapshot's records as they are read (nodes first, then edges)."""

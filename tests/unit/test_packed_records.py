@@ -3,6 +3,7 @@ written again (a turn's memory work) keeps its rows in the search indexes."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from memory_graph.backends.packed import Records, Strings
@@ -20,6 +21,7 @@ from memory_graph.schema import (
     StoreItemRef,
     Turn,
     User,
+    node_from_record,
 )
 
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
@@ -85,3 +87,16 @@ def test_a_turn_written_again_keeps_its_search_rows() -> None:
         "t1"]
     assert [d for d, _ in vector.search([1.0, 0.0, 0.0], 5)] == ["t1"]
     assert graph.value("t1", "memory_work") == "done"
+
+
+def test_a_record_as_json_reads_back_as_the_model() -> None:
+    """A compaction writes records from the packed form, never through the model."""
+    records, strings = Records(), Strings()
+    for node in _nodes():
+        data = records.node_json(records.pack_node(node, strings))
+        assert json.loads(json.dumps(data)) == data
+        assert node_from_record(node.label, data) == node
+    edge = Edge(type=EdgeType.PREFERS, user_id="ana", source="ana", target="e1", key="k",
+                source_turns=["t1"], valid_from=T0)
+    data = records.edge_json(records.pack_edge(edge, strings), "ana", "e1", "ana")
+    assert Edge.model_validate(json.loads(json.dumps(data))) == edge
