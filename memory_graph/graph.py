@@ -541,6 +541,13 @@ class MemoryGraph:
         return sorted((s for s in self.store.find_nodes(user_id, NodeLabel.SESSION)
                        if isinstance(s, Session)), key=lambda s: s.started_at)
 
+    def unconsolidated_sessions(self, user_id: str) -> list[Session]:
+        """The user's sessions without a summary yet (pending or failed), oldest first: read
+        from an index, not from every session."""
+        return sorted((s for s in self.store.find_nodes(user_id, NodeLabel.SESSION,
+                                                        where={"summary": ""})
+                       if isinstance(s, Session)), key=lambda s: s.started_at)
+
     def unanswered_turns(self, user_id: str) -> list[Turn]:
         """User turns stored before a reply that never came (a failed or killed run). Asked
         of the store by property, not by reading every turn: it runs at every turn."""

@@ -56,13 +56,14 @@ def outstanding(memory: MemoryGraph, ctx: Context, now: datetime | None = None,
     turns = [t for t in memory.turns_with_work(user_id, ("pending", "failed"))
              if t.id != exclude_turn and t.answered and needs_work(t)
              and not (windowed and t.session_id == windowed)]
-    sessions = memory.sessions(user_id)
+    latest = memory.latest_session(user_id)
     gap = timedelta(minutes=ctx.session_gap_minutes)
     moment = now or utc_now()
-    finished = sessions[:-1] + [
-        s for s in sessions[-1:] if idle or (s.ended_at or s.started_at) + gap < moment]
-    due = [s for s in finished if s.consolidation != "done" and s.id != exclude_session
-           and s.consolidation_attempts < MAX_ATTEMPTS]
+    latest_finished = latest is not None and (
+        idle or (latest.ended_at or latest.started_at) + gap < moment)
+    due = [s for s in memory.unconsolidated_sessions(user_id)
+           if (latest_finished or latest is None or s.id != latest.id)
+           and s.id != exclude_session and s.consolidation_attempts < MAX_ATTEMPTS]
     return Outstanding(turns=turns, sessions=due)
 
 

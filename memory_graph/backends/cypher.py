@@ -166,7 +166,7 @@ LIST_USERS = "MATCH (u:User) WHERE u.id = u.user_id RETURN u.user_id AS uid"
 
 #: Node fields stored as properties of their own, so ``find_nodes`` can filter on them.
 FILTERABLE = ("session_id", "name", "kind", "role", "seq", "answered", "memory_work",
-              "work_claim")
+              "work_claim", "summary")
 #: The compare-and-set of a memory-work claim. The first SET takes the node's write lock
 #: (Neo4j reads the claim after it, so two transactions cannot both see it free; FalkorDB
 #: runs a query alone anyway); the new properties are merged, the vector stays.

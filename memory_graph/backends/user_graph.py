@@ -33,8 +33,9 @@ from memory_graph.schema import (
 from memory_graph.store import Direction, Scalar
 
 #: Properties that ``UserGraph.find`` answers from an index: those the memory graph asks by
-#: at every turn (a turn's memory work and answer, a session's turns).
-INDEXED_PROPERTIES = ("memory_work", "answered", "session_id")
+#: at every turn (a turn's memory work and answer, a session's turns, the sessions without
+#: a summary yet).
+INDEXED_PROPERTIES = ("memory_work", "answered", "session_id", "summary")
 #: Labels whose nodes ``UserGraph.latest`` finds from a time order (a turn reads the latest
 #: session and the current personality); the others are read whole for it.
 TIME_ORDERED = (NodeLabel.SESSION, NodeLabel.PERSONALITY)

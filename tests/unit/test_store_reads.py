@@ -99,3 +99,14 @@ def test_the_current_personality_is_read_without_reading_its_history(
     history = memory.personality_history("ana")
     assert [s.interactions for s in history] == list(range(1, 41))
     assert [s.at for s in history] == sorted(s.at for s in history)
+
+
+def test_sessions_still_to_consolidate_are_read_without_the_others(
+        memory: MemoryGraph, visits: list[str]) -> None:
+    sessions = memory.sessions("ana")
+    memory.store.upsert_nodes("ana", [s.model_copy(update={"summary": f"summary {s.id}"})
+                                      for s in sessions[:-2]])
+    visits.clear()
+    due = memory.unconsolidated_sessions("ana")
+    assert [s.id for s in due] == [s.id for s in sessions[-2:]]
+    assert len(visits) == 2
