@@ -21,6 +21,7 @@ def test_bench_store_reports_throughput_latency_and_no_leaks(backend: str, tmp_p
     assert result["search_ms"]["hybrid"]["p95"] > 0
     assert result["cross_user_hits"] == 0
     assert result["memory_mb"] >= 0
+    assert result["forget_turn_s"] > 0
     if backend == "networkx":
         assert result["resident_kb_per_turn"] > 0
         assert 0 < result["open_read_small_user_s"] < 30
