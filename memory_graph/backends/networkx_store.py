@@ -79,6 +79,13 @@ def _write_meta(directory: Path, user_id: str) -> None:
     write_atomically(directory / META, meta)
 
 
+def _deletes(op: dict[str, Any]) -> bool:
+    """Whether a journal operation deletes nodes or edges."""
+    if op["kind"] == "batch":
+        return any(_deletes(part) for part in op["ops"])
+    return op["kind"] in ("delete", "delete_edges")
+
+
 class NetworkxStore:
     """The embedded default ``GraphStore``.
 
@@ -166,8 +173,10 @@ class NetworkxStore:
         snapshot, ops = journal.load(acks_expected)
         if snapshot is not None:
             user.restore(snapshot)
+        unpurged = False
         for op in ops:
             user.apply(op)
+            unpurged = unpurged or _deletes(op)
         dangling = user.dangling_edges()
         if dangling and not drop_dangling:
             raise StoreCorruptedError(str(directory / LOG), 0, f"{len(dangling)} edge(s) "
@@ -178,6 +187,12 @@ class NetworkxStore:
             user.graph.remove_nodes_from([n for n, data in list(user.graph.nodes(data=True))
                                           if "node" not in data])
             journal.compact(user.state())
+        elif unpurged:
+            # A deletion is compacted away as it is written (a forget's text leaves the
+            # files); one still in the log is a forget whose rewrite did not finish (a kill,
+            # a full disk): finished now, before the user is served.
+            journal.compact(user.state())
+            log.info("%s: finished the rewrite of an earlier forget", directory)
         if not acks_expected:
             _write_meta(directory, user_id)
         return user, len(dangling)

@@ -168,3 +168,31 @@ def test_an_exchange_a_killed_run_left_unanswered_is_removed_at_the_next_turn(
     assert any("got no reply and was removed whole" in e for e in out["errors"])
     assert [t["text"] for t in assistant.turn_rows()] == ["Hello again.", "Noted."]
     assert memory.unanswered_turns("maya") == []
+
+
+def test_a_forget_whose_rewrite_failed_is_finished_when_the_user_is_opened(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forget is in the log (acknowledged) but the disk refused the rewrite that takes
+    the text out of the files: the next open finishes it before serving the user."""
+    from memory_graph.backends.journal import Journal
+    from memory_graph.graph import MemoryGraph, TurnInput
+
+    first = MemoryGraph(NetworkxStore(tmp_path / "db"), HashingEmbedder())
+    first.ensure_user("maya")
+    told = first.add_turns("maya", [TurnInput(text=f"My gym locker code is {CODE}.",
+                                              at="2024-05-01 10:00", session_id="s1")])[0]
+    first.add_turns("maya", [TurnInput(text="See you at the pool.", at="2024-05-01 10:05",
+                                       session_id="s1")])
+
+    def full_disk(self: Journal, state: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Journal, "compact", full_disk)
+        with pytest.raises(OSError):
+            first.forget_turn("maya", told.id)
+    first.store.close()
+    assert files_mentioning(tmp_path / "db", CODE.encode())
+    again = MemoryGraph(NetworkxStore(tmp_path / "db"), HashingEmbedder())
+    assert [t.text for t in again.turns("maya")] == ["See you at the pool."]
+    assert files_mentioning(tmp_path / "db", CODE.encode()) == []
