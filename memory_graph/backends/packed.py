@@ -5,8 +5,8 @@ a store of a million turns cannot hold one per node and per edge. A packed recor
 tuple: a node's label, a bit mask of the fields that differ from their defaults, then those
 values in field order (an edge's has no label). Lists are held as tuples (nothing returned
 can change what is held), and the strings many records repeat (user, session, speaker,
-kinds) once per graph. A record
-is made into its model again, unvalidated (it was validated when written), when read.
+kinds) once per graph. A record is made into its model again, unvalidated (it was
+validated when written), when read.
 """
 
 from __future__ import annotations
@@ -128,10 +128,16 @@ class Codec:
         return list(value) if self._lists[i] and isinstance(value, tuple) else value
 
 
+def _kinds(annotation: Any) -> list[Any]:
+    """The types a field's annotation allows, None aside."""
+    if get_origin(annotation) in (Union, UnionType):
+        return [a for a in get_args(annotation) if a is not type(None)]
+    return [annotation]
+
+
 def _converter(annotation: Any) -> Callable[[Any], Any] | None:
     """How a value of a field's type (its None aside) becomes a JSON value."""
-    kinds = [a for a in get_args(annotation) if a is not type(None)] \
-        if get_origin(annotation) in (Union, UnionType) else [annotation]
+    kinds = _kinds(annotation)
     kind = get_origin(kinds[0]) or kinds[0] if len(kinds) == 1 else None
     if kind is None or not isinstance(kind, type):
         return None
@@ -153,7 +159,7 @@ def _json_value(value: Any) -> Any:
 
 
 def _is_list(annotation: Any) -> bool:
-    return getattr(annotation, "__origin__", None) is list or "list[" in str(annotation)
+    return any(get_origin(kind) is list for kind in _kinds(annotation))
 
 
 class Records:
