@@ -29,6 +29,7 @@ from memory_graph.schema import (
     Node,
     NodeLabel,
     node_from_record,
+    stable_id,
 )
 from memory_graph.store import Direction, Scalar
 
@@ -67,6 +68,17 @@ def node_from(record: dict[str, Any]) -> tuple[Node, FloatVector | None]:
     blob = record.get("emb")
     node = node_from_record(record["label"], record["data"])
     return node, decode_vector(blob) if blob is not None else None
+
+
+#: Between an edge's type and its key in the graph's key of a parallel edge.
+_KEY_SEPARATOR = "\x1f"
+
+
+def _edge_key(edge: Edge) -> str:
+    """The edge's key among the edges between its two nodes: its type (one shared string),
+    and its key when it has one. Its id is made from these and its endpoints, so it is
+    not held (20 characters an edge)."""
+    return edge.type.value if not edge.key else f"{edge.type.value}{_KEY_SEPARATOR}{edge.key}"
 
 
 def _event_ts(node: Node) -> float | None:
@@ -110,7 +122,7 @@ class UserGraph:
         elif kind == "edges":
             for record in op["items"]:
                 edge = Edge.model_validate(record)
-                self.graph.add_edge(edge.source, edge.target, key=edge.id,
+                self.graph.add_edge(edge.source, edge.target, key=_edge_key(edge),
                                     edge=self.records.pack_edge(edge, self.strings))
         elif kind == "delete":
             for node_id in op["ids"]:
@@ -118,7 +130,8 @@ class UserGraph:
         elif kind == "delete_edges":
             doomed = set(op["ids"])
             for source, target, key in list(self.graph.edges(keys=True)):
-                if key in doomed:
+                edge_type, _, edge_key = key.partition(_KEY_SEPARATOR)
+                if stable_id(edge_type, source, target, edge_key) in doomed:
                     self.graph.remove_edge(source, target, key=key)
         else:
             raise ValueError(f"unknown journal operation {kind!r}")
