@@ -122,9 +122,11 @@ class BM25Index:
         row = self._slots.add(doc_id, event_ts)
         counts = Counter(tokenize(text))
         for term, tf in counts.items():
-            rows, tfs = self._postings.setdefault(term, (array("i"), array("H")))
-            rows.append(row)
-            tfs.append(min(tf, 0xFFFF))
+            postings = self._postings.get(term)
+            if postings is None:
+                postings = self._postings[term] = (array("i"), array("H"))
+            postings[0].append(row)
+            postings[1].append(min(tf, 0xFFFF))
         if row >= len(self._lengths):
             capacity = grown_capacity(len(self._lengths), row + 1)
             grown = np.zeros(capacity, dtype=np.float64)
