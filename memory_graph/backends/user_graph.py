@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from bisect import bisect_left, insort
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import networkx as nx
@@ -54,12 +54,15 @@ def _indexed(node: Node) -> list[str]:
     return [key for key in INDEXED_PROPERTIES if key in type(node).model_fields]
 
 
-def node_record(node: Node, vector: FloatVector | None = None) -> dict[str, Any]:
-    """The journal's record of a node; its vector is the node's, else ``vector``."""
-    data = node.model_dump(mode="json", exclude={"embedding"})
-    embedding = getattr(node, "embedding", None)
-    return {"label": node.label.value, "data": data,
-            "emb": encode_vector(embedding if embedding is not None else vector)}
+def _journal_node(label: NodeLabel, data: dict[str, Any],
+                  vector: Sequence[float] | FloatVector | None) -> dict[str, Any]:
+    return {"label": label.value, "data": data, "emb": encode_vector(vector)}
+
+
+def node_record(node: Node) -> dict[str, Any]:
+    """The journal's record of a node written (its vector as the index will hold it)."""
+    return _journal_node(node.label, node.model_dump(mode="json", exclude={"embedding"}),
+                         getattr(node, "embedding", None))
 
 
 def node_from(record: dict[str, Any]) -> tuple[Node, FloatVector | None]:
@@ -281,8 +284,7 @@ class UserGraph:
                 label: NodeLabel = packed[0]
                 vector = (self.vector[label].vector_of(node_id)
                           if NODE_TYPES[label].searchable else None)
-                yield {"label": label.value, "data": self.records.node_json(packed),
-                       "emb": encode_vector(vector)}
+                yield _journal_node(label, self.records.node_json(packed), vector)
 
         edges = (self.records.edge_json(packed, source, target, self.user_id)
                  for source, target, packed in self.graph.edges(data="edge"))
