@@ -49,7 +49,7 @@ from memory_graph.schema import (
     stable_id,
     utc_now,
 )
-from memory_graph.store import Direction, GraphStore, WriteBatch, check_user_id
+from memory_graph.store import Direction, GraphStore, Scalar, WriteBatch, check_user_id
 from memory_graph.text import check_unicode
 from memory_graph.timeparse import parse_timestamp
 from memory_graph.writes import (
@@ -167,8 +167,13 @@ class MemoryGraph:
     def latest_session(self, user_id: str) -> Session | None:
         """The session that began last (sessions do not overlap: a new one begins after
         the last one's end and a gap, or before the last one began)."""
-        found = self.store.latest_nodes(user_id, NodeLabel.SESSION, 1)
-        return found[0] if found and isinstance(found[0], Session) else None
+        session = self._latest(user_id, NodeLabel.SESSION)
+        return session if isinstance(session, Session) else None
+
+    def _latest(self, user_id: str, label: NodeLabel) -> Node | None:
+        """The node of ``label`` with the latest event time (one read, from an order)."""
+        found = self.store.latest_nodes(user_id, label, 1)
+        return found[0] if found else None
 
     def user(self, user_id: str) -> User:
         found = self.store.get_nodes(user_id, [user_id], embeddings=False)
@@ -206,8 +211,8 @@ class MemoryGraph:
         """The user's current personality: the snapshot with the latest time (each is
         later than the one it updates, ``Personality.updated``), one read whatever the
         history's length."""
-        found = self.store.latest_nodes(user_id, NodeLabel.PERSONALITY, 1)
-        return found[0] if found and isinstance(found[0], PersonalitySnapshot) else None
+        snapshot = self._latest(user_id, NodeLabel.PERSONALITY)
+        return snapshot if isinstance(snapshot, PersonalitySnapshot) else None
 
     def personality_history(self, user_id: str) -> list[PersonalitySnapshot]:
         snapshots = [p for p in self.store.find_nodes(user_id, NodeLabel.PERSONALITY)
@@ -536,17 +541,15 @@ class MemoryGraph:
                 "consolidation_attempts": session.consolidation_attempts + 1,
                 "work_claim": "", "work_claim_until": None}, owner)
 
-    def sessions(self, user_id: str) -> list[Session]:
-        """The user's sessions, oldest first."""
-        return sorted((s for s in self.store.find_nodes(user_id, NodeLabel.SESSION)
+    def sessions(self, user_id: str, where: dict[str, Scalar] | None = None) -> list[Session]:
+        """The user's sessions (those whose properties equal ``where``), oldest first."""
+        return sorted((s for s in self.store.find_nodes(user_id, NodeLabel.SESSION, where)
                        if isinstance(s, Session)), key=lambda s: s.started_at)
 
     def unconsolidated_sessions(self, user_id: str) -> list[Session]:
         """The user's sessions without a summary yet (pending or failed), oldest first: read
         from an index, not from every session."""
-        return sorted((s for s in self.store.find_nodes(user_id, NodeLabel.SESSION,
-                                                        where={"summary": ""})
-                       if isinstance(s, Session)), key=lambda s: s.started_at)
+        return self.sessions(user_id, where={"summary": ""})
 
     def unanswered_turns(self, user_id: str) -> list[Turn]:
         """User turns stored before a reply that never came (a failed or killed run). Asked

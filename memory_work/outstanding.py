@@ -59,11 +59,11 @@ def outstanding(memory: MemoryGraph, ctx: Context, now: datetime | None = None,
     latest = memory.latest_session(user_id)
     gap = timedelta(minutes=ctx.session_gap_minutes)
     moment = now or utc_now()
-    latest_finished = latest is not None and (
-        idle or (latest.ended_at or latest.started_at) + gap < moment)
+    ongoing = latest.id if latest is not None and not (
+        idle or (latest.ended_at or latest.started_at) + gap < moment) else ""
     due = [s for s in memory.unconsolidated_sessions(user_id)
-           if (latest_finished or latest is None or s.id != latest.id)
-           and s.id != exclude_session and s.consolidation_attempts < MAX_ATTEMPTS]
+           if s.id not in (ongoing, exclude_session)
+           and s.consolidation_attempts < MAX_ATTEMPTS]
     return Outstanding(turns=turns, sessions=due)
 
 
