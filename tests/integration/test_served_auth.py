@@ -23,7 +23,7 @@ from servers import REPO, langgraph_dev, refused
 
 pytestmark = pytest.mark.slow
 
-SECRET = "4417"
+SECRET = "4417-kestrel"  # no timestamp, id or base64 text can hold it by chance
 PHOTO = REPO / "personavlm/samples/images/cat_on_sofa.png"
 
 

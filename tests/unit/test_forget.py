@@ -21,7 +21,7 @@ from graphs.assistant import Assistant
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import UnknownMemoryError
 
-SECRET = "4417"
+SECRET = "4417-kestrel"  # no timestamp, id or base64 text can hold it by chance
 CODE = "ZEBRA-7391"
 PHOTO = Path(__file__).resolve().parents[2] / "personavlm/samples/images/cat_on_sofa.png"
 
