@@ -17,10 +17,17 @@ read raises ``StoreUnreadableError`` (never passes for a missing one), and ``rep
 changes nothing. A journal written before the acknowledgement file existed is trusted as
 it is once, and gets one.
 
-Compaction writes the snapshot to a temporary file, fsyncs it, renames it over the old one
-and then empties the log; operations are idempotent and numbered, so a crash between the
-rename and the truncation replays nothing twice. Compaction after a deletion rewrites both
-files, so forgotten text survives in neither.
+The snapshot is in segments: ``snapshot.json`` lists the segment files
+(``segment-<number>.<seq>.json``), each holding a share of the nodes (a node stays in the
+segment it was first written to) and their outgoing edges. Compaction writes the segments
+changed since the last one as new files, fsyncs them, writes the list over the old one (a
+temporary file renamed), empties the log and removes the files no longer listed (a crash
+leaves them for the next open, which removes them); operations are idempotent and
+numbered, so a crash between the rename and the truncation replays nothing twice.
+Compaction after a deletion rewrites the log and the segments that held the deleted
+records, so forgotten text survives in neither, and the rest of the snapshot is not
+rewritten. A single-file snapshot of an earlier release is read as it is, and replaced
+by segments at its next compaction.
 """
 
 from __future__ import annotations
@@ -29,8 +36,9 @@ import base64
 import json
 import logging
 import os
+import re
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +51,7 @@ from memory_graph.backends.acks import ACKS, AckFile, Acknowledged, read_acks
 from memory_graph.backends.store_files import (
     fsync_dir,
     write_all,
+    write_atomically,
 )
 from memory_graph.errors import MissingWritesError, StoreCorruptedError, StoreUnreadableError
 
@@ -51,6 +60,17 @@ LOG = "wal.jsonl"
 QUARANTINE = "quarantine"
 #: The first line of a snapshot: its body's CRC (snapshots without it are read as before).
 SNAPSHOT_MAGIC = b"personavlm-snapshot crc32="
+#: The name of a snapshot's segment file: the segment's number and the record it holds up to.
+SEGMENT_NAME = re.compile(r"segment-[0-9]{5,}\.[0-9]+\.json")
+
+
+#: Nodes of a segment: a forget rewrites the few segments its records are in, about
+#: 3 MB each with 384-d vectors, whatever the user's size.
+SEGMENT_NODES = 2_000
+
+
+def segment_name(number: int, seq: int) -> str:
+    return f"segment-{number:05d}.{seq}.json"
 
 log = logging.getLogger("personavlm.store")
 
@@ -143,16 +163,38 @@ def write_snapshot(path: Path, state: GraphState, seq: int) -> int:
 class Snapshot:
     """A snapshot file that passed its checksum: its sequence number, and its records read
     one at a time (``records``), so opening a large user never holds its whole file, or a
-    parse of it, in memory. A snapshot written before records had lines of their own is
+    parse of it, in memory. The list of a segmented snapshot names its ``segments``
+    (number, file name); a snapshot written before records had lines of their own is
     parsed whole (``whole``) until its next compaction."""
 
     path: Path
     seq: int
     body_at: int
+    user_id: str
     whole: dict[str, Any] | None = None
+    segments: tuple[tuple[int, str], ...] | None = None
 
-    def records(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """("nodes", record) for every node, then ("edges", record) for every edge."""
+    def records(self) -> Iterator[tuple[str, dict[str, Any], int | None]]:
+        """(kind, record, segment) for every record: the segment's nodes, then its edges,
+        segment by segment (segment None: a single-file snapshot). Each segment is checked
+        when it is reached: ``StoreCorruptedError`` naming it when it fails its checksum,
+        ``MissingWritesError`` when it is gone."""
+        if self.segments is None:
+            for kind, record in self._own_records():
+                yield kind, record, None
+            return
+        for number, name in self.segments:
+            path = self.path.parent / name
+            segment = open_snapshot(path)
+            if segment is None:
+                raise MissingWritesError(str(path), 0, "the file is gone; the snapshot, "
+                                         f"which holds records up to {self.seq}, lists it")
+            if segment.segments is not None:
+                raise StoreCorruptedError(str(path), 0, "a segment that lists segments")
+            for kind, record in segment._own_records():
+                yield kind, record, number
+
+    def _own_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
         if self.whole is not None:
             for kind in ("nodes", "edges"):
                 for record in self.whole[kind]:
@@ -200,18 +242,47 @@ def open_snapshot(path: Path) -> Snapshot | None:
             header = handle.readline()
             if header.endswith(_NODES_OPEN):
                 state = json.loads(header[: -len(_NODES_OPEN)] + b"}")
-                return Snapshot(path, int(state["seq"]), body_at)
+                return Snapshot(path, int(state["seq"]), body_at, str(state["user_id"]))
             handle.seek(body_at)
             state = json.loads(handle.read())
             if not isinstance(state, dict):
                 raise StoreCorruptedError(str(path), 0, "the snapshot is not a JSON object")
-            return Snapshot(path, int(state["seq"]), body_at, whole=state)
+            user_id = str(state.get("user_id", ""))
+            if "segments" in state:
+                return Snapshot(path, int(state["seq"]), body_at, user_id,
+                                segments=_listed(path, state["segments"]))
+            return Snapshot(path, int(state["seq"]), body_at, user_id, whole=state)
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError) as exc:
         raise StoreCorruptedError(str(path), 0, f"the snapshot cannot be read ({exc})") from exc
     except OSError as exc:  # a directory in its place, no permission, an I/O error
         raise StoreUnreadableError(str(path), exc) from exc
+
+
+def _listed(path: Path, entries: list[dict[str, Any]]) -> tuple[tuple[int, str], ...]:
+    """The segments a snapshot's list names, each a file of the list's directory."""
+    listed = tuple((int(entry["number"]), str(entry["file"])) for entry in entries)
+    for _, name in listed:
+        if not SEGMENT_NAME.fullmatch(name):
+            raise StoreCorruptedError(str(path), 0, f"the snapshot lists {name!r}, "
+                                      "which is not a segment file's name")
+    return listed
+
+
+def write_segment_list(path: Path, user_id: str, seq: int,
+                       segments: Mapping[int, str]) -> None:
+    """Replace the snapshot at ``path`` by the list of its ``segments`` (number: file),
+    with its checksum, atomically."""
+    body = _json({"user_id": user_id, "seq": seq, "segments": [
+        {"number": number, "file": name} for number, name in sorted(segments.items())]})
+    write_atomically(path, SNAPSHOT_MAGIC + f"{zlib.crc32(body):08x}\n".encode() + body)
+
+
+def segment_files(directory: Path) -> list[Path]:
+    """The segment files in ``directory``, listed or not, and their temporary files."""
+    return sorted(p for p in directory.iterdir()
+                  if SEGMENT_NAME.fullmatch(p.name.removesuffix(".tmp")))
 
 
 @dataclass
@@ -335,14 +406,18 @@ def find_missing(directory: Path, acked: Acknowledged, snapshot_seq: int | None,
 class Journal:
     """Snapshot, log and acknowledgement files of one user's graph in ``directory``."""
 
-    def __init__(self, directory: Path, compact_bytes: int = 32 * 1024 * 1024) -> None:
+    def __init__(self, directory: Path, compact_bytes: int = 32 * 1024 * 1024,
+                 segment_nodes: int = SEGMENT_NODES) -> None:
         self.directory = directory
         self.compact_bytes = compact_bytes
+        #: How many nodes a segment takes before new nodes go to a new one.
+        self.segment_nodes = segment_nodes
         directory.mkdir(parents=True, exist_ok=True)
         self.seq = 0
         self._log_bytes = 0
-        self._snapshot_bytes = 0
         self._snapshot_seq = 0
+        #: The snapshot's segments, as its list names them (number: file name).
+        self.segments: dict[int, str] = {}
         self._acks = AckFile(directory / ACKS)
 
     def create(self) -> None:
@@ -381,7 +456,8 @@ class Journal:
                         "trusted as it is this once", self.directory, ACKS)
         if snapshot is not None:
             self.seq = self._snapshot_seq = snapshot.seq
-            self._snapshot_bytes = snap_path.stat().st_size
+            self.segments = dict(snapshot.segments or ())
+        self._remove_unlisted_segments()
         ops = log_ops(log_path, scan, self.seq)
         self.seq = max([self.seq, *(seq for _, seq in scan.records)])
         if scan.torn_at is not None:
@@ -457,14 +533,45 @@ class Journal:
             log.warning("%s: could not cut a failed append off (%s); the next append cuts "
                         "it, and a reopen drops it as never acknowledged", path, exc)
 
-    def wants_compaction(self) -> bool:
-        return self._log_bytes > max(self.compact_bytes, self._snapshot_bytes)
+    def _remove_unlisted_segments(self) -> None:
+        """Remove the segment files the snapshot does not list: a compaction's that did
+        not finish (written, never listed) or that finished but was stopped before it
+        removed what it replaced (which may hold forgotten text)."""
+        listed = set(self.segments.values())
+        for path in segment_files(self.directory):
+            if path.name not in listed:
+                path.unlink()
+                log.info("%s: removed %s, which the snapshot does not list", self.directory,
+                         path.name)
 
-    def compact(self, state: GraphState) -> None:
-        """Replace snapshot and log by one snapshot of ``state`` (crash-safe)."""
-        size = write_snapshot(self.directory / SNAPSHOT, state, self.seq)
-        self._snapshot_seq, self._snapshot_bytes = self.seq, size
+    def wants_compaction(self) -> bool:
+        return self._log_bytes > self.compact_bytes
+
+    def compact(self, user_id: str, rewritten: Mapping[int, GraphState | None]) -> None:
+        """Fold the log into the snapshot, crash-safe: write the ``rewritten`` segments
+        (None: a segment now empty, dropped) as new files, list them with the others in
+        place of the old list, empty the log, then remove the files they replace."""
+        written: dict[int, str] = {}
+        try:
+            for number, state in sorted(rewritten.items()):
+                if state is not None:
+                    written[number] = segment_name(number, self.seq)
+                    write_snapshot(self.directory / written[number], state, self.seq)
+            listed = {number: name for number, name in self.segments.items()
+                      if number not in rewritten} | written
+            write_segment_list(self.directory / SNAPSHOT, user_id, self.seq, listed)
+        except BaseException:
+            for number, name in written.items():
+                if self.segments.get(number) != name:
+                    (self.directory / name).unlink(missing_ok=True)
+            raise
+        replaced, self.segments = self.segments, listed
+        self._snapshot_seq = self.seq
         with (self.directory / LOG).open("wb") as handle:
             self._log_bytes = 0
             os.fsync(handle.fileno())
         self._acks.write(Acknowledged(self.seq, 0, self.seq))
+        for number, name in replaced.items():
+            if listed.get(number) != name:
+                (self.directory / name).unlink(missing_ok=True)
+        fsync_dir(self.directory)

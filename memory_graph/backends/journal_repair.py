@@ -1,9 +1,10 @@
 """Repair of one user's journal: set damage aside, keep every intact record, and say what
 could not be recovered.
 
-Damaged log lines, a damaged snapshot and a damaged acknowledgement file are moved to the
-directory's ``quarantine`` folder (kept, never deleted); the log is rewritten from its
-intact lines. Acknowledged records that are neither kept nor set aside (a journal cut,
+Damaged log lines, a damaged snapshot segment (or the snapshot's list of segments, with
+all of them) and a damaged acknowledgement file are moved to the directory's
+``quarantine`` folder (kept, never deleted); the log is rewritten from its intact lines,
+the list from the segments left. Acknowledged records that are neither kept nor set aside (a journal cut,
 emptied or deleted) are reported, and the acknowledgement file then records what the
 journal holds, so the user opens again with what is left.
 """
@@ -20,9 +21,12 @@ from memory_graph.backends.journal import (
     LOG,
     QUARANTINE,
     SNAPSHOT,
+    Snapshot,
     find_missing,
     open_snapshot,
     scan_log,
+    segment_files,
+    write_segment_list,
 )
 from memory_graph.backends.store_files import write_atomically
 from memory_graph.errors import MissingWritesError, StoreCorruptedError, StoreUnreadableError
@@ -56,6 +60,37 @@ class RepairReport:
                     or self.dropped_edges or self.unrecovered or self.unknown)
 
 
+@dataclass
+class SegmentCheck:
+    """The segments a snapshot lists, checked: those intact (number: file name), the
+    files that fail their checksum, and those gone (the records they held are lost)."""
+    intact: dict[int, str] = field(default_factory=dict)
+    damaged: list[Path] = field(default_factory=list)
+    gone: list[MissingWritesError] = field(default_factory=list)
+
+
+def _check_segments(snapshot: Snapshot | None) -> SegmentCheck:
+    check = SegmentCheck()
+    if snapshot is None:
+        return check
+    for number, name in snapshot.segments or ():
+        path = snapshot.path.parent / name
+        try:
+            segment = open_snapshot(path)
+        except StoreUnreadableError:
+            raise
+        except StoreCorruptedError:
+            check.damaged.append(path)
+            continue
+        if segment is None:
+            check.gone.append(MissingWritesError(
+                str(path), 0, f"the file is gone; the snapshot (records up to {snapshot.seq}) "
+                "lists it"))
+        else:
+            check.intact[number] = name
+    return check
+
+
 def repair_journal(directory: Path, acks_expected: bool) -> RepairReport:
     """Set damaged log lines, a damaged snapshot and a damaged acknowledgement file
     aside in the directory's ``quarantine`` folder, rewrite the log from its intact
@@ -74,6 +109,7 @@ def repair_journal(directory: Path, acks_expected: bool) -> RepairReport:
         raise
     except StoreCorruptedError:
         snapshot, snapshot_damaged = None, True
+    segments = _check_segments(snapshot)
     acks_path = directory / ACKS
     acks = AckFile(acks_path)
     try:
@@ -88,6 +124,16 @@ def repair_journal(directory: Path, acks_expected: bool) -> RepairReport:
         quarantine.mkdir(exist_ok=True)
         os.replace(snap_path, quarantine / f"{SNAPSHOT}.{stamp}")
         report.quarantined_snapshot = True
+        # Its segments are listed nowhere now: kept aside with it, not removed as a
+        # compaction's leftovers.
+        for path in segment_files(directory):
+            os.replace(path, quarantine / f"{path.name}.{stamp}")
+    elif snapshot is not None and (segments.damaged or segments.gone):
+        quarantine.mkdir(exist_ok=True)
+        for path in segments.damaged:
+            os.replace(path, quarantine / f"{path.name}.{stamp}")
+        report.quarantined_snapshot = True
+        write_segment_list(snap_path, snapshot.user_id, snapshot.seq, segments.intact)
     if report.quarantined_acks:
         quarantine.mkdir(exist_ok=True)
         os.replace(acks_path, quarantine / f"{ACKS}.{stamp}")
@@ -102,6 +148,7 @@ def repair_journal(directory: Path, acks_expected: bool) -> RepairReport:
             missing for missing in find_missing(directory, acked[1], snapshot_seq, scan)
             if not (snapshot_damaged and missing.path == str(snap_path))]
         acks.generation = acked[0]
+    report.unrecovered += segments.gone
     report.kept_records = len(scan.records)
     if scan.torn_at is not None:
         report.torn_bytes = scan.size - scan.torn_at

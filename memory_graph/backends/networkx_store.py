@@ -26,6 +26,7 @@ from memory_graph.backends.acks import ACKS
 from memory_graph.backends.journal import (
     LOG,
     QUARANTINE,
+    SEGMENT_NODES,
     SNAPSHOT,
     Journal,
 )
@@ -99,9 +100,11 @@ class NetworkxStore:
 
     def __init__(self, data_dir: str | Path | None = None,
                  compact_bytes: int = 32 * 1024 * 1024,
-                 resident_nodes: int = DEFAULT_RESIDENT_NODES) -> None:
+                 resident_nodes: int = DEFAULT_RESIDENT_NODES,
+                 segment_nodes: int = SEGMENT_NODES) -> None:
         self._root = Path(data_dir).expanduser() if data_dir is not None else None
         self._compact_bytes = compact_bytes
+        self._segment_nodes = segment_nodes
         self._resident_nodes = resident_nodes
         self._users: OrderedDict[str, UserGraph] = OrderedDict()
         #: Users whose files one thread is reading now; the others wait for the event.
@@ -168,7 +171,7 @@ class NetworkxStore:
         ``drop_dangling`` (repair, after a damaged snapshot was set aside). A journal
         opened without ``acks_expected`` has its acknowledgement file now, and the user
         file says so."""
-        journal = Journal(directory, self._compact_bytes)
+        journal = Journal(directory, self._compact_bytes, self._segment_nodes)
         user = UserGraph(user_id, journal)
         snapshot, ops = journal.load(acks_expected)
         if snapshot is not None:
@@ -186,12 +189,12 @@ class NetworkxStore:
                 user.graph.remove_edge(source, target, key=key)
             user.graph.remove_nodes_from([n for n, data in list(user.graph.nodes(data=True))
                                           if "node" not in data])
-            journal.compact(user.state())
+            user.compact(every_segment=True)
         elif unpurged:
             # A deletion is compacted away as it is written (a forget's text leaves the
             # files); one still in the log is a forget whose rewrite did not finish (a kill,
             # a full disk): finished now, before the user is served.
-            journal.compact(user.state())
+            user.compact()
             log.info("%s: finished the rewrite of an earlier forget", directory)
         if not acks_expected:
             _write_meta(directory, user_id)
@@ -369,7 +372,7 @@ class NetworkxStore:
                     journal = None
                     if self._root is not None:
                         directory = self._user_dir(user.user_id)
-                        journal = Journal(directory, self._compact_bytes)
+                        journal = Journal(directory, self._compact_bytes, self._segment_nodes)
                         journal.create()
                         _write_meta(directory, user.user_id)
                     self._keep(UserGraph(user.user_id, journal))

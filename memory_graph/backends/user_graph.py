@@ -112,21 +112,27 @@ class UserGraph:
         #: (event time, id) of the nodes of ``TIME_ORDERED``'s labels, in order (``latest``).
         self.by_time: dict[NodeLabel, list[tuple[float, str]]] = {
             label: [] for label in TIME_ORDERED}
+        #: Nodes per snapshot segment; a node's segment is its ``segment`` attribute in the
+        #: graph (none yet: written since the last compaction, which places it).
+        self.segment_sizes: dict[int, int] = {}
+        #: Segments whose records changed since the last compaction (it rewrites them).
+        self.changed_segments: set[int] = set()
 
     # -- state changes (applied identically when written and when replayed) --
     def apply(self, op: dict[str, Any]) -> None:
+        """Apply a journal operation, noting the snapshot segments it changes."""
         kind = op["kind"]
         if kind == "batch":  # one journal record: all of it is replayed, or none
             for part in op["ops"]:
                 self.apply(part)
         elif kind == "nodes":
             for record in op["items"]:
+                self._changed(record["data"]["id"])
                 self._put_node(*node_from(record))
         elif kind == "edges":
             for record in op["items"]:
-                edge = Edge.model_validate(record)
-                self.graph.add_edge(edge.source, edge.target, key=_edge_key(edge),
-                                    edge=self.records.pack_edge(edge, self.strings))
+                self._changed(record["source"])
+                self._put_edge(record)
         elif kind == "delete":
             for node_id in op["ids"]:
                 self._remove_node(node_id)
@@ -135,9 +141,22 @@ class UserGraph:
             for source, target, key in list(self.graph.edges(keys=True)):
                 edge_type, _, edge_key = key.partition(_KEY_SEPARATOR)
                 if stable_id(edge_type, source, target, edge_key) in doomed:
+                    self._changed(source)
                     self.graph.remove_edge(source, target, key=key)
         else:
             raise ValueError(f"unknown journal operation {kind!r}")
+
+    def _changed(self, node_id: str) -> None:
+        """Note that the segment of ``node_id`` (its record, its outgoing edges) changed."""
+        if node_id in self.graph:
+            segment = self.graph.nodes[node_id].get("segment")
+            if segment is not None:
+                self.changed_segments.add(segment)
+
+    def _put_edge(self, record: dict[str, Any]) -> None:
+        edge = Edge.model_validate(record)
+        self.graph.add_edge(edge.source, edge.target, key=_edge_key(edge),
+                            edge=self.records.pack_edge(edge, self.strings))
 
     def _put_node(self, node: Node, vector: FloatVector | None) -> None:
         """Index the node and hold it packed, without its ``vector``: the vector index
@@ -272,28 +291,83 @@ class UserGraph:
         if old is not None:
             self._unindex(old)
         if node_id in self.graph:
+            # Its segment loses it; the segments of the edges into it lose those.
+            self._changed(node_id)
+            for source in self.graph.predecessors(node_id):
+                self._changed(source)
+            segment = self.graph.nodes[node_id].get("segment")
+            if segment is not None:
+                self.segment_sizes[segment] -= 1
             self.graph.remove_node(node_id)
 
-    def state(self) -> GraphState:
-        """The graph as the journal's records, made one at a time from the packed records
-        (no model is made) as a snapshot takes them."""
+    # -- the snapshot --
+    def compact(self, every_segment: bool = False) -> None:
+        """Fold the journal's log into its snapshot, rewriting only the segments whose
+        records changed since the last compaction (``every_segment``: all of them) and
+        the last one, which takes the nodes written since."""
+        assert self.journal is not None
+        # Noted as changed before the files are written: a compaction that fails (a full
+        # disk) leaves them to the next one.
+        self.changed_segments |= self._place_new_nodes()
+        if every_segment:
+            self.changed_segments |= set(self.segment_sizes)
+        members: dict[int, list[str]] = {number: [] for number in self.changed_segments}
+        for node_id, segment in self.graph.nodes(data="segment"):
+            if segment in members:
+                members[segment].append(node_id)
+        self.journal.compact(self.user_id, {
+            number: self._segment_state(node_ids) if node_ids else None
+            for number, node_ids in members.items()})
+        for number, node_ids in members.items():
+            if not node_ids:
+                self.segment_sizes.pop(number, None)
+        self.changed_segments.clear()
+
+    def _place_new_nodes(self) -> set[int]:
+        """Give the nodes without a segment one (the last, until it is full, then a new
+        one); returns the segments that took nodes."""
+        assert self.journal is not None
+        sizes, full = self.segment_sizes, self.journal.segment_nodes
+        last = max(sizes, default=0)
+        placed: set[int] = set()
+        for data in self.graph.nodes.values():
+            if "segment" in data:
+                continue
+            if sizes.get(last, 0) >= full:
+                last += 1
+            data["segment"] = last
+            sizes[last] = sizes.get(last, 0) + 1
+            placed.add(last)
+        return placed
+
+    def _segment_state(self, node_ids: list[str]) -> GraphState:
+        """A segment's records, made one at a time from the packed records (no model is
+        made) as the file takes them: its nodes, and their outgoing edges."""
         def nodes() -> Iterator[dict[str, Any]]:
-            for node_id, packed in self.graph.nodes(data="node"):
+            for node_id in node_ids:
+                packed = self.graph.nodes[node_id].get("node")
                 if packed is None:
-                    continue
+                    continue  # an edge's endpoint only (after damage): its edges are kept
                 label: NodeLabel = packed[0]
                 vector = (self.vector[label].vector_of(node_id)
                           if NODE_TYPES[label].searchable else None)
                 yield _journal_node(label, self.records.node_json(packed), vector)
 
         edges = (self.records.edge_json(packed, source, target, self.user_id)
-                 for source, target, packed in self.graph.edges(data="edge"))
+                 for source, target, packed in self.graph.out_edges(node_ids, data="edge"))
         return GraphState(self.user_id, nodes(), edges)
 
     def restore(self, snapshot: Snapshot) -> None:
-        """Apply a snapshot's records as they are read (nodes first, then edges)."""
-        for kind, record in snapshot.records():
-            self.apply({"kind": kind, "items": (record,)})
+        """Apply a snapshot's records as they are read (each segment's nodes, then its
+        edges); a node read from a segment belongs to it."""
+        for kind, record, segment in snapshot.records():
+            if kind == "edges":
+                self._put_edge(record)
+                continue
+            self._put_node(*node_from(record))
+            if segment is not None:
+                self.graph.nodes[record["data"]["id"]]["segment"] = segment
+                self.segment_sizes[segment] = self.segment_sizes.get(segment, 0) + 1
 
     def dangling_edges(self) -> list[tuple[str, str, str]]:
         """Edges whose endpoint has no node (only after damage was set aside)."""
@@ -310,10 +384,10 @@ class UserGraph:
         if self.journal is None:
             return
         if compact:
-            self.journal.compact(self.state())
+            self.compact()
         elif self.journal.wants_compaction():
             try:
-                self.journal.compact(self.state())
+                self.compact()
             except OSError as exc:
                 log.warning("%s: compaction failed (%s); the log keeps every write and is "
                             "compacted after a later one", self.journal.directory, exc)

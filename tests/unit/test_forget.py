@@ -184,7 +184,7 @@ def test_a_forget_whose_rewrite_failed_is_finished_when_the_user_is_opened(
     first.add_turns("maya", [TurnInput(text="See you at the pool.", at="2024-05-01 10:05",
                                        session_id="s1")])
 
-    def full_disk(self: Journal, state: object) -> None:
+    def full_disk(self: Journal, user_id: str, rewritten: object) -> None:
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patch:

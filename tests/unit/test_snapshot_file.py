@@ -29,7 +29,8 @@ EDGES = [{"id": "e1", "source": "t0", "target": "t1"}]
 def _read(snapshot: Snapshot | None) -> dict[str, Any]:
     assert snapshot is not None
     state: dict[str, Any] = {"seq": snapshot.seq, "nodes": [], "edges": []}
-    for kind, record in snapshot.records():
+    for kind, record, segment in snapshot.records():
+        assert segment is None
         state[kind].append(record)
     return state
 
