@@ -4,9 +4,10 @@ could not be recovered.
 Damaged log lines, a damaged snapshot segment (or the snapshot's list of segments, with
 all of them) and a damaged acknowledgement file are moved to the directory's
 ``quarantine`` folder (kept, never deleted); the log is rewritten from its intact lines,
-the list from the segments left. Acknowledged records that are neither kept nor set aside (a journal cut,
-emptied or deleted) are reported, and the acknowledgement file then records what the
-journal holds, so the user opens again with what is left.
+the list from the segments left. Acknowledged records that are neither kept nor set
+aside (a journal cut, emptied or deleted, a segment deleted) are reported, and the
+acknowledgement file then records what the journal holds, so the user opens again with
+what is left.
 """
 
 from __future__ import annotations
