@@ -63,6 +63,8 @@ MAX_TURN_CHARS = 20_000
 #: Nodes ``forget_memory`` does not take by id: the user (``forget_user``), a personality
 #: estimate and a photo (they go with the turn they came from).
 UNFORGETTABLE_ALONE = frozenset({NodeLabel.USER, NodeLabel.PERSONALITY, NodeLabel.IMAGE})
+#: The key of the RELATES edge from a corrected memory's successor to it (``correct``).
+CORRECTS = "corrects"
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,17 @@ class MemoryGraph:
         the last one's end and a gap, or before the last one began)."""
         session = self._latest(user_id, NodeLabel.SESSION)
         return session if isinstance(session, Session) else None
+
+    def session_for(self, user_id: str, at: datetime, gap: timedelta
+                    ) -> tuple[str, bool, Session | None]:
+        """The session a turn said at ``at`` belongs to, whether it is a new one, and the
+        user's last session: the last one continues unless the turn comes more than
+        ``gap`` after its end, or before it began."""
+        last = self.latest_session(user_id)
+        if last is not None and not (at - (last.ended_at or last.started_at) > gap
+                                     or at < last.started_at):
+            return last.id, False, last
+        return stable_id(user_id, "session", at.isoformat()), True, last
 
     def _latest(self, user_id: str, label: NodeLabel) -> Node | None:
         """The node of ``label`` with the latest event time (one read, from an order)."""
@@ -323,6 +336,51 @@ class MemoryGraph:
         if isinstance(node, Session):
             return self.forget_session(user_id, node.id)
         return self._forget(plan_forget(self.store, user_id, [], extra_nodes=[node]))
+
+    def correct(self, user_id: str, memory_id: str, text: str,
+                at: datetime | None = None) -> Fact | Routine:
+        """Correct a fact or a habit: the memory is closed in valid time at ``at`` (now by
+        default), kept as history, and a new one of the same kind says ``text`` from then,
+        linked to it (``corrections``). One transaction. ``UnknownMemoryError`` when the id
+        names no current fact or habit of the user; a turn is what was said and is never
+        rewritten (forget it, or add what is true now)."""
+        found = self.store.get_nodes(user_id, [memory_id], embeddings=False)
+        old = found[0] if found else None
+        if not isinstance(old, Fact | Routine) or not old.is_current():
+            raise UnknownMemoryError(user_id, "current fact or habit", memory_id)
+        moment = at or utc_now()
+        new_id = stable_id(user_id, "correction", memory_id, moment.isoformat(), text)
+        try:
+            new: Fact | Routine = (
+                old.model_copy(update={"id": new_id, "statement": text, "at": moment,
+                                       "valid_to": None, "embedding": None,
+                                       "created_at": utc_now()})
+                if isinstance(old, Fact) else
+                old.model_copy(update={"id": new_id, "description": text,
+                                       "updated_at": moment, "valid_to": None,
+                                       "embedding": None, "created_at": utc_now()}))
+            new = type(new).model_validate(new.model_dump())
+        except ValidationError as exc:
+            raise InvalidInputError(f"invalid correction: {exc}") from exc
+        self.commit(user_id, WriteBatch(
+            nodes=[old.model_copy(update={"valid_to": moment}), new],
+            edges=[Edge(type=EdgeType.RELATES, user_id=user_id, source=new.id,
+                        target=old.id, key=CORRECTS, predicate=CORRECTS,
+                        valid_from=moment, recorded_at=moment)]))
+        return new
+
+    def corrections(self, user_id: str, memory_id: str) -> list[Node]:
+        """The versions of a memory, oldest first: those it corrected and those that
+        corrected it (``correct``), itself among them."""
+        chain: dict[str, Node] = {}
+        frontier = [memory_id]
+        while frontier:
+            nodes = self.store.get_nodes(user_id, frontier, embeddings=False)
+            chain.update((n.id, n) for n in nodes)
+            edges = self.store.edges(user_id, [n.id for n in nodes], [EdgeType.RELATES], "both")
+            frontier = [other for e in edges if e.key == CORRECTS
+                        for other in (e.source, e.target) if other not in chain]
+        return sorted(chain.values(), key=lambda n: (n.event_time() or n.created_at, n.id))
 
     def current_facts(self, user_id: str) -> list[Fact]:
         """The user's stated facts ("fact" and "remember") that no later fact closed."""
@@ -579,6 +637,21 @@ class MemoryGraph:
         """The content hashes of the user's stored photos: the media files in use."""
         return {n.sha256 for n in self.store.find_nodes(user_id, NodeLabel.IMAGE)
                 if isinstance(n, Image)}
+
+    def users(self) -> list[str]:
+        """Every user the store holds, sorted."""
+        return sorted(self.store.users())
+
+    def find(self, user_id: str, memory_id: str) -> Node | None:
+        """The user's node ``memory_id`` (without its vector), None when there is none."""
+        found = self.store.get_nodes(user_id, [memory_id], embeddings=False)
+        return found[0] if found else None
+
+    def derived_from(self, user_id: str, turn_ids: Sequence[str]) -> list[Node]:
+        """The memories learned from any of the turns (their FROM_TURN edges)."""
+        sources = {e.source for e in self.store.edges(user_id, list(turn_ids),
+                                                      [EdgeType.FROM_TURN], "in")}
+        return self.store.get_nodes(user_id, sorted(sources), embeddings=False)
 
     def source_turns(self, user_id: str, node_id: str) -> list[str]:
         """Ids of the turns a derived memory was learned from (its ``FROM_TURN`` edges)."""

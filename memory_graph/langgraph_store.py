@@ -146,7 +146,7 @@ class MemoryGraphStore(BaseStore):
         if op.query:
             search = self.hybrid.with_config(replace(self.hybrid.config, labels=labels))
             hits = search.search(user_id, op.query, k=max(wanted * 4, 50))
-            scored = [(hit.node, hit.score) for hit in hits]
+            scored = [(hit.node, hit.relevance) for hit in hits]
         else:
             nodes = [n for label in labels for n in self.memory.store.find_nodes(user_id, label)]
             nodes.sort(key=_newest_first)

@@ -8,6 +8,7 @@ benchmarks compare; results carry their date and provenance.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -76,11 +77,15 @@ class MemoryHit:
     """A retrieved memory with the evidence of why and where it came from."""
 
     node: Node
+    #: What ranked it: the cross-encoder's logit when reranked, else the fused rank score.
     score: float
     date: datetime | None
     session_id: str | None
     provenance: list[str]
     signals: dict[str, int] = field(default_factory=dict)
+    #: The score on 0-1, in the order of the hits: the logit's sigmoid when reranked, else
+    #: the fused score over the best a memory first in every signal could get.
+    relevance: float = 0.0
 
     @property
     def label(self) -> NodeLabel:
@@ -190,7 +195,8 @@ class HybridSearch:
                 scores[head[j]] = logits[j]
                 signals[head[j]]["rerank"] = order.index(j)
             fused = [head[j] for j in order] + fused[cfg.rerank_candidates:]
-        return [self._hit(nodes[i], scores[i], signals[i]) for i in fused[:k]]
+        relevance = _relevance(fused[:k], scores, signals, weights, cfg.rrf_k)
+        return [self._hit(nodes[i], scores[i], signals[i], relevance[i]) for i in fused[:k]]
 
     def _neighbourhood(self, user_id: str, seeds: Sequence[Node],
                        window: TimeWindow | None) -> list[Node]:
@@ -210,14 +216,34 @@ class HybridSearch:
         return [n for n in nodes if n.searchable
                 and (window is None or window.contains(n.event_time()))]
 
-    def _hit(self, node: Node, score: float, signals: dict[str, int]) -> MemoryHit:
+    def _hit(self, node: Node, score: float, signals: dict[str, int],
+             relevance: float) -> MemoryHit:
         session_id = node.session_id if isinstance(node, Turn) else None
         provenance = [node.id] if isinstance(node, Turn) else []
         if not provenance:
             provenance = [e.target for e in self.memory.store.edges(
                 node.user_id, [node.id], [EdgeType.FROM_TURN], "out")]
         return MemoryHit(node=node, score=score, date=node.event_time(),
-                         session_id=session_id, provenance=provenance, signals=dict(signals))
+                         session_id=session_id, provenance=provenance, signals=dict(signals),
+                         relevance=relevance)
+
+
+def _relevance(ordered: list[str], scores: dict[str, float], signals: dict[str, dict[str, int]],
+               weights: dict[str, float], rrf_k: float) -> dict[str, float]:
+    """Each hit's score on 0-1, never above the hit before it (``MemoryHit.relevance``):
+    reranked hits come first, and a hit after them was judged less relevant than they."""
+    used = {name for ranks in signals.values() for name in ranks if name != "rerank"}
+    best = sum(weights.get(name, 0.0) for name in used) / (rrf_k + 1) or 1.0
+    found: dict[str, float] = {}
+    ceiling = 1.0
+    for node_id in ordered:
+        if "rerank" in signals[node_id]:
+            value = 1.0 / (1.0 + math.exp(-max(-60.0, scores[node_id])))
+        else:
+            value = scores[node_id] / best
+        ceiling = min(ceiling, max(0.0, value))
+        found[node_id] = round(ceiling, 4)
+    return found
 
 
 def _rrf_score(ranks: dict[str, int], weights: dict[str, float], rrf_k: float) -> float:

@@ -76,12 +76,8 @@ class Perceive:
         with meter.store():
             if ctx.update_memory:
                 memory.ensure_user(ctx.user_id, ctx.user_name)
-            last = memory.latest_session(ctx.user_id)
-        gap = timedelta(minutes=ctx.session_gap_minutes)
-        new_session = last is None or at - (last.ended_at or last.started_at) > gap \
-            or at < last.started_at
-        session_id = (last.id if last is not None and not new_session else
-                      stable_id(ctx.user_id, "session", at.isoformat()))
+            session_id, new_session, last = memory.session_for(
+                ctx.user_id, at, timedelta(minutes=ctx.session_gap_minutes))
         captions = [self._caption(res, image, meter, errors) for image in images]
         speaker = ctx.display_name
         turn_id = stable_id(ctx.user_id, session_id, at.isoformat(), text,

@@ -57,3 +57,13 @@ the past? Give {"keywords":"...","start":null,"end":null} (dates YYYY-MM-DD only
 message names a time), or {"keywords":""} if it asks nothing of the past."""
 
 DECIDE_SHAPE = '{"keywords":"...","start":null,"end":null}'
+
+#: What ``PersonaMemoryMiddleware`` adds to an agent's system message before each model
+#: call: the memories found for the user's message, and the personality in words.
+MIDDLEWARE_CONTEXT = """
+
+Memories of the user from earlier conversations, with dates (use them only where they \
+bear on the message; never invent memories):
+{memories}
+The user's personality, inferred from their messages (adapt your tone to it): \
+{personality}"""

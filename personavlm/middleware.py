@@ -1,0 +1,125 @@
+"""``PersonaMemoryMiddleware``: PersonaVLM's memory in any LangChain v1 agent
+(``langchain.agents.create_agent(model, tools, middleware=[PersonaMemoryMiddleware()])``).
+
+Before each model call it adds to the system message the user's memories found for their
+last message and their personality in words (kept out of the agent's state, so nothing
+of it is checkpointed); after the agent's turn it records the exchange (the user's last
+message and the agent's final reply) and queues its memory work on the memory's worker,
+as the PersonaVLM agent does after a reply. The user is the run's: the authenticated
+user on a LangGraph server (``langgraph_auth_user_id``), else ``user_id`` of the run's
+context, else of ``configurable``; a run without one gets no memories and records
+nothing (a warning says so)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
+from langgraph.config import get_config
+from langgraph.runtime import Runtime
+
+from memory_graph.errors import UnknownUserError
+from nodes.memory_tools import AUTH_USER_KEY
+from nodes.prompts import MIDDLEWARE_CONTEXT
+from personavlm.memory import Memory
+
+log = logging.getLogger(__name__)
+
+
+class PersonaMemoryMiddleware(AgentMiddleware):
+    """Memories and personality before each model call, the exchange recorded after the
+    turn (module docstring). ``memory``: a ``Memory`` (by default the embedded store where
+    the command line keeps it, extracting with the bundled offline model); ``limit``:
+    how many memories each call is given."""
+
+    def __init__(self, memory: Memory | None = None, *, limit: int = 5) -> None:
+        super().__init__()
+        self.memory = memory if memory is not None else Memory(model="offline")
+        self.limit = limit
+
+    # -- before each model call --
+    def wrap_model_call(self, request: ModelRequest,
+                        handler: Callable[[ModelRequest], ModelResponse],
+                        ) -> ModelResponse:
+        return handler(self._with_memories(request))
+
+    async def awrap_model_call(
+            self, request: ModelRequest,
+            handler: Callable[[ModelRequest], Awaitable[ModelResponse]],
+    ) -> ModelResponse:
+        return await handler(await asyncio.to_thread(self._with_memories, request))
+
+    def _with_memories(self, request: ModelRequest) -> ModelRequest:
+        user_id = run_user(request.runtime)
+        said = _last(request.messages, HumanMessage)
+        if user_id is None or said is None:
+            return request
+        try:
+            found = self.memory.search(_text(said), user_id, limit=self.limit)
+            personality = self.memory.profile(user_id)["personality"]
+        except UnknownUserError:  # nothing remembered of this user yet
+            return request
+        lines = "\n".join(f"- {m['valid_from'][:10]}: {m['text']}" for m in found) or "(none)"
+        addition = MIDDLEWARE_CONTEXT.format(memories=lines, personality=personality)
+        system = request.system_message
+        content = (_text(system) if system is not None else "") + addition
+        return request.override(system_message=SystemMessage(content=content.lstrip()))
+
+    # -- after the turn --
+    def after_agent(self, state: AgentState,
+                    runtime: Runtime[Any]) -> dict[str, Any] | None:
+        self._record(state["messages"], run_user(runtime))
+        return None
+
+    async def aafter_agent(self, state: AgentState,
+                           runtime: Runtime[Any]) -> dict[str, Any] | None:
+        await asyncio.to_thread(self._record, state["messages"], run_user(runtime))
+        return None
+
+    def _record(self, messages: list[AnyMessage], user_id: str | None) -> None:
+        """Store the user's last message and the reply after it; queue their memory work."""
+        if user_id is None:
+            log.warning("PersonaMemoryMiddleware: the run names no user (context or "
+                        "configurable user_id); the exchange is not remembered")
+            return
+        said = _last(messages, HumanMessage)
+        if said is None:
+            return
+        after = messages[messages.index(said) + 1:]
+        reply = _last(after, AIMessage)
+        exchange = [{"role": "user", "content": _text(said)}]
+        if reply is not None and _text(reply).strip():
+            exchange.append({"role": "assistant", "content": _text(reply)})
+        self.memory.add(exchange, user_id, background=True)
+
+
+def run_user(runtime: Runtime[Any] | None) -> str | None:
+    """The run's user: the server's authenticated user, else the context's ``user_id``,
+    else ``configurable``'s."""
+    try:
+        configurable: Mapping[str, Any] = get_config().get("configurable") or {}
+    except RuntimeError:  # outside a run
+        configurable = {}
+    if configurable.get(AUTH_USER_KEY):
+        return str(configurable[AUTH_USER_KEY])
+    context = getattr(runtime, "context", None)
+    given = context.get("user_id") if isinstance(context, Mapping) else \
+        getattr(context, "user_id", None)
+    given = given or configurable.get("user_id")
+    return str(given) if given else None
+
+
+def _last(messages: list[AnyMessage], kind: type[AnyMessage]) -> AnyMessage | None:
+    return next((m for m in reversed(messages) if isinstance(m, kind)), None)
+
+
+def _text(message: AnyMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content
+    return "\n".join(part if isinstance(part, str) else str(part.get("text", ""))
+                     for part in content if isinstance(part, str | dict))
