@@ -7,27 +7,79 @@ state of that user's next turn; nothing fails silently."""
 
 from __future__ import annotations
 
+import atexit
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 
 log = logging.getLogger(__name__)
 
 #: How long a job waits for a reply in progress. A turn that fails before its reply never
 #: calls ``end_reply``; after this its queued memory work runs anyway.
 REPLY_WAIT_SECONDS = 120.0
+#: How long a process that exits without closing its worker waits for memory work.
+EXIT_WAIT_SECONDS = 15.0
+
+
+class DaemonExecutor:
+    """Jobs run in submission order on one daemon thread (started with the first job): a
+    process may exit while one runs. Memory work is recorded in the store before it is
+    queued and its writes are transactions, so a job cut short by the exit resumes later;
+    a ``ThreadPoolExecutor``'s thread would keep the process alive for every queued job."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._jobs: queue.SimpleQueue[tuple[Future[None], Callable[[], None]] | None] = \
+            queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], None]) -> Future[None]:
+        future: Future[None] = Future()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+            self._jobs.put((future, job))
+        return future
+
+    def _run(self) -> None:
+        while (item := self._jobs.get()) is not None:
+            future, job = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                job()
+            except BaseException as exc:  # a job reports its own errors; this is the rest
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
+
+    def shutdown(self) -> None:
+        """Cancel the jobs not yet started and let the thread end after the running one."""
+        with self._lock:
+            while True:
+                try:
+                    item = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    item[0].cancel()
+            self._jobs.put(None)
 
 
 class BackgroundWorker:
     def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="personavlm-bg")
+        self._executor = DaemonExecutor("personavlm-bg")
         self._pending: dict[str, list[Future[None]]] = {}
         self._keys: dict[Future[None], str] = {}
         self._timers: dict[str, threading.Timer] = {}
         self._failures: dict[str, list[str]] = {}
         self._lock = threading.Lock()
+        atexit.register(self._at_exit)
         self._replies = threading.Condition()
         self._replying: dict[str, list[float]] = {}
 
@@ -146,4 +198,10 @@ class BackgroundWorker:
         if unfinished:
             log.warning("stopped with %d memory job(s) unfinished after %.0f s",
                         len(unfinished), time.monotonic() - started)
-        self._executor.shutdown(wait=not unfinished, cancel_futures=True)
+        self._executor.shutdown()
+        atexit.unregister(self._at_exit)
+
+    def _at_exit(self) -> None:
+        """A process that ends without ``close``: its queued memory work gets a short
+        wait, said on stderr, and then the process ends (the work resumes later)."""
+        self.close(EXIT_WAIT_SECONDS)

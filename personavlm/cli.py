@@ -114,6 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     llama.add_argument("--repeats", type=int, default=3,
                        help="runs of each configuration; the table gives their median")
     llama.add_argument("--out", type=Path, default=Path("results/llama.json"))
+    tools = benches.add_parser("tools", help="how reliably a chat model calls the memory "
+                                             "tools (the offline model by default)")
+    _model_options(tools)
+    tools.add_argument("--out", type=Path, default=Path("results/bench-tools.json"))
     _agent_commands(commands)
     _eval_commands(commands)
     return parser
@@ -603,6 +607,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench_llama.main(args.out, args.builds, args.policies, args.processes,
                              args.prompt_tokens, args.gen_tokens, args.repeats,
                              args.threads)
+        elif args.command == "bench" and args.bench == "tools":
+            from evals import bench_tools
+            from providers.chat import make_chat_model
+
+            bench_tools.main(make_chat_model(args.provider, args.model, args.base_url),
+                             args.out)
         elif args.command == "eval":
             return _run_eval(args)
         elif args.command == "repair":

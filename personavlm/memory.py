@@ -23,6 +23,7 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage
 
+from agent_runtime.background import EXIT_WAIT_SECONDS
 from agent_runtime.context import Context
 from agent_runtime.cost import CostMeter
 from agent_runtime.resources import ResourceProvider, Resources
@@ -257,9 +258,21 @@ class Memory:
     async def aprofile(self, user_id: str) -> dict[str, Any]:
         return await asyncio.to_thread(self.profile, user_id)
 
+    def sync(self, user_id: str) -> dict[str, int]:
+        """Run the user's outstanding memory work to the end now (a model's extraction of
+        turns still waiting for the rest of their window, sessions to settle); returns
+        how much was done or failed."""
+        res, ctx = self._resources(user_id)
+        if not ctx.extract_memories:
+            return {}
+        return sync(res, ctx, progress=lambda _: None)
+
     # -- lifetime --
-    def close(self) -> None:
-        self._provider.close()
+    def close(self, timeout: float = EXIT_WAIT_SECONDS) -> None:
+        """Wait up to ``timeout`` seconds for memory work queued by ``add(background=True)``
+        (a warning says so), then close the store. Work not done by then stays recorded
+        and resumes at the user's next ``add`` or ``sync``."""
+        self._provider.close(timeout)
 
     def __enter__(self) -> Memory:
         return self

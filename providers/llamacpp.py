@@ -12,26 +12,32 @@ system prompt and recent turns, while the user is idle); it runs at background p
 is abandoned between chunks as soon as a reply is waiting, and is skipped when the context
 already holds all but a few tokens of it.
 JSON-schema-constrained decoding (a llama.cpp grammar) is available with
-``model.bind(json_schema=...)``.
+``model.bind(json_schema=...)``; ``bind_tools`` calls tools through it
+(``providers.llamacpp_tools``).
 """
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
 
 from providers.gate import PRIORITY_DESCRIPTION, ComputeGate, Priority
 from providers.llama_runtime import import_llama_cpp, load_llama
+from providers.llamacpp_tools import parsed_reply, tool_schema, with_tools
 from providers.messages import to_openai_messages
 
 
@@ -108,8 +114,21 @@ class ChatLlamaCpp(BaseChatModel):
     def count_tokens(self, text: str) -> int:
         return len(self._context(False).tokenize(text.encode("utf-8"), add_bos=False))
 
+    def bind_tools(self, tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+                   *, tool_choice: Any = None, **kwargs: Any
+                   ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Tools by constrained JSON (``providers.llamacpp_tools``): each reply is a call
+        of one of them or an answer; ``tool_choice`` "any"/"required"/a name forces a
+        call."""
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools],
+                         tool_choice=tool_choice, **kwargs)
+
     def _request(self, messages: list[BaseMessage], stop: list[str] | None,
                  kwargs: dict[str, Any]) -> dict[str, Any]:
+        tools, tool_choice = kwargs.pop("tools", None), kwargs.pop("tool_choice", None)
+        if tools and tool_choice != "none":
+            messages = with_tools(messages, tools, tool_choice)
+            kwargs["json_schema"] = tool_schema(tools, tool_choice)
         request: dict[str, Any] = {
             "messages": to_openai_messages(messages, images=False),
             "max_tokens": int(kwargs.pop("max_tokens", self.max_tokens)),
@@ -127,25 +146,36 @@ class ChatLlamaCpp(BaseChatModel):
                   **kwargs: Any) -> ChatResult:
         background = self.priority == "background"
         llm = self._context(background, self.cache_slot)
+        calls_tools = bool(kwargs.get("tools")) and kwargs.get("tool_choice") != "none"
         request = self._request(messages, stop, kwargs)
         with self._gate.hold(background):
             output = llm.create_chat_completion(**request)
         choice = output["choices"][0]
         usage = output.get("usage") or {}
-        message = AIMessage(
-            content=choice["message"].get("content") or "",
-            usage_metadata=_usage(int(usage.get("prompt_tokens", 0)),
-                                  int(usage.get("completion_tokens", 0))),
-            response_metadata={"finish_reason": choice.get("finish_reason"),
-                               "model": Path(self.model_path).name},
-        )
+        text = choice["message"].get("content") or ""
+        message = parsed_reply(text) if calls_tools else AIMessage(content=text)
+        message.usage_metadata = _usage(int(usage.get("prompt_tokens", 0)),
+                                        int(usage.get("completion_tokens", 0)))
+        message.response_metadata = {"finish_reason": choice.get("finish_reason"),
+                                     "model": Path(self.model_path).name}
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         """Token by token (LangGraph's ``stream_mode="messages"``); the last chunk carries
-        the token usage and the finish reason."""
+        the token usage and the finish reason. With tools, the reply is one chunk: a call
+        is known only once its JSON is whole."""
+        if kwargs.get("tools") and kwargs.get("tool_choice") != "none":
+            whole = self._generate(messages, stop, None, **kwargs).generations[0].message
+            assert isinstance(whole, AIMessage)
+            yield ChatGenerationChunk(message=AIMessageChunk(
+                content=whole.content, usage_metadata=whole.usage_metadata,
+                response_metadata=whole.response_metadata,
+                tool_call_chunks=[{"name": c["name"], "args": json.dumps(c["args"]),
+                                   "id": c["id"], "index": i, "type": "tool_call_chunk"}
+                                  for i, c in enumerate(whole.tool_calls)]))
+            return
         background = self.priority == "background"
         llm = self._context(background, self.cache_slot)
         request = self._request(messages, stop, kwargs)
