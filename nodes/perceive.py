@@ -28,6 +28,12 @@ from providers.images import LoadedImage, load_image
 
 MAX_IMAGES_PER_TURN = 8
 DESCRIBE_PROMPT = "Describe this photo in one factual sentence: who or what, where, doing what."
+#: Said in the turn's ``errors`` when a photo comes without a caption to a model that
+#: cannot see: it is stored, but search cannot find it by what it shows.
+UNDESCRIBED_PHOTO = ("a photo was stored without a description: this model cannot see "
+                     "photos, so memory search cannot find it by what it shows; give it a "
+                     "caption ({'path': ..., 'caption': 'what it shows'}, or /image PATH "
+                     "CAPTION in chat) or use a vision model (--provider hf or openai)")
 MAX_PREFERENCES_IN_PROMPT = 8
 
 
@@ -132,6 +138,7 @@ class Perceive:
         if image.caption:
             return image.caption
         if not supports_vision(res.chat):
+            errors.append(UNDESCRIBED_PHOTO)
             return ""
         message = HumanMessage(content=[
             {"type": "text", "text": DESCRIBE_PROMPT},

@@ -50,7 +50,7 @@ from memory_work.personality import Personality
 from memory_work.pipeline import observe_or_report
 from memory_work.sync import sync
 from memory_work.turns import stored_turn
-from nodes.perceive import DESCRIBE_PROMPT
+from nodes.perceive import DESCRIBE_PROMPT, UNDESCRIBED_PHOTO
 from providers.chat import supports_vision
 from providers.images import load_image
 
@@ -359,11 +359,7 @@ def _photos(res: Resources, user_id: str, sources: Sequence[Any], at: datetime
         image = load_image(source)
         caption = image.caption or _described(res, image.data_url(), image.mime)
         if not caption:
-            warnings.warn(
-                f"photo {number + 1} is stored without a description: the model cannot "
-                "see photos, so search cannot find it by what it shows. Pass it as "
-                "{'path': ..., 'caption': 'what it shows'}, or use a vision model",
-                stacklevel=3)
+            warnings.warn(f"photo {number + 1}: {UNDESCRIBED_PHOTO}", stacklevel=3)
         path = res.media.save(user_id, image.sha256, image.suffix, image.data)
         photos.append(Image(id=stable_id(user_id, "image", image.sha256), user_id=user_id,
                             sha256=image.sha256, caption=caption, width=image.width,

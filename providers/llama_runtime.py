@@ -20,7 +20,9 @@ a miscompiled build) or dies with the signal the build caused.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
+import importlib
 import logging
 import os
 import sys
@@ -28,6 +30,8 @@ import time
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
+
+import numpy as np
 
 #: The OpenMP wait setting llama.cpp runs with unless the user chose one.
 OPENMP_WAIT_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
@@ -115,12 +119,41 @@ def default_threads() -> int:
 
 def load_llama(model_path: str, *, n_ctx: int, n_threads: int | None = None, seed: int = 7,
                llama_class: type[Any] | None = None) -> Any:
-    """A ``Llama`` (or ``llama_class``, a subclass) with the project's thread settings."""
+    """A ``Llama`` (or ``llama_class``, a subclass) with the project's thread settings. The
+    file is read, not memory-mapped: llama.cpp repacks the weights for this CPU into a
+    copy of its own, and mapped pages would count a second time in the process's memory."""
     module = import_llama_cpp()
     threads = n_threads or default_threads()
     kind = llama_class or module.Llama
     return kind(model_path=model_path, n_ctx=n_ctx, n_threads=threads,
-                n_threads_batch=threads, n_batch=512, seed=seed, verbose=False)
+                n_threads_batch=threads, n_batch=512, seed=seed, verbose=False,
+                use_mmap=False)
+
+
+def another_context(first: Any, llama_class: type[Any]) -> Any:
+    """A second ``Llama`` (of ``llama_class``) on ``first``'s model: a context, a batch and
+    token buffers of its own, the weights shared. Each ``Llama`` loading the file would
+    hold its own copy of the weights (about 1.1 GB for the offline model, 0.3 GB for a
+    context). Calls on the two must not overlap (``ComputeGate``); the new one keeps
+    ``first`` alive, whose model it uses."""
+    internals = importlib.import_module(f"{import_llama_cpp().__name__}._internals")
+    twin = object.__new__(llama_class)  # not ``copy.copy``: a Llama's copy loads it again
+    twin.__dict__.update(first.__dict__)
+    twin._stack = contextlib.ExitStack()
+    twin._ctx = twin._stack.enter_context(contextlib.closing(internals.LlamaContext(
+        model=first._model, params=first.context_params, verbose=False)))
+    twin._batch = twin._stack.enter_context(contextlib.closing(internals.LlamaBatch(
+        n_tokens=first.n_batch, embd=0, n_seq_max=first.context_params.n_ctx, verbose=False)))
+    twin._candidates = internals.LlamaTokenDataArray(n_vocab=first._n_vocab)
+    twin.n_tokens = 0
+    twin._requires_eval = True
+    twin.input_ids = np.ndarray(first.input_ids.shape, dtype=np.intc)
+    twin.scores = np.ndarray(first.scores.shape, dtype=np.single)
+    twin._mirostat_mu = ctypes.c_float(10.0)
+    twin._sampler = None
+    twin.cache = None
+    twin.shares_model_of = first
+    return twin
 
 
 def decode_check(model_path: str) -> tuple[bool, str]:

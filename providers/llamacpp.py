@@ -1,9 +1,9 @@
 """``ChatLlamaCpp``: a LangChain chat model over a local GGUF file (llama-cpp-python).
 
-``Llama`` contexts share one memory-mapped model file: one for the replies the user waits
-for, one for background memory work, and one more per ``cache_slot`` that memory work asks
-for (extraction repeats the same worked examples every turn), so none evicts another's
-prompt cache.
+``Llama`` contexts share one loaded model (``another_context``): one for the replies the
+user waits for, one for background memory work, and one more per ``cache_slot`` that
+memory work asks for (extraction repeats the same worked examples every turn), so none
+evicts another's prompt cache.
 A ``ComputeGate`` runs one call at a time and lets replies jump the queue; the background
 context evaluates tokens in small chunks and steps aside between them when a reply is
 waiting (its KV cache stays put, so the paused call resumes where it stopped).
@@ -36,7 +36,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
 
 from providers.gate import PRIORITY_DESCRIPTION, ComputeGate, Priority
-from providers.llama_runtime import import_llama_cpp, load_llama
+from providers.llama_runtime import another_context, import_llama_cpp, load_llama
 from providers.llamacpp_tools import parsed_reply, tool_schema, with_tools
 from providers.messages import to_openai_messages
 
@@ -100,8 +100,10 @@ class ChatLlamaCpp(BaseChatModel):
                 llama = import_llama_cpp().Llama
                 kind = (_chunked_llama(llama, self._gate.yield_to_foreground) if background
                         else _chunked_llama(llama, partial(_stop_if_reply_waiting, self._gate)))
-                llm = load_llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
-                                 seed=self.seed, llama_class=kind)
+                loaded = next(iter(self._contexts.values()), None)
+                llm = (another_context(loaded, kind) if loaded is not None else
+                       load_llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
+                                  seed=self.seed, llama_class=kind))
                 # The reply context is chunked only while ``prefill`` runs on it.
                 llm.chunking = background
                 self._contexts[key] = llm
