@@ -46,6 +46,11 @@ class StoreLockedError(MemoryGraphError):
     """Another process holds the embedded store's data directory."""
 
 
+class StoreReadOnlyError(MemoryGraphError):
+    """A write to an embedded store opened read-only (``NetworkxStore(read_only=True)``,
+    beside the process that holds it)."""
+
+
 class StoreCorruptedError(MemoryGraphError):
     """A store file is damaged (a record fails its checksum, a snapshot cannot be read).
     The file is left exactly as it was; only the user it belongs to is unavailable.

@@ -59,7 +59,7 @@ def memory_rows(memory: MemoryGraph, user_id: str, as_of: str | datetime | None 
             when = node.event_time()
             if moment is not None and when is not None and when > moment:
                 continue
-            rows.append(_row(node, when))
+            rows.append(_row(memory, node, when))
     preferences = memory.preferences(user_id, as_of=moment)
     names = memory.preference_names(user_id, preferences)
     rows += [_preference_row(edge, names[edge.target]) for edge in preferences]
@@ -73,15 +73,24 @@ def turn_rows(memory: MemoryGraph, user_id: str) -> list[dict[str, Any]]:
              "role": t.role, "text": t.text} for t in memory.turns(user_id)]
 
 
-def _row(node: Node, when: datetime | None) -> dict[str, Any]:
+def _row(memory: MemoryGraph, node: Node, when: datetime | None) -> dict[str, Any]:
+    """A memory as ``memories --json`` lists it (fields in docs/agent.md): ``date`` is
+    when it happened or began to hold (``valid_from``), ``valid_to`` when it stopped (None
+    while it holds), ``source_turns`` the turns it was learned from."""
     kind = node.kind if isinstance(node, Fact) else node.label.value.lower()
-    return {"id": node.id, "kind": kind, "date": when.isoformat() if when else None,
-            "text": describe_node(node)}
+    ends = node.valid_to if isinstance(node, Fact | Routine) else None
+    moment = when.isoformat() if when else None
+    return {"id": node.id, "kind": kind, "date": moment, "text": describe_node(node),
+            "valid_from": moment, "valid_to": ends.isoformat() if ends else None,
+            "source_turns": memory.source_turns(node.user_id, node.id)}
 
 
 def _preference_row(edge: Edge, name: str) -> dict[str, Any]:
     verb = "likes" if edge.type is EdgeType.PREFERS else "dislikes"
     until = f" (until {edge.valid_to.date()})" if edge.valid_to else ""
-    return {"id": edge.id, "kind": "preference",
-            "date": edge.valid_from.isoformat() if edge.valid_from else None,
-            "text": f"{verb} {name}{until}" + (f": {edge.reason}" if edge.reason else "")}
+    begins = edge.valid_from.isoformat() if edge.valid_from else None
+    return {"id": edge.id, "kind": "preference", "date": begins,
+            "text": f"{verb} {name}{until}" + (f": {edge.reason}" if edge.reason else ""),
+            "valid_from": begins,
+            "valid_to": edge.valid_to.isoformat() if edge.valid_to else None,
+            "source_turns": list(edge.source_turns)}

@@ -320,7 +320,9 @@ def _agent_options(parser: argparse.ArgumentParser, user: bool = True) -> None:
         parser.add_argument("--user-name", default="", help="how to call the user")
     parser.add_argument("--backend", choices=BACKENDS, default="networkx")
     parser.add_argument("--location", default="",
-                        help="data dir (networkx) or server URL; default $PERSONAVLM_DATA")
+                        help="data dir (networkx) or server URL; default "
+                             "$PERSONAVLM_DATA/memory, else ~/.local/share/personavlm/memory "
+                             "(where Memory() and the agent keep it)")
     _model_options(parser)
 
 
@@ -370,8 +372,13 @@ def _agent_commands(commands: Any) -> None:
     status = commands.add_parser(
         "status", help="a user's memory work: turns extracted, pending or failed, sessions "
                        "consolidated or not, and every failure with its error")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("--json", action="store_true",
+                        help="print it as JSON (fields in docs/agent.md)")
     _agent_options(status)
+
+    users = commands.add_parser("users", help="the users whose memories the store holds")
+    users.add_argument("--json", action="store_true", help='print ["<user id>", ...]')
+    _agent_options(users, user=False)
 
     sync = commands.add_parser(
         "sync", help="run a user's pending memory work (extraction, consolidation of "
@@ -467,7 +474,11 @@ def _repair(location: str) -> int:
 
 
 #: Commands that only read the memory: served without the agent, LangGraph or a model.
-READ_ONLY_COMMANDS = ("memories", "status", "graph")
+READ_ONLY_COMMANDS = ("memories", "status", "graph", "users")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{number} {name}" for name, number in counts.items()) or "none"
 
 
 def _run_read_command(args: argparse.Namespace) -> None:
@@ -479,7 +490,8 @@ def _run_read_command(args: argparse.Namespace) -> None:
     from providers.embeddings import LazyEmbedder, default_embedder
 
     context = _context(args)
-    store = open_store(context.store_backend, store_location(context) or None)
+    # Read-only: these commands work while a chat or the server holds the store.
+    store = open_store(context.store_backend, store_location(context) or None, read_only=True)
     try:
         memory = MemoryGraph(store, LazyEmbedder(default_embedder))
         if args.command == "memories":
@@ -505,12 +517,22 @@ def _run_read_command(args: argparse.Namespace) -> None:
                     for name, error in damaged.items()]
                 print(json.dumps(work, indent=2))
                 return
-            print(f"turns: {work['turns']}; sessions: {work['sessions']}; outstanding: "
-                  f"{work['outstanding']}")
+            print(f"turns: {_counts(work['turns'])}")
+            print(f"sessions: {_counts(work['sessions'])}")
+            print(f"outstanding: {_counts(work['outstanding'])}")
+            for running in work["running"]:
+                what = "turn" if "turn" in running else "session"
+                print(f"  running: {what} {running[what]} by {running['by']} "
+                      f"until {running['until'][:19]}")
             for failure in work["failures"]:
-                print(f"  failed: {failure}")
+                what = "turn" if "turn" in failure else "session"
+                print(f"  failed: {what} {failure[what]} ({failure['attempts']} attempts): "
+                      f"{failure['error']}")
             for name, error in damaged.items():
                 print(_damage_line(name, error))
+        elif args.command == "users":
+            ids = memory.users()
+            print(json.dumps(ids) if args.json else "\n".join(ids) or "(no users)")
         elif args.command == "graph":
             from personavlm.graph_html import write_graph_html
 

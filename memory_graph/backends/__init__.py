@@ -13,8 +13,10 @@ BackendName = Literal["networkx", "falkordb", "neo4j"]
 BACKENDS: tuple[BackendName, ...] = get_args(BackendName)
 
 
-def open_store(backend: str = "networkx", location: str | Path | None = None) -> GraphStore:
-    """Open a store: a data directory for networkx, a URL for the servers.
+def open_store(backend: str = "networkx", location: str | Path | None = None, *,
+               read_only: bool = False) -> GraphStore:
+    """Open a store: a data directory for networkx, a URL for the servers. ``read_only``
+    opens an embedded store beside the process that holds it (the servers share theirs).
 
     ``falkordb``: ``redis://host:port`` (default ``$FALKORDB_URL`` or localhost:6379).
     ``neo4j``: ``bolt://host:port`` or ``neo4j://...`` (default ``$NEO4J_URI``), with
@@ -23,7 +25,7 @@ def open_store(backend: str = "networkx", location: str | Path | None = None) ->
     if backend == "networkx":
         from memory_graph.backends.networkx_store import NetworkxStore
 
-        return NetworkxStore(location)
+        return NetworkxStore(location, read_only=read_only)
     if backend == "falkordb":
         from memory_graph.backends.falkordb_store import FalkorDBStore
 

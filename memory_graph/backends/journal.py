@@ -407,12 +407,16 @@ class Journal:
     """Snapshot, log and acknowledgement files of one user's graph in ``directory``."""
 
     def __init__(self, directory: Path, compact_bytes: int = 32 * 1024 * 1024,
-                 segment_nodes: int = SEGMENT_NODES) -> None:
+                 segment_nodes: int = SEGMENT_NODES, read_only: bool = False) -> None:
         self.directory = directory
         self.compact_bytes = compact_bytes
         #: How many nodes a segment takes before new nodes go to a new one.
         self.segment_nodes = segment_nodes
-        directory.mkdir(parents=True, exist_ok=True)
+        #: Read beside the process that writes: ``load`` changes no file (a torn final
+        #: record is a write in progress, left alone), and nothing is written.
+        self.read_only = read_only
+        if not read_only:
+            directory.mkdir(parents=True, exist_ok=True)
         self.seq = 0
         self._log_bytes = 0
         self._snapshot_seq = 0
@@ -457,12 +461,14 @@ class Journal:
         if snapshot is not None:
             self.seq = self._snapshot_seq = snapshot.seq
             self.segments = dict(snapshot.segments or ())
-        self._remove_unlisted_segments()
         ops = log_ops(log_path, scan, self.seq)
         self.seq = max([self.seq, *(seq for _, seq in scan.records)])
+        self._log_bytes = scan.end
+        if self.read_only:
+            return snapshot, ops
+        self._remove_unlisted_segments()
         if scan.torn_at is not None:
             self._cut_torn_tail(log_path, scan.torn_at, scan.size, known=acked is not None)
-        self._log_bytes = scan.end
         now = Acknowledged(self.seq, self._log_bytes, self._snapshot_seq)
         if acked is None or acked[1] != now:
             self._acks.write(now)

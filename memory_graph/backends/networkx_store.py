@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from memory_graph.errors import (
     InvalidInputError,
     StoreCorruptedError,
     StoreLockedError,
+    StoreReadOnlyError,
     StoreUnreadableError,
     UnknownUserError,
 )
@@ -62,6 +64,8 @@ from memory_graph.store import (
 META = "user.json"
 #: Nodes held open across users before the least recently used are let go (~1-2 GB).
 DEFAULT_RESIDENT_NODES = 200_000
+#: Opens of a user read beside a writer before its files count as damaged.
+READ_ONLY_ATTEMPTS = 5
 
 log = logging.getLogger("personavlm.store")
 
@@ -101,10 +105,14 @@ class NetworkxStore:
     def __init__(self, data_dir: str | Path | None = None,
                  compact_bytes: int = 32 * 1024 * 1024,
                  resident_nodes: int = DEFAULT_RESIDENT_NODES,
-                 segment_nodes: int = SEGMENT_NODES) -> None:
+                 segment_nodes: int = SEGMENT_NODES, read_only: bool = False) -> None:
         self._root = Path(data_dir).expanduser() if data_dir is not None else None
         self._compact_bytes = compact_bytes
         self._segment_nodes = segment_nodes
+        #: Opened beside the process that holds the directory (``read_only``): no lock is
+        #: taken, no file changed, every write refused (``StoreReadOnlyError``); a user is
+        #: read as its files are when first named.
+        self.read_only = read_only
         self._resident_nodes = resident_nodes
         self._users: OrderedDict[str, UserGraph] = OrderedDict()
         #: Users whose files one thread is reading now; the others wait for the event.
@@ -112,7 +120,7 @@ class NetworkxStore:
         self._damaged: dict[str, StoreCorruptedError] = {}
         self._lock = threading.RLock()
         self._file_lock: FileLock | None = None
-        if self._root is not None:
+        if self._root is not None and not read_only:
             self._root.mkdir(parents=True, exist_ok=True)
             self._file_lock = FileLock(str(self._root / ".lock"))
             try:
@@ -171,7 +179,7 @@ class NetworkxStore:
         ``drop_dangling`` (repair, after a damaged snapshot was set aside). A journal
         opened without ``acks_expected`` has its acknowledgement file now, and the user
         file says so."""
-        journal = Journal(directory, self._compact_bytes, self._segment_nodes)
+        journal = Journal(directory, self._compact_bytes, self._segment_nodes, self.read_only)
         user = UserGraph(user_id, journal)
         snapshot, ops = journal.load(acks_expected)
         if snapshot is not None:
@@ -181,6 +189,11 @@ class NetworkxStore:
             user.apply(op)
             unpurged = unpurged or _deletes(op)
         dangling = user.dangling_edges()
+        if self.read_only:
+            if dangling:
+                raise StoreCorruptedError(str(directory / LOG), 0, f"{len(dangling)} edge(s) "
+                                          "point to nodes the files do not hold")
+            return user, 0
         if dangling and not drop_dangling:
             raise StoreCorruptedError(str(directory / LOG), 0, f"{len(dangling)} edge(s) "
                                       "point to nodes the files do not hold")
@@ -211,6 +224,7 @@ class NetworkxStore:
         with a file that cannot be read is left exactly as it was and stays damaged: its
         report's ``unreadable`` says which file."""
         assert self._root is not None, "a memory-only store has nothing to repair"
+        self._writable()
         reports = []
         with self._lock:
             self.scan_damage()
@@ -312,13 +326,19 @@ class NetworkxStore:
     def _open_or_damage(self, directory: Path, user_id: str, acks_expected: bool
                         ) -> UserGraph:
         """``_open_user``'s graph; damage in its files is recorded (and logged) and raised."""
-        try:
-            return self._open_user(directory, user_id, acks_expected)[0]
-        except StoreCorruptedError as exc:
-            with self._lock:
-                self._damaged[directory.name] = exc
-            log.error("user %r is unavailable: %s", user_id, exc)
-            raise
+        for attempt in range(READ_ONLY_ATTEMPTS if self.read_only else 1):
+            try:
+                return self._open_user(directory, user_id, acks_expected)[0]
+            except StoreCorruptedError as exc:
+                if attempt + 1 < READ_ONLY_ATTEMPTS and self.read_only:
+                    # Read beside a writer: files read mid-compaction disagree; again.
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                with self._lock:
+                    self._damaged[directory.name] = exc
+                log.error("user %r is unavailable: %s", user_id, exc)
+                raise
+        raise AssertionError("unreachable")
 
     def _keep(self, user: UserGraph) -> None:
         """Hold ``user`` open, letting go of the least recently used others while more than
@@ -364,6 +384,7 @@ class NetworkxStore:
 
     # -- GraphStore --
     def ensure_user(self, user: User) -> None:
+        self._writable()
         try:
             self._user(user.user_id)
         except UnknownUserError:
@@ -402,8 +423,14 @@ class NetworkxStore:
                     found.add(meta[0])
             return sorted(found)
 
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreReadOnlyError(f"{self._root} is open read-only (beside the process "
+                                     "that holds it): nothing can be written")
+
     def commit(self, user_id: str, batch: WriteBatch) -> None:
         """Validate everything, then write one journal record and apply it in memory."""
+        self._writable()
         validate_batch(user_id, batch.nodes)
         validate_batch(user_id, batch.edges)
         if not batch:
@@ -519,6 +546,7 @@ class NetworkxStore:
 
     def drop_user(self, user_id: str) -> None:
         """Delete the user and their files; works for a damaged user too."""
+        self._writable()
         check_user_id(user_id)
         while True:
             with self._lock:

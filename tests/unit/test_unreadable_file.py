@@ -121,7 +121,7 @@ def test_status_lists_an_unreadable_user_and_answers_for_the_others(
     location = ["--location", str(tmp_path)]
     assert main(["status", "--user", "ben", *location]) == 0
     out = capsys.readouterr().out
-    assert "turns: {'none': 2}" in out
+    assert "turns: 2 none" in out
     assert (f"damaged: users/{path.parent.name}: {path}: the file cannot be read: "
             "Is a directory (EISDIR)") in out
     assert main(["status", "--user", "ben", *location, "--json"]) == 0
