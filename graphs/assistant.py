@@ -28,6 +28,11 @@ from nodes.forget import forget_memories
 from nodes.memory_view import memory_rows, turn_rows
 from nodes.state import InputState, OutputState
 
+#: What each step of a turn is doing, in words, for progress shown while one runs.
+STAGES = {"perceive": "reading the message", "extract_memory": "noting it",
+          "retrieve": "searching memories", "infer_personality": "thinking",
+          "respond": "answering"}
+
 
 class Assistant:
     """Use it as a context manager (or call ``close``): closing finishes queued memory work
@@ -72,14 +77,20 @@ class Assistant:
 
     def say_streaming(self, text: str, on_token: Callable[[str], None],
                       images: list[Any] | None = None, at: str | None = None,
+                      on_stage: Callable[[str], None] | None = None,
                       **overrides: Any) -> OutputState:
         """``say``, with the reply's tokens handed to ``on_token`` as the model writes
-        them (LangGraph's ``messages`` stream: internal model calls never reach it)."""
+        them (LangGraph's ``messages`` stream: internal model calls never reach it) and,
+        given ``on_stage``, each step's name in words as it starts (``STAGES``)."""
         payload, context = self._turn(text, images, at, overrides)
         final: Any = {}
         for mode, data in cast(Iterator[tuple[str, Any]], self.agent.stream(
-                payload, context=context, stream_mode=["messages", "values"])):
-            if mode == "messages":
+                payload, context=context, stream_mode=["messages", "values", "tasks"])):
+            if mode == "tasks":
+                stage = STAGES.get(str(data.get("name"))) if "input" in data else None
+                if stage is not None and on_stage is not None:
+                    on_stage(stage)
+            elif mode == "messages":
                 message = data[0]
                 if isinstance(message, AIMessage | AIMessageChunk) and isinstance(
                         message.content, str) and message.content:

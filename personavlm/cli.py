@@ -571,7 +571,11 @@ def _run_agent_command(args: argparse.Namespace) -> None:
 
             ingest(assistant, args.file, args.conversation, args.limit)
         elif args.command == "ask":
-            out = assistant.say(args.question, at=args.at)
+            from personavlm.waiting import Spinner
+
+            with Spinner("reading the message") as spinner:
+                out = assistant.say_streaming(args.question, lambda _: None, at=args.at,
+                                              on_stage=spinner.stage)
             print(out["reply"])
             for memory in out["memories"]:
                 print(f"  - round {memory['round']}: {memory['text']}")

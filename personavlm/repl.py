@@ -92,7 +92,7 @@ def _reply(assistant: Assistant, line: str, images: list[dict[str, str]]) -> dic
         print(token, end="", flush=True)
 
     with spinner:
-        out = assistant.say_streaming(line, show, images=images)
+        out = assistant.say_streaming(line, show, images=images, on_stage=spinner.stage)
     if not first:  # a model that does not stream: the reply comes whole
         first.append(time.perf_counter() - start)
         print(f"assistant> {out.get('reply', '')}", end="")

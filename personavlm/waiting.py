@@ -15,7 +15,7 @@ from graphs.assistant import Assistant
 
 class Spinner:
     """``with Spinner("thinking"):`` shows "thinking ⠋ 3 s" on stderr until stopped (only
-    on a terminal; elsewhere nothing)."""
+    on a terminal; elsewhere nothing); ``stage`` changes the words."""
 
     def __init__(self, label: str) -> None:
         self.label = label
@@ -25,13 +25,20 @@ class Spinner:
 
     def _spin(self) -> None:
         start = time.monotonic()
+        widest = 0
         for frame in itertools.cycle("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"):
             if self._stop.wait(0.1):
                 break
-            sys.stderr.write(f"\r{self.label} {frame} {time.monotonic() - start:.0f} s ")
+            line = f"{self.label} {frame} {time.monotonic() - start:.0f} s"
+            widest = max(widest, len(line))
+            sys.stderr.write(f"\r{line:<{widest}} ")
             sys.stderr.flush()
-        sys.stderr.write("\r" + " " * (len(self.label) + 12) + "\r")
+        sys.stderr.write("\r" + " " * (widest + 2) + "\r")
         sys.stderr.flush()
+
+    def stage(self, label: str) -> None:
+        """Name what is being waited for now (the seconds keep counting)."""
+        self.label = label
 
     def stop(self) -> None:
         if self._shown and not self._stop.is_set():
