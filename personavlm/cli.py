@@ -397,7 +397,8 @@ def _agent_commands(commands: Any) -> None:
     graph = commands.add_parser("graph", help="write the user's memory as an HTML page")
     graph.add_argument("--html", type=Path, required=True, help="the page to write")
     graph.add_argument("--png", type=Path,
-                       help="also a screenshot of it (headless Chromium, scripts/chromium.sh)")
+                       help="also a screenshot of it (headless Chromium from the PATH or "
+                            "$PERSONAVLM_CHROMIUM)")
     graph.add_argument("--png-height", type=int, default=1600,
                        help="screenshot height in CSS pixels (width 1200)")
     _agent_options(graph)

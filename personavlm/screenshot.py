@@ -4,6 +4,7 @@ and how the tests look at it as a person would."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -11,11 +12,21 @@ from pathlib import Path
 
 from memory_graph.errors import ConfigurationError
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+#: A Chromium or Chrome binary to use instead of the ones on the PATH.
+BROWSER_VARIABLE = "PERSONAVLM_CHROMIUM"
+NO_BROWSER = (
+    "no headless Chromium here, so no PNG (the HTML page is written). Any of: "
+    "`sudo apt install chromium` (Debian, Ubuntu; or `bash scripts/chromium.sh` as root), "
+    "`sudo dnf install chromium` (Fedora), or a Chrome/Chromium you unpacked anywhere, "
+    f"named by ${BROWSER_VARIABLE}=/path/to/chrome (no root needed)")
 
 
 def browser() -> str | None:
-    """The headless browser on this machine, or None."""
+    """The headless browser: ``$PERSONAVLM_CHROMIUM``, else one on the PATH, else None."""
+    given = os.environ.get(BROWSER_VARIABLE)
+    if given:
+        return shutil.which(given) or (given if os.access(given, os.X_OK) else None)
     return next((found for name in BROWSERS if (found := shutil.which(name))), None)
 
 
@@ -24,8 +35,7 @@ def screenshot(page: Path, png: Path, width: int = 1200, height: int = 1600,
     """Render ``page`` at ``width`` by ``height`` CSS pixels and write it to ``png``."""
     binary = browser()
     if binary is None:
-        raise ConfigurationError("no headless Chromium here: run scripts/chromium.sh "
-                                 "(Debian's chromium package)")
+        raise ConfigurationError(NO_BROWSER)
     png.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="personavlm-chromium-") as profile:
         done = subprocess.run(

@@ -89,3 +89,15 @@ def test_status_speaks_words_and_memories_json_has_validity_and_provenance(
     assert main(["memories", "--user", "maya", "--location", str(db), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["memories"]
     assert rows and all({"valid_from", "valid_to", "source_turns"} <= set(r) for r in rows)
+
+
+def test_graph_png_without_chromium_says_how_to_get_one(
+        db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("PERSONAVLM_CHROMIUM", str(tmp_path / "no-such-chrome"))
+    page = tmp_path / "page.html"
+    assert main(["graph", "--user", "maya", "--location", str(db), "--html", str(page),
+                 "--png", str(tmp_path / "page.png")]) == 2
+    said = capsys.readouterr().err
+    assert page.exists() and "apt install chromium" in said and "PERSONAVLM_CHROMIUM" in said
