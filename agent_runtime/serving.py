@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, make_dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, get_type_hints
 
 from langgraph.runtime import Runtime
 
@@ -41,6 +41,23 @@ SETTING_VARIABLES = {
     "chat_base_url": "PERSONAVLM_CHAT_BASE_URL",
     "embedding_model": "PERSONAVLM_EMBEDDING_MODEL",
 }
+
+
+def _served_context() -> type[Any]:
+    """``Context`` without the server-owned fields: the context schema of the served graph,
+    so that Studio's form and the server's schema offer only what a client may set (the
+    server also drops context keys its schema lacks; the run-creation auth handler refuses
+    a server-owned one first, loudly)."""
+    hints = get_type_hints(Context)
+    kept = [(spec.name, hints[spec.name], field(default=spec.default, metadata=spec.metadata))
+            for spec in fields(Context) if spec.name not in SERVER_OWNED_FIELDS]
+    served = make_dataclass("ServedContext", kept, kw_only=True)
+    served.__module__ = __name__
+    served.__doc__ = "What a client may set of a served run's context (``Context``)."
+    return served
+
+
+ServedContext = _served_context()
 
 
 class AccessDeniedError(PersonaVLMError, PermissionError):
@@ -108,6 +125,8 @@ def refusals(requested: Mapping[str, Any], identity: str | None) -> list[str]:
 class RunPolicy(Protocol):
     #: Whether images may be given as file paths (read from this machine's disk).
     image_paths_allowed: bool
+    #: The context schema of the graphs run under it (what a caller may set).
+    context_schema: type[Any]
     #: Whether memory work goes to the LangGraph server's run queue (durable across
     #: restarts) instead of this process's background worker.
     queues_memory_work: bool
@@ -121,6 +140,7 @@ class TrustedCaller:
 
     image_paths_allowed = True
     queues_memory_work = False
+    context_schema: type[Any] = Context
 
     def context(self, runtime: Runtime[Context]) -> Context:
         return runtime.context
@@ -131,12 +151,13 @@ class ServedCaller:
 
     image_paths_allowed = False
     queues_memory_work = True
+    context_schema: type[Any] = ServedContext
 
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
 
-    def context(self, runtime: Runtime[Context]) -> Context:
-        requested = runtime.context
+    def context(self, runtime: Runtime[Any]) -> Context:
+        requested = runtime.context if runtime.context is not None else ServedContext()
         # The caller: a client, or, for the memory work the server queues through its
         # in-process client, the caller of the run that queued it (graphs.memory_queue).
         user = runtime.server_info.user if runtime.server_info is not None else None
@@ -144,9 +165,10 @@ class ServedCaller:
             raise AccessDeniedError("a served run needs an authenticated caller")
         local = UNAUTHENTICATED_LOCAL in tuple(getattr(user, "permissions", ()) or ())
         identity = None if local else str(user.identity)
-        reasons = refusals({spec.name: getattr(requested, spec.name)
-                            for spec in fields(Context)}, identity)
+        given = {spec.name: getattr(requested, spec.name) for spec in fields(requested)}
+        reasons = refusals(given, identity)
         if reasons:
             raise AccessDeniedError("; ".join(reasons))
-        context = self.settings.apply(requested)
+        known = {spec.name for spec in fields(Context)}
+        context = self.settings.apply(Context(**{k: v for k, v in given.items() if k in known}))
         return context if identity is None else replace(context, user_id=identity)

@@ -38,8 +38,8 @@ def build_agent(*, chat_model: BaseChatModel | None = None, embedder: Embedder |
     ``internal_key`` (``graphs.internal_threads``)."""
     resources = provider or ResourceProvider(chat_model=chat_model, embedder=embedder,
                                              store=store, media_dir=media_dir, worker=worker)
-    builder = StateGraph(State, context_schema=Context, input_schema=InputState,
-                         output_schema=OutputState)
+    builder = StateGraph(State, context_schema=resources.policy.context_schema,
+                         input_schema=InputState, output_schema=OutputState)
     builder.add_node("perceive", Perceive(resources))
     builder.add_node("extract_memory", ExtractMemory(resources))
     builder.add_node("retrieve", Retrieve(resources))

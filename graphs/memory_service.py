@@ -244,8 +244,8 @@ def build_memory_service(provider: ResourceProvider, internal_key: str) -> Compi
         MemoryState, Context, MemoryRequest, MemoryResponse]:
     """The ``memory`` graph; ``internal_key`` derives the ids of the server's memory-work
     threads (``graphs.internal_threads``), which forgetting everything deletes."""
-    builder = StateGraph(MemoryState, context_schema=Context, input_schema=MemoryRequest,
-                         output_schema=MemoryResponse)
+    builder = StateGraph(MemoryState, context_schema=provider.policy.context_schema,
+                         input_schema=MemoryRequest, output_schema=MemoryResponse)
     builder.add_node("serve_memory", ServeMemory(provider, internal_key))
     builder.add_edge(START, "serve_memory")
     builder.add_edge("serve_memory", END)

@@ -23,6 +23,7 @@ from langchain_core.messages import BaseMessage
 from agent_runtime.context import Context
 from agent_runtime.resources import ResourceProvider
 from agent_runtime.serving import (
+    SERVER_OWNED_FIELDS,
     UNAUTHENTICATED_LOCAL,
     AccessDeniedError,
     ServedCaller,
@@ -195,3 +196,19 @@ def test_tokens_file_is_validated_and_tokens_compared_exactly(tmp_path: Path) ->
         path.write_text(bad)
         with pytest.raises(ConfigurationError, match="PERSONAVLM_AUTH_TOKENS"):
             load_tokens(path)
+
+
+def test_the_served_schema_offers_only_what_a_client_may_set(served: Any) -> None:
+    """Studio's form and the server's schema come from the graph's context schema: the
+    served one lacks the server-owned fields (a run that sends one is refused by the
+    run-creation auth handler, tests/integration/test_served_hardening.py)."""
+    agent, memory, _ = served
+    offered = set(agent.get_context_jsonschema()["properties"])
+    assert offered and not offered & set(SERVER_OWNED_FIELDS)
+    local = build_agent(chat_model=ScriptedFakeChatModel(script=reply_only))
+    assert set(SERVER_OWNED_FIELDS) <= set(local.get_context_jsonschema()["properties"])
+    out = asyncio.run(agent.ainvoke(
+        {"text": "Hello.", "at": "2024-05-01 10:00"},
+        context={"background_extraction": False, "retrieval_k": 2},
+        config={"configurable": {"langgraph_auth_user": Caller("carol")}}))
+    assert out["reply"] == "Noted." and memory.user("carol").id == "carol"
