@@ -29,7 +29,13 @@ from langgraph_sdk import Auth
 
 from agent_runtime.serving import UNAUTHENTICATED_LOCAL, refusals
 from graphs.internal_threads import internal_key, thread_owner
-from graphs.tokens import LOOPBACK_HOSTS, TOKENS_VARIABLE, tokens_from_env, user_of_token
+from graphs.tokens import (
+    LOOPBACK_HOSTS,
+    TOKENS_VARIABLE,
+    presented,
+    tokens_from_env,
+    user_of_token,
+)
 from memory_graph.langgraph_store import AGENT_NAMESPACES
 
 LOCAL_IDENTITY = "local"
@@ -62,7 +68,7 @@ def build_auth(tokens: Mapping[str, str] | None, key_source: Callable[[], str]) 
         _warn_unauthenticated()
 
     @auth.authenticate
-    async def authenticate(authorization: str | None,
+    async def authenticate(authorization: str | None, headers: Mapping[bytes, bytes],
                            scope: dict[str, Any]) -> Auth.types.MinimalUserDict:
         if tokens is None:
             client = scope.get("client") or ("", 0)
@@ -72,11 +78,14 @@ def build_auth(tokens: Mapping[str, str] | None, key_source: Callable[[], str]) 
                                             "accepts loopback clients only")
             return {"identity": LOCAL_IDENTITY, "is_authenticated": True,
                     "permissions": [UNAUTHENTICATED_LOCAL]}
-        user = user_of_token(tokens, authorization)
+        api_key = headers.get(b"x-api-key")
+        user = user_of_token(tokens, presented(
+            authorization, api_key.decode("latin-1") if api_key else None))
         if user is None:
             raise Auth.exceptions.HTTPException(
-                status_code=401, detail="a valid 'Authorization: Bearer <token>' header is "
-                                        "required", headers={"WWW-Authenticate": "Bearer"})
+                status_code=401, detail="a valid 'Authorization: Bearer <token>' (or "
+                                        "'X-Api-Key: <token>') header is required",
+                headers={"WWW-Authenticate": "Bearer"})
         return {"identity": user, "is_authenticated": True, "permissions": []}
 
     def owned(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Auth.types.FilterType:
@@ -190,3 +199,4 @@ def input_refusal(run: Mapping[str, Any]) -> str | None:
 
 
 auth = build_auth(tokens_from_env(), internal_key)
+

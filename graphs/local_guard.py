@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from graphs.tokens import LOOPBACK_HOSTS, tokens_from_env, user_of_token
+from graphs.tokens import LOOPBACK_HOSTS, presented, tokens_from_env, user_of_token
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -74,7 +74,7 @@ def refusal(method: str, path: str, headers: Mapping[str, str], client_host: str
             return Refusal(403, "this server runs without authentication and refuses "
                                 "cross-site requests")
     elif path.rstrip("/") in TOKEN_ONLY_META_ROUTES and user_of_token(
-            tokens, headers.get("authorization")) is None:
+            tokens, presented(headers.get("authorization"), headers.get("x-api-key"))) is None:
         return Refusal(401, "a valid 'Authorization: Bearer <token>' header is required")
     has_body = (headers.get("content-length", "0").strip() not in ("", "0")
                 or "transfer-encoding" in headers)

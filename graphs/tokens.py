@@ -51,3 +51,10 @@ def user_of_token(tokens: Mapping[str, str], authorization: str | None) -> str |
         if hmac.compare_digest(known.encode(), supplied):
             found = user
     return found
+
+
+def presented(authorization: str | None, api_key: str | None) -> str | None:
+    """The authorization a request presents: its ``Authorization`` header, else its
+    ``X-Api-Key`` as a bearer token (LangChain's Agent Chat UI and the LangGraph SDK's
+    ``api_key`` send the key they are given there)."""
+    return authorization or (f"Bearer {api_key}" if api_key else None)

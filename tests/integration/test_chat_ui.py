@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from servers import REPO, free_port, langgraph_dev, python_bin, running
+from servers import REPO, client, free_port, langgraph_dev, python_bin, running
 
 from personavlm.screenshot import browser
 
@@ -23,21 +23,37 @@ FIRST = "Hi! I'm Maya. This is my cat Pixel, she is orange."
 SECOND = "What is my cat called?"
 
 
-@pytest.mark.skipif(browser() is None or shutil.which("npm") is None,
-                    reason="needs chromium (scripts/chromium.sh) and npm")
-def test_the_chat_ui_talks_to_the_agent(tmp_path: Path) -> None:
+NEEDS = pytest.mark.skipif(browser() is None or shutil.which("npm") is None,
+                           reason="needs chromium (scripts/chromium.sh) and npm")
+
+
+def drive(tmp_path: Path, tokens: dict[str, str] | None = None,
+          api_key: str = "") -> subprocess.CompletedProcess[str]:
+    """The UI, served from its build, typing FIRST and SECOND to ``langgraph dev``."""
     built = subprocess.run(["bash", str(REPO / "tools/chat-ui/build.sh")], check=True,
                            capture_output=True, text=True, timeout=900)
     app = Path(built.stdout.strip().splitlines()[-1])
     site_port = free_port()
-    with langgraph_dev(tmp_path) as (api, _), running(
+    with langgraph_dev(tmp_path, tokens=tokens) as (api, _), running(
             [python_bin(), "-m", "http.server", str(site_port), "--bind", "127.0.0.1"],
             f"http://127.0.0.1:{site_port}/", tmp_path / "site.log", cwd=app / "dist"):
         page = f"http://127.0.0.1:{site_port}/?apiUrl={api}&assistantId=agent"
         shot = tmp_path / "chat-ui.png"
         done = subprocess.run(["node", "drive.mjs", page, str(shot), FIRST, SECOND],
                               cwd=app, capture_output=True, text=True, timeout=900,
-                              env={**os.environ, "CHROMIUM": str(browser())})
+                              env={**os.environ, "CHROMIUM": str(browser()),
+                                   "API_KEY": api_key})
+        if tokens:
+            mine = client(api, "maya").threads.search(limit=10)
+            theirs = client(api, "ben").threads.search(limit=10)
+            done.stdout += f"\nTHREADS maya={len(mine)} ben={len(theirs)}"
+    return done
+
+
+@NEEDS
+def test_the_chat_ui_talks_to_the_agent(tmp_path: Path) -> None:
+    done = drive(tmp_path)
+    shot = tmp_path / "chat-ui.png"
     assert done.returncode == 0, done.stderr[-2000:]
     shown = done.stdout
     assert "reply 2 after" in shown
@@ -45,3 +61,15 @@ def test_the_chat_ui_talks_to_the_agent(tmp_path: Path) -> None:
     assert "Pixel" in after_question, shown
     assert '"action"' not in shown and "keywords" not in shown
     assert shot.stat().st_size > 10_000
+
+
+@NEEDS
+def test_the_chat_ui_holds_a_users_token(tmp_path: Path) -> None:
+    """With tokens, each UI user is the one their key names (sent as X-Api-Key): Maya's
+    conversation is remembered as hers, her thread is in her list and not in Ben's."""
+    done = drive(tmp_path, tokens={"maya-token": "maya", "ben-token": "ben"},
+                 api_key="maya-token")
+    assert done.returncode == 0, done.stderr[-2000:]
+    shown = done.stdout
+    assert "Pixel" in shown[shown.rindex(SECOND) + len(SECOND):], shown
+    assert "THREADS maya=1 ben=0" in shown, shown

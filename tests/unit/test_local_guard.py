@@ -94,3 +94,18 @@ def test_a_command_may_only_resume_and_a_run_needs_input() -> None:
     assert input_refusal({"input": None, "command": {"resume": 1}}) is None
     assert input_refusal({"input": None})
     assert input_refusal({})
+
+
+def test_an_api_key_header_is_a_token_as_a_bearer_header_is() -> None:
+    """LangChain's Agent Chat UI sends the key it is given as ``X-Api-Key``."""
+    from graphs.tokens import presented, user_of_token
+
+    assert user_of_token(TOKENS, presented(None, "t")) == "ana"
+    assert user_of_token(TOKENS, presented(None, "wrong")) is None
+    assert user_of_token(TOKENS, presented("Bearer t", None)) == "ana"
+    assert presented(None, None) is None
+    public = {"host": "memory.example.org"}
+    assert refusal("GET", "/metrics", {**public, "x-api-key": "t"}, "203.0.113.9",
+                   TOKENS) is None
+    assert refusal("GET", "/metrics", {**public, "x-api-key": "no"}, "203.0.113.9",
+                   TOKENS) is not None

@@ -7,7 +7,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 template="create-agent-chat-app@0.1.6"
-key="$(cat "$here/package.json" "$here/package-lock.json" "$0" | sha256sum | cut -c1-16)"
+key="$(cat "$here/package.json" "$here/package-lock.json" "$here/drive.mjs" "$0" | sha256sum | cut -c1-16)"
 cache="${PERSONAVLM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/personavlm}/chat-ui/$key"
 if [ -f "$cache/dist/index.html" ]; then
   echo "$cache"

@@ -1,5 +1,5 @@
 // Drive the Agent Chat UI against a LangGraph server: type each message, wait for the
-// reply to appear, screenshot. Usage: node drive.mjs PAGE_URL OUT.png "message" ...
+// reply to appear, screenshot. Usage: [API_KEY=token] node drive.mjs PAGE_URL OUT.png "message" ...
 import puppeteer from "puppeteer-core";
 const [pageUrl, out, ...messages] = process.argv.slice(2);
 const browser = await puppeteer.launch({
@@ -8,6 +8,11 @@ const browser = await puppeteer.launch({
 });
 const page = await browser.newPage();
 await page.setViewport({ width: 1200, height: 900 });
+// A server with tokens: the UI sends the key it holds as X-Api-Key (as typed in its form).
+if (process.env.API_KEY) {
+  await page.evaluateOnNewDocument((key) => localStorage.setItem("lg:chat:apiKey", key),
+    process.env.API_KEY);
+}
 page.on("console", (m) => { if (m.type() === "error") console.error("page:", m.text()); });
 await page.goto(pageUrl, { waitUntil: "networkidle0" });
 for (const [i, text] of messages.entries()) {
