@@ -1,14 +1,15 @@
 """``PersonaMemoryMiddleware``: PersonaVLM's memory in any LangChain v1 agent
 (``langchain.agents.create_agent(model, tools, middleware=[PersonaMemoryMiddleware()])``).
 
-Before each model call it adds to the system message the user's memories found for their
-last message and their personality in words (kept out of the agent's state, so nothing
-of it is checkpointed); after the agent's turn it records the exchange (the user's last
-message and the agent's final reply) and queues its memory work on the memory's worker,
-as the PersonaVLM agent does after a reply. The user is the run's: the authenticated
-user on a LangGraph server (``langgraph_auth_user_id``), else ``user_id`` of the run's
-context, else of ``configurable``; a run without one gets no memories and records
-nothing (a warning says so)."""
+Before each model call it puts the user's memories found for their last message right
+before that message, and their personality in words in the system message (for that call
+only: nothing of it enters the agent's state or its checkpoints); after the agent's turn
+it records the exchange (the user's last message and the agent's final reply) and queues
+its memory work on the memory's worker, as the PersonaVLM agent does after a reply. The
+user is the run's: the authenticated user on a LangGraph server
+(``langgraph_auth_user_id``), else ``user_id`` of the run's context, else of
+``configurable``; a run without one gets no memories and records nothing (a warning
+says so)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from langgraph.runtime import Runtime
 
 from memory_graph.errors import UnknownUserError
 from nodes.memory_tools import AUTH_USER_KEY
-from nodes.prompts import MIDDLEWARE_CONTEXT
+from nodes.prompts import MIDDLEWARE_MEMORIES, MIDDLEWARE_SYSTEM
 from personavlm.memory import Memory
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ class PersonaMemoryMiddleware(AgentMiddleware):
         return await handler(await asyncio.to_thread(self._with_memories, request))
 
     def _with_memories(self, request: ModelRequest) -> ModelRequest:
+        """The request with the memories before the user's last message and what they
+        are, with the personality, in the system message (``nodes.prompts``); the agent's
+        state is not changed."""
         user_id = run_user(request.runtime)
         said = _last(request.messages, HumanMessage)
         if user_id is None or said is None:
@@ -63,11 +67,17 @@ class PersonaMemoryMiddleware(AgentMiddleware):
             personality = self.memory.profile(user_id)["personality"]
         except UnknownUserError:  # nothing remembered of this user yet
             return request
-        lines = "\n".join(f"- {m['valid_from'][:10]}: {m['text']}" for m in found) or "(none)"
-        addition = MIDDLEWARE_CONTEXT.format(memories=lines, personality=personality)
         system = request.system_message
-        content = (_text(system) if system is not None else "") + addition
-        return request.override(system_message=SystemMessage(content=content.lstrip()))
+        content = (_text(system) if system is not None else "") + \
+            MIDDLEWARE_SYSTEM.format(personality=personality)
+        messages = list(request.messages)
+        if found:
+            lines = "\n".join(f"- {m['valid_from'][:10]}: {m['text']}" for m in found)
+            messages[messages.index(said)] = HumanMessage(
+                content=MIDDLEWARE_MEMORIES.format(memories=lines, text=_text(said)),
+                id=said.id)
+        return request.override(system_message=SystemMessage(content=content.lstrip()),
+                                messages=messages)
 
     # -- after the turn --
     def after_agent(self, state: AgentState,

@@ -19,8 +19,13 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 SNIPPETS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text("utf-8"), re.S)
-#: What each snippet, in README order, must print (lower case).
-PRINTS = ["beagle", "cello", "peanut", ""]
+#: What each snippet, in README order, must print (lower case): {line from the end: words}.
+PRINTS: list[dict[int, str]] = [
+    {-1: "beagle"},                  # the search hit
+    {-1: "cello"},                   # the answer to the second question
+    {-2: "peanut", -1: "peanut"},    # the agent's answer, then the store's memory
+    {},
+]
 #: Reports the snippet's peak resident memory after everything else at exit: VmHWM, the
 #: high-water mark of this program's memory (``ru_maxrss`` would carry over the forking
 #: test process's, which Linux records at ``exec``).
@@ -52,7 +57,8 @@ def test_a_readme_snippet_runs_as_written(number: int, tmp_path: Path) -> None:
     ended = time.monotonic()
     printed = "".join(lines)
     assert code == 0, f"snippet {number} exited {code}:\n{printed}\n{errors[-3000:]}"
-    assert PRINTS[number] in printed.lower(), printed
+    lines = printed.lower().strip().splitlines()
+    assert all(word in lines[at] for at, word in PRINTS[number].items()), printed
     peak_kb = int(re.findall(r"PEAK_KB (\d+)", errors)[-1])
     print(f"snippet {number}: {ended - started:.0f} s, peak {peak_kb / 1024:.0f} MB, ended "
           f"{ended - last_line_at:.1f} s after its last line")
