@@ -60,7 +60,9 @@ def test_search_is_the_hybrid_search_over_the_users_memory(store: MemoryGraphSto
                                                        ("alice", "memories")}
     turn = next(i for i in everything if i.namespace == ("alice", "turns"))
     assert "grey cat" in turn.value["content"] and turn.value["date"].startswith("2024-04-02")
-    assert all(item.score is not None for item in everything)
+    scores = [item.score for item in everything]
+    assert all(score is not None and 0 <= score <= 1 for score in scores)  # as LangGraph's
+    assert scores == sorted(scores, reverse=True)  # type: ignore[type-var]
     only_items = store.search(("alice", "memories"), query="Miso cat")
     assert [item.key for item in only_items] == ["vet"]
     assert store.search(("alice", "facts"), query="Miso cat") == []

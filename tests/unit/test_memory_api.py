@@ -98,3 +98,18 @@ def test_a_photo_without_a_caption_on_a_model_that_cannot_see_is_a_warning(
                            images=[{"path": str(PHOTO), "caption": "a cat asleep on a sofa"}])
     assert captioned[-1]["text"] == "a cat asleep on a sofa"
     assert memory.search("cat asleep sofa", user_id="ana")[0]["kind"] == "image"
+
+
+def test_memory_and_the_command_line_use_one_default_location(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from personavlm.cli import main
+
+    monkeypatch.setenv("PERSONAVLM_DATA", str(tmp_path / "data"))
+    with Memory(embedder=HashingEmbedder(), search="hybrid_fast") as memory:
+        memory.add("I keep bees on the roof.", user_id="dora", at="2024-06-01 09:00")
+    assert main(["memories", "--user", "dora", "--ids"]) == 0
+    assert "I keep bees on the roof." in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["memories", "--help"])
+    assert "$PERSONAVLM_DATA/memory" in " ".join(capsys.readouterr().out.split())
