@@ -49,14 +49,15 @@ class DaemonExecutor:
     def _run(self) -> None:
         while (item := self._jobs.get()) is not None:
             future, job = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                job()
-            except BaseException as exc:  # a job reports its own errors; this is the rest
-                future.set_exception(exc)
-            else:
-                future.set_result(None)
+            del item  # a finished job's closure (its resources) is not kept while waiting
+            if future.set_running_or_notify_cancel():
+                try:
+                    job()
+                except BaseException as exc:  # a job reports its own errors; this the rest
+                    future.set_exception(exc)
+                else:
+                    future.set_result(None)
+            del future, job
 
     def shutdown(self) -> None:
         """Cancel the jobs not yet started and let the thread end after the running one."""

@@ -40,3 +40,24 @@ def test_a_reply_that_never_ended_stops_blocking(monkeypatch: pytest.MonkeyPatch
     second = threading.Event()
     worker.submit("t-ana", "job", second.set)
     assert second.wait(5)  # the stale reply is forgotten, not waited for again
+
+
+def test_a_process_ends_soon_after_its_last_call_with_memory_work_running() -> None:
+    """Ending without ``close``: the queued work gets a short wait, said on stderr, and the
+    process ends although a job still runs (its work is durable and resumes later)."""
+    import subprocess
+    import sys
+    import time
+
+    code = ("import time\n"
+            "import agent_runtime.background as background\n"
+            "background.EXIT_WAIT_SECONDS = 1.0\n"
+            "worker = background.BackgroundWorker()\n"
+            "worker.submit('ana', 'memory work', lambda: time.sleep(120))\n"
+            "print('queued', flush=True)\n")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == "queued"
+    assert time.monotonic() - started < 30
+    assert "finishing 1 memory job(s)" in done.stderr
