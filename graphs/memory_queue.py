@@ -49,9 +49,14 @@ class QueueMemoryWork:
         schedule: tuple[tuple[str, int, Literal["enqueue", "rollback"]], ...] = (
             ("extract", EXTRACT_DELAY_SECONDS, "enqueue"),
             ("idle", int(ctx.session_gap_minutes * 60) + IDLE_MARGIN_SECONDS, "rollback"))
+        # The threads are the caller's, as the auth handlers recognise them (by identity):
+        # the user's own, or in the unauthenticated local mode the one local caller's
+        # (its users then share them), so they are in no client's thread list.
+        caller = runtime.server_info.user if runtime.server_info is not None else None
+        identity = str(caller.identity) if caller is not None else ctx.user_id
         async with get_client() as client:
             for kind, delay, strategy in schedule:
-                thread_id = memory_thread(self.internal_key, ctx.user_id, kind)
+                thread_id = memory_thread(self.internal_key, identity, kind)
                 await client.threads.create(thread_id=thread_id, if_exists="do_nothing",
                                             graph_id=MEMORY_GRAPH)
                 # After a reply, turns wait for the rest of their extraction window;

@@ -146,3 +146,32 @@ def test_a_failed_runs_input_stays_out_of_the_thread(served: tuple[str, Path]) -
         ("human", "[photo]"), ("human", "Plain text."), ("human", "A message.")]
     state = json.dumps(bob.threads.get_state(thread_id)["values"])
     assert "refused" not in state and "audio" not in state
+
+
+def test_in_the_local_mode_memory_work_is_in_no_thread_list(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Without tokens (loopback clients, the user named by the context) the memory-work
+    threads were the context user's while the auth handlers knew the caller as "local":
+    they were stamped as the caller's and filled the UI's thread list. They are the local
+    caller's now, so the server owns them; the work still gets done."""
+    from langgraph_sdk import get_sync_client
+
+    root = tmp_path_factory.mktemp("local")
+    with fake_openai() as model_url, langgraph_dev(
+            root, env={"PERSONAVLM_CHAT_PROVIDER": "openai", "PERSONAVLM_CHAT_MODEL": "fake",
+                       "PERSONAVLM_CHAT_BASE_URL": model_url}) as (url, _):
+        local = get_sync_client(url=url)
+        thread = local.threads.create()
+        local.runs.wait(thread["thread_id"], "agent", input={"text": "My sister lives in Oslo."},
+                        context={"user_id": "maya", "extraction_window": 1})
+
+        def done() -> bool:
+            status = local.runs.wait(None, "memory", input={"action": "status"},
+                                     context={"user_id": "maya"})
+            return isinstance(status, dict) and status["result"]["turns"] == {"done": 1}
+
+        assert wait_for(done)
+        listed = local.threads.search(limit=100)
+        assert [t["thread_id"] for t in listed if t["thread_id"] != thread["thread_id"]
+                and (t.get("metadata") or {}).get("graph_id") != "agent"] == []
+        assert {(t.get("metadata") or {}).get("graph_id") for t in listed} <= {"agent", None}
