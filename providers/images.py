@@ -104,9 +104,11 @@ def _from_text(text: str, caption: str, allow_paths: bool) -> LoadedImage:
         return _from_path(path, caption)
     if raw is not None:
         return _from_bytes(raw, caption)
-    what = "an existing file nor base64" if allow_paths else "base64 nor a data URL"
-    raise InvalidInputError(f"image text is neither {what}"
-                            + ("" if allow_paths else f"; {PATHS_REFUSED}"))
+    if allow_paths:
+        shown = text if len(text) <= 200 else text[:200] + "..."
+        raise InvalidInputError(f"image {shown!r}: no such file (relative paths are from "
+                                f"{Path.cwd()}), and not base64 of an image")
+    raise InvalidInputError(f"image text is neither base64 nor a data URL; {PATHS_REFUSED}")
 
 
 def _from_data(text: str, caption: str) -> LoadedImage:

@@ -145,6 +145,11 @@ def test_an_image_string_that_names_no_readable_file_is_a_typed_error(image: Any
         load_image(image)
 
 
+def test_a_missing_photo_is_named_in_the_error() -> None:
+    with pytest.raises(InvalidInputError, match=r"'pixel\.jpg': no such file"):
+        load_image("pixel.jpg")
+
+
 def write_history(tmp_path: Path, data: Any) -> Path:
     """``data`` as a history file; ``json.dumps`` writes a lone surrogate as ``\\ud800``."""
     path = tmp_path / "history.json"
