@@ -58,6 +58,20 @@ class IngestReport:
         return {k: round(v, 1) if isinstance(v, float) else v for k, v in vars(self).items()}
 
 
+def _stored(memory: MemoryGraph, conv: Conversation) -> bool:
+    """Whether the conversation's turns are stored (by a run this one resumes). The user is
+    made before the turns, in a transaction of its own: a run stopped between the two left
+    the user without turns, which used to count as stored, so its questions were answered
+    from an empty memory. The turns are one transaction: all there or none."""
+    if not memory.has_user(conv.sample_id):
+        return False
+    held = len(memory.turns(conv.sample_id))
+    if held not in (0, len(conv.turns)):
+        raise RuntimeError(f"{conv.sample_id}: the store holds {held} of its "
+                           f"{len(conv.turns)} turns; delete its memory folder and run again")
+    return held > 0
+
+
 def build_memories(conversations: Sequence[Conversation], store: GraphStore,
                    chat: BaseChatModel, embedder: Embedder, log: Path,
                    consolidate: bool = True, retry_failed: bool = False) -> IngestReport:
@@ -70,7 +84,7 @@ def build_memories(conversations: Sequence[Conversation], store: GraphStore,
     log.parent.mkdir(parents=True, exist_ok=True)
     failed_before = set() if retry_failed else logged_failures(log)
     for conv in tqdm(conversations, desc="store turns", unit="conversation"):
-        if not store.has_user(conv.sample_id):
+        if not _stored(memory, conv):
             t0 = time.perf_counter()
             memory.ensure_user(conv.sample_id, conv.speakers[0])
             memory.add_turns(conv.sample_id, list(conv.turns))

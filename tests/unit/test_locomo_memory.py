@@ -36,3 +36,21 @@ def test_failed_sessions_are_skipped_on_resume_unless_retried(tmp_path: Path) ->
         assert retried.failed == sessions and len(chat.calls) == 2 * calls
     finally:
         store.close()
+
+
+def test_a_conversation_whose_turns_a_stopped_run_never_stored_is_stored_on_resume(
+        tmp_path: Path) -> None:
+    """The user was made, then the run stopped before its turns were written."""
+    from memory_graph.graph import MemoryGraph
+
+    conversations = load_locomo(SAMPLE)
+    chat = ScriptedFakeChatModel(script=lambda messages: "not json")
+    store = NetworkxStore(tmp_path / "memory")
+    try:
+        memory = MemoryGraph(store, HashingEmbedder())
+        memory.ensure_user(conversations[0].sample_id)
+        build_memories(conversations, store, chat, HashingEmbedder(), tmp_path / "log.jsonl",
+                       consolidate=False)
+        assert len(memory.turns(conversations[0].sample_id)) == len(conversations[0].turns)
+    finally:
+        store.close()
