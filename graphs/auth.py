@@ -199,4 +199,3 @@ def input_refusal(run: Mapping[str, Any]) -> str | None:
 
 
 auth = build_auth(tokens_from_env(), internal_key)
-

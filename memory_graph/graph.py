@@ -204,9 +204,7 @@ class MemoryGraph:
 
     def facts_of_turns(self, user_id: str, turn_ids: Sequence[str]) -> list[Fact]:
         """The current facts learned from any of ``turn_ids``, oldest first."""
-        sources = {edge.source for edge in self.store.edges(
-            user_id, list(turn_ids), [EdgeType.FROM_TURN], direction="in")}
-        facts = [n for n in self.store.get_nodes(user_id, sorted(sources), embeddings=False)
+        facts = [n for n in self.derived_from(user_id, turn_ids)
                  if isinstance(n, Fact) and n.is_current()]
         return sorted(facts, key=lambda f: f.at)
 
@@ -344,8 +342,7 @@ class MemoryGraph:
         linked to it (``corrections``). One transaction. ``UnknownMemoryError`` when the id
         names no current fact or habit of the user; a turn is what was said and is never
         rewritten (forget it, or add what is true now)."""
-        found = self.store.get_nodes(user_id, [memory_id], embeddings=False)
-        old = found[0] if found else None
+        old = self.find(user_id, memory_id)
         if not isinstance(old, Fact | Routine) or not old.is_current():
             raise UnknownMemoryError(user_id, "current fact or habit", memory_id)
         moment = at or utc_now()

@@ -189,14 +189,11 @@ class NetworkxStore:
             user.apply(op)
             unpurged = unpurged or _deletes(op)
         dangling = user.dangling_edges()
-        if self.read_only:
-            if dangling:
-                raise StoreCorruptedError(str(directory / LOG), 0, f"{len(dangling)} edge(s) "
-                                          "point to nodes the files do not hold")
-            return user, 0
-        if dangling and not drop_dangling:
+        if dangling and (self.read_only or not drop_dangling):
             raise StoreCorruptedError(str(directory / LOG), 0, f"{len(dangling)} edge(s) "
                                       "point to nodes the files do not hold")
+        if self.read_only:
+            return user, 0
         if dangling:
             for source, target, key in dangling:
                 user.graph.remove_edge(source, target, key=key)
@@ -326,13 +323,14 @@ class NetworkxStore:
     def _open_or_damage(self, directory: Path, user_id: str, acks_expected: bool
                         ) -> UserGraph:
         """``_open_user``'s graph; damage in its files is recorded (and logged) and raised."""
-        for attempt in range(READ_ONLY_ATTEMPTS if self.read_only else 1):
+        attempts = READ_ONLY_ATTEMPTS if self.read_only else 1
+        for attempt in range(1, attempts + 1):
             try:
                 return self._open_user(directory, user_id, acks_expected)[0]
             except StoreCorruptedError as exc:
-                if attempt + 1 < READ_ONLY_ATTEMPTS and self.read_only:
+                if attempt < attempts:
                     # Read beside a writer: files read mid-compaction disagree; again.
-                    time.sleep(0.05 * (attempt + 1))
+                    time.sleep(0.05 * attempt)
                     continue
                 with self._lock:
                     self._damaged[directory.name] = exc
