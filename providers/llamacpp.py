@@ -37,7 +37,7 @@ from pydantic import Field, PrivateAttr
 
 from providers.gate import PRIORITY_DESCRIPTION, ComputeGate, Priority
 from providers.llama_runtime import another_context, import_llama_cpp, load_llama
-from providers.llamacpp_tools import parsed_reply, tool_schema, with_tools
+from providers.llamacpp_tools import calls_tools, parsed_reply, tool_schema, with_tools
 from providers.messages import to_openai_messages
 
 
@@ -127,8 +127,9 @@ class ChatLlamaCpp(BaseChatModel):
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None,
                  kwargs: dict[str, Any]) -> dict[str, Any]:
+        calls = calls_tools(kwargs)
         tools, tool_choice = kwargs.pop("tools", None), kwargs.pop("tool_choice", None)
-        if tools and tool_choice != "none":
+        if calls:
             messages = with_tools(messages, tools, tool_choice)
             kwargs["json_schema"] = tool_schema(tools, tool_choice)
         request: dict[str, Any] = {
@@ -148,14 +149,14 @@ class ChatLlamaCpp(BaseChatModel):
                   **kwargs: Any) -> ChatResult:
         background = self.priority == "background"
         llm = self._context(background, self.cache_slot)
-        calls_tools = bool(kwargs.get("tools")) and kwargs.get("tool_choice") != "none"
+        with_calls = calls_tools(kwargs)
         request = self._request(messages, stop, kwargs)
         with self._gate.hold(background):
             output = llm.create_chat_completion(**request)
         choice = output["choices"][0]
         usage = output.get("usage") or {}
         text = choice["message"].get("content") or ""
-        message = parsed_reply(text) if calls_tools else AIMessage(content=text)
+        message = parsed_reply(text) if with_calls else AIMessage(content=text)
         message.usage_metadata = _usage(int(usage.get("prompt_tokens", 0)),
                                         int(usage.get("completion_tokens", 0)))
         message.response_metadata = {"finish_reason": choice.get("finish_reason"),
@@ -168,7 +169,7 @@ class ChatLlamaCpp(BaseChatModel):
         """Token by token (LangGraph's ``stream_mode="messages"``); the last chunk carries
         the token usage and the finish reason. With tools, the reply is one chunk: a call
         is known only once its JSON is whole."""
-        if kwargs.get("tools") and kwargs.get("tool_choice") != "none":
+        if calls_tools(kwargs):
             whole = self._generate(messages, stop, None, **kwargs).generations[0].message
             assert isinstance(whole, AIMessage)
             yield ChatGenerationChunk(message=AIMessageChunk(

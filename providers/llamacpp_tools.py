@@ -28,6 +28,11 @@ You can call these tools:
 Write one JSON object and nothing else: {{"tool": "<its name>", "arguments": {{...}}}}."""
 
 
+def calls_tools(kwargs: dict[str, Any]) -> bool:
+    """Whether a call's bound arguments ask for tools (``bind_tools``, not ``"none"``)."""
+    return bool(kwargs.get("tools")) and kwargs.get("tool_choice") != "none"
+
+
 def tool_schema(tools: Sequence[dict[str, Any]], tool_choice: Any) -> dict[str, Any]:
     """The JSON schema of what the model may write: a call of one of ``tools`` (only the
     one ``tool_choice`` names, when it names one) or, unless a call is required
