@@ -84,7 +84,7 @@ class Perceive:
                 memory.ensure_user(ctx.user_id, ctx.user_name)
             session_id, new_session, last = memory.session_for(
                 ctx.user_id, at, timedelta(minutes=ctx.session_gap_minutes))
-        captions = [self._caption(res, image, meter, errors) for image in images]
+        captions = [caption_photo(res, image, meter, errors) for image in images]
         speaker = ctx.display_name
         turn_id = stable_id(ctx.user_id, session_id, at.isoformat(), text,
                             *(i.sha256 for i in images))
@@ -133,25 +133,6 @@ class Perceive:
                 "personality": personality.as_dict(), "extraction": {}, "reply": "",
                 "cost": Overwrite(meter.as_dict()), "errors": Overwrite(errors)}
 
-    def _caption(self, res: Resources, image: LoadedImage, meter: CostMeter,
-                 errors: list[str]) -> str:
-        if image.caption:
-            return image.caption
-        if not supports_vision(res.chat):
-            errors.append(UNDESCRIBED_PHOTO)
-            return ""
-        message = HumanMessage(content=[
-            {"type": "text", "text": DESCRIBE_PROMPT},
-            {"type": "image", "base64": image.data_url().partition(",")[2],
-             "mime_type": image.mime},
-        ])
-        try:
-            reply = invoke_model(res.chat, [message], meter, "describe_image")
-        except Exception as exc:  # a caption is optional; the image is stored regardless
-            errors.append(f"describe_image: {exc}")
-            return ""
-        return str(reply.content).strip()[:4000]
-
     @staticmethod
     def _save_media(res: Resources, ctx: Context, images: list[LoadedImage],
                     image_nodes: list[Image]) -> list[MediaRef]:
@@ -166,6 +147,29 @@ class Perceive:
             refs.append({"image_id": node.id, "sha256": image.sha256, "suffix": image.suffix,
                          "mime": image.mime, "transient": not ctx.update_memory and not existed})
         return refs
+
+
+def caption_photo(res: Resources, image: LoadedImage, meter: CostMeter,
+                  errors: list[str]) -> str:
+    """The photo's caption: the one given, else a description by a model that can see;
+    "" when there is neither (``UNDESCRIBED_PHOTO`` in ``errors``) or the model failed (its
+    error in ``errors``): a caption is optional, the photo is stored regardless."""
+    if image.caption:
+        return image.caption
+    if not supports_vision(res.chat):
+        errors.append(UNDESCRIBED_PHOTO)
+        return ""
+    message = HumanMessage(content=[
+        {"type": "text", "text": DESCRIBE_PROMPT},
+        {"type": "image", "base64": image.data_url().partition(",")[2],
+         "mime_type": image.mime},
+    ])
+    try:
+        reply = invoke_model(res.chat, [message], meter, "describe_image")
+    except Exception as exc:  # a caption is optional; the image is stored regardless
+        errors.append(f"describe_image: {exc}")
+        return ""
+    return str(reply.content).strip()[:4000]
 
 
 def given_reply(state: State) -> GivenReply | None:

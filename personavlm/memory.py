@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.messages import BaseMessage
 
 from agent_runtime.background import EXIT_WAIT_SECONDS
 from agent_runtime.context import Context
@@ -50,8 +50,7 @@ from memory_work.personality import Personality
 from memory_work.pipeline import observe_or_report
 from memory_work.sync import sync
 from memory_work.turns import stored_turn
-from nodes.perceive import DESCRIBE_PROMPT, UNDESCRIBED_PHOTO
-from providers.chat import supports_vision
+from nodes.perceive import caption_photo
 from providers.images import load_image
 
 #: What a message may be: a text (the user's), a LangChain message, or a dict with a
@@ -334,13 +333,14 @@ def _said(messages: Message | Sequence[Message]) -> list[tuple[str, str]]:
         else:
             raise InvalidInputError(f"a message must be a string, a dict or a LangChain "
                                     f"message, not {type(item).__name__}")
-        text = _text_of(content).strip()
+        text = content_text(content).strip()
         if role in _ROLES and text:
             said.append((_ROLES[role], text))
     return said
 
 
-def _text_of(content: object) -> str:
+def content_text(content: object) -> str:
+    """A message's content as text: a string, or its text parts joined by new lines."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
@@ -357,20 +357,13 @@ def _photos(res: Resources, user_id: str, sources: Sequence[Any], at: datetime
     photos = []
     for number, source in enumerate(sources):
         image = load_image(source)
-        caption = image.caption or _described(res, image.data_url(), image.mime)
-        if not caption:
-            warnings.warn(f"photo {number + 1}: {UNDESCRIBED_PHOTO}", stacklevel=3)
+        errors: list[str] = []
+        caption = caption_photo(res, image, CostMeter(), errors)
+        for error in errors:
+            warnings.warn(f"photo {number + 1}: {error}", stacklevel=3)
         path = res.media.save(user_id, image.sha256, image.suffix, image.data)
         photos.append(Image(id=stable_id(user_id, "image", image.sha256), user_id=user_id,
                             sha256=image.sha256, caption=caption, width=image.width,
                             height=image.height, at=at, uri=path.as_uri()))
     return photos
 
-
-def _described(res: Resources, data_url: str, mime: str) -> str:
-    if not supports_vision(res.chat):
-        return ""
-    message = HumanMessage(content=[
-        {"type": "text", "text": DESCRIBE_PROMPT},
-        {"type": "image", "base64": data_url.partition(",")[2], "mime_type": mime}])
-    return str(res.chat.invoke([message]).content).strip()[:4000]

@@ -26,7 +26,7 @@ from langgraph.runtime import Runtime
 from memory_graph.errors import UnknownUserError
 from nodes.memory_tools import AUTH_USER_KEY
 from nodes.prompts import MIDDLEWARE_MEMORIES, MIDDLEWARE_SYSTEM
-from personavlm.memory import Memory
+from personavlm.memory import Memory, content_text
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +127,6 @@ def _last(messages: list[AnyMessage], kind: type[AnyMessage]) -> AnyMessage | No
     return next((m for m in reversed(messages) if isinstance(m, kind)), None)
 
 
+
 def _text(message: AnyMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        return content
-    return "\n".join(part if isinstance(part, str) else str(part.get("text", ""))
-                     for part in content if isinstance(part, str | dict))
+    return content_text(message.content)
