@@ -264,6 +264,9 @@ class Memory:
         res, ctx = self._resources(user_id)
         if not ctx.extract_memories:
             return {}
+        # Work this process queued (``add(background=True)``) is claimed while it runs, and
+        # ``sync`` leaves claimed work alone: it is waited for first.
+        res.worker.drain(user_id)
         return sync(res, ctx, progress=lambda _: None)
 
     # -- lifetime --
