@@ -159,7 +159,7 @@ class ServedCaller:
     def context(self, runtime: Runtime[Any]) -> Context:
         requested = runtime.context if runtime.context is not None else ServedContext()
         # The caller: a client, or, for the memory work the server queues through its
-        # in-process client, the caller of the run that queued it (graphs.memory_queue).
+        # in-process client, the caller of the run that queued it (nodes.queue_memory_work).
         user = runtime.server_info.user if runtime.server_info is not None else None
         if user is None or not getattr(user, "is_authenticated", True):
             raise AccessDeniedError("a served run needs an authenticated caller")

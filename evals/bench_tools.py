@@ -3,7 +3,7 @@ need the memory tools (search what the user said before, keep what they ask to k
 messages that need none, each given once to the model bound to both tools. Counted: the
 right decision (a call of the right tool, or a plain reply), arguments that name what the
 message is about, and seconds per call. The tools are the ones any agent gets from
-``nodes.memory_tools``, with their real descriptions."""
+``agent_memory.tools``, with their real descriptions."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from tqdm import tqdm
 
+from agent_memory.tools import create_remember_tool, create_search_memory_tool
 from evals.report import format_table, write_json
-from nodes.memory_tools import create_remember_tool, create_search_memory_tool
 
 SYSTEM = "You are a helpful personal assistant with a long-term memory of the user."
 #: (message, the tool it needs or None, a word its arguments should hold).

@@ -12,12 +12,12 @@ from langgraph.graph.state import CompiledStateGraph
 from agent_runtime.background import BackgroundWorker
 from agent_runtime.context import Context
 from agent_runtime.resources import ResourceProvider
-from graphs.memory_queue import QueueMemoryWork
 from memory_graph.embedding import Embedder
 from memory_graph.store import GraphStore
 from nodes.extract_memory import ExtractMemory, route_after_extract
 from nodes.infer_personality import InferPersonality
 from nodes.perceive import Perceive
+from nodes.queue_memory_work import QueueMemoryWork
 from nodes.respond import Respond
 from nodes.retrieve import Retrieve, route_after_retrieve
 from nodes.state import InputState, OutputState, State
@@ -35,7 +35,7 @@ def build_agent(*, chat_model: BaseChatModel | None = None, embedder: Embedder |
     (``provider.close()``); otherwise they live as long as the process. A provider whose
     policy queues memory work (the server's) adds a last node, ``queue_memory_work``, that
     queues it on the server's run queue, on threads whose ids are derived from
-    ``internal_key`` (``graphs.internal_threads``)."""
+    ``internal_key`` (``agent_runtime.internal_threads``)."""
     resources = provider or ResourceProvider(chat_model=chat_model, embedder=embedder,
                                              store=store, media_dir=media_dir, worker=worker)
     builder = StateGraph(State, context_schema=resources.policy.context_schema,

@@ -20,12 +20,12 @@ from graphs.agent import Agent
 from memory_graph.errors import ConfigurationError
 from memory_graph.forgetting import ForgetReport
 from memory_graph.schema import Turn
+from memory_graph.views import memory_rows, turn_rows
+from memory_work.forget import forget_memories
 from memory_work.outstanding import work_status
 from memory_work.personality import Personality
 from memory_work.pipeline import run_session_work
 from memory_work.sync import sync as sync_memory_work
-from nodes.forget import forget_memories
-from nodes.memory_view import memory_rows, turn_rows
 from nodes.state import InputState, OutputState
 
 #: What each step of a turn is doing, in words, for progress shown while one runs.
@@ -156,7 +156,7 @@ class Assistant:
     def forget(self, *, turn_id: str | None = None, session_id: str | None = None,
                everything: bool = False) -> ForgetReport:
         """Forget a turn (with the reply of its exchange), a session or the whole user
-        (``nodes.forget.forget_memories``), after this user's queued memory work."""
+        (``memory_work.forget.forget_memories``), after this user's queued memory work."""
         self.wait()
         return forget_memories(self.resources, self.context.user_id, turn_id=turn_id,
                                session_id=session_id, everything=everything)
@@ -165,5 +165,5 @@ class Assistant:
         return self.resources.memory.turns(self.context.user_id)
 
     def turn_rows(self) -> list[dict[str, Any]]:
-        """The user's raw turns (``nodes.memory_view.turn_rows``)."""
+        """The user's raw turns (``memory_graph.views.turn_rows``)."""
         return turn_rows(self.resources.memory, self.context.user_id)

@@ -9,7 +9,7 @@ items live under a namespace that starts with the caller's id; assistants are th
 (read only). A run (or cron) whose context names another user or sets a server-owned
 field, or that asks for a webhook, is refused with 403 before it is created
 (``agent_runtime.serving.refusals``; the graph checks again). The server's own memory-work threads
-(``graphs.internal_threads``) and their runs are owned by the server, in no client's lists.
+(``agent_runtime.internal_threads``) and their runs are owned by the server, in no client's lists.
 
 Without ``PERSONAVLM_AUTH_TOKENS`` the server runs unauthenticated for local development:
 it says so loudly at start, accepts only loopback clients, and takes the user from each
@@ -27,8 +27,9 @@ from typing import Any
 
 from langgraph_sdk import Auth
 
+from agent_memory.base_store import AGENT_NAMESPACES
+from agent_runtime.internal_threads import internal_key, thread_owner
 from agent_runtime.serving import UNAUTHENTICATED_LOCAL, refusals
-from graphs.internal_threads import internal_key, thread_owner
 from graphs.tokens import (
     LOOPBACK_HOSTS,
     TOKENS_VARIABLE,
@@ -36,7 +37,6 @@ from graphs.tokens import (
     tokens_from_env,
     user_of_token,
 )
-from memory_graph.langgraph_store import AGENT_NAMESPACES
 
 LOCAL_IDENTITY = "local"
 OWNER_KEY = "owner"

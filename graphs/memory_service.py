@@ -33,14 +33,14 @@ from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
 from agent_runtime.context import Context
+from agent_runtime.internal_threads import MEMORY_WORK, memory_thread
 from agent_runtime.resources import ResourceProvider
 from agent_runtime.serving import UNAUTHENTICATED_LOCAL
-from graphs.internal_threads import MEMORY_WORK, memory_thread
 from memory_graph.errors import InvalidInputError
 from memory_graph.quotes import Traces
+from memory_work.forget import forget_memories
 from memory_work.outstanding import work_status
 from memory_work.sync import sync
-from nodes.forget import forget_memories
 
 log = logging.getLogger("personavlm.memory_service")
 OWNER_KEY = "owner"
@@ -243,7 +243,7 @@ def _save_dev_threads() -> None:
 def build_memory_service(provider: ResourceProvider, internal_key: str) -> CompiledStateGraph[
         MemoryState, Context, MemoryRequest, MemoryResponse]:
     """The ``memory`` graph; ``internal_key`` derives the ids of the server's memory-work
-    threads (``graphs.internal_threads``), which forgetting everything deletes."""
+    threads (``agent_runtime.internal_threads``), which forgetting everything deletes."""
     builder = StateGraph(MemoryState, context_schema=provider.policy.context_schema,
                          input_schema=MemoryRequest, output_schema=MemoryResponse)
     builder.add_node("serve_memory", ServeMemory(provider, internal_key))

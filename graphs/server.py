@@ -20,14 +20,14 @@ import atexit
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from agent_memory.base_store import MemoryGraphStore
 from agent_runtime.context import Context
+from agent_runtime.internal_threads import internal_key
 from agent_runtime.resources import ResourceProvider
 from agent_runtime.serving import ServedCaller, ServerSettings
 from graphs.agent import build_agent
-from graphs.internal_threads import internal_key
 from graphs.memory_service import build_memory_service
 from graphs.shutdown import exit_within
-from memory_graph.langgraph_store import MemoryGraphStore
 from memory_graph.search import HybridSearch, recipe
 from providers.llama_runtime import configure_openmp
 

@@ -9,7 +9,7 @@ Forgetting a user turn removes its text from everywhere it reached:
 - every derived text that blended them with other turns and cannot be rebuilt without a
   model: a session's topics (events), its routines, its summary, the core profile written
   after it, an entity's summary, and preferences whose reason came from them;
-- the remaining texts that quote them (``memory_graph.quoting``, which adds to the plan).
+- the remaining texts that quote them (``memory_graph.quote_search``, which adds to the plan).
 
 Embeddings and index entries go with their nodes (the store removes them). The plan only
 reads; ``MemoryGraph`` commits it as one transaction.
@@ -60,7 +60,7 @@ class ForgetReport:
 
 @dataclass
 class ForgetPlan:
-    """What a forget changes, built by ``plan_forget`` and ``memory_graph.quoting``:
+    """What a forget changes, built by ``plan_forget`` and ``memory_graph.quote_search``:
     nodes deleted, nodes rewritten (a text cleared or scrubbed), edges dropped, the quotes
     of the forgotten texts, and the texts cleared (for the report's traces)."""
 
@@ -165,7 +165,7 @@ def plan_forget(store: GraphStore, user_id: str, turns: Sequence[Turn],
                 extra_nodes: Sequence[Node] = (), quotes: Quotes | None = None) -> ForgetPlan:
     """The plan that forgets ``turns`` and ``extra_nodes`` (a session, a memory) with what
     was derived from them; ``quotes`` of the forgotten texts default to ``quotes_of``
-    them (``memory_graph.quoting`` uses them)."""
+    them (``memory_graph.quote_search`` uses them)."""
     plan = ForgetPlan(user_id, quotes if quotes is not None else
                       quotes_of([*turns, *extra_nodes]))
     report = plan.report

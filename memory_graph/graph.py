@@ -26,8 +26,8 @@ from memory_graph.forgetting import (
     user_turn,
     with_replies,
 )
+from memory_graph.quote_search import remove_quotes
 from memory_graph.quotes import Quotes
-from memory_graph.quoting import remove_quotes
 from memory_graph.schema import (
     PREFERENCE_EDGES,
     Edge,
@@ -323,7 +323,7 @@ class MemoryGraph:
         """Forget one memory by id: a turn or a session as ``forget_turn`` and
         ``forget_session`` do; any other memory (a fact, event, routine or entity)
         alone, with its edges and index entries (a photo goes with its turn), and the
-        remaining texts that quote it (``memory_graph.quoting``).
+        remaining texts that quote it (``memory_graph.quote_search``).
         ``UnknownMemoryError`` (nothing changed) when the id names none of these."""
         found = self.store.get_nodes(user_id, [memory_id], embeddings=False)
         if not found or found[0].label in UNFORGETTABLE_ALONE:
@@ -688,7 +688,7 @@ class MemoryGraph:
     def forget_turn(self, user_id: str, turn_id: str) -> ForgetReport:
         """Forget a turn, the reply of its exchange and their text everywhere it reached
         (``memory_graph.forgetting``), quotes in the remaining texts included
-        (``memory_graph.quoting``); ``UnknownMemoryError`` (nothing changed) when the id
+        (``memory_graph.quote_search``); ``UnknownMemoryError`` (nothing changed) when the id
         is not one of the user's turns."""
         turn = user_turn(self.store, user_id, turn_id)
         return self._forget(plan_forget(self.store, user_id,

@@ -270,7 +270,7 @@ class Fact(SearchableNode):
                                   "time, kept as history); None while it holds.")
     stored_as: StoreItemRef | None = Field(
         default=None, description="Where a memory put through the LangGraph store adapter "
-                                  "(memory_graph.langgraph_store) lives there; None for the "
+                                  "(agent_memory.base_store) lives there; None for the "
                                   "memories the agent learned.")
 
     def search_text(self) -> str:

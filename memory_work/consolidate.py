@@ -24,6 +24,7 @@ from memory_graph.schema import (
 from memory_graph.text import tokenize
 from memory_graph.writes import CitedFact, Restatement, SessionConsolidationWrite, SessionEvent
 from memory_work.entities import EntityResolver, normalise_name
+from memory_work.model_outputs import ProceduralMemory, SessionConsolidation, SessionNotes
 from memory_work.prompts import (
     CONSOLIDATE_SHAPE,
     CONSOLIDATE_SYSTEM,
@@ -32,7 +33,6 @@ from memory_work.prompts import (
     NOTES_SYSTEM,
 )
 from memory_work.reconcile import reconcile_facts
-from memory_work.schemas import ProceduralMemory, SessionConsolidation, SessionNotes
 from memory_work.turn_memories import mentioned_in
 
 MAX_ROUTINES = 5

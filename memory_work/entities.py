@@ -15,8 +15,8 @@ from agent_runtime.structured import StructuredOutputError, call_structured
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import Entity, stable_id
 from memory_work.entity_names import junk_reason
+from memory_work.model_outputs import EntityMatch
 from memory_work.prompts import ENTITY_MATCH, ENTITY_MATCH_SHAPE
-from memory_work.schemas import EntityMatch
 
 #: Cosine similarity above which an unmatched name is worth asking the model about.
 ASK_MODEL_SIMILARITY = 0.75

@@ -1,7 +1,7 @@
 """Memory work in this process (the command line, Python): the user's outstanding work
 queued on the background worker after each turn, and the consolidation of the last
 session after an idle gap. Served, none of it runs: the server's run queue does the work
-(``graphs.memory_queue``)."""
+(``nodes.queue_memory_work``)."""
 
 from __future__ import annotations
 

@@ -23,9 +23,9 @@ from agent_runtime.cost import CostMeter
 from agent_runtime.resources import Resources
 from agent_runtime.structured import call_structured
 from memory_graph.writes import PersonalityUpdate
+from memory_work.model_outputs import PersonalitySignals
 from memory_work.personality import Personality
 from memory_work.prompts import PERSONALITY_SHAPE, PERSONALITY_SYSTEM
-from memory_work.schemas import PersonalitySignals
 from memory_work.trait_markers import observe_markers
 from memory_work.turns import WorkTurn
 

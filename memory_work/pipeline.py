@@ -9,7 +9,7 @@ estimate is stored already (the ``infer_personality`` node does it at once when 
 no model call) is not observed again. A session needs consolidating once it is finished: a
 later session exists, or it has been idle longer than the session gap
 (``memory_work.outstanding``). Who runs the work: ``memory_work.in_process`` (the command
-line and Python), the server's run queue (``graphs.memory_queue``) through
+line and Python), the server's run queue (``nodes.queue_memory_work``) through
 ``memory_work.sync``, never both (``RunPolicy.queues_memory_work``).
 """
 

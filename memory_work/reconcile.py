@@ -18,8 +18,8 @@ from agent_runtime.resources import Resources
 from agent_runtime.structured import StructuredOutputError, call_structured
 from memory_graph.schema import Fact, Routine
 from memory_graph.text import tokenize
+from memory_work.model_outputs import FactReconciliation
 from memory_work.prompts import RECONCILE_EXAMPLES, RECONCILE_FACTS, RECONCILE_SHAPE
-from memory_work.schemas import FactReconciliation
 
 #: Word-stem overlap (Jaccard) at which two statements are the same fact without asking.
 SAME_WORDS = 0.8

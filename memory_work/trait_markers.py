@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from memory_work.schemas import NEUTRAL_SCORE, TRAIT_LEVEL_SCORES, BigFiveScores
+from memory_work.model_outputs import NEUTRAL_SCORE, TRAIT_LEVEL_SCORES, BigFiveScores
 
 #: trait -> (high-end markers, low-end markers). A marker is a regular expression over
 #: lower-cased text, matched at word boundaries.

@@ -19,14 +19,14 @@ from memory_graph.schema import EdgeType, Entity, Fact, Turn, stable_id
 from memory_graph.text import tokenize
 from memory_graph.writes import LinkedFact, PreferenceChange, Restatement, TurnMemoryWrite
 from memory_work.entities import EntityResolver
-from memory_work.prompts import EXTRACT_EXAMPLES, EXTRACT_SHAPE, EXTRACT_SYSTEM, EXTRACT_USER
-from memory_work.reconcile import reconcile_facts
-from memory_work.schemas import (
+from memory_work.model_outputs import (
     FactMemory,
     PreferenceMemory,
     TurnMemories,
     VisualConcept,
 )
+from memory_work.prompts import EXTRACT_EXAMPLES, EXTRACT_SHAPE, EXTRACT_SYSTEM, EXTRACT_USER
+from memory_work.reconcile import reconcile_facts
 from memory_work.turns import WorkTurn
 
 FactKind = Literal["fact", "remember", "visual"]

@@ -30,7 +30,7 @@ class ExtractMemory:
         res = self.provider.resolve(ctx)
         served = self.provider.policy.queues_memory_work
         if ctx.background_extraction and served:
-            return {"extraction": {"status": "queued"}}  # graphs.memory_queue, after reply
+            return {"extraction": {"status": "queued"}}  # nodes.queue_memory_work, after reply
         at = datetime.fromisoformat(turn["at"])
         previous = turn["previous_session_id"] or ""
         if ctx.background_extraction:

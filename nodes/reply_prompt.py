@@ -18,8 +18,8 @@ from memory_graph.relative_dates import day_text, resolve_relative_dates
 from memory_graph.schema import EdgeType, Entity
 from memory_graph.search import MemoryHit
 from memory_graph.text import tokenize
+from memory_graph.views import describe_node
 from memory_work.personality import Personality
-from nodes.memory_view import describe_node
 from nodes.prompts import (
     ANSWER_FORM,
     ANSWER_HINT,

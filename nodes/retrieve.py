@@ -36,7 +36,7 @@ from nodes.reply_prompt import (
     render_hit,
     reply_messages,
 )
-from nodes.schemas import RetrievalDecision
+from nodes.retrieval_decision import RetrievalDecision
 from nodes.state import RetrievalState, RetrievedMemory, State, add_memories
 
 #: Memories a round after the first adds at most: the prompt stays within its budget.

@@ -486,8 +486,8 @@ def _run_read_command(args: argparse.Namespace) -> None:
     from agent_runtime.context import store_location
     from memory_graph.backends import open_store
     from memory_graph.graph import MemoryGraph
+    from memory_graph.views import memory_rows, turn_rows
     from memory_work.outstanding import work_status
-    from nodes.memory_view import memory_rows, turn_rows
     from providers.embeddings import LazyEmbedder, default_embedder
 
     context = _context(args)

@@ -31,7 +31,7 @@ from memory_graph.schema import (
     Routine,
     utc_now,
 )
-from nodes.memory_view import MEMORY_LABELS
+from memory_graph.views import MEMORY_LABELS
 
 #: Kind of memory shown → (filter name, colour).
 KINDS: dict[NodeLabel, tuple[str, str]] = {

@@ -23,8 +23,8 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemM
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
+from agent_memory.tools import AUTH_USER_KEY
 from memory_graph.errors import UnknownUserError
-from nodes.memory_tools import AUTH_USER_KEY
 from nodes.prompts import MIDDLEWARE_MEMORIES, MIDDLEWARE_SYSTEM
 from personavlm.memory import Memory, content_text
 

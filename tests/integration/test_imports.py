@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _modules() -> list[str]:
     names = []
-    for package in ("agent_runtime", "memory_work", "nodes", "graphs"):
+    for package in ("agent_memory", "agent_runtime", "memory_work", "nodes", "graphs"):
         names += [f"{package}.{m.name}" for m in pkgutil.iter_modules([str(ROOT / package)])]
     return sorted(names)
 
@@ -39,9 +39,11 @@ def test_each_module_imports_first(tmp_path: Path) -> None:
 
 
 def test_the_memory_graph_loads_without_langgraph() -> None:
-    """Only ``memory_graph.langgraph_store`` imports LangGraph; the rest of the package,
-    the embedded store and the search among it, never loads it."""
-    code = ("import sys, memory_graph.graph, memory_graph.search, memory_graph.backends; "
+    """No module of ``memory_graph`` imports LangGraph (its ``BaseStore`` adapter is
+    ``agent_memory.base_store``): the graph, the embedded store and the search never load it."""
+    code = ("import sys, pkgutil, importlib, memory_graph; "
+            "[importlib.import_module(m.name) for m in "
+            "pkgutil.walk_packages(memory_graph.__path__, 'memory_graph.')]; "
             "memory_graph.backends.open_store; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('langgraph', 'langchain_core')))")

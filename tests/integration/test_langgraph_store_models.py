@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from memory_graph.langgraph_store import MemoryGraphStore
+from agent_memory.base_store import MemoryGraphStore
 
 pytestmark = pytest.mark.slow
 

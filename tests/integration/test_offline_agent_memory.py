@@ -11,8 +11,8 @@ import pytest
 from langchain.agents import create_agent
 from langchain_core.language_models import BaseChatModel
 
-from memory_graph.langgraph_store import MemoryGraphStore
-from nodes.memory_tools import create_remember_tool, create_search_memory_tool
+from agent_memory.base_store import MemoryGraphStore
+from agent_memory.tools import create_remember_tool, create_search_memory_tool
 from personavlm import Memory, PersonaMemoryMiddleware
 from providers.chat import make_chat_model
 

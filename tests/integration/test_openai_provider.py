@@ -12,7 +12,7 @@ from servers import free_port, python_bin, running
 
 from agent_runtime.cost import CostMeter
 from agent_runtime.structured import call_structured
-from memory_work.schemas import BigFiveScores
+from memory_work.model_outputs import BigFiveScores
 from providers.gguf import default_gguf_path
 from providers.images import load_image
 from providers.openai_compat import ChatOpenAICompatible

@@ -15,8 +15,8 @@ from agent_runtime.cost import CostMeter
 from agent_runtime.resources import ResourceProvider
 from agent_runtime.structured import call_structured
 from graphs import Context, build_agent
+from memory_work.model_outputs import TurnMemories
 from memory_work.prompts import EXTRACT_SHAPE, EXTRACT_USER
-from memory_work.schemas import TurnMemories
 from memory_work.turn_memories import extraction_messages
 from providers.chat import make_chat_model
 from providers.gate import for_background

@@ -123,7 +123,7 @@ def test_bob_gets_nothing_of_alices_by_any_route(server: tuple[str, Path],
 
 def test_the_servers_store_is_each_callers_own_memory_graph(
         server: tuple[str, Path], alices_thread: dict[str, Any]) -> None:
-    """The /store API searches the memory graph (``memory_graph.langgraph_store``): alice
+    """The /store API searches the memory graph (``agent_memory.base_store``): alice
     finds her told turn and her item by meaning; bob, asking the same, finds neither."""
     url, _ = server
     alice, bob = client_for(url, "alice-token"), client_for(url, "bob-token")

@@ -23,8 +23,8 @@ import pytest
 from langgraph_sdk.client import SyncLangGraphClient
 from servers import client, langgraph_dev, refused, wait_for
 
+from agent_runtime.internal_threads import KEY_FILE, MEMORY_WORK, memory_thread, server_owner
 from evals.fake_chat_endpoint import fake_openai
-from graphs.internal_threads import KEY_FILE, MEMORY_WORK, memory_thread, server_owner
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from test_agent_wiring import Script, ctx, make_agent
 from graphs.assistant import Assistant
 from memory_graph.schema import EdgeType, Fact, NodeLabel
 from memory_graph.store import WriteBatch
-from memory_work.schemas import FactMemory, PreferenceMemory, TurnMemories, VisualConcept
+from memory_work.model_outputs import FactMemory, PreferenceMemory, TurnMemories, VisualConcept
 from memory_work.sync import sync
 from memory_work.turn_memories import by_turn
 from memory_work.turns import WorkTurn

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from graphs.internal_threads import (
+from agent_runtime.internal_threads import (
     KEY_FILE,
     KEY_VARIABLE,
     MEMORY_WORK,

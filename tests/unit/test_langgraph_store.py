@@ -15,10 +15,10 @@ import pytest
 from helpers import HashingEmbedder
 from langgraph.store.base import BaseStore
 
+from agent_memory.base_store import MemoryGraphStore
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MemoryGraph, TurnInput
-from memory_graph.langgraph_store import MemoryGraphStore
 from memory_graph.media import MediaStore
 from memory_graph.schema import Image
 

@@ -23,8 +23,8 @@ from memory_graph.schema import EdgeType, Fact, NodeLabel, Routine, Turn
 from memory_graph.search import MemoryHit
 from memory_work.consolidate import citing_turns, real_routines
 from memory_work.entity_names import junk_reason
+from memory_work.model_outputs import ProceduralMemory, TurnMemories
 from memory_work.reconcile import shares_a_subject
-from memory_work.schemas import ProceduralMemory, TurnMemories
 from memory_work.turn_memories import keep_grounded, said_in
 from nodes.reply_prompt import reply_hint
 from nodes.retrieve import without_restatements
@@ -224,7 +224,7 @@ def test_an_answer_format_takes_the_place_of_the_products_form() -> None:
 def test_each_sentence_of_a_packed_session_fact_is_cited_apart() -> None:
     from memory_graph.schema import Session
     from memory_work.consolidate import session_facts
-    from memory_work.schemas import SessionNotes
+    from memory_work.model_outputs import SessionNotes
 
     class NoEntities:
         def touched(self) -> list[Any]:

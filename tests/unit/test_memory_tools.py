@@ -21,10 +21,10 @@ from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.store.base import BaseStore
 from typing_extensions import TypedDict
 
+from agent_memory.base_store import MemoryGraphStore
+from agent_memory.tools import create_remember_tool, create_search_memory_tool
 from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.graph import MemoryGraph
-from memory_graph.langgraph_store import MemoryGraphStore
-from nodes.memory_tools import create_remember_tool, create_search_memory_tool
 
 
 class ScriptedFakeToolCallingModel(BaseChatModel):

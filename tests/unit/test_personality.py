@@ -39,7 +39,7 @@ def test_description_changes_only_when_a_level_changes() -> None:
 
 
 def test_a_trait_counts_only_with_the_users_own_words() -> None:
-    from memory_work.schemas import PersonalitySignals
+    from memory_work.model_outputs import PersonalitySignals
 
     signals = PersonalitySignals.model_validate({"signals": [
         {"trait": "neuroticism", "level": "high", "quote": "I keep worrying about it!"},

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from agent_runtime.cost import CostMeter
 from agent_runtime.structured import REPAIR_TEMPERATURE, StructuredOutputError, call_structured
-from memory_work.schemas import SessionConsolidation
+from memory_work.model_outputs import SessionConsolidation
 
 GOOD = json.dumps({"topics": [], "routines": [], "profile": "Ana is a nurse. She has a dog."})
 LOOP = json.dumps({"topics": [], "routines": [],

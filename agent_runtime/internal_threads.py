@@ -1,4 +1,4 @@
-"""The server's own threads: where each user's memory work waits (``graphs.memory_queue``).
+"""The server's own threads: where each user's memory work waits (``nodes.queue_memory_work``).
 
 Their ids are derived from the user, the kind of work and the server's internal key
 (HMAC-SHA256), so no client can name one: not to create it first (which made every run of

@@ -8,7 +8,7 @@ not do is still pending, and the caller's next turn queues it again.
 
 The runs are created through the server's in-process client, inside the caller's run: they
 are the caller's runs (their context is checked as the caller's, ``agent_runtime.serving``), on
-threads of the server's whose ids no client can derive (``graphs.internal_threads``)."""
+threads of the server's whose ids no client can derive (``agent_runtime.internal_threads``)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from langgraph.runtime import Runtime
 from langgraph_sdk import get_client
 
 from agent_runtime.context import Context
+from agent_runtime.internal_threads import memory_thread
 from agent_runtime.resources import ResourceProvider
-from graphs.internal_threads import memory_thread
 from nodes.state import State
 
 #: Seconds between a reply and its memory work (a burst of turns shares one run).
