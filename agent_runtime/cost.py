@@ -6,9 +6,22 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import AIMessage
+from typing_extensions import TypedDict
+
+
+class Cost(TypedDict, total=False):
+    """A meter's figures (``CostMeter.as_dict``); a turn's are the sum of its nodes'."""
+    model_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    model_ms: float
+    store_ms: float
+    max_prompt_tokens: int
+    by_step: dict[str, int]
+    ms_by_step: dict[str, float]
 
 
 @dataclass
@@ -43,15 +56,14 @@ class CostMeter:
         finally:
             self.store_ms += (time.perf_counter() - start) * 1000
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> Cost:
         data = asdict(self)
         data["model_ms"] = round(self.model_ms, 1)
         data["store_ms"] = round(self.store_ms, 1)
-        return data
+        return cast(Cost, data)
 
 
-def merge_costs(left: dict[str, object] | None, right: dict[str, object] | None
-                ) -> dict[str, object]:
+def merge_costs(left: Cost | None, right: Cost | None) -> Cost:
     """LangGraph reducer: each node reports its own meter; the turn's cost is the sum."""
     total: dict[str, object] = dict(left or {})
     for key, value in (right or {}).items():
@@ -67,4 +79,4 @@ def merge_costs(left: dict[str, object] | None, right: dict[str, object] | None
             total[key] = round((old if isinstance(old, int | float) else 0) + value, 1)
         else:
             total[key] = value
-    return total
+    return cast(Cost, total)

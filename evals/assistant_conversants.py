@@ -41,6 +41,7 @@ from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import NodeLabel, Turn
 from memory_graph.search import HybridSearch, recipe
 from memory_graph.timeparse import parse_timestamp
+from nodes.state import error_text
 
 #: The references' one prompt: who they are, what they know, how to reply. No example
 #: content, and the same words for every reference.
@@ -127,12 +128,13 @@ class OursConversant:
         assert self.assistant is not None
         start = time.perf_counter()
         out = self.assistant.say(text, at=at, **overrides)
-        cost = dict(out.get("cost") or {})
+        cost = out.get("cost") or {}
         shown = [m["text"] for m in out.get("memories", [])]
         return Turnout(text=str(out.get("reply", "")).strip(), shown=shown,
                        prompt_tokens=int(cost.get("prompt_tokens", 0)),
                        model_calls=int(cost.get("model_calls", 0)),
-                       seconds=time.perf_counter() - start, errors=list(out.get("errors", [])))
+                       seconds=time.perf_counter() - start,
+                       errors=[error_text(e) for e in out.get("errors", [])])
 
     def say(self, text: str, at: str, new_session: bool) -> Turnout:
         return self._run(text, at)

@@ -40,6 +40,7 @@ from memory_graph.embedding import Embedder
 from memory_graph.schema import Fact, NodeLabel
 from memory_graph.text import tokenize
 from memory_work.pipeline import finish_windows
+from nodes.state import error_text
 
 #: One expected fact: any one of these word sets, all of whose stems the fact must hold.
 Label = tuple[str, ...]
@@ -180,7 +181,7 @@ def replay_case(case: ExtractionCase, chat: BaseChatModel, embedder: Embedder,
     with Assistant(ctx, build_agent(provider=provider), provider) as assistant:
         for minute, (text, reply) in enumerate(case.exchanges):
             out = assistant.replay(text, reply, f"2024-03-02 19:{minute * 2:02d}")
-            errors += out.get("errors", [])
+            errors += [error_text(e) for e in out.get("errors", [])]
             calls += out["cost"]["model_calls"]
         # The last window's turns (of a window wider than one) are extracted as when the
         # session ends, without its consolidation: only extraction is scored.

@@ -45,7 +45,7 @@ from memory_graph.graph import MemoryGraph
 from memory_graph.relative_dates import day_text
 from memory_graph.schema import EdgeType, Event, Fact, NodeLabel, Routine, Turn
 from memory_graph.search import HybridSearch, recipe
-from nodes.state import InputState, OutputState
+from nodes.state import InputState, OutputState, error_text
 
 BASELINE_SYSTEM = """You are {assistant}, a personal assistant. You are talking with {user}. \
 {intro} Answer {user}'s last message directly and briefly. If the answer is not in what you \
@@ -356,7 +356,8 @@ class Ours:
                      prompt_tokens=int(cost.get("prompt_tokens", 0)),
                      completion_tokens=int(cost.get("completion_tokens", 0)),
                      model_calls=int(cost.get("model_calls", 0)),
-                     seconds=time.perf_counter() - start, errors=list(out.get("errors", [])),
+                     seconds=time.perf_counter() - start,
+                     errors=[error_text(e) for e in out.get("errors", [])],
                      retrieval_rounds=int(out.get("retrieval", {}).get("round", 1)),
                      time_window=ctx.temporal_filter and any(
                          q.get("start") or q.get("end") for q in queries),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
@@ -14,12 +15,12 @@ from agent_runtime.context import Context
 from agent_runtime.resources import ResourceProvider
 from memory_graph.embedding import Embedder
 from memory_graph.store import GraphStore
-from nodes.extract_memory import ExtractMemory, route_after_extract
-from nodes.infer_personality import InferPersonality
-from nodes.perceive import Perceive
-from nodes.queue_memory_work import QueueMemoryWork
-from nodes.respond import Respond
-from nodes.retrieve import Retrieve, route_after_retrieve
+from nodes.extract_memory import extract_memory, route_after_extract
+from nodes.infer_personality import infer_personality
+from nodes.perceive import perceive
+from nodes.queue_memory_work import queue_memory_work
+from nodes.respond import respond
+from nodes.retrieve import retrieve, route_after_retrieve
 from nodes.state import InputState, OutputState, State
 
 Agent = CompiledStateGraph[State, Context, InputState, OutputState]
@@ -40,11 +41,11 @@ def build_agent(*, chat_model: BaseChatModel | None = None, embedder: Embedder |
                                              store=store, media_dir=media_dir, worker=worker)
     builder = StateGraph(State, context_schema=resources.policy.context_schema,
                          input_schema=InputState, output_schema=OutputState)
-    builder.add_node("perceive", Perceive(resources))
-    builder.add_node("extract_memory", ExtractMemory(resources))
-    builder.add_node("retrieve", Retrieve(resources))
-    builder.add_node("infer_personality", InferPersonality(resources))
-    builder.add_node("respond", Respond(resources))
+    builder.add_node("perceive", partial(perceive, provider=resources))
+    builder.add_node("extract_memory", partial(extract_memory, provider=resources))
+    builder.add_node("retrieve", partial(retrieve, provider=resources))
+    builder.add_node("infer_personality", partial(infer_personality, provider=resources))
+    builder.add_node("respond", partial(respond, provider=resources))
     builder.add_edge(START, "perceive")
     builder.add_edge("perceive", "extract_memory")
     builder.add_conditional_edges("extract_memory", route_after_extract,
@@ -53,7 +54,8 @@ def build_agent(*, chat_model: BaseChatModel | None = None, embedder: Embedder |
                                   ["retrieve", "infer_personality"])
     builder.add_edge("infer_personality", "respond")
     if resources.policy.queues_memory_work:
-        builder.add_node("queue_memory_work", QueueMemoryWork(resources, internal_key))
+        builder.add_node("queue_memory_work", partial(queue_memory_work, provider=resources,
+                                                      internal_key=internal_key))
         builder.add_edge("respond", "queue_memory_work")
         builder.add_edge("queue_memory_work", END)
     else:

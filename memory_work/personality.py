@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict
+
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import PersonalitySnapshot, stable_id
 
@@ -25,6 +28,19 @@ _DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "neuroticism": ("calm and emotionally steady",
                     "prone to stress and worry, appreciates reassurance"),
 }
+
+
+@with_config(ConfigDict(use_attribute_docstrings=True))
+class PersonalityEstimate(TypedDict):
+    """The user's Big Five estimate, as the agent's state and output carry it."""
+    scores: dict[str, float]
+    """Each trait's score, 1-5 (3 is neutral)."""
+    interactions: int
+    """The messages it was observed on."""
+    at: str | None
+    """When it was last updated (ISO 8601)."""
+    description: str
+    """The traits in words, as the reply prompt has them."""
 
 
 def ema_weight(interactions: int) -> float:
@@ -77,7 +93,7 @@ class Personality:
             "user_id": user_id, "at": self.at, "interactions": self.interactions,
             **{t: round(self.scores[t], 4) for t in TRAITS}})
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> PersonalityEstimate:
         return {"scores": {t: round(v, 3) for t, v in self.scores.items()},
                 "interactions": self.interactions,
                 "at": self.at.isoformat() if self.at else None,

@@ -22,6 +22,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from agent_runtime.context import Context
 from agent_runtime.cost import CostMeter
 from agent_runtime.resources import Resources
@@ -298,14 +300,20 @@ def finish_windows(res: Resources, ctx: Context, session_id: str, meter: CostMet
             handled.update(report.get("window", ()))
 
 
+class InlineReport(TypedDict, total=False):
+    """What the memory work of a turn did when it ran in the turn."""
+    turn: dict[str, Any]
+    session: dict[str, Any]
+
+
 def run_turn_and_previous_session(res: Resources, ctx: Context, turn: WorkTurn,
                                   previous: str | None, meter: CostMeter,
-                                  errors: list[str]) -> dict[str, Any]:
+                                  errors: list[str]) -> InlineReport:
     """The memory work a new turn brings: the consolidation of the session it follows, when
     it opened a new one, then the turn's own work; the outcome of each is recorded in the
     store. A failed model output is recorded, never swallowed: the raw turn stays stored
     and searchable either way."""
-    report: dict[str, Any] = {}
+    report: InlineReport = {}
     if previous:
         report["session"] = run_session_work(res, ctx, previous, meter, errors)
     report["turn"] = run_turn_work(res, ctx, turn, meter, errors)

@@ -4,11 +4,12 @@ works with."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
 from memory_graph.errors import InvalidInputError
+from nodes.state import RecentTurn
 
 
 def pending_user_message(messages: list[AnyMessage]) -> tuple[str, list[Any]] | None:
@@ -53,13 +54,14 @@ def unanswered(messages: list[AnyMessage], pending: bool) -> set[str]:
 
 
 def thread_turns(messages: list[AnyMessage], pending: bool, limit: int
-                 ) -> list[dict[str, Any]]:
+                 ) -> list[RecentTurn]:
     """The thread's conversation before this turn (the last ``limit`` user and assistant
     messages with text), as the reply prompt's recent turns; ``pending``: the last message
     is this turn's and is left out. Empty for a thread without earlier messages."""
     earlier = messages[:-1] if pending else messages
     said = [m for m in earlier if isinstance(m, HumanMessage | AIMessage) and str(m.text).strip()
             and not (isinstance(m, AIMessage) and m.tool_calls)]
-    return [{"role": "assistant" if isinstance(m, AIMessage) else "user",
+    roles: dict[bool, Literal["user", "assistant"]] = {True: "assistant", False: "user"}
+    return [{"role": roles[isinstance(m, AIMessage)],
              "text": str(m.text).strip(), "at": None, "id": m.id or ""}
             for m in said[-limit:]] if limit > 0 else []

@@ -5,41 +5,31 @@ turn behind)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 
 from agent_runtime.context import Context
-from agent_runtime.cost import CostMeter
 from agent_runtime.resources import ResourceProvider
 from agent_runtime.structured import StructuredOutputError
 from memory_work.personality import Personality
 from memory_work.personality_observation import observe_personality
+from nodes.node_run import NodeRun
 from nodes.state import State
 
 
-class InferPersonality:
-    def __init__(self, provider: ResourceProvider) -> None:
-        self.provider = provider
-
-    def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        ctx = self.provider.run_context(runtime)
-        turn = state["turn"]
-        if not turn["stored"] or not ctx.extract_memories or not turn["text"]:
-            return {}
-        if ctx.background_extraction and ctx.personality_inference == "model":
-            return {}
-        res = self.provider.resolve(ctx)
-        meter = CostMeter()
-        errors: list[str] = []
-        update: dict[str, Any] = {}
-        observed: Personality | None = None
-        try:
-            observed = observe_personality(res.in_background(), ctx, turn, meter)
-        except StructuredOutputError as exc:
-            errors.append(f"{exc}; the personality is unchanged this turn")
-        if observed is None:  # observed before (the turn's inline memory work), or failed
-            with meter.store():
-                observed = Personality.latest(res.memory, ctx.user_id)
-        update["personality"] = observed.as_dict()
-        return {**update, "errors": errors, "cost": meter.as_dict()}
+def infer_personality(state: State, runtime: Runtime[Context], *,
+                      provider: ResourceProvider) -> State:
+    run = NodeRun.start(provider, runtime)
+    ctx, turn = run.ctx, state["turn"]
+    if not turn["stored"] or not ctx.extract_memories or not turn["text"]:
+        return {}
+    if ctx.background_extraction and ctx.personality_inference == "model":
+        return {}
+    observed: Personality | None = None
+    try:
+        observed = observe_personality(run.res.in_background(), ctx, turn, run.meter)
+    except StructuredOutputError as exc:
+        run.error("model_output", f"{exc}; the personality is unchanged this turn")
+    if observed is None:  # observed before (the turn's inline memory work), or failed
+        with run.meter.store():
+            observed = Personality.latest(run.res.memory, ctx.user_id)
+    return run.finish({"personality": observed.as_dict()})

@@ -4,10 +4,12 @@ rest of the turn uses. Everything is validated before anything is written."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from langchain_core.messages import HumanMessage, RemoveMessage
+from langchain_core.messages import AnyMessage, HumanMessage, RemoveMessage
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
@@ -22,7 +24,15 @@ from memory_graph.text import check_unicode
 from memory_graph.timeparse import parse_timestamp
 from memory_work.personality import Personality
 from nodes.chat_messages import pending_user_message, thread_turns, unanswered
-from nodes.state import GivenReply, MediaRef, State, TurnInfo
+from nodes.node_run import NodeRun
+from nodes.state import (
+    Background,
+    ErrorKind,
+    GivenReply,
+    MediaRef,
+    State,
+    TurnInfo,
+)
 from providers.chat import supports_vision
 from providers.images import LoadedImage, load_image
 
@@ -37,127 +47,148 @@ UNDESCRIBED_PHOTO = ("a photo was stored without a description: this model canno
 MAX_PREFERENCES_IN_PROMPT = 8
 
 
-class Perceive:
-    def __init__(self, provider: ResourceProvider) -> None:
-        self.provider = provider
+@dataclass(frozen=True)
+class SaidTurn:
+    """The turn as the run gives it, validated: nothing is written before all of it is."""
+    text: str
+    images: list[LoadedImage]
+    at: datetime
+    replay: GivenReply | None
+    thread: list[AnyMessage]
+    """The thread's messages, without those an earlier failed run left unanswered."""
+    left_unanswered: set[str]
+    as_message: bool
+    """Said as the thread's last message (not as ``text`` or ``images``)."""
 
-    def __call__(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        ctx = self.provider.run_context(runtime)
-        text = state.get("text") or ""
-        sources = state.get("images") or []
-        thread = state.get("messages") or []
-        # Given text or images, the turn is not a message: no message of the thread is
-        # read (one a failed run left may not even parse, and is removed below).
-        from_messages = None if text or sources else pending_user_message(thread)
-        said_as_message = from_messages is not None
-        if from_messages is not None:
-            text, sources = from_messages
-        left_unanswered = unanswered(thread, said_as_message)
-        thread = [m for m in thread if m.id not in left_unanswered]
-        if not isinstance(text, str):
-            raise InvalidInputError("text must be a string")
-        text = text.strip()
-        if len(text) > MAX_TURN_CHARS:
-            raise InvalidInputError(f"the message has {len(text)} characters; the limit is "
-                                    f"{MAX_TURN_CHARS}")
-        check_unicode(text, "the message")
-        replay = given_reply(state)
-        if replay is not None:
-            check_unicode(replay["text"], "the given reply")
-            check_unicode(replay["speaker"], "the given reply's speaker")
-        if len(sources) > MAX_IMAGES_PER_TURN:
-            raise InvalidInputError(f"at most {MAX_IMAGES_PER_TURN} images per turn")
-        allow_paths = self.provider.policy.image_paths_allowed
-        images = [load_image(source, allow_paths=allow_paths) for source in sources]
-        for image in images:
-            check_unicode(image.caption, "a photo's caption")
-        if not text and not images:
-            raise InvalidInputError("a turn needs text or at least one image")
-        at = parse_timestamp(state["at"]) if state.get("at") else utc_now()
 
-        res = self.provider.resolve(ctx)
-        meter = CostMeter()
-        errors = res.worker.take_failures(ctx.user_id)
-        memory = res.memory
-        with meter.store():
-            if ctx.update_memory:
-                memory.ensure_user(ctx.user_id, ctx.user_name)
-            session_id, new_session, last = memory.session_for(
-                ctx.user_id, at, timedelta(minutes=ctx.session_gap_minutes))
-        captions = [caption_photo(res, image, meter, errors) for image in images]
-        speaker = ctx.display_name
-        turn_id = stable_id(ctx.user_id, session_id, at.isoformat(), text,
-                            *(i.sha256 for i in images))
-        image_nodes = [
-            Image(id=stable_id(ctx.user_id, "image", image.sha256), user_id=ctx.user_id,
-                  sha256=image.sha256, caption=caption, width=image.width,
-                  height=image.height, at=at)
-            for image, caption in zip(images, captions, strict=True)
-        ]
-        media = self._save_media(res, ctx, images, image_nodes)
-        # A thread is a conversation: when it has one, its messages are the recent turns;
-        # otherwise they are the session's turns in the store.
-        conversation = thread_turns(thread, said_as_message, ctx.recent_turns)
-        recent: list[Turn] = []
-        with meter.store():
-            if not conversation and not new_session and last is not None:
-                recent = recent_turns(res, ctx, last.id)
-            if ctx.update_memory:
-                errors += remove_unanswered(res, ctx.user_id)
-                res.memory.add_turns(ctx.user_id, [TurnInput(
-                    text=text or "[photo]", at=at, session_id=session_id, role="user",
-                    speaker=speaker, turn_id=turn_id, answered=False,
-                    memory_work="pending" if ctx.extract_memories else "none",
-                    image_captions=[n.caption or "a photo" for n in image_nodes])],
-                    images={turn_id: image_nodes})
-            background = snapshot_background(res, ctx, recent)
-            personality = Personality.latest(res.memory, ctx.user_id)
-        if conversation:
-            background["recent"] = conversation
-        res.worker.begin_reply(ctx.user_id)  # ended by respond
-        turn: TurnInfo = {
-            "id": turn_id, "session_id": session_id, "at": at.isoformat(), "text": text,
-            "speaker": speaker, "image_ids": [n.id for n in image_nodes], "captions": captions,
-            "media": media,
-            "new_session": new_session,
-            "previous_session_id": last.id if new_session and last is not None else None,
-            "stored": ctx.update_memory,
-        }
-        # A new turn: the channels with reducers start again, not from the last turn.
-        # Given as text, the turn joins the thread's messages too (as messages, it is there).
-        said = [] if said_as_message else [HumanMessage(content=text or "[photo]")]
-        return {"turn": turn, "replay": replay, "background": background,
-                "memories": Overwrite([]),
-                "messages": [*(RemoveMessage(id=i) for i in left_unanswered), *said],
-                "retrieval": {"round": 0, "queries": [], "next": "retrieve"},
-                "personality": personality.as_dict(), "extraction": {}, "reply": "",
-                "cost": Overwrite(meter.as_dict()), "errors": Overwrite(errors)}
+def perceive(state: State, runtime: Runtime[Context], *, provider: ResourceProvider
+             ) -> dict[str, Any]:
+    run = NodeRun.start(provider, runtime)
+    said = read_turn(state, provider.policy.image_paths_allowed)
+    ctx, res, meter = run.ctx, run.res, run.meter
+    run.errors_of("memory_work", res.worker.take_failures(ctx.user_id))
+    with meter.store():
+        if ctx.update_memory:
+            res.memory.ensure_user(ctx.user_id, ctx.user_name)
+        session_id, new_session, last = res.memory.session_for(
+            ctx.user_id, said.at, timedelta(minutes=ctx.session_gap_minutes))
+    captions = [caption_photo(res, image, meter, run.error) for image in said.images]
+    turn_id = stable_id(ctx.user_id, session_id, said.at.isoformat(), said.text,
+                        *(i.sha256 for i in said.images))
+    image_nodes = [image_node(ctx.user_id, image, caption, said.at)
+                   for image, caption in zip(said.images, captions, strict=True)]
+    media = save_media(res, ctx, said.images, image_nodes)
+    # A thread is a conversation: when it has one, its messages are the recent turns;
+    # otherwise they are the session's turns in the store.
+    conversation = thread_turns(said.thread, said.as_message, ctx.recent_turns)
+    with meter.store():
+        recent = (recent_turns(res, ctx, last.id)
+                  if not conversation and not new_session and last is not None else [])
+        if ctx.update_memory:
+            store_turn(run, said, turn_id, session_id, image_nodes)
+        background = snapshot_background(res, ctx, recent)
+        personality = Personality.latest(res.memory, ctx.user_id)
+    if conversation:
+        background["recent"] = conversation
+    res.worker.begin_reply(ctx.user_id)  # ended by respond
+    turn: TurnInfo = {
+        "id": turn_id, "session_id": session_id, "at": said.at.isoformat(),
+        "text": said.text, "speaker": ctx.display_name,
+        "image_ids": [n.id for n in image_nodes], "captions": captions, "media": media,
+        "new_session": new_session,
+        "previous_session_id": last.id if new_session and last is not None else None,
+        "stored": ctx.update_memory,
+    }
+    # A new turn: the channels with reducers start again, not from the last turn.
+    # Given as text, the turn joins the thread's messages too (as messages, it is there).
+    joins = [] if said.as_message else [HumanMessage(content=said.text or "[photo]")]
+    return {"turn": turn, "replay": said.replay, "background": background,
+            "memories": Overwrite([]),
+            "messages": [*(RemoveMessage(id=i) for i in said.left_unanswered), *joins],
+            "retrieval": {"round": 0, "queries": [], "next": "retrieve"},
+            "personality": personality.as_dict(), "extraction": {}, "reply": "",
+            "cost": Overwrite(meter.as_dict()), "errors": Overwrite(run.errors)}
 
-    @staticmethod
-    def _save_media(res: Resources, ctx: Context, images: list[LoadedImage],
-                    image_nodes: list[Image]) -> list[MediaRef]:
-        """Put the turn's photos in the media store, where the nodes after perceive read
-        them. A photo of a turn that is not stored is removed after the reply, unless a
-        stored image already had it."""
-        refs: list[MediaRef] = []
-        for image, node in zip(images, image_nodes, strict=True):
-            existed = res.media.path(ctx.user_id, image.sha256, image.suffix).exists()
-            path = res.media.save(ctx.user_id, image.sha256, image.suffix, image.data)
-            node.uri = path.as_uri()
-            refs.append({"image_id": node.id, "sha256": image.sha256, "suffix": image.suffix,
-                         "mime": image.mime, "transient": not ctx.update_memory and not existed})
-        return refs
+
+def read_turn(state: State, allow_paths: bool) -> SaidTurn:
+    """The run's turn, validated (``InvalidInputError`` for what is wrong with it)."""
+    text = state.get("text") or ""
+    sources = state.get("images") or []
+    thread = state.get("messages") or []
+    # Given text or images, the turn is not a message: no message of the thread is
+    # read (one a failed run left may not even parse, and is removed by perceive).
+    from_messages = None if text or sources else pending_user_message(thread)
+    if from_messages is not None:
+        text, sources = from_messages
+    left_unanswered = unanswered(thread, from_messages is not None)
+    if not isinstance(text, str):
+        raise InvalidInputError("text must be a string")
+    text = text.strip()
+    if len(text) > MAX_TURN_CHARS:
+        raise InvalidInputError(f"the message has {len(text)} characters; the limit is "
+                                f"{MAX_TURN_CHARS}")
+    check_unicode(text, "the message")
+    replay = given_reply(state)
+    if replay is not None:
+        check_unicode(replay["text"], "the given reply")
+        check_unicode(replay["speaker"], "the given reply's speaker")
+    if len(sources) > MAX_IMAGES_PER_TURN:
+        raise InvalidInputError(f"at most {MAX_IMAGES_PER_TURN} images per turn")
+    images = [load_image(source, allow_paths=allow_paths) for source in sources]
+    for image in images:
+        check_unicode(image.caption, "a photo's caption")
+    if not text and not images:
+        raise InvalidInputError("a turn needs text or at least one image")
+    at = parse_timestamp(state["at"]) if state.get("at") else utc_now()
+    return SaidTurn(text=text, images=images, at=at, replay=replay,
+                    thread=[m for m in thread if m.id not in left_unanswered],
+                    left_unanswered=left_unanswered, as_message=from_messages is not None)
+
+
+def image_node(user_id: str, image: LoadedImage, caption: str, at: datetime) -> Image:
+    return Image(id=stable_id(user_id, "image", image.sha256), user_id=user_id,
+                 sha256=image.sha256, caption=caption, width=image.width,
+                 height=image.height, at=at)
+
+
+def store_turn(run: NodeRun, said: SaidTurn, turn_id: str, session_id: str,
+               image_nodes: list[Image]) -> None:
+    """Store the user's turn with its photos, unanswered until respond stores the reply;
+    first remove what earlier runs left unanswered."""
+    ctx, memory = run.ctx, run.res.memory
+    run.errors_of("unanswered", remove_unanswered(run.res, ctx.user_id))
+    memory.add_turns(ctx.user_id, [TurnInput(
+        text=said.text or "[photo]", at=said.at, session_id=session_id, role="user",
+        speaker=ctx.display_name, turn_id=turn_id, answered=False,
+        memory_work="pending" if ctx.extract_memories else "none",
+        image_captions=[n.caption or "a photo" for n in image_nodes])],
+        images={turn_id: image_nodes})
+
+
+def save_media(res: Resources, ctx: Context, images: list[LoadedImage],
+               image_nodes: list[Image]) -> list[MediaRef]:
+    """Put the turn's photos in the media store, where the nodes after perceive read
+    them. A photo of a turn that is not stored is removed after the reply, unless a
+    stored image already had it."""
+    refs: list[MediaRef] = []
+    for image, node in zip(images, image_nodes, strict=True):
+        existed = res.media.path(ctx.user_id, image.sha256, image.suffix).exists()
+        path = res.media.save(ctx.user_id, image.sha256, image.suffix, image.data)
+        node.uri = path.as_uri()
+        refs.append({"image_id": node.id, "sha256": image.sha256, "suffix": image.suffix,
+                     "mime": image.mime, "transient": not ctx.update_memory and not existed})
+    return refs
 
 
 def caption_photo(res: Resources, image: LoadedImage, meter: CostMeter,
-                  errors: list[str]) -> str:
+                  report: Callable[[ErrorKind, str], None]) -> str:
     """The photo's caption: the one given, else a description by a model that can see;
-    "" when there is neither (``UNDESCRIBED_PHOTO`` in ``errors``) or the model failed (its
-    error in ``errors``): a caption is optional, the photo is stored regardless."""
+    "" when there is neither (``UNDESCRIBED_PHOTO`` reported) or the model failed (its
+    error reported): a caption is optional, the photo is stored regardless."""
     if image.caption:
         return image.caption
     if not supports_vision(res.chat):
-        errors.append(UNDESCRIBED_PHOTO)
+        report("photo", UNDESCRIBED_PHOTO)
         return ""
     message = HumanMessage(content=[
         {"type": "text", "text": DESCRIBE_PROMPT},
@@ -167,7 +198,7 @@ def caption_photo(res: Resources, image: LoadedImage, meter: CostMeter,
     try:
         reply = invoke_model(res.chat, [message], meter, "describe_image")
     except Exception as exc:  # a caption is optional; the image is stored regardless
-        errors.append(f"describe_image: {exc}")
+        report("model_call", f"describe_image: {exc}")
         return ""
     return str(reply.content).strip()[:4000]
 
@@ -201,7 +232,9 @@ def recent_turns(res: Resources, ctx: Context, session_id: str) -> list[Turn]:
     return res.memory.session_turns(ctx.user_id, session_id)[-ctx.recent_turns:]
 
 
-def snapshot_background(res: Resources, ctx: Context, recent: list[Turn]) -> dict[str, Any]:
+def snapshot_background(res: Resources, ctx: Context, recent: list[Turn]) -> Background:
+    """The user's profile and preferences as the reply prompt shows them, and the recent
+    turns."""
     memory = res.memory
     user = memory.user(ctx.user_id)
     preferences = memory.preferences(ctx.user_id)[-MAX_PREFERENCES_IN_PROMPT:]

@@ -19,7 +19,7 @@ from memory_graph.schema import EdgeType, Entity
 from memory_graph.search import MemoryHit
 from memory_graph.text import tokenize
 from memory_graph.views import describe_node
-from memory_work.personality import Personality
+from memory_work.personality import Personality, PersonalityEstimate
 from nodes.prompts import (
     ANSWER_FORM,
     ANSWER_HINT,
@@ -29,7 +29,7 @@ from nodes.prompts import (
     REMEMBER_HINT,
     REPLY_SYSTEM,
 )
-from nodes.state import RetrievedMemory, State, TurnInfo
+from nodes.state import Background, RetrievedMemory, State, TurnInfo
 
 MAX_MEMORY_CHARS = 320
 MAX_RECENT_CHARS = 600
@@ -59,17 +59,17 @@ def preference_notes(edges: list[Any]) -> dict[str, str]:
     return {target: "; ".join(items) for target, items in notes.items()}
 
 
-def reply_prefix(background: dict[str, Any], personality: dict[str, Any], ctx: Context,
+def reply_prefix(background: Background, personality: PersonalityEstimate | None, ctx: Context,
                  replies: bool = True) -> list[BaseMessage]:
     """The stable part of the reply prompt: system prompt (profile, personality) and the
     session's recent turns, the assistant's replies among them unless ``replies`` is
     false. ``nodes.warm_prefix`` prefills it for the next turn."""
-    persona = personality if ctx.use_personality else {}
+    persona = personality if ctx.use_personality else None
     profile = (PROFILE_LINE.format(user=ctx.display_name, profile=background["profile"])
                if ctx.use_profile else "")
     system = REPLY_SYSTEM.format(
         assistant=ctx.assistant_name, user=ctx.display_name, profile=profile,
-        personality=persona.get("description") or Personality.neutral().describe())
+        personality=(persona and persona["description"]) or Personality.neutral().describe())
     messages: list[BaseMessage] = [SystemMessage(system)]
     for item in background["recent"]:
         if item["role"] == "assistant" and not replies:

@@ -17,7 +17,7 @@ because pydantic cannot read ``typing.TypedDict`` on Python < 3.12."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.channels import EphemeralValue
@@ -25,7 +25,8 @@ from langgraph.graph.message import add_messages
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
-from agent_runtime.cost import merge_costs
+from agent_runtime.cost import Cost, merge_costs
+from memory_work.personality import PersonalityEstimate
 
 DESCRIBED = ConfigDict(use_attribute_docstrings=True)
 
@@ -122,14 +123,87 @@ class RetrievedMemory(TypedDict):
 
 
 @with_config(DESCRIBED)
+class RetrievalQuery(TypedDict):
+    """One round's search."""
+    keywords: str
+    """The search words."""
+    start: str | None
+    """The first day of its time window (ISO 8601), if it has one."""
+    end: str | None
+    """The last day of its time window, if it has one."""
+
+
+@with_config(DESCRIBED)
 class RetrievalState(TypedDict):
     """How retrieval went this turn."""
     round: int
     """Rounds run so far."""
-    queries: list[dict[str, Any]]
+    queries: list[RetrievalQuery]
     """Each round's search words and time window."""
-    next: str
-    """The step after the last round: retrieve again or go on to the reply."""
+    next: Literal["retrieve", "answer"]
+    """The step after the last round: retrieve again or answer."""
+
+
+@with_config(DESCRIBED)
+class RecentTurn(TypedDict):
+    """A turn of the conversation before this one, quoted in the reply prompt."""
+    role: Literal["user", "assistant"]
+    """Who said it."""
+    text: str
+    """What was said."""
+    at: str | None
+    """When (ISO 8601); None for a thread's message, which has no time."""
+    id: str
+    """The stored turn's or the message's id."""
+
+
+@with_config(DESCRIBED)
+class Background(TypedDict):
+    """What every model call of the turn sees before the user's message, taken once at
+    perceive so the prompt prefix is the same for all of them (llama.cpp reuses its cache)."""
+    profile: str
+    """The user's core profile."""
+    preferences: str
+    """The user's likes and dislikes, a line each."""
+    recent: list[RecentTurn]
+    """The conversation before this turn."""
+
+
+@with_config(DESCRIBED)
+class Extraction(TypedDict, total=False):
+    """The memory extraction of a turn: where it ran and what it did."""
+    status: Literal["off", "queued", "background", "inline"]
+    """Off (not stored, or extraction off); queued on the server's run queue; on this
+    process's background worker; or done in the turn."""
+    resumed: int
+    """Background: earlier outstanding turns queued again before this one."""
+    pending: int
+    """Background: the user's jobs waiting on the worker."""
+    earlier: dict[str, int]
+    """Inline: the outstanding work done before this turn's."""
+    turn: dict[str, Any]
+    """Inline: what this turn's memory work stored."""
+    session: dict[str, Any]
+    """Inline: what the consolidation of the session this turn closed stored."""
+    cost: Cost
+    """Inline: the model calls and time of the memory work."""
+
+
+ErrorKind = Literal["memory_work", "model_output", "model_call", "photo", "unanswered",
+                    "time_window"]
+
+
+@with_config(DESCRIBED)
+class TurnError(TypedDict):
+    """Something that went wrong without stopping the turn."""
+    kind: ErrorKind
+    """memory_work (this turn's or an earlier turn's memory work failed), model_output (a
+    model's structured answer was unusable: the step went on without it), model_call (a
+    model call failed), photo (a photo was stored without a description), unanswered (an
+    earlier message that got no reply was removed), time_window (a search's dates were
+    ignored)."""
+    message: str
+    """What happened, in words."""
 
 
 @with_config(DESCRIBED)
@@ -146,7 +220,12 @@ def replaying(state: State) -> bool:
     return state.get("replay") is not None
 
 
-def add_errors(left: list[str], right: list[str]) -> list[str]:
+def error_text(error: TurnError) -> str:
+    """An error as one line: its kind, then what happened."""
+    return f"{error['kind']}: {error['message']}"
+
+
+def add_errors(left: list[TurnError], right: list[TurnError]) -> list[TurnError]:
     """Reducer of ``errors``: every node's errors, in the order they happened."""
     return [*left, *right]
 
@@ -173,22 +252,22 @@ class State(InputState, total=False):
     replay: GivenReply | None
     """The reply given with this turn (``given_reply``, read by perceive); None when the
     reply is generated."""
-    background: dict[str, Any]
+    background: Background
     """Snapshot of the user's profile, preferences and recent turns taken at perceive, so
     every model call of the turn sees the same prompt prefix (llama.cpp reuses its cache)."""
     memories: Annotated[list[RetrievedMemory], add_memories]
     """The memories the reply prompt showed, in the order found."""
     retrieval: RetrievalState
     """How retrieval went: rounds, search words, time windows."""
-    personality: dict[str, Any]
+    personality: PersonalityEstimate
     """The user's Big Five estimate (1-5) after this turn, with its description."""
-    extraction: dict[str, Any]
+    extraction: Extraction
     """What memory extraction did with this turn (off, inline report, background, queued)."""
     reply: str
     """The assistant's reply."""
-    cost: Annotated[dict[str, Any], merge_costs]
+    cost: Annotated[Cost, merge_costs]
     """Model calls, tokens and seconds this turn, per step."""
-    errors: Annotated[list[str], add_errors]
+    errors: Annotated[list[TurnError], add_errors]
     """Errors of this turn and of earlier background memory work, in order."""
 
 
@@ -204,11 +283,11 @@ class OutputState(TypedDict, total=False):
     """The memories the reply prompt showed, with dates and provenance."""
     retrieval: RetrievalState
     """How retrieval went: rounds, search words, time windows."""
-    personality: dict[str, Any]
+    personality: PersonalityEstimate
     """The user's Big Five estimate (1-5) after this turn, with its description."""
-    extraction: dict[str, Any]
+    extraction: Extraction
     """What memory extraction did with this turn."""
-    cost: dict[str, Any]
+    cost: Cost
     """Model calls, tokens and seconds this turn, per step."""
-    errors: list[str]
+    errors: list[TurnError]
     """Errors of this turn and of earlier background memory work."""

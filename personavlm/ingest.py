@@ -8,6 +8,7 @@ from tqdm import tqdm
 
 from evals.history import load_history
 from graphs.assistant import Assistant
+from nodes.state import error_text
 
 
 def ingest(assistant: Assistant, path: Path, conversation: str | None = None,
@@ -25,7 +26,7 @@ def ingest(assistant: Assistant, path: Path, conversation: str | None = None,
                                    reply_speaker=exchange.reply_speaker)
             for error in out.get("errors", []):
                 errors += 1
-                tqdm.write(f"warning: {error}")
+                tqdm.write(f"warning: {error_text(error)}")
     closing = assistant.finish_sessions() if assistant.context.extract_memories else {}
     errors += len(closing.get("errors", []))
     summary = {"exchanges": len(exchanges), "turns": len(assistant.turns()),

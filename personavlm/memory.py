@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -51,6 +52,7 @@ from memory_work.pipeline import observe_or_report
 from memory_work.sync import sync
 from memory_work.turns import stored_turn
 from nodes.perceive import caption_photo
+from nodes.state import ErrorKind
 from providers.images import load_image
 
 #: What a message may be: a text (the user's), a LangChain message, or a dict with a
@@ -360,13 +362,13 @@ def _photos(res: Resources, user_id: str, sources: Sequence[Any], at: datetime
     photos = []
     for number, source in enumerate(sources):
         image = load_image(source)
-        errors: list[str] = []
-        caption = caption_photo(res, image, CostMeter(), errors)
-        for error in errors:
-            warnings.warn(f"photo {number + 1}: {error}", stacklevel=3)
+        caption = caption_photo(res, image, CostMeter(), partial(_warn_photo, number + 1))
         path = res.media.save(user_id, image.sha256, image.suffix, image.data)
         photos.append(Image(id=stable_id(user_id, "image", image.sha256), user_id=user_id,
                             sha256=image.sha256, caption=caption, width=image.width,
                             height=image.height, at=at, uri=path.as_uri()))
     return photos
 
+
+def _warn_photo(number: int, _kind: ErrorKind, message: str) -> None:
+    warnings.warn(f"photo {number}: {message}", stacklevel=4)

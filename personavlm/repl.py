@@ -10,6 +10,7 @@ from typing import Any
 
 from graphs.assistant import Assistant
 from memory_graph.errors import MemoryGraphError
+from nodes.state import error_text
 from personavlm.waiting import Spinner, finish_memory_work
 from providers.chat import supports_vision
 
@@ -58,7 +59,7 @@ def chat(assistant: Assistant) -> None:
         finally:
             images = []
         for error in out.get("errors", []):
-            print(f"  warning: {error}")
+            print(f"  warning: {error_text(error)}")
         pending = out.get("extraction", {}).get("pending", 0)
         if pending:
             print(f"  ({pending} memory job(s) pending: what you said is remembered in the "

@@ -350,8 +350,10 @@ def test_failed_structured_output_is_reported_and_the_turn_kept(tmp_path: Path) 
     out = agent.invoke({"text": "I love coffee. Did you know?", "at": "2024-03-02 19:05"},
                        context=ctx(max_retrieval_rounds=2))
     assert out["reply"] == "scripted reply"
-    assert any("extract_memory" in e and "TurnMemories" in e for e in out["errors"])
-    assert any("retrieve_decision" in e for e in out["errors"])
+    assert any(e["kind"] == "memory_work" and "extract_memory" in e["message"]
+               and "TurnMemories" in e["message"] for e in out["errors"])
+    assert any(e["kind"] == "model_output" and "retrieve_decision" in e["message"]
+               for e in out["errors"])
     memory = provider.resolve(ctx()).memory
     texts = [t.text for t in memory.store.find_nodes("t-maya", NodeLabel.TURN)]  # type: ignore[attr-defined]
     assert "I love coffee. Did you know?" in texts
@@ -473,7 +475,7 @@ def test_background_failure_is_reported_at_the_next_turn(tmp_path: Path) -> None
     agent.invoke({"text": "I love coffee.", "at": "2024-03-02 19:05"}, context=c)
     provider.worker.drain("t-maya")
     out = agent.invoke({"text": "Hi.", "at": "2024-03-02 19:06"}, context=c)
-    assert any("TurnMemories" in e for e in out["errors"])
+    assert any("TurnMemories" in e["message"] for e in out["errors"])
 
 
 @pytest.mark.parametrize("payload, message", [

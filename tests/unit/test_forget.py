@@ -165,7 +165,8 @@ def test_an_exchange_a_killed_run_left_unanswered_is_removed_at_the_next_turn(
                                         session_id="s-killed", answered=False)])
     assert [t.text for t in memory.unanswered_turns("maya")] == [f"My PIN is {SECRET}"]
     out = assistant.say("Hello again.", at="2024-05-01 10:30")
-    assert any("got no reply and was removed whole" in e for e in out["errors"])
+    assert any(e["kind"] == "unanswered" and "got no reply and was removed whole" in e["message"]
+               for e in out["errors"])
     assert [t["text"] for t in assistant.turn_rows()] == ["Hello again.", "Noted."]
     assert memory.unanswered_turns("maya") == []
 

@@ -252,7 +252,7 @@ def test_a_failed_personality_observation_is_reported_and_fails_no_extraction(
     agent, model, provider = make_agent(tmp_path, Script(broken_steps={"personality": 2}))
     assistant = Assistant(ctx(personality_inference="model"), agent=agent, provider=provider)
     out = assistant.say("I love coffee.", at="2024-03-02 19:00")
-    assert any("personality is unchanged" in e for e in out["errors"])
+    assert any("personality is unchanged" in e["message"] for e in out["errors"])
     assert assistant.status()["turns"] == {"done": 1}
     model.calls.clear()
     assistant.sync(progress=lambda line: None)

@@ -24,8 +24,9 @@ def test_an_undescribed_photo_is_said_in_the_turns_errors(tmp_path: Path) -> Non
     context = Context(user_id="maya", background_extraction=False, extract_memories=False)
     with Assistant(context, build_agent(provider=provider), provider) as assistant:
         bare = assistant.say("Look at this.", at="2024-05-01 10:00", images=[str(PHOTO)])
-        assert any("caption" in e and "cannot see" in e for e in bare["errors"])
+        assert any(e["kind"] == "photo" and "caption" in e["message"]
+                   and "cannot see" in e["message"] for e in bare["errors"])
         captioned = assistant.say("And this.", at="2024-05-01 10:01",
                                   images=[{"path": str(PHOTO), "caption": "a cat asleep"}])
-        assert not any("caption" in e for e in captioned["errors"])
+        assert not any("caption" in e["message"] for e in captioned["errors"])
     provider.close()

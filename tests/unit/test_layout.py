@@ -1,0 +1,54 @@
+"""The layout the code keeps (docs/architecture.md): the agent's nodes are plain functions
+of ``(state, runtime)`` with the resource provider bound by keyword, none over 50 lines,
+and ``nodes/`` holds the graph's nodes and what only they use."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from functools import partial
+from pathlib import Path
+
+from agent_runtime.resources import ResourceProvider
+from graphs.agent import build_agent
+
+ROOT = Path(__file__).resolve().parents[2]
+MAX_FUNCTION_LINES = 50
+
+
+def test_every_node_is_a_function_of_state_and_runtime() -> None:
+    agent = build_agent(provider=ResourceProvider())
+    nodes = {name: node for name, node in agent.builder.nodes.items()}
+    assert set(nodes) == {"perceive", "extract_memory", "retrieve", "infer_personality",
+                          "respond"}
+    for name, spec in nodes.items():
+        action = spec.runnable.func if hasattr(spec.runnable, "func") else spec.runnable
+        assert isinstance(action, partial), name
+        assert action.func.__module__ == f"nodes.{name}" and action.func.__name__ == name
+        parameters = list(inspect.signature(action.func).parameters)
+        assert parameters[:2] == ["state", "runtime"], (name, parameters)
+
+
+def test_no_function_in_nodes_is_over_50_lines() -> None:
+    long = []
+    for path in sorted((ROOT / "nodes").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path.name}:{node.name} {lines}")
+    assert not long, long
+
+
+def test_nodes_holds_only_what_the_graph_uses() -> None:
+    """Every module of ``nodes/`` is imported by another module of ``nodes/`` or by the
+    agent graph: nothing there is a library for other layers only."""
+    modules = {p.stem for p in (ROOT / "nodes").glob("*.py")} - {"__init__"}
+    users: dict[str, set[str]] = {m: set() for m in modules}
+    for path in [*(ROOT / "nodes").glob("*.py"), ROOT / "graphs" / "agent.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("nodes."):
+                name = (node.module or "").split(".")[1]
+                if name != path.stem:
+                    users[name].add(path.stem)
+    assert not [m for m, used in users.items() if not used], users
