@@ -1,16 +1,21 @@
 """The layout the code keeps (docs/architecture.md): the agent's nodes are plain functions
-of ``(state, runtime)`` with the resource provider bound by keyword, none over 50 lines,
-and ``nodes/`` holds the graph's nodes and what only they use."""
+of ``(state, runtime)`` with the resource provider bound by keyword, none over 50 lines;
+``nodes/`` holds the graph's nodes and what only they use; the command line is a registry
+of commands, a module each, imports at module level."""
 
 from __future__ import annotations
 
+import argparse
 import ast
+import importlib
 import inspect
 from functools import partial
 from pathlib import Path
 
 from agent_runtime.resources import ResourceProvider
 from graphs.agent import build_agent
+from personavlm.cli import chosen_command
+from personavlm.commands import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_FUNCTION_LINES = 50
@@ -52,3 +57,23 @@ def test_nodes_holds_only_what_the_graph_uses() -> None:
                 if name != path.stem:
                     users[name].add(path.stem)
     assert not [m for m, used in users.items() if not used], users
+
+
+def test_every_command_of_the_registry_builds_its_parser() -> None:
+    for command in COMMANDS:
+        module = importlib.import_module(f"personavlm.commands.{command.module}")
+        parser = argparse.ArgumentParser(prog=f"personavlm {command.name}")
+        module.add_arguments(parser)
+        assert callable(module.run), command.name
+        assert chosen_command([*command.name.split(), "--help"]) == command
+
+
+def test_the_command_line_imports_at_module_level() -> None:
+    inside = []
+    for path in [ROOT / "personavlm" / "cli.py",
+                 *sorted((ROOT / "personavlm" / "commands").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                inside += [f"{path.name}:{node.name}" for child in ast.walk(node)
+                           if isinstance(child, ast.Import | ast.ImportFrom)]
+    assert not inside, inside
