@@ -152,7 +152,7 @@ def test_users_are_created_listed_and_unknown_ones_rejected(ana: MemoryGraph) ->
                  lambda: store.edges("t-nobody"),
                  lambda: store.keyword_search("t-nobody", NodeLabel.TURN, "pixel", 5),
                  lambda: store.vector_search("t-nobody", NodeLabel.TURN, [0.1] * 384, 5),
-                 lambda: store.delete_nodes("t-nobody", ["x"])):
+                 lambda: store.commit("t-nobody", WriteBatch(delete_node_ids=["x"]))):
         with pytest.raises(UnknownUserError):
             call()
     with pytest.raises(InvalidInputError):
@@ -181,7 +181,7 @@ def test_the_latest_nodes_are_the_latest_by_event_time(ana: MemoryGraph) -> None
     latest_turns = store.latest_nodes("t-ana", NodeLabel.TURN, 1)
     assert [t.id for t in latest_turns] == ["s2-1"]
     assert latest_turns[0].embedding is not None  # type: ignore[attr-defined]
-    store.delete_nodes("t-ana", ["s2"])
+    store.commit("t-ana", WriteBatch(delete_node_ids=["s2"]))
     assert [s.id for s in store.latest_nodes("t-ana", NodeLabel.SESSION, 5)] == ["s1", "s0"]
     with pytest.raises(UnknownUserError):
         store.latest_nodes("t-nobody", NodeLabel.SESSION)
@@ -229,7 +229,7 @@ def test_users_never_see_each_other(memory: MemoryGraph) -> None:
     turn_a = memory.store.get_nodes("t-a", ["s1-0"])[0]
     assert isinstance(turn_a, Turn) and "t-a" in turn_a.text
     with pytest.raises(InvalidInputError):
-        memory.store.upsert_nodes("t-b", [turn_a])
+        memory.store.commit("t-b", WriteBatch(nodes=[turn_a]))
     memory.forget_user("t-a")
     assert not memory.store.has_user("t-a")
     assert len(memory.store.keyword_search("t-b", NodeLabel.TURN, "kayaks", 10)) == 1
@@ -531,10 +531,10 @@ def test_edges_to_missing_or_foreign_nodes_are_rejected(ana: MemoryGraph) -> Non
     before = _snapshot(ana, "t-ana")
     dangling = Edge(type=EdgeType.RELATES, user_id="t-ana", source="s1-0", target="nowhere")
     with pytest.raises(InvalidInputError):
-        ana.store.upsert_edges("t-ana", [dangling])
+        ana.store.commit("t-ana", WriteBatch(edges=[dangling]))
     foreign = Edge(type=EdgeType.RELATES, user_id="t-other", source="s1-0", target="s1-1")
     with pytest.raises(InvalidInputError):
-        ana.store.upsert_edges("t-ana", [foreign])
+        ana.store.commit("t-ana", WriteBatch(edges=[foreign]))
     assert _snapshot(ana, "t-ana") == before
 
 

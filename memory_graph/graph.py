@@ -86,17 +86,33 @@ class TurnInput:
 
 
 class MemoryGraph:
-    """Temporal memory of many users over one ``GraphStore``; every call names the user."""
+    """Temporal memory of many users over one ``GraphStore``; every call names the user.
+    The only writer to the store (``commit``: one memory write, one transaction). Its
+    methods come in sections by concern: users, turns and sessions, derived memories,
+    entities and preferences, personality, graph reads, memory-work state, forgetting."""
 
     def __init__(self, store: GraphStore, embedder: Embedder) -> None:
         self.store = store
         self.embedder = embedder
 
-    # -- users and sessions --
+    # -- users and the one write --
     def ensure_user(self, user_id: str, name: str = "") -> None:
         check_user_id(user_id)
         if not self.store.has_user(user_id):
             self.store.ensure_user(User(id=user_id, user_id=user_id, name=name))
+
+    def has_user(self, user_id: str) -> bool:
+        return self.store.has_user(user_id)
+
+    def user(self, user_id: str) -> User:
+        found = self.store.get_nodes(user_id, [user_id], embeddings=False)
+        if not found or not isinstance(found[0], User):
+            raise UnknownUserError(user_id)
+        return found[0]
+
+    def users(self) -> list[str]:
+        """Every user the store holds, sorted."""
+        return sorted(self.store.users())
 
     def embed(self, nodes: Sequence[SearchableNode]) -> None:
         """Fill in the embeddings of nodes that lack one, in one batch."""
@@ -111,6 +127,7 @@ class MemoryGraph:
         self.embed([n for n in batch.nodes if isinstance(n, SearchableNode)])
         self.store.commit(user_id, batch)
 
+    # -- turns and sessions --
     def add_turns(self, user_id: str, turns: Sequence[TurnInput],
                   images: Mapping[str, Sequence[Image]] | None = None,
                   answering: str | None = None) -> list[Turn]:
@@ -159,77 +176,6 @@ class MemoryGraph:
                                                              "ended_at": end})
         return changed
 
-    def has_user(self, user_id: str) -> bool:
-        return self.store.has_user(user_id)
-
-    def session(self, user_id: str, session_id: str) -> Session | None:
-        found = self.store.get_nodes(user_id, [session_id], embeddings=False)
-        return found[0] if found and isinstance(found[0], Session) else None
-
-    def latest_session(self, user_id: str) -> Session | None:
-        """The session that began last (sessions do not overlap: a new one begins after
-        the last one's end and a gap, or before the last one began)."""
-        session = self._latest(user_id, NodeLabel.SESSION)
-        return session if isinstance(session, Session) else None
-
-    def session_for(self, user_id: str, at: datetime, gap: timedelta
-                    ) -> tuple[str, bool, Session | None]:
-        """The session a turn said at ``at`` belongs to, whether it is a new one, and the
-        user's last session: the last one continues unless the turn comes more than
-        ``gap`` after its end, or before it began."""
-        last = self.latest_session(user_id)
-        if last is not None and not (at - (last.ended_at or last.started_at) > gap
-                                     or at < last.started_at):
-            return last.id, False, last
-        return stable_id(user_id, "session", at.isoformat()), True, last
-
-    def _latest(self, user_id: str, label: NodeLabel) -> Node | None:
-        """The node of ``label`` with the latest event time (one read, from an order)."""
-        found = self.store.latest_nodes(user_id, label, 1)
-        return found[0] if found else None
-
-    def user(self, user_id: str) -> User:
-        found = self.store.get_nodes(user_id, [user_id], embeddings=False)
-        if not found or not isinstance(found[0], User):
-            raise UnknownUserError(user_id)
-        return found[0]
-
-    def personality_observed(self, user_id: str, turn_id: str) -> bool:
-        """Whether a personality estimate was inferred from this turn already (the
-        observation is part of the turn's memory work, run at most once per turn)."""
-        sources = [edge.source for edge in self.store.edges(
-            user_id, [turn_id], [EdgeType.FROM_TURN], direction="in")]
-        return any(isinstance(node, PersonalitySnapshot) for node in
-                   self.store.get_nodes(user_id, sources, embeddings=False))
-
-    def facts_of_turns(self, user_id: str, turn_ids: Sequence[str]) -> list[Fact]:
-        """The current facts learned from any of ``turn_ids``, oldest first."""
-        facts = [n for n in self.derived_from(user_id, turn_ids)
-                 if isinstance(n, Fact) and n.is_current()]
-        return sorted(facts, key=lambda f: f.at)
-
-    def close_session(self, user_id: str, session_id: str, summary: str, owner: str) -> None:
-        """Record a finished session as settled without a consolidation (its summary
-        written by the caller from what extraction kept), releasing ``owner``'s claim: one
-        compare-and-set, so a session forgotten meanwhile is not written back."""
-        session = self.session(user_id, session_id)
-        if session is not None:
-            self._update_work(user_id, session, {
-                "summary": summary[:4000] or "(nothing to keep)", "consolidation_error": "",
-                "work_claim": "", "work_claim_until": None}, owner)
-
-    def latest_personality(self, user_id: str) -> PersonalitySnapshot | None:
-        """The user's current personality: the snapshot with the latest time (each is
-        later than the one it updates, ``Personality.updated``), one read whatever the
-        history's length."""
-        snapshot = self._latest(user_id, NodeLabel.PERSONALITY)
-        return snapshot if isinstance(snapshot, PersonalitySnapshot) else None
-
-    def personality_history(self, user_id: str) -> list[PersonalitySnapshot]:
-        snapshots = [p for p in self.store.find_nodes(user_id, NodeLabel.PERSONALITY)
-                     if isinstance(p, PersonalitySnapshot)]
-        return sorted(snapshots, key=lambda p: (p.interactions, p.at))
-
     def _chronology_edges(self, user_id: str, new_turns: Sequence[Turn]) -> list[Edge]:
         """``NEXT`` edges linking each session's turns in order, old turns included."""
         edges: list[Edge] = []
@@ -268,7 +214,75 @@ class MemoryGraph:
         except ValidationError as exc:
             raise InvalidInputError(f"invalid turn: {exc}") from exc
 
-    # -- semantic memories --
+    def session(self, user_id: str, session_id: str) -> Session | None:
+        found = self.store.get_nodes(user_id, [session_id], embeddings=False)
+        return found[0] if found and isinstance(found[0], Session) else None
+
+    def latest_session(self, user_id: str) -> Session | None:
+        """The session that began last (sessions do not overlap: a new one begins after
+        the last one's end and a gap, or before the last one began)."""
+        session = self._latest(user_id, NodeLabel.SESSION)
+        return session if isinstance(session, Session) else None
+
+    def session_for(self, user_id: str, at: datetime, gap: timedelta
+                    ) -> tuple[str, bool, Session | None]:
+        """The session a turn said at ``at`` belongs to, whether it is a new one, and the
+        user's last session: the last one continues unless the turn comes more than
+        ``gap`` after its end, or before it began."""
+        last = self.latest_session(user_id)
+        if last is not None and not (at - (last.ended_at or last.started_at) > gap
+                                     or at < last.started_at):
+            return last.id, False, last
+        return stable_id(user_id, "session", at.isoformat()), True, last
+
+    def _latest(self, user_id: str, label: NodeLabel) -> Node | None:
+        """The node of ``label`` with the latest event time (one read, from an order)."""
+        found = self.store.latest_nodes(user_id, label, 1)
+        return found[0] if found else None
+
+    def sessions(self, user_id: str, where: dict[str, Scalar] | None = None) -> list[Session]:
+        """The user's sessions (those whose properties equal ``where``), oldest first."""
+        return sorted((s for s in self.store.find_nodes(user_id, NodeLabel.SESSION, where)
+                       if isinstance(s, Session)), key=lambda s: s.started_at)
+
+    def session_turns(self, user_id: str, session_id: str) -> list[Turn]:
+        members = self.store.edges(user_id, [session_id], [EdgeType.IN_SESSION], "in")
+        turns = self.store.get_nodes(user_id, [e.source for e in members])
+        return sorted((t for t in turns if isinstance(t, Turn)), key=lambda t: (t.at, t.seq))
+
+    def turns(self, user_id: str) -> list[Turn]:
+        """The user's raw turns in the order they were said."""
+        turns = self.store.find_nodes(user_id, NodeLabel.TURN)
+        return sorted((t for t in turns if isinstance(t, Turn)), key=lambda t: (t.at, t.seq))
+
+    def unanswered_turns(self, user_id: str) -> list[Turn]:
+        """User turns stored before a reply that never came (a failed or killed run). Asked
+        of the store by property, not by reading every turn: it runs at every turn."""
+        return [t for t in self.store.find_nodes(user_id, NodeLabel.TURN,
+                                                 where={"answered": False})
+                if isinstance(t, Turn)]
+
+    def turn_image_ids(self, user_id: str, turn_id: str) -> list[str]:
+        """The ids of a turn's photos (its ``HAS_IMAGE`` edges, as the store lists them)."""
+        return list(dict.fromkeys(edge.target for edge in self.store.edges(
+            user_id, [turn_id], [EdgeType.HAS_IMAGE], direction="out")))
+
+    def image_hashes(self, user_id: str) -> set[str]:
+        """The content hashes of the user's stored photos: the media files in use."""
+        return {n.sha256 for n in self.store.find_nodes(user_id, NodeLabel.IMAGE)
+                if isinstance(n, Image)}
+
+    def close_session(self, user_id: str, session_id: str, summary: str, owner: str) -> None:
+        """Record a finished session as settled without a consolidation (its summary
+        written by the caller from what extraction kept), releasing ``owner``'s claim: one
+        compare-and-set, so a session forgotten meanwhile is not written back."""
+        session = self.session(user_id, session_id)
+        if session is not None:
+            self._update_work(user_id, session, {
+                "summary": summary[:4000] or "(nothing to keep)", "consolidation_error": "",
+                "work_claim": "", "work_claim_until": None}, owner)
+
+    # -- derived memories: facts, topics, routines --
     def record_turn_memories(self, user_id: str, memories: TurnMemoryWrite) -> None:
         """Store what a turn taught, linked to the turn, in one transaction."""
         at, turn_id = memories.at, memories.turn_id
@@ -318,22 +332,6 @@ class MemoryGraph:
                                     "memory that can be replaced")
         self.commit(user_id, WriteBatch(nodes=[fact]))
         return fact
-
-    def forget_memory(self, user_id: str, memory_id: str) -> ForgetReport:
-        """Forget one memory by id: a turn or a session as ``forget_turn`` and
-        ``forget_session`` do; any other memory (a fact, event, routine or entity)
-        alone, with its edges and index entries (a photo goes with its turn), and the
-        remaining texts that quote it (``memory_graph.quote_search``).
-        ``UnknownMemoryError`` (nothing changed) when the id names none of these."""
-        found = self.store.get_nodes(user_id, [memory_id], embeddings=False)
-        if not found or found[0].label in UNFORGETTABLE_ALONE:
-            raise UnknownMemoryError(user_id, "memory", memory_id)
-        node = found[0]
-        if isinstance(node, Turn):
-            return self.forget_turn(user_id, node.id)
-        if isinstance(node, Session):
-            return self.forget_session(user_id, node.id)
-        return self._forget(plan_forget(self.store, user_id, [], extra_nodes=[node]))
 
     def correct(self, user_id: str, memory_id: str, text: str,
                 at: datetime | None = None) -> Fact | Routine:
@@ -450,12 +448,29 @@ class MemoryGraph:
                                         delete_node_ids=sorted(stale)))
         return len(routines)
 
-    def record_personality(self, user_id: str, update: PersonalityUpdate) -> None:
-        """Store a personality estimate, linked to the turn it was inferred from."""
-        snapshot = update.snapshot
-        self.commit(user_id, WriteBatch(nodes=[snapshot], edges=_provenance(
-            user_id, snapshot.id, snapshot.at, [update.turn_id], ())))
+    def facts_of_turns(self, user_id: str, turn_ids: Sequence[str]) -> list[Fact]:
+        """The current facts learned from any of ``turn_ids``, oldest first."""
+        facts = [n for n in self.derived_from(user_id, turn_ids)
+                 if isinstance(n, Fact) and n.is_current()]
+        return sorted(facts, key=lambda f: f.at)
 
+    def find(self, user_id: str, memory_id: str) -> Node | None:
+        """The user's node ``memory_id`` (without its vector), None when there is none."""
+        found = self.store.get_nodes(user_id, [memory_id], embeddings=False)
+        return found[0] if found else None
+
+    def derived_from(self, user_id: str, turn_ids: Sequence[str]) -> list[Node]:
+        """The memories learned from any of the turns (their FROM_TURN edges)."""
+        sources = {e.source for e in self.store.edges(user_id, list(turn_ids),
+                                                      [EdgeType.FROM_TURN], "in")}
+        return self.store.get_nodes(user_id, sorted(sources), embeddings=False)
+
+    def source_turns(self, user_id: str, node_id: str) -> list[str]:
+        """Ids of the turns a derived memory was learned from (its ``FROM_TURN`` edges)."""
+        return [e.target for e in self.store.edges(user_id, [node_id], [EdgeType.FROM_TURN],
+                                                  "out")]
+
+    # -- entities and preferences --
     def upsert_entity(self, user_id: str, entity: Entity, from_turns: Iterable[str] = ()) -> None:
         self.commit(user_id, WriteBatch(nodes=[entity], edges=[
             Edge(type=EdgeType.FROM_TURN, user_id=user_id, source=entity.id, target=turn_id)
@@ -507,6 +522,45 @@ class MemoryGraph:
         names = {n.id: str(getattr(n, "name", n.id)) for n in nodes}
         return {e.target: names.get(e.target, e.target) for e in edges}
 
+    def entities(self, user_id: str) -> list[Entity]:
+        return [e for e in self.store.find_nodes(user_id, NodeLabel.ENTITY)
+                if isinstance(e, Entity)]
+
+    def similar_entities(self, user_id: str, name: str, k: int) -> list[tuple[Entity, float]]:
+        """The ``k`` entities whose embedded name and summary are closest to ``name``."""
+        vector = self.embedder.embed_query(name)
+        return [(h.node, h.score) for h in
+                self.store.vector_search(user_id, NodeLabel.ENTITY, vector, k)
+                if isinstance(h.node, Entity)]
+
+    # -- personality --
+    def personality_observed(self, user_id: str, turn_id: str) -> bool:
+        """Whether a personality estimate was inferred from this turn already (the
+        observation is part of the turn's memory work, run at most once per turn)."""
+        sources = [edge.source for edge in self.store.edges(
+            user_id, [turn_id], [EdgeType.FROM_TURN], direction="in")]
+        return any(isinstance(node, PersonalitySnapshot) for node in
+                   self.store.get_nodes(user_id, sources, embeddings=False))
+
+    def latest_personality(self, user_id: str) -> PersonalitySnapshot | None:
+        """The user's current personality: the snapshot with the latest time (each is
+        later than the one it updates, ``Personality.updated``), one read whatever the
+        history's length."""
+        snapshot = self._latest(user_id, NodeLabel.PERSONALITY)
+        return snapshot if isinstance(snapshot, PersonalitySnapshot) else None
+
+    def personality_history(self, user_id: str) -> list[PersonalitySnapshot]:
+        snapshots = [p for p in self.store.find_nodes(user_id, NodeLabel.PERSONALITY)
+                     if isinstance(p, PersonalitySnapshot)]
+        return sorted(snapshots, key=lambda p: (p.interactions, p.at))
+
+    def record_personality(self, user_id: str, update: PersonalityUpdate) -> None:
+        """Store a personality estimate, linked to the turn it was inferred from."""
+        snapshot = update.snapshot
+        self.commit(user_id, WriteBatch(nodes=[snapshot], edges=_provenance(
+            user_id, snapshot.id, snapshot.at, [update.turn_id], ())))
+
+    # -- graph reads (the search's neighbourhood, the graph page) --
     def neighbours(self, user_id: str, node_ids: Sequence[str], *,
                    types: Sequence[EdgeType] | None = None,
                    as_of: datetime | None = None) -> list[Node]:
@@ -527,6 +581,7 @@ class MemoryGraph:
         """Every stored version of the edges at ``node_ids`` (no temporal filtering)."""
         return self.store.edges(user_id, list(node_ids), types, direction)
 
+    # -- memory work: claims and states --
     def claim_work(self, user_id: str, node_id: str, owner: str, lease: timedelta,
                    now: datetime | None = None,
                    gone: Callable[[str], bool] | None = None) -> bool:
@@ -596,22 +651,10 @@ class MemoryGraph:
                 "consolidation_attempts": session.consolidation_attempts + 1,
                 "work_claim": "", "work_claim_until": None}, owner)
 
-    def sessions(self, user_id: str, where: dict[str, Scalar] | None = None) -> list[Session]:
-        """The user's sessions (those whose properties equal ``where``), oldest first."""
-        return sorted((s for s in self.store.find_nodes(user_id, NodeLabel.SESSION, where)
-                       if isinstance(s, Session)), key=lambda s: s.started_at)
-
     def unconsolidated_sessions(self, user_id: str) -> list[Session]:
         """The user's sessions without a summary yet (pending or failed), oldest first: read
         from an index, not from every session."""
         return self.sessions(user_id, where={"summary": ""})
-
-    def unanswered_turns(self, user_id: str) -> list[Turn]:
-        """User turns stored before a reply that never came (a failed or killed run). Asked
-        of the store by property, not by reading every turn: it runs at every turn."""
-        return [t for t in self.store.find_nodes(user_id, NodeLabel.TURN,
-                                                 where={"answered": False})
-                if isinstance(t, Turn)]
 
     def turns_with_work(self, user_id: str, states: Sequence[MemoryWorkState]) -> list[Turn]:
         """The user's turns whose memory work is in one of ``states``, in the order said
@@ -619,57 +662,6 @@ class MemoryGraph:
         found = [t for state in states for t in self.store.find_nodes(
             user_id, NodeLabel.TURN, where={"memory_work": state}) if isinstance(t, Turn)]
         return sorted(found, key=lambda t: (t.at, t.seq))
-
-    def turn_image_ids(self, user_id: str, turn_id: str) -> list[str]:
-        """The ids of a turn's photos (its ``HAS_IMAGE`` edges, as the store lists them)."""
-        return list(dict.fromkeys(edge.target for edge in self.store.edges(
-            user_id, [turn_id], [EdgeType.HAS_IMAGE], direction="out")))
-
-    def turns(self, user_id: str) -> list[Turn]:
-        """The user's raw turns in the order they were said."""
-        turns = self.store.find_nodes(user_id, NodeLabel.TURN)
-        return sorted((t for t in turns if isinstance(t, Turn)), key=lambda t: (t.at, t.seq))
-
-    def image_hashes(self, user_id: str) -> set[str]:
-        """The content hashes of the user's stored photos: the media files in use."""
-        return {n.sha256 for n in self.store.find_nodes(user_id, NodeLabel.IMAGE)
-                if isinstance(n, Image)}
-
-    def users(self) -> list[str]:
-        """Every user the store holds, sorted."""
-        return sorted(self.store.users())
-
-    def find(self, user_id: str, memory_id: str) -> Node | None:
-        """The user's node ``memory_id`` (without its vector), None when there is none."""
-        found = self.store.get_nodes(user_id, [memory_id], embeddings=False)
-        return found[0] if found else None
-
-    def derived_from(self, user_id: str, turn_ids: Sequence[str]) -> list[Node]:
-        """The memories learned from any of the turns (their FROM_TURN edges)."""
-        sources = {e.source for e in self.store.edges(user_id, list(turn_ids),
-                                                      [EdgeType.FROM_TURN], "in")}
-        return self.store.get_nodes(user_id, sorted(sources), embeddings=False)
-
-    def source_turns(self, user_id: str, node_id: str) -> list[str]:
-        """Ids of the turns a derived memory was learned from (its ``FROM_TURN`` edges)."""
-        return [e.target for e in self.store.edges(user_id, [node_id], [EdgeType.FROM_TURN],
-                                                  "out")]
-
-    def entities(self, user_id: str) -> list[Entity]:
-        return [e for e in self.store.find_nodes(user_id, NodeLabel.ENTITY)
-                if isinstance(e, Entity)]
-
-    def similar_entities(self, user_id: str, name: str, k: int) -> list[tuple[Entity, float]]:
-        """The ``k`` entities whose embedded name and summary are closest to ``name``."""
-        vector = self.embedder.embed_query(name)
-        return [(h.node, h.score) for h in
-                self.store.vector_search(user_id, NodeLabel.ENTITY, vector, k)
-                if isinstance(h.node, Entity)]
-
-    def session_turns(self, user_id: str, session_id: str) -> list[Turn]:
-        members = self.store.edges(user_id, [session_id], [EdgeType.IN_SESSION], "in")
-        turns = self.store.get_nodes(user_id, [e.source for e in members])
-        return sorted((t for t in turns if isinstance(t, Turn)), key=lambda t: (t.at, t.seq))
 
     # -- forgetting --
     def forget_user(self, user_id: str) -> None:
@@ -693,6 +685,22 @@ class MemoryGraph:
         turn = user_turn(self.store, user_id, turn_id)
         return self._forget(plan_forget(self.store, user_id,
                                         with_replies(self.store, user_id, [turn])))
+
+    def forget_memory(self, user_id: str, memory_id: str) -> ForgetReport:
+        """Forget one memory by id: a turn or a session as ``forget_turn`` and
+        ``forget_session`` do; any other memory (a fact, event, routine or entity)
+        alone, with its edges and index entries (a photo goes with its turn), and the
+        remaining texts that quote it (``memory_graph.quote_search``).
+        ``UnknownMemoryError`` (nothing changed) when the id names none of these."""
+        found = self.store.get_nodes(user_id, [memory_id], embeddings=False)
+        if not found or found[0].label in UNFORGETTABLE_ALONE:
+            raise UnknownMemoryError(user_id, "memory", memory_id)
+        node = found[0]
+        if isinstance(node, Turn):
+            return self.forget_turn(user_id, node.id)
+        if isinstance(node, Session):
+            return self.forget_session(user_id, node.id)
+        return self._forget(plan_forget(self.store, user_id, [], extra_nodes=[node]))
 
     def drop_exchange(self, user_id: str, turn_id: str) -> ForgetReport:
         """Remove an exchange that never completed (its reply failed or never came): the

@@ -102,18 +102,15 @@ class GraphStore(Protocol):
     def users(self) -> list[str]: ...
 
     def commit(self, user_id: str, batch: WriteBatch) -> None:
-        """Apply ``batch`` as one transaction (see ``WriteBatch``)."""
+        """Apply ``batch`` as one transaction (see ``WriteBatch``): the only write of nodes
+        and edges (nodes replaced by id, edges by type, source, target and key; an edge's
+        endpoints must exist), and of their deletion (a node with its edges and index
+        entries)."""
 
     def claim_node(self, user_id: str, node: Node, expected_claim: str) -> bool:
         """Write ``node`` (a new version of a stored node with a new ``work_claim``) only if
         the stored node's ``work_claim`` is still ``expected_claim``, as one atomic
         compare-and-set; whether it was written. A missing node is not written."""
-
-    def upsert_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
-        """Insert or replace nodes by id, atomically as one batch."""
-
-    def upsert_edges(self, user_id: str, edges: Sequence[Edge]) -> None:
-        """Insert or replace edges by (type, source, target, key); endpoints must exist."""
 
     def get_nodes(self, user_id: str, ids: Sequence[str],
                   embeddings: bool = True) -> list[Node]:
@@ -140,12 +137,6 @@ class GraphStore(Protocol):
     def vector_search(self, user_id: str, label: NodeLabel, vector: Sequence[float], k: int,
                       window: TimeWindow | None = None) -> list[Hit]:
         """Cosine-similarity search over the embeddings of one label."""
-
-    def delete_nodes(self, user_id: str, ids: Sequence[str]) -> None:
-        """Delete nodes with their edges and index entries."""
-
-    def delete_edges(self, user_id: str, edge_ids: Sequence[str]) -> None:
-        """Delete edges by id (``Edge.id``)."""
 
     def drop_user(self, user_id: str) -> None:
         """Delete the user's whole graph, indexes and files."""

@@ -305,12 +305,6 @@ class CypherStore(ABC):
         return [(_upsert_nodes(self.dialect, label), {"uid": user_id, "rows": rows})
                 for label, rows in by_label.items()]
 
-    def upsert_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
-        self.commit(user_id, WriteBatch(nodes=nodes))
-
-    def upsert_edges(self, user_id: str, edges: Sequence[Edge]) -> None:
-        self.commit(user_id, WriteBatch(edges=edges))
-
     def get_nodes(self, user_id: str, ids: Sequence[str],
                   embeddings: bool = True) -> list[Node]:
         self._require(user_id)
@@ -383,9 +377,3 @@ class CypherStore(ABC):
             # score the user's own nodes in the window exactly (the graph is the user's).
             rows = self._run(user_id, _exact_vector_search(self.dialect, label), params)
         return [Hit(node_from_row(r["json"], None), float(r["score"])) for r in rows]
-
-    def delete_nodes(self, user_id: str, ids: Sequence[str]) -> None:
-        self.commit(user_id, WriteBatch(delete_node_ids=ids))
-
-    def delete_edges(self, user_id: str, edge_ids: Sequence[str]) -> None:
-        self.commit(user_id, WriteBatch(delete_edge_ids=edge_ids))

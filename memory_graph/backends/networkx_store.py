@@ -395,7 +395,7 @@ class NetworkxStore:
                         journal.create()
                         _write_meta(directory, user.user_id)
                     self._keep(UserGraph(user.user_id, journal))
-        self.upsert_nodes(user.user_id, [user])
+        self.commit(user.user_id, WriteBatch(nodes=[user]))
 
     def has_user(self, user_id: str) -> bool:
         try:
@@ -482,12 +482,6 @@ class NetworkxStore:
         elif os.path.lexists(quarantine):
             quarantine.unlink()
 
-    def upsert_nodes(self, user_id: str, nodes: Sequence[Node]) -> None:
-        self.commit(user_id, WriteBatch(nodes=nodes))
-
-    def upsert_edges(self, user_id: str, edges: Sequence[Edge]) -> None:
-        self.commit(user_id, WriteBatch(edges=edges))
-
     def claim_node(self, user_id: str, node: Node, expected_claim: str) -> bool:
         with self._locked(user_id) as user:  # reentrant: the commit below takes it again
             if node.id not in user.graph or user.value(node.id, "work_claim") != expected_claim:
@@ -535,12 +529,6 @@ class NetworkxStore:
             except ValueError as exc:
                 raise InvalidInputError(str(exc)) from exc
             return [Hit(user.stored(i), s) for i, s in hits]
-
-    def delete_nodes(self, user_id: str, ids: Sequence[str]) -> None:
-        self.commit(user_id, WriteBatch(delete_node_ids=ids))
-
-    def delete_edges(self, user_id: str, edge_ids: Sequence[str]) -> None:
-        self.commit(user_id, WriteBatch(delete_edge_ids=edge_ids))
 
     def drop_user(self, user_id: str) -> None:
         """Delete the user and their files; works for a damaged user too."""

@@ -19,6 +19,7 @@ from memory_graph.errors import (
 from memory_graph.graph import MemoryGraph
 from memory_graph.schema import User
 from memory_graph.search import recipe
+from memory_graph.store import WriteBatch
 from providers.chat import make_chat_model
 from providers.gguf import ModelFileError
 
@@ -44,7 +45,8 @@ def test_every_typed_error_has_one_root() -> None:
 def test_unknown_user_message_names_the_user_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
     store = NetworkxStore(tmp_path)
     store.ensure_user(User(id="ana", user_id="ana"))
-    store.delete_nodes("ana", ["ana"])  # the user's graph is there, its User node is not
+    # The user's graph is there, its User node is not.
+    store.commit("ana", WriteBatch(delete_node_ids=["ana"]))
     memory = MemoryGraph(store, embedder=None)  # type: ignore[arg-type]
     with pytest.raises(UnknownUserError) as caught:
         memory.user("ana")

@@ -10,8 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 #: Write methods of ``GraphStore`` that no other object has (but for the media store,
 #: whose files are not the graph).
-STORE_ONLY_WRITES = {"upsert_nodes", "upsert_edges", "delete_nodes", "delete_edges",
-                     "drop_user"}
+STORE_ONLY_WRITES = {"claim_node", "drop_user"}
 #: Names ``MemoryGraph`` shares with the store: writes only when called on a store.
 SHARED_WRITES = {"commit", "ensure_user"}
 
@@ -60,11 +59,11 @@ def test_no_read_past_memory_graph() -> None:
 
 def test_the_check_sees_a_store_write(tmp_path: Path) -> None:
     sample = ROOT / "tests" / "_sample_writer.py"
-    sample.write_text("def f(res, store):\n    res.memory.store.upsert_nodes('u', [])\n"
+    sample.write_text("def f(res, store):\n    res.memory.store.claim_node('u', None, '')\n"
                       "    store.commit('u', None)\n    res.memory.commit('u', None)\n")
     try:
         assert [w.split()[1] for w in _store_writes(sample)] == [
-            "res.memory.store.upsert_nodes", "store.commit"]
+            "res.memory.store.claim_node", "store.commit"]
         assert [u.split()[1] for u in _memory_store_uses(sample)] == ["res.memory.store"]
     finally:
         sample.unlink()

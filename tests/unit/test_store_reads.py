@@ -14,6 +14,7 @@ from memory_graph.backends.networkx_store import NetworkxStore
 from memory_graph.backends.user_graph import UserGraph
 from memory_graph.graph import MemoryGraph, TurnInput
 from memory_graph.schema import Node, NodeLabel
+from memory_graph.store import WriteBatch
 from memory_graph.writes import PersonalityUpdate
 from memory_work.personality import TRAITS, Personality
 
@@ -49,7 +50,7 @@ def test_reads_by_property_visit_only_what_they_find(memory: MemoryGraph,
                                                      visits: list[str]) -> None:
     turns = memory.turns("ana")
     worked = turns[-1].model_copy(update={"memory_work": "failed"})
-    memory.store.upsert_nodes("ana", [worked])
+    memory.store.commit("ana", WriteBatch(nodes=[worked]))
     visits.clear()
     failed = memory.store.find_nodes("ana", NodeLabel.TURN, where={"memory_work": "failed"})
     assert [n.id for n in failed] == [worked.id]
@@ -69,12 +70,12 @@ def test_reads_by_label_visit_only_that_label(memory: MemoryGraph, visits: list[
 def test_a_changed_property_is_found_by_its_new_value_only(memory: MemoryGraph) -> None:
     store = memory.store
     turn = store.get_nodes("ana", ["t5"])[0]
-    store.upsert_nodes("ana", [turn.model_copy(update={"session_id": "elsewhere"})])
+    store.commit("ana", WriteBatch(nodes=[turn.model_copy(update={"session_id": "elsewhere"})]))
     assert [n.id for n in store.find_nodes("ana", NodeLabel.TURN, {"session_id": "elsewhere"})
             ] == ["t5"]
     assert "t5" not in {n.id for n in store.find_nodes("ana", NodeLabel.TURN,
                                                        {"session_id": "s0"})}
-    store.delete_nodes("ana", ["t5"])
+    store.commit("ana", WriteBatch(delete_node_ids=["t5"]))
     assert store.find_nodes("ana", NodeLabel.TURN, {"session_id": "elsewhere"}) == []
 
 
@@ -104,8 +105,8 @@ def test_the_current_personality_is_read_without_reading_its_history(
 def test_sessions_still_to_consolidate_are_read_without_the_others(
         memory: MemoryGraph, visits: list[str]) -> None:
     sessions = memory.sessions("ana")
-    memory.store.upsert_nodes("ana", [s.model_copy(update={"summary": f"summary {s.id}"})
-                                      for s in sessions[:-2]])
+    memory.store.commit("ana", WriteBatch(nodes=[
+        s.model_copy(update={"summary": f"summary {s.id}"}) for s in sessions[:-2]]))
     visits.clear()
     due = memory.unconsolidated_sessions("ana")
     assert [s.id for s in due] == [s.id for s in sessions[-2:]]
