@@ -1,6 +1,6 @@
-"""What memory work needs of a user turn, whether the turn was just said (the agent's state
-passes its own ``TurnInfo``, which has these keys) or is read back from the store (work
-resumed after the run that stored it is gone)."""
+"""What memory work needs of a user turn, whether the turn was just said (the agent's nodes
+give it as ``nodes.state.work_turn`` of their ``TurnInfo``) or is read back from the store
+(work resumed after the run that stored it is gone)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from memory_graph.schema import Turn
 
 
 class WorkTurn(TypedDict):
-    """A stored user turn, as memory work reads it. The agent's ``TurnInfo`` has these keys
-    too (and so is a ``WorkTurn``) without inheriting them: pydantic reads the attribute
-    docstrings that LangGraph Studio shows only from a TypedDict's own class."""
+    """A stored user turn, as memory work reads it."""
 
     id: str
     session_id: str

@@ -15,7 +15,7 @@ from memory_work.in_process import queue_turn_work, resume
 from memory_work.pipeline import run_turn_and_previous_session
 from memory_work.sync import sync
 from nodes.node_run import NodeRun
-from nodes.state import Extraction, State, replaying
+from nodes.state import Extraction, State, replaying, work_turn
 
 
 def extract_memory(state: State, runtime: Runtime[Context], *, provider: ResourceProvider
@@ -33,7 +33,7 @@ def extract_memory(state: State, runtime: Runtime[Context], *, provider: Resourc
         # Older outstanding work goes on the worker too, in the order it happened.
         resumed = 0 if served else resume(run.res, ctx, at, exclude_turn=turn["id"],
                                           exclude_session=previous)
-        queue_turn_work(run.res, ctx, turn, turn["previous_session_id"])
+        queue_turn_work(run.res, ctx, work_turn(turn), turn["previous_session_id"])
         return {"extraction": {"status": "background", "resumed": resumed,
                                "pending": run.res.worker.pending(ctx.user_id)}}
     # Inline, all of it runs here, in order: older outstanding work (served, that is the
@@ -43,7 +43,7 @@ def extract_memory(state: State, runtime: Runtime[Context], *, provider: Resourc
     earlier = {} if served else sync(background, ctx, lambda _step: None, at, finish=False,
                                      exclude_turn=turn["id"], exclude_session=previous)
     errors: list[str] = []
-    report = run_turn_and_previous_session(background, ctx, turn,
+    report = run_turn_and_previous_session(background, ctx, work_turn(turn),
                                            turn["previous_session_id"], run.meter, errors)
     run.errors_of("memory_work", errors)
     extraction: Extraction = {"status": "inline", "earlier": earlier}

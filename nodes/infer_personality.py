@@ -13,7 +13,7 @@ from agent_runtime.structured import StructuredOutputError
 from memory_work.personality import Personality
 from memory_work.personality_observation import observe_personality
 from nodes.node_run import NodeRun
-from nodes.state import State
+from nodes.state import State, work_turn
 
 
 def infer_personality(state: State, runtime: Runtime[Context], *,
@@ -26,7 +26,8 @@ def infer_personality(state: State, runtime: Runtime[Context], *,
         return {}
     observed: Personality | None = None
     try:
-        observed = observe_personality(run.res.in_background(), ctx, turn, run.meter)
+        observed = observe_personality(run.res.in_background(), ctx, work_turn(turn),
+                                       run.meter)
     except StructuredOutputError as exc:
         run.error("model_output", f"{exc}; the personality is unchanged this turn")
     if observed is None:  # observed before (the turn's inline memory work), or failed

@@ -63,6 +63,8 @@ class SaidTurn:
 
 def perceive(state: State, runtime: Runtime[Context], *, provider: ResourceProvider
              ) -> dict[str, Any]:
+    """Its update is a plain dict: it resets the channels with reducers (``Overwrite``),
+    which the state's types do not admit."""
     run = NodeRun.start(provider, runtime)
     said = read_turn(state, provider.policy.image_paths_allowed)
     ctx, res, meter = run.ctx, run.res, run.meter

@@ -27,6 +27,7 @@ from typing_extensions import TypedDict
 
 from agent_runtime.cost import Cost, merge_costs
 from memory_work.personality import PersonalityEstimate
+from memory_work.turns import WorkTurn
 
 DESCRIBED = ConfigDict(use_attribute_docstrings=True)
 
@@ -213,6 +214,14 @@ class GivenReply(TypedDict):
     """The reply as given."""
     speaker: str
     """Who gave it (empty: the assistant)."""
+
+
+def work_turn(turn: TurnInfo) -> WorkTurn:
+    """The stored turn as memory work takes it (``memory_work.turns``): memory work never
+    reads the graph's state."""
+    return {"id": turn["id"], "session_id": turn["session_id"], "at": turn["at"],
+            "text": turn["text"], "speaker": turn["speaker"],
+            "image_ids": list(turn["image_ids"]), "captions": list(turn["captions"])}
 
 
 def replaying(state: State) -> bool:
