@@ -1,7 +1,9 @@
-"""Every prompt of memory work, in one place: extraction, consolidation, personality,
-entity matching and reconciliation."""
+"""Every prompt of memory work, in one place: photo descriptions, extraction,
+consolidation, personality, entity matching and reconciliation."""
 
 from __future__ import annotations
+
+DESCRIBE_PHOTO = "Describe this photo in one factual sentence: who or what, where, doing what."
 
 EXTRACT_SYSTEM = """You extract long-term memories about the user from {source}.
 Only keep what the user states about themselves, their life, people, pets, places, plans \

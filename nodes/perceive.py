@@ -4,7 +4,6 @@ rest of the turn uses. Everything is validated before anything is written."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,36 +13,26 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
 from agent_runtime.context import Context
-from agent_runtime.cost import CostMeter
 from agent_runtime.resources import ResourceProvider, Resources
-from agent_runtime.structured import invoke_model
 from memory_graph.errors import InvalidInputError
 from memory_graph.graph import MAX_TURN_CHARS, TurnInput
 from memory_graph.schema import EdgeType, Image, Turn, stable_id, utc_now
 from memory_graph.text import check_unicode
 from memory_graph.timeparse import parse_timestamp
 from memory_work.personality import Personality
+from memory_work.photo_captions import caption_photo
 from nodes.chat_messages import pending_user_message, thread_turns, unanswered
 from nodes.node_run import NodeRun
 from nodes.state import (
     Background,
-    ErrorKind,
     GivenReply,
     MediaRef,
     State,
     TurnInfo,
 )
-from providers.chat import supports_vision
 from providers.images import LoadedImage, load_image
 
 MAX_IMAGES_PER_TURN = 8
-DESCRIBE_PROMPT = "Describe this photo in one factual sentence: who or what, where, doing what."
-#: Said in the turn's ``errors`` when a photo comes without a caption to a model that
-#: cannot see: it is stored, but search cannot find it by what it shows.
-UNDESCRIBED_PHOTO = ("a photo was stored without a description: this model cannot see "
-                     "photos, so memory search cannot find it by what it shows; give it a "
-                     "caption ({'path': ..., 'caption': 'what it shows'}, or /image PATH "
-                     "CAPTION in chat) or use a vision model (--provider hf or openai)")
 MAX_PREFERENCES_IN_PROMPT = 8
 
 
@@ -180,29 +169,6 @@ def save_media(res: Resources, ctx: Context, images: list[LoadedImage],
         refs.append({"image_id": node.id, "sha256": image.sha256, "suffix": image.suffix,
                      "mime": image.mime, "transient": not ctx.update_memory and not existed})
     return refs
-
-
-def caption_photo(res: Resources, image: LoadedImage, meter: CostMeter,
-                  report: Callable[[ErrorKind, str], None]) -> str:
-    """The photo's caption: the one given, else a description by a model that can see;
-    "" when there is neither (``UNDESCRIBED_PHOTO`` reported) or the model failed (its
-    error reported): a caption is optional, the photo is stored regardless."""
-    if image.caption:
-        return image.caption
-    if not supports_vision(res.chat):
-        report("photo", UNDESCRIBED_PHOTO)
-        return ""
-    message = HumanMessage(content=[
-        {"type": "text", "text": DESCRIBE_PROMPT},
-        {"type": "image", "base64": image.data_url().partition(",")[2],
-         "mime_type": image.mime},
-    ])
-    try:
-        reply = invoke_model(res.chat, [message], meter, "describe_image")
-    except Exception as exc:  # a caption is optional; the image is stored regardless
-        report("model_call", f"describe_image: {exc}")
-        return ""
-    return str(reply.content).strip()[:4000]
 
 
 def given_reply(state: State) -> GivenReply | None:

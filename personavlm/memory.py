@@ -48,11 +48,10 @@ from memory_graph.store import TimeWindow
 from memory_graph.timeparse import parse_timestamp
 from memory_work.in_process import resume
 from memory_work.personality import Personality
+from memory_work.photo_captions import CaptionProblem, caption_photo
 from memory_work.pipeline import observe_or_report
 from memory_work.sync import sync
 from memory_work.turns import stored_turn
-from nodes.perceive import caption_photo
-from nodes.state import ErrorKind
 from providers.images import load_image
 
 #: What a message may be: a text (the user's), a LangChain message, or a dict with a
@@ -370,5 +369,5 @@ def _photos(res: Resources, user_id: str, sources: Sequence[Any], at: datetime
     return photos
 
 
-def _warn_photo(number: int, _kind: ErrorKind, message: str) -> None:
+def _warn_photo(number: int, _kind: CaptionProblem, message: str) -> None:
     warnings.warn(f"photo {number}: {message}", stacklevel=4)

@@ -25,8 +25,22 @@ from langgraph.runtime import Runtime
 
 from agent_memory.tools import AUTH_USER_KEY
 from memory_graph.errors import UnknownUserError
-from nodes.prompts import MIDDLEWARE_MEMORIES, MIDDLEWARE_SYSTEM
 from personavlm.memory import Memory, content_text
+
+#: What ``PersonaMemoryMiddleware`` adds before each model call: to the system message,
+#: what the memories are and the personality in words (stable from call to call); to the
+#: user's last message, the memories found for it, right before it, as the agent's own
+#: reply prompt places them (the 1.5B model, given them in the system message, answered
+#: that it knew nothing of what they said).
+MIDDLEWARE_SYSTEM = """
+
+Memories shown with the user's message come from your earlier conversations with them: \
+use them where they bear on the message, and never invent memories. The user's \
+personality, inferred from their messages (adapt your tone to it): {personality}"""
+MIDDLEWARE_MEMORIES = """[Memories that may be relevant, with dates:
+{memories}]
+
+{text}"""
 
 log = logging.getLogger(__name__)
 

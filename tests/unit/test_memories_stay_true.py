@@ -301,9 +301,13 @@ def test_the_product_prompts_hold_no_example_content() -> None:
     """Capitalised words of the reply instructions are placeholders or sentence starts:
     no name, pet or date a small model could copy into an answer."""
     from nodes import prompts
+    from personavlm import middleware
 
-    for name in ("REPLY_SYSTEM", "MEMORY_BLOCK", "ANSWER_HINT", "CHAT_HINT", "REMEMBER_HINT"):
-        text = re.sub(r"\{\w+\}", "", getattr(prompts, name))
+    for module, name in [*((prompts, n) for n in ("REPLY_SYSTEM", "MEMORY_BLOCK",
+                                                  "ANSWER_HINT", "CHAT_HINT",
+                                                  "REMEMBER_HINT")),
+                         (middleware, "MIDDLEWARE_SYSTEM"), (middleware, "MIDDLEWARE_MEMORIES")]:
+        text = re.sub(r"\{\w+\}", "", getattr(module, name))
         words = set(re.findall(r"\b[A-Z][a-z]+", text))
         assert not words - {"Memories", "Current", "Now", "Profile", "Personality", "Only",
                             "If", "You", "Reply", "In", "Keep", "What", "The", "Answer",

@@ -1,0 +1,48 @@
+"""A photo's caption: what memory search finds it by. Given with the photo, or described by
+a chat model that can see; a photo without one is still stored (found by its date)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from langchain_core.messages import HumanMessage
+
+from agent_runtime.cost import CostMeter
+from agent_runtime.resources import Resources
+from agent_runtime.structured import invoke_model
+from memory_work.prompts import DESCRIBE_PHOTO
+from providers.chat import supports_vision
+from providers.images import LoadedImage
+
+#: Reported when a photo comes without a caption to a model that cannot see: it is stored,
+#: but search cannot find it by what it shows.
+UNDESCRIBED_PHOTO = ("a photo was stored without a description: this model cannot see "
+                     "photos, so memory search cannot find it by what it shows; give it a "
+                     "caption ({'path': ..., 'caption': 'what it shows'}, or /image PATH "
+                     "CAPTION in chat) or use a vision model (--provider hf or openai)")
+#: What can go wrong: no caption and a model that cannot see, or the model call failed.
+CaptionProblem = Literal["photo", "model_call"]
+
+
+def caption_photo(res: Resources, image: LoadedImage, meter: CostMeter,
+                  report: Callable[[CaptionProblem, str], None]) -> str:
+    """The photo's caption: the one given, else a description by a model that can see;
+    "" when there is neither (``UNDESCRIBED_PHOTO`` reported) or the model failed (its
+    error reported): a caption is optional, the photo is stored regardless."""
+    if image.caption:
+        return image.caption
+    if not supports_vision(res.chat):
+        report("photo", UNDESCRIBED_PHOTO)
+        return ""
+    message = HumanMessage(content=[
+        {"type": "text", "text": DESCRIBE_PHOTO},
+        {"type": "image", "base64": image.data_url().partition(",")[2],
+         "mime_type": image.mime},
+    ])
+    try:
+        reply = invoke_model(res.chat, [message], meter, "describe_image")
+    except Exception as exc:  # a caption is optional; the image is stored regardless
+        report("model_call", f"describe_image: {exc}")
+        return ""
+    return str(reply.content).strip()[:4000]
