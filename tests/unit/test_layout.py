@@ -77,3 +77,19 @@ def test_the_command_line_imports_at_module_level() -> None:
                 inside += [f"{path.name}:{node.name}" for child in ast.walk(node)
                            if isinstance(child, ast.Import | ast.ImportFrom)]
     assert not inside, inside
+
+
+def test_outside_the_agent_graph_only_the_state_of_nodes_is_used() -> None:
+    """The command line, the Memory API, the middleware and the graphs other than the agent
+    read ``nodes.state`` (the agent's input and output types) and nothing else of
+    ``nodes/``; the evaluations may use a node's helper to measure it."""
+    found = []
+    for package in ("personavlm", "graphs", "agent_memory", "agent_runtime", "memory_work"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path == ROOT / "graphs" / "agent.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                        "nodes.") and node.module != "nodes.state":
+                    found.append(f"{path.relative_to(ROOT)}: {node.module}")
+    assert not found, found
