@@ -560,18 +560,7 @@ class MemoryGraph:
         self.commit(user_id, WriteBatch(nodes=[snapshot], edges=_provenance(
             user_id, snapshot.id, snapshot.at, [update.turn_id], ())))
 
-    # -- graph reads (the search's neighbourhood, the graph page) --
-    def neighbours(self, user_id: str, node_ids: Sequence[str], *,
-                   types: Sequence[EdgeType] | None = None,
-                   as_of: datetime | None = None) -> list[Node]:
-        """Nodes one hop from ``node_ids`` over edges valid at ``as_of`` (now by default)."""
-        seeds = set(node_ids)
-        around: list[str] = []
-        for edge in self.store.edges(user_id, list(node_ids), types):
-            if edge.is_current(as_of):
-                around.extend(n for n in (edge.source, edge.target) if n not in seeds)
-        return self.store.get_nodes(user_id, list(dict.fromkeys(around)))
-
+    # -- graph reads (listings, the graph page, baselines) --
     def nodes(self, user_id: str, label: NodeLabel) -> list[Node]:
         """Every stored node of one label (reads for listings, pictures and baselines)."""
         return self.store.find_nodes(user_id, label)
