@@ -184,15 +184,21 @@ class Snapshot:
                 yield kind, record, None
             return
         for number, name in self.segments:
-            path = self.path.parent / name
-            segment = open_snapshot(path)
-            if segment is None:
-                raise MissingWritesError(str(path), 0, "the file is gone; the snapshot, "
-                                         f"which holds records up to {self.seq}, lists it")
-            if segment.segments is not None:
-                raise StoreCorruptedError(str(path), 0, "a segment that lists segments")
-            for kind, record in segment._own_records():
+            for kind, record in self.segment(name)._own_records():
                 yield kind, record, number
+
+    def segment(self, name: str) -> Snapshot:
+        """A segment this snapshot lists, checked: ``StoreCorruptedError`` naming it when it
+        fails its checksum or lists segments itself, ``MissingWritesError`` when it is
+        gone."""
+        path = self.path.parent / name
+        segment = open_snapshot(path)
+        if segment is None:
+            raise MissingWritesError(str(path), 0, "the file is gone; the snapshot, "
+                                     f"which holds records up to {self.seq}, lists it")
+        if segment.segments is not None:
+            raise StoreCorruptedError(str(path), 0, "a segment that lists segments")
+        return segment
 
     def _own_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
         if self.whole is not None:

@@ -75,18 +75,14 @@ def _check_segments(snapshot: Snapshot | None) -> SegmentCheck:
     if snapshot is None:
         return check
     for number, name in snapshot.segments or ():
-        path = snapshot.path.parent / name
         try:
-            segment = open_snapshot(path)
+            snapshot.segment(name)
         except StoreUnreadableError:
             raise
+        except MissingWritesError as gone:  # a StoreCorruptedError too: caught first
+            check.gone.append(gone)
         except StoreCorruptedError:
-            check.damaged.append(path)
-            continue
-        if segment is None:
-            check.gone.append(MissingWritesError(
-                str(path), 0, f"the file is gone; the snapshot (records up to {snapshot.seq}) "
-                "lists it"))
+            check.damaged.append(snapshot.path.parent / name)
         else:
             check.intact[number] = name
     return check

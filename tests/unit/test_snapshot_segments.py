@@ -116,6 +116,24 @@ def test_a_damaged_segment_is_named_and_set_aside_by_repair(tmp_path: Path) -> N
     store.close()
 
 
+def test_a_segment_that_lists_segments_is_refused_and_set_aside_by_repair(
+        tmp_path: Path) -> None:
+    """A segment file holding a segment list (intact, so its checksum passes) is damage to
+    the open and to the repair alike: set aside, the user opens again."""
+    write_turns(tmp_path, "ana")
+    directory = user_dir(tmp_path, "ana")
+    segment = listed(directory)[1]
+    segment.write_bytes((directory / "snapshot.json").read_bytes())
+    store = open_store(tmp_path)
+    with pytest.raises(StoreCorruptedError, match="lists segments"):
+        store.find_nodes("ana", NodeLabel.TURN)
+    [report] = store.repair()
+    assert report.quarantined_snapshot and not report.unrecovered
+    kept = turn_ids(store, "ana")
+    assert 0 < len(kept) < TURNS and "ana-t59" in kept
+    store.close()
+
+
 def test_a_deleted_segment_is_missing_writes_and_reported_by_repair(tmp_path: Path) -> None:
     write_turns(tmp_path, "ana")
     segment = listed(user_dir(tmp_path, "ana"))[0]
