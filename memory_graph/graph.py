@@ -320,15 +320,15 @@ class MemoryGraph:
         transaction; the user is created if new."""
         self.ensure_user(user_id)
         moment = at or utc_now()
-        earlier = self.store.get_nodes(user_id, [memory_id], embeddings=False)
+        earlier = self.find(user_id, memory_id)
         try:
             fact = Fact(id=memory_id, user_id=user_id, statement=statement, kind="remember",
                         at=moment, stored_as=stored_as,
-                        created_at=earlier[0].created_at if earlier else utc_now())
+                        created_at=earlier.created_at if earlier else utc_now())
         except ValidationError as exc:
             raise InvalidInputError(f"invalid memory: {exc}") from exc
-        if earlier and not isinstance(earlier[0], Fact):
-            raise InvalidInputError(f"{memory_id!r} is a {earlier[0].label.value}, not a "
+        if earlier and not isinstance(earlier, Fact):
+            raise InvalidInputError(f"{memory_id!r} is a {earlier.label.value}, not a "
                                     "memory that can be replaced")
         self.commit(user_id, WriteBatch(nodes=[fact]))
         return fact
@@ -537,10 +537,8 @@ class MemoryGraph:
     def personality_observed(self, user_id: str, turn_id: str) -> bool:
         """Whether a personality estimate was inferred from this turn already (the
         observation is part of the turn's memory work, run at most once per turn)."""
-        sources = [edge.source for edge in self.store.edges(
-            user_id, [turn_id], [EdgeType.FROM_TURN], direction="in")]
-        return any(isinstance(node, PersonalitySnapshot) for node in
-                   self.store.get_nodes(user_id, sources, embeddings=False))
+        return any(isinstance(node, PersonalitySnapshot)
+                   for node in self.derived_from(user_id, [turn_id]))
 
     def latest_personality(self, user_id: str) -> PersonalitySnapshot | None:
         """The user's current personality: the snapshot with the latest time (each is
@@ -681,10 +679,9 @@ class MemoryGraph:
         alone, with its edges and index entries (a photo goes with its turn), and the
         remaining texts that quote it (``memory_graph.quote_search``).
         ``UnknownMemoryError`` (nothing changed) when the id names none of these."""
-        found = self.store.get_nodes(user_id, [memory_id], embeddings=False)
-        if not found or found[0].label in UNFORGETTABLE_ALONE:
+        node = self.find(user_id, memory_id)
+        if node is None or node.label in UNFORGETTABLE_ALONE:
             raise UnknownMemoryError(user_id, "memory", memory_id)
-        node = found[0]
         if isinstance(node, Turn):
             return self.forget_turn(user_id, node.id)
         if isinstance(node, Session):

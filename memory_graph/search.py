@@ -221,8 +221,7 @@ class HybridSearch:
         session_id = node.session_id if isinstance(node, Turn) else None
         provenance = [node.id] if isinstance(node, Turn) else []
         if not provenance:
-            provenance = [e.target for e in self.memory.store.edges(
-                node.user_id, [node.id], [EdgeType.FROM_TURN], "out")]
+            provenance = self.memory.source_turns(node.user_id, node.id)
         return MemoryHit(node=node, score=score, date=node.event_time(),
                          session_id=session_id, provenance=provenance, signals=dict(signals),
                          relevance=relevance)
@@ -233,7 +232,8 @@ def _relevance(ordered: list[str], scores: dict[str, float], signals: dict[str, 
     """Each hit's score on 0-1, never above the hit before it (``MemoryHit.relevance``):
     reranked hits come first, and a hit after them was judged less relevant than they."""
     used = {name for ranks in signals.values() for name in ranks if name != "rerank"}
-    best = sum(weights.get(name, 0.0) for name in used) / (rrf_k + 1) or 1.0
+    # The best fused score there can be: first in every signal used.
+    best = _rrf_score(dict.fromkeys(used, 0), weights, rrf_k) or 1.0
     found: dict[str, float] = {}
     ceiling = 1.0
     for node_id in ordered:
