@@ -46,6 +46,7 @@ from memory_graph.schema import (
 from memory_graph.search import RecipeName
 from memory_graph.store import TimeWindow
 from memory_graph.timeparse import parse_timestamp
+from memory_work.forget import forget_memories
 from memory_work.in_process import resume
 from memory_work.personality import Personality
 from memory_work.photo_captions import CaptionProblem, caption_photo
@@ -152,15 +153,19 @@ class Memory:
 
     def delete(self, memory_id: str, *, user_id: str | None = None) -> dict[str, int]:
         """Forget a memory, a turn (with its exchange) or a session, with everything
-        derived from it and the quotes of it elsewhere; returns what was removed, by kind."""
+        derived from it, the quotes of it elsewhere and the files of its photos, after the
+        owner's queued memory work; returns what was removed, by kind."""
         owner = user_id or self._owner(memory_id)
         res, _ = self._resources(owner)
-        return dict(res.memory.forget_memory(owner, memory_id).counts)
+        res.worker.drain(owner)
+        return dict(forget_memories(res, owner, memory_id=memory_id).counts)
 
     def delete_all(self, user_id: str) -> None:
-        """Forget the user and everything they said."""
+        """Forget the user, everything they said and their photos, after their queued
+        memory work."""
         res, _ = self._resources(user_id)
-        res.memory.forget_user(user_id)
+        res.worker.drain(user_id)
+        forget_memories(res, user_id, everything=True)
 
     # -- reading --
     def search(self, query: str, user_id: str, limit: int = 5,

@@ -76,6 +76,23 @@ def test_delete_forgets_the_text_everywhere(memory: Memory, tmp_path: Path) -> N
         memory.delete(turn["id"])
 
 
+def test_delete_removes_the_files_of_the_photos_it_forgets(memory: Memory,
+                                                           tmp_path: Path) -> None:
+    def photos() -> list[Path]:
+        return [p for p in tmp_path.rglob("*.png") if p.is_file()]
+
+    shared = memory.add("My cat.", user_id="ana",
+                        images=[{"path": str(PHOTO), "caption": "a cat asleep on a sofa"}])
+    assert len(photos()) == 1
+    memory.delete(shared[0]["id"])
+    assert photos() == []
+    memory.add("My cat.", user_id="ben",
+               images=[{"path": str(PHOTO), "caption": "a cat asleep on a sofa"}])
+    assert len(photos()) == 1
+    memory.delete_all("ben")
+    assert photos() == [] and memory.users() == ["ana"]
+
+
 def test_profile_and_async_twins(memory: Memory) -> None:
     async def run() -> None:
         await memory.aadd("I love organising parties and meeting new people!",
