@@ -20,7 +20,7 @@ from memory_graph.schema import EdgeType, Image, Turn, stable_id, utc_now
 from memory_graph.text import check_unicode
 from memory_graph.timeparse import parse_timestamp
 from memory_work.personality import Personality
-from memory_work.photo_captions import caption_photo
+from memory_work.photos import caption_photo, image_node
 from nodes.chat_messages import pending_user_message, thread_turns, unanswered
 from nodes.node_run import NodeRun
 from nodes.state import (
@@ -134,12 +134,6 @@ def read_turn(state: State, allow_paths: bool) -> SaidTurn:
     return SaidTurn(text=text, images=images, at=at, replay=replay,
                     thread=[m for m in thread if m.id not in left_unanswered],
                     left_unanswered=left_unanswered, as_message=from_messages is not None)
-
-
-def image_node(user_id: str, image: LoadedImage, caption: str, at: datetime) -> Image:
-    return Image(id=stable_id(user_id, "image", image.sha256), user_id=user_id,
-                 sha256=image.sha256, caption=caption, width=image.width,
-                 height=image.height, at=at)
 
 
 def store_turn(run: NodeRun, said: SaidTurn, turn_id: str, session_id: str,

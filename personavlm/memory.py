@@ -49,7 +49,7 @@ from memory_graph.timeparse import parse_timestamp
 from memory_work.forget import forget_memories
 from memory_work.in_process import resume
 from memory_work.personality import Personality
-from memory_work.photo_captions import CaptionProblem, caption_photo
+from memory_work.photos import CaptionProblem, caption_photo, image_node
 from memory_work.pipeline import observe_or_report
 from memory_work.sync import sync
 from memory_work.turns import stored_turn
@@ -368,9 +368,9 @@ def _photos(res: Resources, user_id: str, sources: Sequence[Any], at: datetime
         image = load_image(source)
         caption = caption_photo(res, image, CostMeter(), partial(_warn_photo, number + 1))
         path = res.media.save(user_id, image.sha256, image.suffix, image.data)
-        photos.append(Image(id=stable_id(user_id, "image", image.sha256), user_id=user_id,
-                            sha256=image.sha256, caption=caption, width=image.width,
-                            height=image.height, at=at, uri=path.as_uri()))
+        photo = image_node(user_id, image, caption, at)
+        photo.uri = path.as_uri()
+        photos.append(photo)
     return photos
 
 

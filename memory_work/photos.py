@@ -1,9 +1,11 @@
-"""A photo's caption: what memory search finds it by. Given with the photo, or described by
-a chat model that can see; a photo without one is still stored (found by its date)."""
+"""A photo as a memory: its caption, what memory search finds it by (given with the photo,
+or described by a chat model that can see; a photo without one is still stored, found by
+its date), and its ``Image`` node."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Literal
 
 from langchain_core.messages import HumanMessage
@@ -11,6 +13,7 @@ from langchain_core.messages import HumanMessage
 from agent_runtime.cost import CostMeter
 from agent_runtime.resources import Resources
 from agent_runtime.structured import invoke_model
+from memory_graph.schema import Image, stable_id
 from memory_work.prompts import DESCRIBE_PHOTO
 from providers.chat import supports_vision
 from providers.images import LoadedImage
@@ -46,3 +49,10 @@ def caption_photo(res: Resources, image: LoadedImage, meter: CostMeter,
         report("model_call", f"describe_image: {exc}")
         return ""
     return str(reply.content).strip()[:4000]
+
+
+def image_node(user_id: str, image: LoadedImage, caption: str, at: datetime) -> Image:
+    """The stored image of a photo (one per user and content: its id is the bytes' hash)."""
+    return Image(id=stable_id(user_id, "image", image.sha256), user_id=user_id,
+                 sha256=image.sha256, caption=caption, width=image.width,
+                 height=image.height, at=at)
