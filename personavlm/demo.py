@@ -17,7 +17,7 @@ from graphs import Context
 from graphs.assistant import Assistant
 from personavlm.graph_html import write_graph_html
 from personavlm.plots import personality_steps, plot_personality
-from personavlm.waiting import Spinner
+from personavlm.waiting import answer_with_progress
 
 
 def load_demo() -> tuple[dict[str, Any], Path]:
@@ -73,10 +73,8 @@ def run_demo(out_dir: Path, base: Context) -> dict[str, Any]:
         print("\nFollow-up questions (memory updates off):")
         answers = []
         for question in script["questions"]:
-            with Spinner("reading the message") as spinner:
-                out = assistant.say_streaming(question["text"], lambda _: None,
-                                              at=question["at"], on_stage=spinner.stage,
-                                              update_memory=False)
+            out = answer_with_progress(assistant, question["text"], at=question["at"],
+                                       update_memory=False)
             used = [m["text"] for m in out["memories"]][:3]
             answers.append({"question": question["text"], "answer": out["reply"],
                             "rounds": out["retrieval"]["round"], "memories": out["memories"],

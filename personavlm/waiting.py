@@ -9,8 +9,10 @@ import sys
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
-from graphs.assistant import Assistant
+from graphs.assistant import STAGES, Assistant
+from nodes.state import OutputState
 
 
 class Spinner:
@@ -78,3 +80,11 @@ def finish_memory_work(assistant: Assistant, limit_seconds: float = 60.0) -> Non
     if left:
         print(f"{left} memory job(s) still running after {limit_seconds:.0f} s; they resume "
               "next time", file=sys.stderr)
+
+
+def answer_with_progress(assistant: Assistant, text: str, **options: Any) -> OutputState:
+    """The reply to one message, printed whole once done (``ask``, the demo's questions),
+    with a spinner naming each stage meanwhile."""
+    with Spinner(STAGES["perceive"]) as spinner:
+        return assistant.say_streaming(text, lambda _: None, on_stage=spinner.stage,
+                                       **options)

@@ -6,7 +6,7 @@ import argparse
 
 from graphs.assistant import Assistant
 from personavlm.commands.options import add_agent_options, context_of
-from personavlm.waiting import Spinner
+from personavlm.waiting import answer_with_progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,9 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     with Assistant(context_of(args, update_memory=False)) as assistant:
         assistant.warm_up()
-        with Spinner("reading the message") as spinner:
-            out = assistant.say_streaming(args.question, lambda _: None, at=args.at,
-                                          on_stage=spinner.stage)
+        out = answer_with_progress(assistant, args.question, at=args.at)
         print(out["reply"])
         for memory in out["memories"]:
             print(f"  - round {memory['round']}: {memory['text']}")
