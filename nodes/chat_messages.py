@@ -4,7 +4,7 @@ works with."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
@@ -61,7 +61,6 @@ def thread_turns(messages: list[AnyMessage], pending: bool, limit: int
     earlier = messages[:-1] if pending else messages
     said = [m for m in earlier if isinstance(m, HumanMessage | AIMessage) and str(m.text).strip()
             and not (isinstance(m, AIMessage) and m.tool_calls)]
-    roles: dict[bool, Literal["user", "assistant"]] = {True: "assistant", False: "user"}
-    return [{"role": roles[isinstance(m, AIMessage)],
+    return [{"role": "assistant" if isinstance(m, AIMessage) else "user",
              "text": str(m.text).strip(), "at": None, "id": m.id or ""}
             for m in said[-limit:]] if limit > 0 else []
